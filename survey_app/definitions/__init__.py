@@ -1,0 +1,1 @@
+"""Survey definitions: the TOML format, its loader and the expression language."""

@@ -1,0 +1,833 @@
+"""XLSForm expressions: a small, safe parser and evaluator.
+
+Survey definitions use the XLSForm expression syntax for ``relevant``, ``constraint``,
+``choice_filter`` and indicators: ``${name}`` references, ``.`` for the current answer,
+string and number literals, ``= != < <= > >= and or + - * div mod``, unary minus,
+parentheses and a handful of functions. Source text is tokenised and parsed by hand into
+a small immutable tree; ``parse`` also compiles that tree once into nested closures, so
+evaluating an expression over many responses never re-parses and never calls ``eval``.
+
+Values follow XPath 1.0 as ODK applies it: a skipped question and "prefer not to say"
+read as the empty string, a multiple-choice answer reads as its values joined by spaces,
+comparisons with a number are numeric, and an empty or non-numeric value never satisfies
+``<``, ``<=``, ``>``, ``>=`` or ``=`` against a number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Final
+
+__all__ = [
+    "PREFER_NOT_TO_SAY",
+    "BareName",
+    "Binary",
+    "Call",
+    "Current",
+    "Expression",
+    "ExpressionError",
+    "ExpressionSyntaxError",
+    "Negate",
+    "Node",
+    "NumberLiteral",
+    "Reference",
+    "StringLiteral",
+    "UnknownFunctionError",
+    "UnknownReferenceError",
+    "Value",
+    "check_references",
+    "parse",
+]
+
+PREFER_NOT_TO_SAY: Final = "_pnts"
+
+# Deep nesting would exhaust Python's recursion limit while parsing or evaluating;
+# no real form comes anywhere near this.
+MAX_DEPTH: Final = 100
+
+Value = str | int | float | bool
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ExpressionError(Exception):
+    """An expression that cannot be used, with the place in its text that is at fault."""
+
+    def __init__(self, expression: str, position: int, message: str) -> None:
+        self.expression = expression
+        self.position = position
+        self.message = message
+        super().__init__(expression, position, message)
+
+    def __str__(self) -> str:
+        # Line breaks and tabs would misalign the caret; each becomes one space so that
+        # the caret still sits under the character at ``position``.
+        shown = self.expression.translate(_ONE_LINE)
+        lead = f"{self.message} at position {self.position}: "
+        return f"{lead}{shown}\n{' ' * (len(lead) + self.position)}^"
+
+
+_ONE_LINE: Final = {ord(c): " " for c in "\t\n\r\v\f"}
+
+
+class ExpressionSyntaxError(ExpressionError):
+    """The text is not a valid expression."""
+
+
+class UnknownFunctionError(ExpressionSyntaxError):
+    """The expression calls a function this application does not provide."""
+
+
+class UnknownReferenceError(ExpressionError):
+    """The expression refers to ``${name}`` for a question the survey does not have."""
+
+    def __init__(self, expression: str, position: int, name: str) -> None:
+        self.name = name
+        super().__init__(expression, position, f"unknown question ${{{name}}}")
+        self.args = (expression, position, name)  # so that the error survives pickling
+
+
+# --------------------------------------------------------------------------- tree
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``${name}``: the answer to another question."""
+
+    name: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Current:
+    """``.``: the answer to the question the expression belongs to."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class BareName:
+    """``name`` without ``${}``: an extra column of a choice option (choice_filter only)."""
+
+    name: str
+    position: int
+
+
+@dataclass(frozen=True)
+class StringLiteral:
+    value: str
+    position: int
+
+
+@dataclass(frozen=True)
+class NumberLiteral:
+    value: int | float
+    position: int
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: Node
+    position: int
+
+
+@dataclass(frozen=True)
+class Binary:
+    operator: str
+    left: Node
+    right: Node
+    position: int
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    arguments: tuple[Node, ...]
+    position: int
+
+
+Node = Reference | Current | BareName | StringLiteral | NumberLiteral | Negate | Binary | Call
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    """Every node, in the order its text appears in the source."""
+    yield node
+    match node:
+        case Negate(operand=operand):
+            yield from _walk(operand)
+        case Binary(left=left, right=right):
+            yield from _walk(left)
+            yield from _walk(right)
+        case Call(arguments=arguments):
+            for argument in arguments:
+                yield from _walk(argument)
+        case _:
+            pass
+
+
+# --------------------------------------------------------------------------- tokens
+
+_END: Final = "end"
+_NUMBER: Final = "number"
+_STRING: Final = "string"
+_REFERENCE: Final = "reference"
+_CURRENT: Final = "current"
+_NAME: Final = "name"
+_SYMBOL: Final = "symbol"
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    position: int
+
+
+_SYMBOLS: Final = ("!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "(", ")", ",")
+# Operators people bring from other languages, and what to write instead.
+_FOREIGN_OPERATORS: Final = {"==": "=", "&&": "and", "||": "or", "<>": "!="}
+_CLOSING_QUOTES: Final = {
+    "'": "'",
+    '"': '"',
+    "\u2018": "\u2018\u2019",  # Spreadsheets turn ' into curly quotes, sometimes both ways.
+    "\u2019": "\u2018\u2019",
+    "\u201c": "\u201c\u201d",
+    "\u201d": "\u201c\u201d",
+}
+_NUMBER_PATTERN: Final = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
+def _is_name_start(char: str) -> bool:
+    return char.isalpha() or char == "_"
+
+
+def _is_name_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _scan_name(text: str, start: int) -> int:
+    """End of the XPath-style name at ``start``: letters, digits, ``_``, inner ``-``, one ``:``."""
+    end = start + 1
+    length = len(text)
+    seen_prefix = False
+    while end < length:
+        char = text[end]
+        if _is_name_char(char):
+            end += 1
+        elif char in "-." and end + 1 < length and _is_name_char(text[end + 1]):
+            end += 2
+        elif char == ":" and not seen_prefix and end + 1 < length and _is_name_start(text[end + 1]):
+            seen_prefix = True
+            end += 2
+        else:
+            break
+    return end
+
+
+def _tokenise(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    length = len(text)
+
+    def fail(at: int, message: str) -> ExpressionSyntaxError:
+        return ExpressionSyntaxError(text, at, message)
+
+    while position < length:
+        char = text[position]
+        if char.isspace():
+            position += 1
+            continue
+        start = position
+        if char == "$":
+            if not text.startswith("${", position):
+                raise fail(start, "unexpected '$' (a question is written ${name})")
+            close = text.find("}", position + 2)
+            name = text[position + 2 : close]
+            if close < 0 or any(c in name for c in "${'\"\u2018\u2019\u201c\u201d"):
+                raise fail(start, "'${' without a closing '}'")
+            if not name:
+                raise fail(start, "empty reference '${}'")
+            if not _is_name_start(name[0]) or _scan_name(name, 0) != len(name):
+                raise fail(start, f"'{name}' is not a question name")
+            tokens.append(_Token(_REFERENCE, name, start))
+            position = close + 1
+        elif char.isdigit() or (char == "." and text[position + 1 : position + 2].isdigit()):
+            match = _NUMBER_PATTERN.match(text, position)
+            assert match is not None  # the first character is a digit or ".digit"
+            tokens.append(_Token(_NUMBER, match.group(), start))
+            position = match.end()
+        elif char == ".":
+            if text.startswith("..", position):
+                raise fail(start, "'..' is not supported; refer to a question as ${name}")
+            tokens.append(_Token(_CURRENT, ".", start))
+            position += 1
+        elif char in _CLOSING_QUOTES:
+            closers = _CLOSING_QUOTES[char]
+            end = position + 1
+            while end < length and text[end] not in closers:
+                end += 1
+            if end >= length:
+                raise fail(start, "unterminated string")
+            tokens.append(_Token(_STRING, text[position + 1 : end], start))
+            position = end + 1
+        elif _is_name_start(char):
+            end = _scan_name(text, position)
+            tokens.append(_Token(_NAME, text[position:end], start))
+            position = end
+        else:
+            pair = text[position : position + 2]
+            if pair in _FOREIGN_OPERATORS:
+                raise fail(start, f"'{pair}' is not an operator; use '{_FOREIGN_OPERATORS[pair]}'")
+            symbol = next((s for s in _SYMBOLS if text.startswith(s, position)), None)
+            if symbol is None:
+                raise fail(start, f"unexpected {char!r}")
+            tokens.append(_Token(_SYMBOL, symbol, start))
+            position += len(symbol)
+    tokens.append(_Token(_END, "", length))
+    return tokens
+
+
+# --------------------------------------------------------------------------- parser
+
+# Binding power of each binary operator, lowest first, as in XPath 1.0.
+_PRECEDENCE: Final = {
+    "or": 1,
+    "and": 2,
+    "=": 3,
+    "!=": 3,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "div": 6,
+    "mod": 6,
+}
+_WORD_OPERATORS: Final = frozenset({"or", "and", "div", "mod"})
+
+# Number of arguments each function takes.
+_ARITY: Final = {
+    "not": 1,
+    "selected": 2,
+    "count-selected": 1,
+    "string-length": 1,
+    "if": 3,
+    "int": 1,
+    "number": 1,
+    "true": 0,
+    "false": 0,
+}
+_CLOCK_FUNCTIONS: Final = frozenset({"today", "now"})
+
+
+def _describe(token: _Token) -> str:
+    if token.kind == _END:
+        return "end of expression"
+    if token.kind == _STRING:
+        return f"string {token.text!r}"
+    if token.kind == _REFERENCE:
+        return f"'${{{token.text}}}'"
+    return f"'{token.text}'"
+
+
+class _Parser:
+    """Precedence climbing over the token list; returns each subtree with its depth."""
+
+    def __init__(self, text: str, allow_bare_names: bool) -> None:
+        self.text = text
+        self.allow_bare_names = allow_bare_names
+        self.tokens = _tokenise(text)
+        self.index = 0
+        # Positions of the parentheses still open, to name the right one when text ends early.
+        self.open_parentheses: list[tuple[int, str]] = []
+
+    def fail(self, position: int, message: str) -> ExpressionSyntaxError:
+        return ExpressionSyntaxError(self.text, position, message)
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def at_symbol(self, symbol: str) -> bool:
+        return self.token.kind == _SYMBOL and self.token.text == symbol
+
+    def binary_operator(self) -> str | None:
+        token = self.token
+        if token.kind == _SYMBOL and token.text in _PRECEDENCE:
+            return token.text
+        if token.kind == _NAME and token.text in _WORD_OPERATORS:
+            return token.text
+        return None
+
+    def check_depth(self, depth: int, position: int) -> None:
+        if depth > MAX_DEPTH:
+            raise self.fail(position, f"expression nested more than {MAX_DEPTH} levels deep")
+
+    def parse(self) -> Node:
+        if self.token.kind == _END:
+            raise self.fail(0, "empty expression")
+        node, _ = self.expression(1, 0)
+        if self.token.kind != _END:
+            raise self.fail(self.token.position, f"unexpected {_describe(self.token)}")
+        return node
+
+    def expression(self, min_precedence: int, nesting: int) -> tuple[Node, int]:
+        left, depth = self.unary(nesting)
+        while (operator := self.binary_operator()) is not None:
+            precedence = _PRECEDENCE[operator]
+            if precedence < min_precedence:
+                break
+            operator_token = self.advance()
+            if self.token.kind == _END:
+                raise self.fail(operator_token.position, f"missing operand after '{operator}'")
+            right, right_depth = self.expression(precedence + 1, nesting)
+            depth = max(depth, right_depth) + 1
+            self.check_depth(depth, operator_token.position)
+            left = Binary(operator, left, right, operator_token.position)
+        return left, depth
+
+    def unary(self, nesting: int) -> tuple[Node, int]:
+        minus_signs: list[int] = []
+        while self.at_symbol("-"):
+            minus_signs.append(self.advance().position)
+        if minus_signs and self.token.kind == _END:
+            raise self.fail(minus_signs[-1], "missing operand after '-'")
+        node, depth = self.primary(nesting)
+        for position in reversed(minus_signs):
+            depth += 1
+            self.check_depth(depth, position)
+            node = Negate(node, position)
+        return node, depth
+
+    def primary(self, nesting: int) -> tuple[Node, int]:
+        token = self.token
+        if token.kind == _NUMBER:
+            self.advance()
+            return NumberLiteral(_number_literal(token.text), token.position), 1
+        if token.kind == _STRING:
+            self.advance()
+            return StringLiteral(token.text, token.position), 1
+        if token.kind == _REFERENCE:
+            self.advance()
+            return Reference(token.text, token.position), 1
+        if token.kind == _CURRENT:
+            self.advance()
+            return Current(token.position), 1
+        if token.kind == _NAME:
+            return self.name(nesting)
+        if self.at_symbol("("):
+            opening = self.advance()
+            self.check_depth(nesting + 1, opening.position)
+            self.open_parentheses.append((opening.position, "'('"))
+            node, depth = self.expression(1, nesting + 1)
+            self.close()
+            return node, depth
+        if token.kind == _END:
+            if self.open_parentheses:
+                position, what = self.open_parentheses[-1]
+                raise self.fail(position, f"unclosed {what}")
+            raise self.fail(token.position, "unexpected end of expression")
+        raise self.fail(token.position, f"unexpected {_describe(token)}")
+
+    def name(self, nesting: int) -> tuple[Node, int]:
+        token = self.advance()
+        if self.at_symbol("("):
+            return self.call(token, nesting)
+        if token.text in _WORD_OPERATORS:
+            raise self.fail(token.position, f"expected a value before '{token.text}'")
+        if not self.allow_bare_names:
+            raise self.fail(
+                token.position,
+                f"bare name '{token.text}' is not allowed here; "
+                f"refer to a question as ${{{token.text}}}",
+            )
+        return BareName(token.text, token.position), 1
+
+    def call(self, name: _Token, nesting: int) -> tuple[Node, int]:
+        function = name.text
+        if function in _CLOCK_FUNCTIONS:
+            raise UnknownFunctionError(
+                self.text,
+                name.position,
+                f"{function}() is not supported: responses do not record when they were given",
+            )
+        if function not in _ARITY:
+            supported = ", ".join(f"{f}()" for f in sorted(_ARITY))
+            raise UnknownFunctionError(
+                self.text,
+                name.position,
+                f"unknown function {function}() (supported: {supported})",
+            )
+        opening = self.advance()
+        self.check_depth(nesting + 1, opening.position)
+        self.open_parentheses.append((opening.position, f"'(' of {function}()"))
+        arguments: list[Node] = []
+        depth = 0
+        if not self.at_symbol(")"):
+            while True:
+                argument, argument_depth = self.expression(1, nesting + 1)
+                arguments.append(argument)
+                depth = max(depth, argument_depth)
+                if not self.at_symbol(","):
+                    break
+                self.advance()
+        self.close(expected="',' or ')'")
+        if len(arguments) != _ARITY[function]:
+            wanted = _ARITY[function]
+            raise self.fail(
+                name.position,
+                f"{function}() takes {wanted} argument{'s' if wanted != 1 else ''}, "
+                f"not {len(arguments)}",
+            )
+        depth += 1
+        self.check_depth(depth, name.position)
+        return Call(function, tuple(arguments), name.position), depth
+
+    def close(self, expected: str = "')'") -> None:
+        if self.at_symbol(")"):
+            self.advance()
+            self.open_parentheses.pop()
+            return
+        if self.token.kind == _END:
+            position, what = self.open_parentheses[-1]
+            raise self.fail(position, f"unclosed {what}")
+        raise self.fail(
+            self.token.position, f"expected {expected} but found {_describe(self.token)}"
+        )
+
+
+def _number_literal(text: str) -> int | float:
+    # Long digit strings go through float: int() refuses very long strings.
+    if text.isdigit() and len(text) <= 15:
+        return int(text)
+    return float(text)
+
+
+# --------------------------------------------------------------------------- values
+
+_NUMERIC_TEXT: Final = re.compile(r"\s*-?(?:\d+(?:\.\d*)?|\.\d+)\s*")
+_NAN: Final = float("nan")
+
+
+def _answer_value(raw: object) -> Value:
+    """How an answer, as the app stores it, reads inside an expression."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return "" if raw == PREFER_NOT_TO_SAY else raw
+    if isinstance(raw, bool | int | float):
+        return raw
+    if isinstance(raw, list | tuple):
+        return " ".join(str(item) for item in raw)
+    raise TypeError(f"an expression cannot use a value of type {type(raw).__name__}: {raw!r}")
+
+
+def _to_number(value: Value) -> float:
+    """XPath number(): booleans are 1 or 0, text that is not a plain decimal is NaN."""
+    if isinstance(value, str):
+        if _NUMERIC_TEXT.fullmatch(value) is None:
+            return _NAN
+        return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        return math.inf if value > 0 else -math.inf
+
+
+def _to_boolean(value: Value) -> bool:
+    """XPath boolean(): empty text, 0 and NaN are false."""
+    if isinstance(value, str):
+        return value != ""
+    if isinstance(value, float):
+        return value != 0 and not math.isnan(value)
+    return bool(value)
+
+
+def _to_string(value: Value) -> str:
+    """XPath string(): numbers without exponent, whole numbers without a decimal point."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
+
+
+def _equal(left: Value, right: Value) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return _to_boolean(left) == _to_boolean(right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    return _to_number(left) == _to_number(right)
+
+
+def _divide(left: float, right: float) -> float:
+    if right == 0:
+        if left == 0 or math.isnan(left):
+            return _NAN
+        return math.copysign(math.inf, left) * math.copysign(1.0, right)
+    try:
+        return left / right
+    except OverflowError:
+        return math.copysign(math.inf, left) * math.copysign(1.0, right)
+
+
+def _modulo(left: float, right: float) -> float:
+    # XPath mod keeps the sign of the dividend, like math.fmod and unlike Python's %.
+    if right == 0 or math.isinf(left) or math.isnan(left) or math.isnan(right):
+        return _NAN
+    return math.fmod(left, right)
+
+
+def _truncate(value: float) -> int | float:
+    if math.isnan(value) or math.isinf(value):
+        return value
+    return int(value)
+
+
+def _selected_values(value: Value) -> list[str]:
+    return _to_string(value).split()
+
+
+# --------------------------------------------------------------------------- compiler
+
+Answers = Mapping[str, object]
+Names = Mapping[str, object] | None
+_Evaluator = Callable[[Answers, object, Names], Value]
+
+_ARITHMETIC: Final[dict[str, Callable[[float, float], float]]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "div": _divide,
+    "mod": _modulo,
+}
+_ORDERING: Final[dict[str, Callable[[float, float], bool]]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _compile(node: Node) -> _Evaluator:
+    match node:
+        case Reference(name=name):
+
+            def reference(answers: Answers, current: object, names: Names) -> Value:
+                return _answer_value(answers.get(name))
+
+            return reference
+        case Current():
+
+            def current_answer(answers: Answers, current: object, names: Names) -> Value:
+                return _answer_value(current)
+
+            return current_answer
+        case BareName(name=name):
+
+            def option_column(answers: Answers, current: object, names: Names) -> Value:
+                return "" if names is None else _answer_value(names.get(name))
+
+            return option_column
+        case StringLiteral(value=text) | NumberLiteral(value=text):
+            return _constant(text)
+        case Negate(operand=operand):
+            inner = _compile(operand)
+
+            def negate(answers: Answers, current: object, names: Names) -> Value:
+                return -_to_number(inner(answers, current, names))
+
+            return negate
+        case Binary(operator=operator, left=left, right=right):
+            return _compile_binary(operator, _compile(left), _compile(right))
+        case Call(function=function, arguments=arguments):
+            return _compile_call(function, [_compile(argument) for argument in arguments])
+    raise AssertionError(f"unhandled node {node!r}")  # pragma: no cover
+
+
+def _constant(value: Value) -> _Evaluator:
+    def constant(answers: Answers, current: object, names: Names) -> Value:
+        return value
+
+    return constant
+
+
+def _compile_binary(operator: str, left: _Evaluator, right: _Evaluator) -> _Evaluator:
+    if operator == "and":
+
+        def both(answers: Answers, current: object, names: Names) -> Value:
+            return _to_boolean(left(answers, current, names)) and _to_boolean(
+                right(answers, current, names)
+            )
+
+        return both
+    if operator == "or":
+
+        def either(answers: Answers, current: object, names: Names) -> Value:
+            return _to_boolean(left(answers, current, names)) or _to_boolean(
+                right(answers, current, names)
+            )
+
+        return either
+    if operator == "=":
+
+        def equal(answers: Answers, current: object, names: Names) -> Value:
+            return _equal(left(answers, current, names), right(answers, current, names))
+
+        return equal
+    if operator == "!=":
+
+        def not_equal(answers: Answers, current: object, names: Names) -> Value:
+            return not _equal(left(answers, current, names), right(answers, current, names))
+
+        return not_equal
+    if operator in _ORDERING:
+        compare = _ORDERING[operator]
+
+        def ordering(answers: Answers, current: object, names: Names) -> Value:
+            return compare(
+                _to_number(left(answers, current, names)),
+                _to_number(right(answers, current, names)),
+            )
+
+        return ordering
+    calculate = _ARITHMETIC[operator]
+
+    def arithmetic(answers: Answers, current: object, names: Names) -> Value:
+        return calculate(
+            _to_number(left(answers, current, names)),
+            _to_number(right(answers, current, names)),
+        )
+
+    return arithmetic
+
+
+def _compile_call(function: str, arguments: list[_Evaluator]) -> _Evaluator:
+    if function == "true":
+        return _constant(True)
+    if function == "false":
+        return _constant(False)
+    if function == "if":
+        condition, then, otherwise = arguments
+
+        def choose(answers: Answers, current: object, names: Names) -> Value:
+            if _to_boolean(condition(answers, current, names)):
+                return then(answers, current, names)
+            return otherwise(answers, current, names)
+
+        return choose
+    if function == "selected":
+        answer, option = arguments
+
+        def selected(answers: Answers, current: object, names: Names) -> Value:
+            wanted = _to_string(option(answers, current, names)).strip()
+            return wanted in _selected_values(answer(answers, current, names))
+
+        return selected
+    (argument,) = arguments
+    convert: Callable[[Value], Value] = _SINGLE_ARGUMENT[function]
+
+    def call(answers: Answers, current: object, names: Names) -> Value:
+        return convert(argument(answers, current, names))
+
+    return call
+
+
+_SINGLE_ARGUMENT: Final[dict[str, Callable[[Value], Value]]] = {
+    "not": lambda value: not _to_boolean(value),
+    "count-selected": lambda value: len(_selected_values(value)),
+    "string-length": lambda value: len(_to_string(value)),
+    "int": lambda value: _truncate(_to_number(value)),
+    "number": _to_number,
+}
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression, compiled once and ready to evaluate against any answers."""
+
+    source: str
+    root: Node
+    _evaluate: _Evaluator = field(init=False, repr=False, compare=False)
+    _references: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_evaluate", _compile(self.root))
+        object.__setattr__(
+            self,
+            "_references",
+            frozenset(node.name for node in _walk(self.root) if isinstance(node, Reference)),
+        )
+
+    def references(self) -> frozenset[str]:
+        """Question ids used as ``${name}``."""
+        return self._references
+
+    def bare_names(self) -> frozenset[str]:
+        """Names used without ``${}`` (choice option columns in a choice_filter)."""
+        return frozenset(node.name for node in _walk(self.root) if isinstance(node, BareName))
+
+    def uses_current(self) -> bool:
+        """Whether ``.`` (the current question's answer) appears."""
+        return any(isinstance(node, Current) for node in _walk(self.root))
+
+    def evaluate(
+        self,
+        answers: Mapping[str, object],
+        current: object = None,
+        names: Mapping[str, object] | None = None,
+    ) -> Value:
+        """The expression's value: str, int, float or bool.
+
+        ``answers`` maps question id to the stored answer (absent when skipped),
+        ``current`` is the answer ``.`` stands for, ``names`` the choice option's columns.
+        """
+        return self._evaluate(answers, current, names)
+
+    def is_true(
+        self,
+        answers: Mapping[str, object],
+        current: object = None,
+        names: Mapping[str, object] | None = None,
+    ) -> bool:
+        """XPath boolean() of the value: whether a condition holds."""
+        return _to_boolean(self._evaluate(answers, current, names))
+
+
+def parse(text: str, *, allow_bare_names: bool = False) -> Expression:
+    """Parse XLSForm expression text; raise ExpressionSyntaxError if it is not valid.
+
+    Bare names (``country = ${country}``) are only meaningful in a choice_filter, where they
+    name a choice option's extra columns; elsewhere they are refused unless allowed.
+    """
+    return Expression(text, _Parser(text, allow_bare_names).parse())
+
+
+def check_references(expr: Expression, known: Collection[str]) -> None:
+    """Raise UnknownReferenceError for the first ``${name}`` that is not in ``known``."""
+    for node in _walk(expr.root):
+        if isinstance(node, Reference) and node.name not in known:
+            raise UnknownReferenceError(expr.source, node.position, node.name)
