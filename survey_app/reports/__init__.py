@@ -1,0 +1,1 @@
+"""Aggregate reports: statistics, disclosure control and redaction of free text."""
