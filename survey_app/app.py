@@ -1,0 +1,50 @@
+"""The application factory: the one place where the pieces are put together."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from .config import Settings, ensure_secret_key, load_settings
+from .db import Database
+from .state import AppState
+from .web import errors, i18n, respond, security
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(_flask_config(settings))
+
+    logging.getLogger("survey_app").setLevel(settings.log_level.upper())
+    database = Database(
+        settings.database_url, sqlite_busy_timeout_ms=settings.database.sqlite_busy_timeout_ms
+    )
+    app.extensions["survey_app"] = AppState.build(settings, database)
+
+    CSRFProtect(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(respond.blueprint)
+    return app
+
+
+def _flask_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": ensure_secret_key(settings),
+        "MAX_CONTENT_LENGTH": settings.respondent.max_form_bytes,
+        "MAX_FORM_MEMORY_SIZE": settings.respondent.max_form_bytes,
+        # A neutral cookie name: it says nothing about what the site is.
+        "SESSION_COOKIE_NAME": "s",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not settings.is_development,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session cookie
+        "WTF_CSRF_SSL_STRICT": False,  # Referer is never sent (no-referrer), so it cannot be checked
+        "TESTING": settings.environment == "testing",
+    }

@@ -1,0 +1,66 @@
+"""The ``survey-app`` command."""
+
+from __future__ import annotations
+
+import click
+
+from . import migrate
+from .commands import Context, pass_context
+
+
+@click.group()
+@click.pass_context
+def main(click_context: click.Context) -> None:
+    """Anonymous, sealed beneficiary feedback surveys."""
+    context = click_context.ensure_object(Context)
+    click_context.call_on_close(context.close)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@pass_context
+def db_upgrade(ctx: Context, revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(ctx.database, revision)
+    click.echo(f"database at revision {migrate.current_revision(ctx.database)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@pass_context
+def db_downgrade(ctx: Context, revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    migrate.downgrade(ctx.database, revision)
+    click.echo(f"database at revision {migrate.current_revision(ctx.database)}")
+
+
+@db.command("current")
+@pass_context
+def db_current(ctx: Context) -> None:
+    """Show the schema revision of the database."""
+    click.echo(migrate.current_revision(ctx.database) or "empty (run `survey-app db upgrade`)")
+
+
+@main.command()
+@pass_context
+def serve(ctx: Context) -> None:
+    """Serve the app with the production WSGI server (waitress)."""
+    from .server import serve as run_server
+
+    ctx.require_current_schema()
+    run_server(ctx.settings)
+
+
+def _register_commands() -> None:
+    from .commands import demo, keys, programmes, report, surveys
+
+    for module in (demo, keys, programmes, report, surveys):
+        module.register(main)
+
+
+_register_commands()

@@ -1,0 +1,99 @@
+"""`survey-app demo`: a ready-to-try instance on SQLite, served by waitress."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from sqlalchemy import select
+
+from .. import migrate, sealing
+from ..accounts import create_user
+from ..config import load_settings
+from ..definitions import load_directory
+from ..distribution import create_link
+from ..models import DistributionLink, Programme, Survey
+from ..server import serve
+from . import Context, pass_context
+from .keys import add_key
+
+DEMO_PROGRAMME = "demo"
+DEMO_SITES = ("Central office", "Outreach")
+DEMO_HELP = {
+    "en": [{"name": "Support line (free, 24 hours)", "phone": "+1 555 0100", "hours": "24/7"}],
+    "fr": [{"name": "Ligne d'écoute (gratuite, 24 h/24)", "phone": "+1 555 0100", "hours": "24/7"}],
+    "es": [
+        {"name": "Línea de apoyo (gratuita, 24 horas)", "phone": "+1 555 0100", "hours": "24/7"}
+    ],
+    "ar": [{"name": "خط الدعم (مجاني، على مدار الساعة)", "phone": "+1 555 0100", "hours": "24/7"}],
+}
+
+
+def register(main: click.Group) -> None:
+    main.add_command(demo)
+
+
+@click.command()
+@click.option("--no-serve", is_flag=True, help="Set up the demo data, then stop.")
+@pass_context
+def demo(ctx: Context, no_serve: bool) -> None:
+    """Set up demo data (first run only) and serve the app on this machine."""
+    settings = ctx.settings
+    if settings.environment == "production" and not settings.database.url:
+        # A demo is served over plain http on this machine: cookies cannot be Secure-only.
+        settings = load_settings(overrides={"environment": "development"})
+        ctx._settings = settings
+    database = ctx.database
+    migrate.upgrade(database)
+    loaded = load_directory(settings.surveys_dir)
+    for problem in loaded.problems:
+        click.echo(f"survey not served: {problem}", err=True)
+    secrets_shown: list[str] = []
+    with database.session() as session:
+        programme = session.scalar(select(Programme).where(Programme.slug == DEMO_PROGRAMME))
+        if programme is None:
+            programme = Programme(
+                slug=DEMO_PROGRAMME,
+                name="Demo programme",
+                public_title="Feedback",
+                retention_days=730,
+                help_contacts=DEMO_HELP,
+            )
+            session.add(programme)
+            session.flush()
+            passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
+            add_key(session, programme, sealing.generate_key(passphrase), keep_private=True)
+            admin_password = secrets.token_urlsafe(12)
+            create_user(session, "admin", admin_password, superadmin=True)
+            secrets_shown += [
+                f"key passphrase of programme 'demo': {passphrase}",
+                f"admin account: admin / {admin_password}",
+            ]
+        for survey_id in sorted(loaded.surveys):
+            if session.get(Survey, survey_id) is None:
+                session.add(Survey(id=survey_id, programme_id=programme.id))
+                session.flush()
+                for site in DEMO_SITES:
+                    create_link(session, programme, survey_id, site)
+        links = session.scalars(
+            select(DistributionLink)
+            .where(DistributionLink.programme_id == programme.id)
+            .order_by(DistributionLink.survey_id, DistributionLink.site)
+        ).all()
+        base = f"http://{settings.server.host}:{settings.server.port}"
+        click.echo("\nSurvey links (open one on a phone-sized browser window):")
+        for link in links:
+            click.echo(f"  {base}/s/{link.token}   {link.survey_id} at {link.site}")
+    if secrets_shown:
+        click.echo("\nDemo secrets, shown this once (write them down):")
+        for line in secrets_shown:
+            click.echo(f"  {line}")
+    else:
+        click.echo(
+            "\nDemo data was set up earlier; its secrets were shown then. "
+            f"Delete {settings.instance_path}/ to start afresh."
+        )
+    click.echo("\nRead the answers back with: survey-app report SURVEY_ID")
+    if not no_serve:
+        click.echo(f"\nServing on {base}  (Ctrl+C to stop)\n")
+        serve(settings)

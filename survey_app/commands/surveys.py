@@ -1,0 +1,98 @@
+"""`survey-app surveys`: check, import and assign survey definitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from ..definitions import load_directory
+from ..models import Programme, Survey
+from . import Context, pass_context
+
+
+def register(main: click.Group) -> None:
+    main.add_command(surveys)
+
+
+@click.group()
+def surveys() -> None:
+    """Survey definitions in the surveys folder."""
+
+
+@surveys.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@pass_context
+def check(ctx: Context, directory: Path | None) -> None:
+    """Validate every survey file; print one line per problem."""
+    folder = directory or ctx.settings.surveys_dir
+    loaded = load_directory(folder)
+    for problem in loaded.problems:
+        click.echo(str(problem), err=True)
+    for survey_id, survey in sorted(loaded.surveys.items()):
+        click.echo(f"ok  {survey_id} version {survey.version} ({', '.join(survey.language_codes)})")
+    if loaded.problems:
+        raise click.ClickException(f"{len(loaded.problems)} problem(s) in {folder}")
+
+
+@surveys.command("import")
+@click.argument("form", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "survey_id", help="Survey id to use instead of the form's form_id.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the TOML file (default: the surveys folder).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing survey file.")
+@pass_context
+def import_form(
+    ctx: Context, form: Path, survey_id: str | None, output_dir: Path | None, force: bool
+) -> None:
+    """Convert an XLSForm FORM.xlsx into a survey file."""
+    from ..definitions import xlsform  # openpyxl is only needed here
+
+    try:
+        _import(ctx, xlsform, form, survey_id, output_dir, force)
+    except xlsform.XLSFormError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _import(
+    ctx: Context,
+    xlsform: Any,
+    form: Path,
+    survey_id: str | None,
+    output_dir: Path | None,
+    force: bool,
+) -> None:
+    result = xlsform.convert_xlsform(form, survey_id=survey_id)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    path = xlsform.write_import(result, output_dir or ctx.settings.surveys_dir, overwrite=force)
+    click.echo(f"wrote {path}; check it with `survey-app surveys check`")
+
+
+@surveys.command("assign")
+@click.argument("survey_id")
+@click.argument("programme")
+@pass_context
+def assign(ctx: Context, survey_id: str, programme: str) -> None:
+    """Give SURVEY_ID to PROGRAMME: its responses are sealed to that programme's key."""
+    if survey_id not in load_directory(ctx.settings.surveys_dir).surveys:
+        raise click.ClickException(f"no valid survey {survey_id!r}; see `survey-app surveys check`")
+    with ctx.require_current_schema().session() as session:
+        found = session.scalar(select(Programme).where(Programme.slug == programme))
+        if found is None:
+            raise click.ClickException(
+                f"no programme {programme!r}; see `survey-app programmes list`"
+            )
+        existing = session.get(Survey, survey_id)
+        if existing is not None and existing.programme_id != found.id:
+            raise click.ClickException(
+                f"survey {survey_id!r} already belongs to programme {existing.programme.slug!r}"
+            )
+        if existing is None:
+            session.add(Survey(id=survey_id, programme_id=found.id))
+    click.echo(f"survey {survey_id} belongs to programme {programme}")

@@ -1,0 +1,288 @@
+"""Typed, frozen settings.
+
+Precedence, lowest first: the defaults below, the TOML file named by ``SURVEY_APP_CONFIG``, then
+``SURVEY_APP_<SECTION>_<KEY>`` environment variables (``DATABASE_URL`` is honoured too, as most
+hosting platforms set it). Every problem names the key and what is wrong, and stops start-up:
+running with a half-understood configuration is worse than not running.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ENV_PREFIX = "SURVEY_APP_"
+CONFIG_ENV = "SURVEY_APP_CONFIG"
+
+Environment = Literal["production", "development", "testing"]
+Period = Literal["day", "week", "month"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 4
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    # Empty means SQLite in the instance folder.
+    url: str = ""
+    sqlite_busy_timeout_ms: int = 5000
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    # Empty means: generate one on first run and keep it in the instance folder.
+    secret_key: str = ""
+    staff_idle_minutes: int = 30
+    staff_absolute_hours: int = 12
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    # How coarse the time stored in the clear beside a sealed response is.
+    period: Period = "week"
+
+
+@dataclass(frozen=True)
+class RespondentSettings:
+    quick_exit_url: str = "https://www.wikipedia.org/"
+    max_text_length: int = 2000
+    max_form_bytes: int = 65536
+    draft_idle_minutes: int = 30
+    submissions_per_minute: int = 30
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    threshold: int = 5
+    redact_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment = "production"
+    instance_path: Path = Path("instance")
+    surveys_dir: Path = Path("surveys")
+    log_level: str = "INFO"
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    respondent: RespondentSettings = field(default_factory=RespondentSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment != "production"
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.instance_path / 'survey.db').resolve()}"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from defaults, the TOML file, the environment and explicit overrides."""
+    env = os.environ if environ is None else environ
+    layered: dict[str, Any] = {}
+    config_file = env.get(CONFIG_ENV)
+    if config_file:
+        _merge(layered, _read_toml(Path(config_file)))
+    _merge(layered, _from_environment(env))
+    if overrides:
+        _merge(layered, dict(overrides))
+    settings: Settings = _build(Settings, layered, source="")
+    _check(settings)
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """The configured key, or one generated once and kept (0600) in the instance folder."""
+    if settings.security.secret_key:
+        return settings.security.secret_key
+    path = settings.instance_path / "secret_key"
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+        raise ConfigError(
+            f"{path}: the stored secret key is too short; delete the file to renew it"
+        )
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if env.get("DATABASE_URL"):
+        found.setdefault("database", {})["url"] = env["DATABASE_URL"]
+    sections = {
+        f.name for f in dataclasses.fields(Settings) if dataclasses.is_dataclass(f.default_factory)
+    }
+    top_level = {f.name for f in dataclasses.fields(Settings)} - sections
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_ENV:
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key in top_level:
+            found[key] = value
+            continue
+        section = next((s for s in sections if key.startswith(s + "_")), None)
+        if section is None:
+            raise ConfigError(f"environment variable {name}: no such setting")
+        found.setdefault(section, {})[key[len(section) + 1 :]] = value
+    return found
+
+
+def _merge(into: dict[str, Any], more: Mapping[str, Any]) -> None:
+    for key, value in more.items():
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        elif isinstance(value, Mapping):
+            into[key] = dict(value)
+        else:
+            into[key] = value
+
+
+def _build(cls: type[Any], values: Mapping[str, Any], *, source: str) -> Any:
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"[{source}]: expected a table of settings")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        where = f"[{source}] " if source else ""
+        raise ConfigError(
+            f"{where}{unknown[0]}: no such setting (known: {', '.join(sorted(known))})"
+        )
+    kwargs: dict[str, Any] = {}
+    for name, raw in values.items():
+        hint = hints[name]
+        label = f"{source}.{name}" if source else name
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(typing.cast(type[Any], hint), raw, source=label)
+        else:
+            kwargs[name] = _coerce(hint, raw, label)
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, raw: Any, label: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if raw not in allowed:
+            raise ConfigError(f"{label}: {raw!r} is not one of {', '.join(map(repr, allowed))}")
+        return raw
+    if hint is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        }:
+            return raw.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{label}: expected true or false, got {raw!r}")
+    if hint is int:
+        if isinstance(raw, bool):
+            raise ConfigError(f"{label}: expected a whole number, got {raw!r}")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{label}: expected a whole number, got {raw!r}") from None
+    if hint is str:
+        if not isinstance(raw, str):
+            raise ConfigError(f"{label}: expected text, got {raw!r}")
+        return raw
+    if hint is Path:
+        if not isinstance(raw, str | Path):
+            raise ConfigError(f"{label}: expected a path, got {raw!r}")
+        return Path(raw)
+    if origin is tuple:
+        items = [s.strip() for s in raw.split(",") if s.strip()] if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"{label}: expected a list of text, got {raw!r}")
+        return tuple(items)
+    if isinstance(hint, types.UnionType):  # pragma: no cover - no optional settings yet
+        raise ConfigError(f"{label}: unsupported setting type")
+    raise ConfigError(f"{label}: unsupported setting type {hint!r}")  # pragma: no cover
+
+
+def _check(settings: Settings) -> None:
+    positive = {
+        "server.port": settings.server.port,
+        "server.threads": settings.server.threads,
+        "respondent.max_text_length": settings.respondent.max_text_length,
+        "respondent.max_form_bytes": settings.respondent.max_form_bytes,
+        "respondent.draft_idle_minutes": settings.respondent.draft_idle_minutes,
+        "respondent.submissions_per_minute": settings.respondent.submissions_per_minute,
+        "security.staff_idle_minutes": settings.security.staff_idle_minutes,
+        "security.staff_absolute_hours": settings.security.staff_absolute_hours,
+    }
+    for label, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{label}: must be greater than 0, got {value}")
+    if not 1 <= settings.server.port <= 65535:
+        raise ConfigError(f"server.port: must be between 1 and 65535, got {settings.server.port}")
+    if settings.reports.threshold < 2:
+        raise ConfigError(
+            f"reports.threshold: must be at least 2, got {settings.reports.threshold}"
+        )
+    if settings.security.secret_key and len(settings.security.secret_key) < 32:
+        raise ConfigError(
+            "security.secret_key: must be at least 32 characters; leave it empty to generate one"
+        )
+    url = settings.respondent.quick_exit_url
+    if not url.startswith("https://"):
+        raise ConfigError(f"respondent.quick_exit_url: must be an https:// address, got {url!r}")
+    db_url = settings.database.url
+    if db_url and not db_url.startswith(
+        ("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")
+    ):
+        raise ConfigError(
+            f"database.url: only sqlite:// and postgresql:// are supported, got {db_url.split(':')[0]!r}"
+        )
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(
+            f"log_level: {settings.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR"
+        )

@@ -1,0 +1,129 @@
+"""Answers in progress, held on the server under a key only the respondent's browser has.
+
+The browser keeps a random draft id and a random 256-bit key in its session cookie; the server
+keeps only AES-GCM ciphertext, bound to the draft id, that expires after a period of idleness.
+Neither side alone can read a draft, finishing or leaving deletes it, and an idle draft is purged.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from .models import Draft
+
+NONCE_BYTES = 12
+
+
+class DraftExpired(Exception):
+    def __init__(self) -> None:
+        super().__init__("these answers were cleared after a period without activity")
+
+
+@dataclass
+class DraftState:
+    """What a respondent has answered so far, and where they are."""
+
+    link_token: str
+    language: str
+    survey_version: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    # Pages visited in order, so "Back" returns to the page actually seen before.
+    history: list[int] = field(default_factory=list)
+    code_hash: str | None = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.__dict__, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> DraftState:
+        return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True)
+class DraftHandle:
+    """What the browser keeps: opaque, useless without the server's row and vice versa."""
+
+    draft_id: str
+    key: bytes
+
+    def to_cookie(self) -> str:
+        return f"{self.draft_id}.{self.key.hex()}"
+
+    @classmethod
+    def from_cookie(cls, value: object) -> DraftHandle | None:
+        if not isinstance(value, str) or value.count(".") != 1:
+            return None
+        draft_id, key_hex = value.split(".")
+        try:
+            key = bytes.fromhex(key_hex)
+        except ValueError:
+            return None
+        if len(draft_id) != 32 or len(key) != 32:
+            return None
+        return cls(draft_id, key)
+
+
+class DraftStore:
+    def __init__(self, session: Session, idle: timedelta) -> None:
+        self.session = session
+        self.idle = idle
+
+    def create(self, state: DraftState) -> DraftHandle:
+        handle = DraftHandle(secrets.token_hex(16), AESGCM.generate_key(bit_length=256))
+        self.session.add(
+            Draft(
+                id=handle.draft_id,
+                ciphertext=self._encrypt(handle, state),
+                expires_at=self._expiry(),
+            )
+        )
+        return handle
+
+    def load(self, handle: DraftHandle) -> DraftState:
+        draft = self.session.get(Draft, handle.draft_id)
+        if draft is None or _aware(draft.expires_at) <= datetime.now(UTC):
+            raise DraftExpired()
+        try:
+            raw = AESGCM(handle.key).decrypt(
+                draft.ciphertext[:NONCE_BYTES],
+                draft.ciphertext[NONCE_BYTES:],
+                handle.draft_id.encode(),
+            )
+        except InvalidTag:
+            raise DraftExpired() from None
+        return DraftState.from_json(raw)
+
+    def save(self, handle: DraftHandle, state: DraftState) -> None:
+        draft = self.session.get(Draft, handle.draft_id)
+        if draft is None:
+            raise DraftExpired()
+        draft.ciphertext = self._encrypt(handle, state)
+        draft.expires_at = self._expiry()
+
+    def discard(self, handle: DraftHandle) -> None:
+        self.session.execute(delete(Draft).where(Draft.id == handle.draft_id))
+
+    def purge_expired(self) -> int:
+        result = self.session.execute(delete(Draft).where(Draft.expires_at <= datetime.now(UTC)))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def _encrypt(self, handle: DraftHandle, state: DraftState) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + AESGCM(handle.key).encrypt(nonce, state.to_json(), handle.draft_id.encode())
+
+    def _expiry(self) -> datetime:
+        return datetime.now(UTC) + self.idle
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

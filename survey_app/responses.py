@@ -1,0 +1,208 @@
+"""Storing sealed responses and reading them back: the bridge between sealing and the database.
+
+The plain columns of a response say only which survey and version it answers, the coarse period
+and which key it is sealed to. The payload (answers plus site, channel, language and exact day) is
+canonical JSON inside the envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import sealing
+from .models import KeyStatus, ProgrammeKey, Response, Survey, SurveyVersion
+
+Channel = Literal["self", "assisted"]
+PAYLOAD_FORMAT = 1
+
+
+class SurveyNotAssigned(Exception):
+    def __init__(self, survey_id: str) -> None:
+        super().__init__(
+            f"survey {survey_id!r} belongs to no programme; assign it with "
+            f"`survey-app surveys assign {survey_id} PROGRAMME`"
+        )
+
+
+class NoCurrentKey(Exception):
+    def __init__(self, programme_slug: str) -> None:
+        super().__init__(
+            f"programme {programme_slug!r} has no current key; create one with "
+            f"`survey-app keys create {programme_slug}`"
+        )
+
+
+class MalformedPayload(Exception):
+    """A blob opened but its content is not a response payload this code understands."""
+
+
+@dataclass(frozen=True)
+class ResponseMeta:
+    site: str
+    channel: Channel
+    language: str
+    day: date
+
+
+@dataclass(frozen=True)
+class OpenedResponse:
+    response_id: str
+    survey_version: str
+    period: str
+    answers: dict[str, Any]
+    meta: ResponseMeta
+
+
+@dataclass(frozen=True)
+class UnreadableResponse:
+    response_id: str
+    survey_version: str
+    reason: str
+
+
+def coarse_period(day: date, granularity: str) -> str:
+    if granularity == "day":
+        return day.isoformat()
+    if granularity == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    iso_year, iso_week, _ = day.isocalendar()
+    return f"{iso_year:04d}-W{iso_week:02d}"
+
+
+def encode_payload(answers: Mapping[str, Any], meta: ResponseMeta) -> bytes:
+    document = {
+        "format": PAYLOAD_FORMAT,
+        "answers": dict(answers),
+        "meta": {
+            "site": meta.site,
+            "channel": meta.channel,
+            "language": meta.language,
+            "day": meta.day.isoformat(),
+        },
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_payload(raw: bytes) -> tuple[dict[str, Any], ResponseMeta]:
+    try:
+        document = json.loads(raw)
+        meta = document["meta"]
+        if document.get("format") != PAYLOAD_FORMAT or not isinstance(document["answers"], dict):
+            raise ValueError("unknown payload format")
+        return document["answers"], ResponseMeta(
+            site=str(meta["site"]),
+            channel=meta["channel"],
+            language=str(meta["language"]),
+            day=date.fromisoformat(meta["day"]),
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise MalformedPayload(f"opened, but not a response payload: {error}") from None
+
+
+def current_key(session: Session, programme_id: int) -> ProgrammeKey | None:
+    return session.scalars(
+        select(ProgrammeKey).where(
+            ProgrammeKey.programme_id == programme_id, ProgrammeKey.status == KeyStatus.CURRENT
+        )
+    ).first()
+
+
+def register_version(session: Session, survey_id: str, version: str, definition: str) -> None:
+    """Keep the exact definition of each version answered, so old responses stay readable."""
+    if session.get(SurveyVersion, (survey_id, version)) is None:
+        session.add(
+            SurveyVersion(
+                survey_id=survey_id,
+                version=version,
+                definition=definition,
+                first_seen=datetime.now(UTC),
+            )
+        )
+        session.flush()
+
+
+def store_response(
+    session: Session,
+    *,
+    survey_id: str,
+    survey_version: str,
+    definition: str,
+    answers: Mapping[str, Any],
+    meta: ResponseMeta,
+    period_granularity: str,
+) -> None:
+    """Seal the answers to the programme's current key and add the row to the session.
+
+    Nothing is returned on purpose: callers have no response id to log or show.
+    """
+    survey = session.get(Survey, survey_id)
+    if survey is None:
+        raise SurveyNotAssigned(survey_id)
+    key = current_key(session, survey.programme_id)
+    if key is None:
+        raise NoCurrentKey(survey.programme.slug)
+    register_version(session, survey_id, survey_version, definition)
+    response_id = secrets.token_hex(16)
+    blob = sealing.seal(
+        sealing.PublicKey(key_id=key.key_id, raw=key.public_key),
+        sealing.ResponseBinding(
+            response_id=response_id, survey_id=survey_id, survey_version=survey_version
+        ),
+        encode_payload(answers, meta),
+    )
+    session.add(
+        Response(
+            id=response_id,
+            survey_id=survey_id,
+            survey_version=survey_version,
+            period=coarse_period(meta.day, period_granularity),
+            key_id=key.key_id,
+            sealed=blob,
+        )
+    )
+
+
+def wrapped_keys(session: Session, programme_id: int) -> list[sealing.WrappedKey]:
+    rows = session.scalars(
+        select(ProgrammeKey).where(
+            ProgrammeKey.programme_id == programme_id,
+            ProgrammeKey.wrapped_private_key.is_not(None),
+        )
+    )
+    return [
+        sealing.WrappedKey(
+            key_id=row.key_id, public_raw=row.public_key, wrapped_private=row.wrapped_private_key
+        )
+        for row in rows
+        if row.wrapped_private_key is not None
+    ]
+
+
+def open_responses(
+    session: Session, survey_id: str, keys: sealing.UnlockedKeys, *, batch_size: int = 2000
+) -> Iterator[OpenedResponse | UnreadableResponse]:
+    """Every response of a survey, opened; the ones that cannot be opened are reported, not dropped."""
+    query = (
+        select(Response.id, Response.survey_version, Response.period, Response.sealed)
+        .where(Response.survey_id == survey_id)
+        .order_by(Response.id)
+        .execution_options(yield_per=batch_size)
+    )
+    for response_id, version, period, blob in session.execute(query):
+        binding = sealing.ResponseBinding(
+            response_id=response_id, survey_id=survey_id, survey_version=version
+        )
+        try:
+            answers, meta = decode_payload(keys.open(blob, binding))
+        except (sealing.SealingError, MalformedPayload) as error:
+            yield UnreadableResponse(response_id, version, f"{type(error).__name__}: {error}")
+            continue
+        yield OpenedResponse(response_id, version, period, answers, meta)

@@ -1,0 +1,1 @@
+"""Blueprints, one per audience, and the request plumbing they share."""

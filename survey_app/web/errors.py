@@ -1,0 +1,67 @@
+"""Error pages: a clear message and the right status, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("survey_app.errors")
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The form could not be read. Please go back and try again."),
+        403: _("You are not allowed to open this page."),
+        404: _("This page does not exist. Please check the link you were given."),
+        405: _("This page cannot be used that way."),
+        413: _("What you sent is too large. Please shorten your answers and try again."),
+        429: _("Too many attempts in a short time. Please wait a minute and try again."),
+        500: _("Something went wrong on our side. Nothing you entered was stored."),
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+    text = message or _messages().get(status, _messages()[400])
+    return render_template("error.html", status=status, message=text), status
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return render_error(
+        400,
+        _(
+            "This form has expired or was sent from somewhere else. Please go back, reload the page and try again."
+        ),
+    )
+
+
+def _http_error(error: HTTPException) -> Any:
+    if error.code is None or error.code < 400:
+        return error
+    return render_error(
+        error.code, error.description if getattr(error, "user_facing", False) else None
+    )
+
+
+def _unexpected_error(error: Exception) -> tuple[str, int]:
+    # The exception's message may quote what a respondent typed, so only its type and where it
+    # was raised are logged.
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+    log.error(
+        "unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.endpoint, frames
+    )
+    return render_error(500)

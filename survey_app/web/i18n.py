@@ -1,0 +1,40 @@
+"""The app's own words in the respondent's or staff member's language (Flask-Babel)."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+
+UI_LANGUAGES = ("en", "fr", "es", "ar")
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi", "sd", "ug"})
+
+
+def ui_language_for(code: str) -> str:
+    """The closest language the interface is translated into (survey text may have more)."""
+    base = code.split("-")[0].lower()
+    return base if base in UI_LANGUAGES else "en"
+
+
+def text_direction(code: str) -> str:
+    return "rtl" if code.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+def _select_locale() -> str:
+    chosen = getattr(g, "language", None) or session.get("lang")
+    if chosen:
+        return ui_language_for(chosen)
+    return request.accept_languages.best_match(UI_LANGUAGES) or "en"
+
+
+def page_language() -> str:
+    """The language the page is written in: the survey language if one was chosen."""
+    return str(getattr(g, "language", None) or session.get("lang") or _select_locale())
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=_select_locale, default_translation_directories="translations")
+
+    @app.context_processor
+    def _language_context() -> dict[str, str]:
+        language = page_language()
+        return {"page_lang": language, "page_dir": text_direction(language)}

@@ -1,0 +1,224 @@
+"""The respondent's pages: landing, language, one page per group, thanks; and the quick exit.
+
+Views stay thin: reading a page's answers is `survey_app.web.answering`, drafts are
+`survey_app.drafts`, sealing and storing is `survey_app.responses`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..definitions import Survey
+from ..drafts import DraftExpired, DraftHandle, DraftState, DraftStore
+from ..models import DistributionLink, Programme
+from ..responses import ResponseMeta, store_response
+from ..state import app_state
+from . import answering
+from .errors import render_error
+
+blueprint = Blueprint("respond", __name__)
+
+DRAFT_COOKIE_KEY = "d"
+
+
+@blueprint.after_request
+def _respondent_headers(response: Response) -> Response:
+    # Already no-store everywhere; say it again here so no later change can loosen it for them.
+    response.headers["Cache-Control"] = "no-store, max-age=0"
+    return response
+
+
+@blueprint.get("/s/<token>")
+def landing(token: str) -> str:
+    _link, survey, programme = _served(token)
+    return render_template(
+        "respond/landing.html",
+        token=token,
+        survey=survey,
+        programme=programme,
+        languages=survey.languages,
+    )
+
+
+@blueprint.post("/s/<token>/start")
+def start(token: str) -> BaseResponse | tuple[str, int]:
+    _link, survey, _programme = _served(token)
+    language = request.form.get("lang", survey.default_language)
+    if language not in survey.language_codes:
+        return render_error(400, _("Please choose one of the languages offered."))
+    with _database_session() as db:
+        store = _drafts(db)
+        old = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
+        if old is not None:
+            store.discard(old)
+        handle = store.create(
+            DraftState(link_token=token, language=language, survey_version=survey.version)
+        )
+    session.clear()
+    session[DRAFT_COOKIE_KEY] = handle.to_cookie()
+    session["lang"] = language
+    return redirect(url_for("respond.page", token=token, number=1), code=303)
+
+
+@blueprint.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
+def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
+    link, survey, programme = _served(token)
+    if not 1 <= number <= len(survey.pages):
+        abort(404)
+    handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
+    if handle is None:
+        return redirect(url_for("respond.landing", token=token), code=303)
+    with _database_session() as db:
+        store = _drafts(db)
+        try:
+            state = store.load(handle)
+        except DraftExpired:
+            session.clear()
+            return render_template("respond/expired.html", token=token, programme=programme), 410
+        if state.link_token != token or state.survey_version != survey.version:
+            # The survey changed under the respondent; starting again is the only honest option.
+            store.discard(handle)
+            session.clear()
+            return render_template("respond/expired.html", token=token, programme=programme), 410
+        g.language = state.language
+        current = survey.pages[number - 1]
+        if request.method == "GET":
+            if not answering.page_is_relevant(current, state.answers):
+                return redirect(
+                    _page_url(token, answering.next_page(survey, number, state.answers)), 303
+                )
+            return _render_page(survey, programme, token, number, state)
+
+        submitted = answering.read_page(survey, current, request.form, state.answers, _max_text())
+        answering.merge(survey, current, state.answers, submitted.values)
+        going_back = request.form.get("action") == "back"
+        if going_back:
+            store.save(handle, state)
+            previous = answering.previous_page(survey, number, state.answers)
+            return redirect(
+                _page_url(token, previous) if previous else url_for("respond.landing", token=token),
+                303,
+            )
+        if submitted.errors:
+            store.save(handle, state)
+            return _render_page(survey, programme, token, number, state, submitted), 422
+        if answering.declined_consent(current, state.answers):
+            store.discard(handle)
+            session.clear()
+            return render_template("respond/declined.html", programme=programme, survey=survey)
+        following = answering.next_page(survey, number, state.answers)
+        if following is not None:
+            store.save(handle, state)
+            return redirect(_page_url(token, following), 303)
+        settings = app_state().settings
+        store_response(
+            db,
+            survey_id=survey.id,
+            survey_version=survey.version,
+            definition=survey.canonical_json,
+            answers=answering.final_answers(survey, state.answers),
+            meta=ResponseMeta(
+                site=link.site,
+                channel="self",
+                language=state.language,
+                day=datetime.now(UTC).date(),
+            ),
+            period_granularity=settings.privacy.period,
+        )
+        store.discard(handle)
+    session.clear()
+    return redirect(url_for("respond.done", token=token, lang=state.language), code=303)
+
+
+@blueprint.get("/s/<token>/done/<lang>")
+def done(token: str, lang: str) -> str:
+    _link, survey, programme = _served(token)
+    g.language = survey.language(lang).code
+    return render_template("respond/done.html", survey=survey, programme=programme)
+
+
+@blueprint.route("/exit", methods=["GET", "POST"])
+def quick_exit() -> BaseResponse:
+    """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral."""
+    handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
+    if handle is not None:
+        with _database_session() as db:
+            _drafts(db).discard(handle)
+    session.clear()
+    response = redirect(app_state().settings.respondent.quick_exit_url, code=303)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+def _served(token: str) -> tuple[DistributionLink, Survey, Programme]:
+    state = app_state()
+    with state.database.session() as db:
+        link = db.get(DistributionLink, token)
+        if link is None or not link.active:
+            abort(404)
+        programme = db.get(Programme, link.programme_id)
+        db.expunge_all()
+    survey = state.surveys.get(link.survey_id)
+    if survey is None or programme is None:
+        abort(404)
+    g.programme = programme
+    return link, survey, programme
+
+
+def _render_page(
+    survey: Survey,
+    programme: Programme,
+    token: str,
+    number: int,
+    state: DraftState,
+    submitted: answering.PageSubmission | None = None,
+) -> str:
+    current = survey.pages[number - 1]
+    return render_template(
+        "respond/page.html",
+        survey=survey,
+        programme=programme,
+        token=token,
+        number=number,
+        total=len(survey.pages),
+        page=current,
+        questions=answering.visible_questions(current, state.answers),
+        lang=state.language,
+        values=submitted.raw if submitted else answering.form_values(current, state.answers),
+        errors=submitted.errors if submitted else {},
+        choices=answering.filtered_choices(current, state.answers),
+        max_text=_max_text(),
+    )
+
+
+def _page_url(token: str, number: int | None) -> str:
+    if number is None:
+        return url_for("respond.landing", token=token)
+    return url_for("respond.page", token=token, number=number)
+
+
+def _drafts(db: Any) -> DraftStore:
+    return DraftStore(db, timedelta(minutes=app_state().settings.respondent.draft_idle_minutes))
+
+
+def _database_session() -> Any:
+    return app_state().database.session()
+
+
+def _max_text() -> int:
+    return app_state().settings.respondent.max_text_length

@@ -1,0 +1,179 @@
+"""Shared fixtures: a fresh app and database for every test, on SQLite or PostgreSQL.
+
+SURVEY_TEST_DB=postgresql runs the whole suite on the PostgreSQL server named by
+SURVEY_TEST_POSTGRES_URL (default: postgres on 127.0.0.1:5432, database `test`), each test in
+a schema of its own. By default the suite runs on SQLite; tests that compare both databases run
+their PostgreSQL half only when the server answers, and say so when it does not.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from survey_app import create_app, migrate, sealing
+from survey_app.commands.keys import add_key
+from survey_app.config import Settings, load_settings
+from survey_app.distribution import create_link
+from survey_app.models import Programme, Survey
+from survey_app.state import app_state
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SERVED_SURVEYS = FIXTURES / "served"
+POSTGRES_URL = os.environ.get(
+    "SURVEY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TEST_DB = os.environ.get("SURVEY_TEST_DB", "sqlite")
+# Cheap key derivation for tests that are not about the KDF: each real unlock costs ~130 ms.
+FAST_KDF = sealing.ScryptParams(log2_n=10, r=8, p=1)
+PASSPHRASE = "correct horse battery staple"
+
+
+def postgres_unavailable_reason() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:  # any failure means: not usable here
+        return f"PostgreSQL not reachable at {POSTGRES_URL.split('@')[-1]} ({type(error).__name__})"
+    return None
+
+
+_postgres_reason: list[str | None] = []
+
+
+def postgres_skip_reason() -> str | None:
+    if not _postgres_reason:
+        _postgres_reason.append(postgres_unavailable_reason())
+    return _postgres_reason[0]
+
+
+def pytest_report_header() -> str:
+    return f"database under test: {TEST_DB}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if TEST_DB not in {"sqlite", "postgresql"}:
+        raise pytest.UsageError("SURVEY_TEST_DB must be sqlite or postgresql")
+    if TEST_DB == "postgresql" and postgres_skip_reason():
+        raise pytest.UsageError(f"SURVEY_TEST_DB=postgresql but {postgres_skip_reason()}")
+
+
+def fresh_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A URL for an empty database of `kind`, removed afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    reason = postgres_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    yield from fresh_database_url(TEST_DB, tmp_path)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "testing",
+        "instance_path": str(tmp_path / "instance"),
+        "surveys_dir": str(SERVED_SURVEYS),
+        "database": {"url": database_url},
+    }
+    values.update(overrides)
+    return load_settings(environ={}, overrides=values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    database = app_state(application).database
+    migrate.upgrade(database)
+    yield application
+    database.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A programme with a key, its surveys assigned, and one link per survey."""
+
+    programme_id: int
+    key_id: str
+    links: dict[str, str]  # survey id -> link token
+
+
+def deploy(app: Flask, *, slug: str = "shelter", site: str = "North") -> Deployment:
+    state = app_state(app)
+    with state.database.session() as session:
+        programme = Programme(
+            slug=slug,
+            name=f"{slug} programme",
+            public_title="Feedback",
+            retention_days=365,
+            help_contacts={"en": [{"name": "Helpline", "phone": "+1 555 0100"}]},
+        )
+        session.add(programme)
+        session.flush()
+        wrapped = sealing.generate_key(PASSPHRASE, kdf=FAST_KDF)
+        add_key(session, programme, wrapped, keep_private=True)
+        links = {}
+        for survey_id in state.surveys:
+            session.add(Survey(id=survey_id, programme_id=programme.id))
+            session.flush()
+            links[survey_id] = create_link(session, programme, survey_id, site).token
+        return Deployment(programme.id, wrapped.key_id, links)
+
+
+@pytest.fixture
+def deployment(app: Flask) -> Deployment:
+    return deploy(app)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any], *, page_url: str | None = None
+) -> Any:
+    """POST as a browser would: with the CSRF token of the page the form is on."""
+    page = client.get(page_url or url)
+    return client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})

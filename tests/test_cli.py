@@ -1,0 +1,91 @@
+"""The survey-app command, used as an operator would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PASSPHRASE, Deployment, csrf_token
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey_app.cli import main
+from survey_app.config import Settings
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    return {
+        "SURVEY_APP_INSTANCE_PATH": str(settings.instance_path),
+        "SURVEY_APP_SURVEYS_DIR": str(settings.surveys_dir),
+        "SURVEY_APP_DATABASE_URL": settings.database_url,
+        "SURVEY_APP_ENVIRONMENT": "testing",
+    }
+
+
+def submit(client: FlaskClient, token: str, answers: dict[str, str]) -> None:
+    landing = client.get(f"/s/{token}")
+    client.post(
+        f"/s/{token}/start",
+        data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
+    for number, data in ((1, {"consent": "yes"}), (2, answers)):
+        page = client.get(f"/s/{token}/p/{number}")
+        reply = client.post(
+            f"/s/{token}/p/{number}",
+            data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+        assert reply.status_code == 303
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_report_prints_counts_read_from_sealed_rows(
+    app: Flask, client: FlaskClient, deployment: Deployment, settings: Settings, runner: CliRunner
+) -> None:
+    submit(client, deployment.links["minimal"], {"felt_safe": "yes", "age": "30"})
+    submit(client, deployment.links["minimal"], {"felt_safe": "yes"})
+    submit(client, deployment.links["minimal"], {"felt_safe": "_pnts", "comment": "private words"})
+    result = runner.invoke(
+        main, ["report", "minimal"], input=PASSPHRASE + "\n", env=environment(settings)
+    )
+    assert result.exit_code == 0, result.output
+    assert "minimal: 3 responses" in result.output
+    assert "felt_safe: Did you feel safe?" in result.output
+    assert "  yes: 2" in result.output and "  (prefer not to say): 1" in result.output
+    assert "  (skipped): 2" in result.output  # age skipped twice
+    assert "private words" not in result.output
+
+
+def test_report_with_wrong_passphrase_is_a_clear_error(
+    app: Flask, deployment: Deployment, settings: Settings, runner: CliRunner
+) -> None:
+    result = runner.invoke(
+        main, ["report", "minimal"], input="not the passphrase\n", env=environment(settings)
+    )
+    assert result.exit_code == 1
+    assert "passphrase" in result.output.lower()
+    assert "Traceback" not in result.output
+
+
+def test_db_upgrade_then_commands_need_current_schema(tmp_path: Path, runner: CliRunner) -> None:
+    env = {"SURVEY_APP_INSTANCE_PATH": str(tmp_path / "inst"), "SURVEY_APP_ENVIRONMENT": "testing"}
+    result = runner.invoke(main, ["programmes", "list"], env=env)
+    assert result.exit_code == 1 and "survey-app db upgrade" in result.output
+    result = runner.invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        main, ["programmes", "create", "legal-clinic", "--name", "Legal clinic"], env=env
+    )
+    assert result.exit_code == 0 and "created programme legal-clinic" in result.output
+    result = runner.invoke(main, ["programmes", "create", "Bad Slug!", "--name", "x"], env=env)
+    assert result.exit_code == 1 and "lower-case" in result.output
+
+
+def test_bad_configuration_stops_with_the_key_named(tmp_path: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["db", "current"], env={"SURVEY_APP_SERVER_PORT": "eighty"})
+    assert result.exit_code == 1
+    assert "server.port: expected a whole number" in result.output

@@ -1,0 +1,197 @@
+"""A survivor answers on a phone; the answers are sealed and read back only with the key."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import PASSPHRASE, Deployment, csrf_token
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from survey_app import sealing
+from survey_app.models import Draft, Response
+from survey_app.responses import open_responses, wrapped_keys
+from survey_app.state import app_state
+
+
+def start(client: FlaskClient, token: str, lang: str = "en") -> None:
+    landing = client.get(f"/s/{token}")
+    assert landing.status_code == 200
+    reply = client.post(
+        f"/s/{token}/start",
+        data={"lang": lang, "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
+    assert reply.status_code == 303
+    assert reply.headers["Location"].endswith(f"/s/{token}/p/1")
+
+
+def answer_page(client: FlaskClient, token: str, number: int, data: dict[str, object]) -> object:
+    page = client.get(f"/s/{token}/p/{number}")
+    assert page.status_code == 200
+    return client.post(
+        f"/s/{token}/p/{number}",
+        data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
+    )
+
+
+def read_back(app: Flask, deployment: Deployment) -> list[object]:
+    state = app_state(app)
+    with (
+        state.database.session() as session,
+        sealing.UnlockedKeys.unlock(
+            wrapped_keys(session, deployment.programme_id), PASSPHRASE
+        ) as keys,
+    ):
+        return list(open_responses(session, "minimal", keys))
+
+
+def test_full_survey_is_sealed_and_readable_with_the_key(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    reply = answer_page(client, token, 1, {"consent": "yes"})
+    assert reply.headers["Location"].endswith(f"/s/{token}/p/2")
+    reply = answer_page(
+        client, token, 2, {"felt_safe": "partly", "age": "34", "comment": "More evening hours"}
+    )
+    assert reply.status_code == 303
+    assert reply.headers["Location"].endswith(f"/s/{token}/done/en")
+    assert "Thank you" in client.get(reply.headers["Location"]).get_data(as_text=True)
+
+    with app_state(app).database.session() as session:
+        rows = session.scalars(select(Response)).all()
+        assert len(rows) == 1
+        row = rows[0]
+        assert len(row.id) == 32 and row.key_id == deployment.key_id
+        assert row.period.count("-W") == 1  # ISO week, never the exact time
+        assert b"More evening hours" not in row.sealed and b"partly" not in row.sealed
+        assert session.scalars(select(Draft)).all() == []  # nothing of the draft left
+
+    (opened,) = read_back(app, deployment)
+    assert opened.answers == {
+        "consent": "yes",
+        "felt_safe": "partly",
+        "age": 34,
+        "comment": "More evening hours",
+    }
+    assert (
+        opened.meta.site == "North"
+        and opened.meta.channel == "self"
+        and opened.meta.language == "en"
+    )
+
+
+def test_declining_consent_stores_nothing_and_shows_help(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    reply = answer_page(client, token, 1, {"consent": "no"})
+    assert reply.status_code == 200
+    body = reply.get_data(as_text=True)
+    assert "Nothing has been saved" in body and "+1 555 0100" in body
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(Response)).all() == []
+        assert session.scalars(select(Draft)).all() == []
+
+
+def test_back_keeps_answers(client: FlaskClient, deployment: Deployment) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    answer_page(client, token, 1, {"consent": "yes"})
+    page = client.get(f"/s/{token}/p/2")
+    reply = client.post(
+        f"/s/{token}/p/2",
+        data={
+            "felt_safe": "no",
+            "age": "40",
+            "action": "back",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert reply.headers["Location"].endswith(f"/s/{token}/p/1")
+    again = client.get(f"/s/{token}/p/2").get_data(as_text=True)
+    assert 'value="no" checked' in again and 'value="40"' in again
+
+
+def test_bad_answers_get_4xx_messages_and_are_kept(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    answer_page(client, token, 1, {"consent": "yes"})
+    reply = answer_page(
+        client, token, 2, {"felt_safe": "maybe", "age": "12x", "comment": "kept text"}
+    )
+    assert reply.status_code == 422
+    body = reply.get_data(as_text=True)
+    assert "Please choose one of the options shown." in body
+    assert "Please enter a number, using digits." in body
+    assert "kept text" in body and 'href="#q-felt_safe"' in body
+    reply = answer_page(client, token, 2, {"age": "500"})
+    assert reply.status_code == 422
+    too_long = answer_page(client, token, 2, {"comment": "x" * 2001})
+    assert too_long.status_code == 422
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(Response)).all() == []
+
+
+def test_arabic_page_is_right_to_left(client: FlaskClient, deployment: Deployment) -> None:
+    token = deployment.links["minimal"]
+    start(client, token, lang="ar")
+    body = client.get(f"/s/{token}/p/1").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in body
+    assert "هل توافق على الإجابة؟" in body
+
+
+def test_missing_csrf_is_refused_with_a_message(
+    client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    reply = client.post(f"/s/{token}/start", data={"lang": "en"})
+    assert reply.status_code == 400
+    assert "This form has expired" in reply.get_data(as_text=True)
+
+
+def test_unknown_link_and_language(client: FlaskClient, deployment: Deployment) -> None:
+    assert client.get("/s/no-such-link").status_code == 404
+    token = deployment.links["minimal"]
+    landing = client.get(f"/s/{token}")
+    reply = client.post(
+        f"/s/{token}/start",
+        data={"lang": "xx", "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
+    assert reply.status_code == 400
+
+
+def test_pages_without_a_draft_go_back_to_the_start(
+    client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    reply = client.get(f"/s/{token}/p/2")
+    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}")
+
+
+def test_payload_is_canonical_json() -> None:
+    from datetime import date
+
+    from survey_app.responses import ResponseMeta, encode_payload
+
+    raw = encode_payload(
+        {"b": 1, "a": "é"}, ResponseMeta("North", "self", "fr", date(2026, 11, 28))
+    )
+    assert (
+        raw
+        == json.dumps(
+            {
+                "answers": {"a": "é", "b": 1},
+                "format": 1,
+                "meta": {"channel": "self", "day": "2026-11-28", "language": "fr", "site": "North"},
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+    )

@@ -1,0 +1,149 @@
+"""Baseline safety: headers, cookies, CSRF, and logs that hold no address and no answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from conftest import Deployment, csrf_token, deploy, make_settings
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey_app import create_app, migrate
+from survey_app.state import app_state
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "survey_app" / "templates"
+
+
+def assert_baseline_headers(headers: object) -> None:
+    csp = headers["Content-Security-Policy"]  # type: ignore[index]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert headers["Referrer-Policy"] == "no-referrer"  # type: ignore[index]
+    assert headers["X-Content-Type-Options"] == "nosniff"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("path", ["/s/{token}", "/s/no-such-link", "/exit", "/static/site.css"])
+def test_every_response_carries_the_safety_headers(
+    client: FlaskClient, deployment: Deployment, path: str
+) -> None:
+    reply = client.get(path.format(token=deployment.links["minimal"]))
+    reply.close()
+    assert_baseline_headers(reply.headers)
+
+
+def test_respondent_pages_are_never_cached(client: FlaskClient, deployment: Deployment) -> None:
+    reply = client.get(f"/s/{deployment.links['minimal']}")
+    assert "no-store" in reply.headers["Cache-Control"]
+
+
+def test_templates_have_no_inline_script_or_style() -> None:
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in tag, f"{template.name}: inline script"
+        assert " style=" not in text, f"{template.name}: inline style attribute"
+        assert "<style" not in text, f"{template.name}: inline style element"
+        assert not re.search(r"\son[a-z]+=", text), f"{template.name}: inline event handler"
+
+
+def test_no_third_party_assets() -> None:
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for url in re.findall(r'(?:src|href)="(https?:)?//', text):
+            pytest.fail(f"{template.name} loads from another site: {url}")
+
+
+def test_cookies_are_httponly_samesite_and_secure_in_production(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = create_app(make_settings(tmp_path, database_url, environment="production"))
+    migrate.upgrade(app_state(app).database)
+
+    deployment = deploy(app)
+    client = app.test_client()
+    token = deployment.links["minimal"]
+    landing = client.get(f"/s/{token}", base_url="https://localhost")
+    reply = client.post(
+        f"/s/{token}/start",
+        base_url="https://localhost",
+        data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
+    cookie = reply.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "Strict-Transport-Security" in reply.headers
+    app_state(app).database.dispose()
+
+
+def test_quick_exit_clears_the_site_and_leaves(client: FlaskClient, deployment: Deployment) -> None:
+    reply = client.get("/exit")
+    assert reply.status_code == 303
+    assert reply.headers["Location"] == "https://www.wikipedia.org/"
+    assert reply.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+
+
+def test_logs_hold_no_address_and_no_answer(
+    app: Flask, client: FlaskClient, deployment: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = deployment.links["minimal"]
+    environ = {"REMOTE_ADDR": "203.0.113.77", "HTTP_USER_AGENT": "SentinelBrowser/9.9"}
+    landing = client.get(f"/s/{token}", environ_base=environ)
+    client.post(
+        f"/s/{token}/start",
+        environ_base=environ,
+        data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
+    page = client.get(f"/s/{token}/p/1", environ_base=environ)
+    client.post(
+        f"/s/{token}/p/1",
+        environ_base=environ,
+        data={
+            "consent": "yes",
+            "action": "next",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    page = client.get(f"/s/{token}/p/2?tracking=sentinel-query", environ_base=environ)
+    client.post(
+        f"/s/{token}/p/2",
+        environ_base=environ,
+        data={
+            "comment": "SENTINEL-ANSWER-42",
+            "action": "next",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    access = [r.getMessage() for r in caplog.records if r.name == "survey_app.access"]
+    assert any(line.startswith("POST /s/") for line in access)
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("203.0.113.77", "SentinelBrowser", "SENTINEL-ANSWER-42", "sentinel-query"):
+        assert secret not in everything
+
+
+def test_unexpected_error_logs_no_message_and_shows_no_traceback(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flask import request
+
+    @app.post("/boom")
+    def boom() -> str:
+        raise ValueError("invalid literal: " + request.form["answer"])
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    caplog.set_level(logging.DEBUG)
+    reply = client.post("/boom", data={"answer": "SENTINEL-ANSWER-99"})
+    assert reply.status_code == 500
+    body = reply.get_data(as_text=True)
+    assert "Traceback" not in body and "SENTINEL" not in body
+    assert "Nothing you entered was stored" in body
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "ValueError" in logged and "SENTINEL-ANSWER-99" not in logged
+
+
+def test_oversized_post_is_refused_with_413(client: FlaskClient, deployment: Deployment) -> None:
+    reply = client.post(f"/s/{deployment.links['minimal']}/start", data={"lang": "x" * 70000})
+    assert reply.status_code == 413
+    assert "too large" in reply.get_data(as_text=True)
