@@ -1,0 +1,172 @@
+"""The choices sheet of an XLSForm: option lists by name, checked only when a question uses them.
+
+Forms often carry lists no question uses (left over from a template); problems in those do
+not stop an import, so each list is checked the first time a converted question asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from .loader import FORBIDDEN_IN_VALUE, LIST_NAME, OPTION_KEY, RESERVED_VALUES
+from .xlsform_findings import Findings
+from .xlsform_languages import LanguagePlan
+from .xlsform_sheets import CHOICES_SHEET, Row, Sheet
+
+# Choices-sheet columns that are not extra keys of an option.
+_NOT_EXTRAS = frozenset(
+    {"list_name", "name", "label", "image", "audio", "video", "big-image", "media::image",
+     "media::audio", "media::video", "media::big-image"}
+)
+
+
+def identifier(text: str, *, fallback: str) -> str:
+    """`text` made into `[a-z_][a-z0-9_]*`: accents dropped, other characters become `_`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9_]+", "_", ascii_text.lower()).strip("_") or fallback
+    return f"{fallback}_{slug}" if slug[0].isdigit() else slug
+
+
+@dataclass
+class ChoiceList:
+    name: str  # as written in the form
+    key: str  # the [choices.<key>] name in the survey file
+    rows: list[Row] = field(default_factory=list)
+    options: list[dict[str, Any]] = field(default_factory=list)
+    values: set[str] = field(default_factory=set)
+    checked: bool = False
+    usable: bool = False
+
+
+class ChoiceLists:
+    def __init__(self, sheet: Sheet | None, languages: LanguagePlan, findings: Findings) -> None:
+        self.languages = languages
+        self.findings = findings
+        self.sheet = sheet
+        self.lists: dict[str, ChoiceList] = {}
+        # extra column header -> key of the option in the survey file (bare choice_filter name)
+        self.extra_keys: dict[str, str] = {}
+        if sheet is None:
+            return
+        list_header = _plain_header(sheet, "list_name")
+        if list_header is None:
+            return
+        for column in sheet.columns:
+            if column.language is None and column.base not in _NOT_EXTRAS:
+                key = column.header
+                if OPTION_KEY.match(key) is None:
+                    key = identifier(key, fallback="key")
+                self.extra_keys[column.header] = key
+        keys: set[str] = set()
+        for row in sheet.rows:
+            name = row.get(list_header)
+            if not name:
+                continue
+            if name not in self.lists:
+                key = name if LIST_NAME.match(name) else identifier(name, fallback="list")
+                key = _unique(key, keys)
+                keys.add(key)
+                self.lists[name] = ChoiceList(name=name, key=key)
+            self.lists[name].rows.append(row)
+
+    def use(self, name: str) -> ChoiceList | None:
+        """The list called `name`, checked on first use; None if the sheet has no such list."""
+        choice_list = self.lists.get(name)
+        if choice_list is not None and not choice_list.checked:
+            self._check(choice_list)
+        return choice_list
+
+    def used(self) -> list[ChoiceList]:
+        return [choice_list for choice_list in self.lists.values() if choice_list.checked]
+
+    def _check(self, choice_list: ChoiceList) -> None:
+        assert self.sheet is not None  # lists only exist when there is a choices sheet
+        choice_list.checked = True
+        name_header = _plain_header(self.sheet, "name")
+        label_columns = [column for column in self.sheet.columns if column.base == "label"]
+        first_row: dict[str, int] = {}
+        problems_before = len(self.findings.problems)
+        if choice_list.key != choice_list.name:
+            self.findings.note(
+                CHOICES_SHEET,
+                choice_list.rows[0].number,
+                f"list name '{choice_list.name}' renamed to '{choice_list.key}'",
+            )
+        for row in choice_list.rows:
+            value = row.get(name_header) if name_header else ""
+            if not value:
+                self.findings.problem(
+                    CHOICES_SHEET, row.number, "name",
+                    f"an option of list '{choice_list.name}' has no name (its value)",
+                )
+                continue
+            if value in first_row:
+                self.findings.problem(
+                    CHOICES_SHEET, row.number, name_header,
+                    f"option '{value}' appears twice in list '{choice_list.name}' "
+                    f"(also row {first_row[value]})",
+                )
+                continue
+            first_row[value] = row.number
+            if FORBIDDEN_IN_VALUE.search(value) or value in RESERVED_VALUES:
+                self.findings.problem(
+                    CHOICES_SHEET, row.number, name_header,
+                    f"option name '{value}' cannot be a value: it must have no spaces or "
+                    f"quotes, and '_pnts' is reserved",
+                )
+                continue
+            label = localised(row, label_columns, self.languages, self.findings, CHOICES_SHEET)
+            if label is None:
+                self.findings.problem(
+                    CHOICES_SHEET, row.number, "label", f"option '{value}' has no label"
+                )
+                continue
+            option: dict[str, Any] = {"value": value, "label": label}
+            for header, key in self.extra_keys.items():
+                if row.get(header):
+                    option[key] = row.get(header)
+            choice_list.options.append(option)
+            choice_list.values.add(value)
+        choice_list.usable = len(self.findings.problems) == problems_before
+
+
+def localised(
+    row: Row,
+    columns: list[Any],
+    languages: LanguagePlan,
+    findings: Findings,
+    sheet: str,
+) -> dict[str, str] | None:
+    """A row's text in each language, in survey language order; None if it has none at all.
+
+    Languages with no text are left out and noted: filling them with another language's text
+    would hide a missing translation from `surveys check`.
+    """
+    texts: dict[str, str] = {}
+    # A column that names its language wins over a plain column holding the default language.
+    for column in sorted(columns, key=lambda column: column.language is not None):
+        value = row.get(column.header)
+        if value:
+            texts[languages.code_for(column.language)] = value
+    if not texts:
+        return None
+    for code in languages.codes:
+        if code not in texts:
+            findings.untranslated(code, sheet, row.number)
+    return {code: texts[code] for code in languages.codes if code in texts}
+
+
+def _plain_header(sheet: Sheet, base: str) -> str | None:
+    column = sheet.column(base)
+    return column.header if column else None
+
+
+def _unique(candidate: str, taken: set[str]) -> str:
+    unique, counter = candidate, 1
+    while unique in taken:
+        counter += 1
+        unique = f"{candidate}_{counter}"
+    return unique

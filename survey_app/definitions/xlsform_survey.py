@@ -1,0 +1,716 @@
+"""The survey sheet of an XLSForm turned into pages of questions.
+
+Conversion runs in passes over all rows, so that every row that cannot be converted is found,
+not only the first: classify each row's type, match groups, settle names, build each question,
+parse its expressions, and finally refuse rows whose expressions use a question that was
+dropped or refused. Only when no row was refused are the pages assembled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .expressions import (
+    BareName,
+    Binary,
+    Call,
+    Expression,
+    ExpressionError,
+    Negate,
+    Node,
+    Reference,
+    StringLiteral,
+    parse,
+)
+from .loader import MAX_SCALE, MIN_SCALE
+from .validation import question_location
+from .xlsform_choices import ChoiceLists, identifier, localised
+from .xlsform_findings import Findings
+from .xlsform_languages import LanguagePlan
+from .xlsform_sheets import SURVEY_SHEET, Column, Row, Sheet
+from .xlsform_types import Kind, ParsedType, parse_type
+
+# Columns the converter reads; any other column with content is reported as ignored.
+_READ_COLUMNS = frozenset(
+    {"type", "name", "label", "hint", "required", "relevant", "constraint",
+     "constraint_message", "choice_filter", "appearance", "parameters", "default",
+     "calculation"}
+)
+_TRUE = frozenset({"yes", "true", "true()", "1", "y"})
+_FALSE = frozenset({"no", "false", "false()", "0", "n"})
+_CURLY_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+                               "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+_CALCULATION_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
+# An XLSForm `range` with these parameters reads as a rating scale of 1..end points.
+_RATING_POINTS = range(MIN_SCALE, MAX_SCALE + 1)
+# Key order of a question in the survey file.
+_QUESTION_KEYS = ("id", "type", "label", "hint", "required", "choices", "choice_filter", "other",
+                  "scale", "min", "max", "precision", "relevant", "constraint",
+                  "constraint_message")
+# The value an `acknowledge` question records; ours record "yes".
+_ACKNOWLEDGED = "OK"
+
+
+@dataclass(eq=False)
+class _Entry:
+    """One row of the survey sheet while it is being converted."""
+
+    row: Row
+    parsed: ParsedType
+    name: str
+    qid: str = ""
+    question: dict[str, Any] = field(default_factory=dict)
+    # column -> (expression text with straight quotes, parsed expression)
+    expressions: dict[str, tuple[str, Expression]] = field(default_factory=dict)
+    calculation_references: frozenset[str] = frozenset()
+    failed: bool = False
+    groups: tuple[_Entry, ...] = ()  # enclosing groups, outermost first
+    repeat: _Entry | None = None  # the enclosing repeat, whose rows are not converted
+    last_row: int = 0  # for a group or repeat: the row that closes it
+
+    @property
+    def number(self) -> int:
+        return self.row.number
+
+    @property
+    def kind(self) -> Kind:
+        return self.parsed.kind
+
+    @property
+    def converted(self) -> bool:
+        """A question or group that will be in the survey file if no other row stops it."""
+        return self.kind in {Kind.QUESTION, Kind.BEGIN_GROUP} and self.repeat is None
+
+
+@dataclass(frozen=True)
+class ConvertedSurvey:
+    pages: list[dict[str, Any]]
+    choices: dict[str, dict[str, Any]]
+    # where the survey loader's problem locations ("question 'age'") are in the form
+    rows: dict[str, int]
+
+
+class SurveySheet:
+    """Converts one survey sheet; problems and notes go to `findings`."""
+
+    def __init__(
+        self,
+        sheet: Sheet,
+        choices: ChoiceLists,
+        languages: LanguagePlan,
+        findings: Findings,
+    ) -> None:
+        self.sheet = sheet
+        self.choices = choices
+        self.languages = languages
+        self.findings = findings
+        self.by_name: dict[str, _Entry] = {}
+        self.in_repeats: dict[str, _Entry] = {}
+        self.dropped_calculations: set[str] = set()
+        self.acknowledged: set[str] = set()
+
+    # ----------------------------------------------------------------- passes
+
+    def convert(self) -> ConvertedSurvey | None:
+        """The pages and choice lists, or None when a row could not be converted."""
+        entries = self._classify()
+        self._match_groups(entries)
+        self._settle_names(entries)
+        for entry in entries:
+            if entry.converted and not entry.failed:
+                self._build(entry)
+        self._note_ignored_columns(entries)
+        for entry in entries:
+            if entry.converted:
+                self._parse_expressions(entry)
+        self._settle_calculations(entries)
+        self._refuse_unusable_references(entries)
+        if self.findings.problems:
+            return None
+        pages = self._assemble(entries)
+        choices = {
+            choice_list.key: {"options": choice_list.options}
+            for choice_list in self.choices.used()
+        }
+        rows = {question_location(e.qid): e.number for e in entries
+                if e.kind is Kind.QUESTION and e.qid}
+        rows |= {f"page '{e.qid}'": e.number for e in entries
+                 if e.kind is Kind.BEGIN_GROUP and e.qid}
+        return ConvertedSurvey(pages=pages, choices=choices, rows=rows)
+
+    def _classify(self) -> list[_Entry]:
+        type_header = self._header("type")
+        name_header = self._header("name")
+        entries: list[_Entry] = []
+        for row in self.sheet.rows:
+            type_text = row.get(type_header) if type_header else ""
+            name = row.get(name_header) if name_header else ""
+            if not type_text:
+                if name or any(column.base == "label" and row.get(column.header)
+                               for column in self.sheet.columns):
+                    self.findings.problem(SURVEY_SHEET, row.number, "type", "the row has no type")
+                continue
+            entry = _Entry(row=row, parsed=parse_type(type_text), name=name)
+            if entry.kind is Kind.UNSUPPORTED:
+                self._fail(entry, "type", entry.parsed.reason)
+            elif entry.kind is Kind.METADATA:
+                self.findings.note(SURVEY_SHEET, row.number,
+                                   f"'{type_text}' row dropped: {entry.parsed.reason}")
+            entries.append(entry)
+        return entries
+
+    def _match_groups(self, entries: list[_Entry]) -> None:
+        open_blocks: list[_Entry] = []
+        for entry in entries:
+            if entry.kind in {Kind.END_GROUP, Kind.END_REPEAT}:
+                begin = Kind.BEGIN_GROUP if entry.kind is Kind.END_GROUP else Kind.BEGIN_REPEAT
+                if open_blocks and open_blocks[-1].kind is begin:
+                    open_blocks.pop().last_row = entry.number
+                    continue
+                still_open = (
+                    f" ('{open_blocks[-1].kind.value}' on row {open_blocks[-1].number} is still "
+                    f"open)" if open_blocks else ""
+                )
+                self._fail(entry, "type",
+                           f"'{entry.kind.value}' without a matching '{begin.value}'{still_open}")
+                continue
+            entry.repeat = next(
+                (block for block in open_blocks if block.kind is Kind.BEGIN_REPEAT), None
+            )
+            entry.groups = tuple(block for block in open_blocks if block.kind is Kind.BEGIN_GROUP)
+            if entry.kind in {Kind.BEGIN_GROUP, Kind.BEGIN_REPEAT}:
+                open_blocks.append(entry)
+        for block in open_blocks:
+            end = "end group" if block.kind is Kind.BEGIN_GROUP else "end repeat"
+            self._fail(block, "type", f"'{block.kind.value}' is never closed by '{end}'")
+        for entry in entries:
+            if entry.kind is Kind.BEGIN_REPEAT and entry.repeat is None:
+                inside = f" (rows {entry.number}-{entry.last_row})" if entry.last_row else ""
+                self._fail(
+                    entry, "type",
+                    f"repeats are not supported: each question has one answer per "
+                    f"response{inside}",
+                )
+
+    def _settle_names(self, entries: list[_Entry]) -> None:
+        taken: set[str] = set()
+        for entry in entries:
+            if entry.kind in {Kind.END_GROUP, Kind.END_REPEAT}:
+                continue
+            if entry.repeat is not None:
+                self.in_repeats.setdefault(entry.name, entry)
+                continue
+            if not entry.name:
+                if entry.kind in {Kind.QUESTION, Kind.BEGIN_GROUP, Kind.CALCULATE}:
+                    self._fail(entry, "name", "the row has no name")
+                continue
+            if entry.name in self.by_name:
+                first = self.by_name[entry.name].number
+                self._fail(entry, "name", f"name '{entry.name}' is already used on row {first}")
+                continue
+            self.by_name[entry.name] = entry
+        for entry in self.by_name.values():
+            if entry.kind is Kind.QUESTION and not entry.failed:
+                entry.qid = self._unique_id(entry, taken)
+                taken.add(entry.qid)
+        for entry in self.by_name.values():
+            if entry.kind is Kind.BEGIN_GROUP and not entry.groups and not entry.failed:
+                entry.qid = self._unique_id(entry, taken)
+                taken.add(entry.qid)
+
+    def _unique_id(self, entry: _Entry, taken: set[str]) -> str:
+        candidate = identifier(entry.name, fallback="q")
+        unique, counter = candidate, 1
+        while unique in taken:
+            counter += 1
+            unique = f"{candidate}_{counter}"
+        if unique != entry.name:
+            what = "group" if entry.kind is Kind.BEGIN_GROUP else "question"
+            self.findings.note(
+                SURVEY_SHEET, entry.number,
+                f"{what} name '{entry.name}' renamed to '{unique}' (ids are lower-case letters, "
+                f"digits and _, unique in the survey)",
+            )
+        return unique
+
+    # ----------------------------------------------------------------- one row
+
+    def _build(self, entry: _Entry) -> None:
+        if entry.kind is Kind.BEGIN_GROUP:
+            self._build_group(entry)
+            return
+        label = self._text(entry, "label")
+        if label is None:
+            self._fail(entry, "label", "the question has no label in any language")
+        base = entry.parsed.base
+        question: dict[str, Any] = {"id": entry.qid, "type": base, "label": label}
+        hint = self._text(entry, "hint")
+        if hint is not None:
+            question["hint"] = hint
+        if base != "note" and self._required(entry):
+            question["required"] = True
+        appearances = self._cell(entry, "appearance").split()
+        if base in {"select_one", "select_multiple"}:
+            self._build_select(entry, question)
+        elif base == "range":
+            self._build_range(entry, question)
+        elif base == "text" and "multiline" in appearances:
+            question["type"] = "longtext"
+            appearances.remove("multiline")
+        elif base == "date":
+            for appearance, precision in (("month-year", "month"), ("year", "year")):
+                if appearance in appearances:
+                    question["precision"] = precision
+                    appearances.remove(appearance)
+        elif base == "acknowledge":
+            self.acknowledged.add(entry.name)
+        for appearance in appearances:
+            self.findings.note(SURVEY_SHEET, entry.number,
+                               f"appearance '{appearance}' is not supported and was ignored")
+        if self._cell(entry, "calculation"):
+            self._fail(entry, "calculation",
+                       "calculated answers are not supported: every answer is given by the "
+                       "respondent")
+        if self._cell(entry, "default"):
+            self.findings.note(SURVEY_SHEET, entry.number,
+                               f"default '{self._cell(entry, 'default')}' ignored: answers "
+                               f"start empty")
+        if self._cell(entry, "parameters") and base != "range":
+            self.findings.note(SURVEY_SHEET, entry.number,
+                               f"parameters '{self._cell(entry, 'parameters')}' ignored")
+        if self._cell(entry, "choice_filter") and base not in {"select_one", "select_multiple"}:
+            self.findings.note(SURVEY_SHEET, entry.number,
+                               "choice_filter ignored: the question has no choices")
+        entry.question = question
+
+    def _build_group(self, entry: _Entry) -> None:
+        title = self._text(entry, "label")
+        entry.question = {"id": entry.qid}
+        if title is not None:
+            entry.question["title"] = title
+        for appearance in self._cell(entry, "appearance").split():
+            if appearance != "field-list":  # each page already shows its questions together
+                self.findings.note(SURVEY_SHEET, entry.number,
+                                   f"appearance '{appearance}' is not supported and was ignored")
+
+    def _build_select(self, entry: _Entry, question: dict[str, Any]) -> None:
+        question["type"] = "single" if entry.parsed.base == "select_one" else "multiple"
+        list_name = entry.parsed.list_name or ""
+        choice_list = self.choices.use(list_name)
+        if choice_list is None:
+            self._fail(entry, "type", f"choice list '{list_name}' is not in the choices sheet")
+            return
+        question["choices"] = choice_list.key
+        if entry.parsed.other:
+            if "other" in choice_list.values:
+                self._fail(entry, "type",
+                           f"'or_other' adds an option 'other', but list '{list_name}' "
+                           f"already has one")
+            other_id = f"{entry.qid}_other"
+            clash = next((e for e in self.by_name.values() if e.qid == other_id), None)
+            if clash is not None:
+                self._fail(entry, "type",
+                           f"the text of 'or_other' is stored as '{other_id}', which is the "
+                           f"question on row {clash.number}")
+            question["other"] = True
+
+    def _build_range(self, entry: _Entry, question: dict[str, Any]) -> None:
+        parameters = _range_parameters(self._cell(entry, "parameters"))
+        if isinstance(parameters, str):
+            self._fail(entry, "parameters", parameters)
+            return
+        start, end, step = parameters["start"], parameters["end"], parameters["step"]
+        if step <= 0 or end < start:
+            self._fail(entry, "parameters",
+                       f"range from {start:g} to {end:g} in steps of {step:g} does not count "
+                       f"upwards")
+            return
+        whole = all(float(value).is_integer() for value in (start, end, step))
+        if whole and start == 1 and step == 1 and int(end) in _RATING_POINTS:
+            question.update(type="rating", scale=int(end))
+            message = f"range 1-{int(end)} converted to a rating scale of {int(end)} points"
+        elif whole:
+            question.update(type="integer", min=int(start), max=int(end))
+            message = f"range {start:g}-{end:g} converted to a whole number between them"
+            if step != 1:
+                message += f" (steps of {step:g} are not enforced)"
+        else:
+            question.update(type="decimal", min=start, max=end)
+            message = (f"range {start:g}-{end:g} converted to a number between them "
+                       f"(steps of {step:g} are not enforced)")
+        self.findings.note(SURVEY_SHEET, entry.number, message)
+
+    def _required(self, entry: _Entry) -> bool:
+        text = self._cell(entry, "required").strip().lower()
+        if not text or text in _FALSE:
+            return False
+        if text in _TRUE:
+            return True
+        self._fail(entry, "required",
+                   f"required '{self._cell(entry, 'required')}' must be yes or no (conditional "
+                   f"required is not supported)")
+        return False
+
+    # ----------------------------------------------------------------- expressions
+
+    def _parse_expressions(self, entry: _Entry) -> None:
+        columns = ["relevant"]
+        if entry.kind is Kind.QUESTION and entry.parsed.base != "note":
+            columns.append("constraint")
+            if entry.parsed.base in {"select_one", "select_multiple"}:
+                columns.append("choice_filter")
+        for column in columns:
+            written = self._cell(entry, column)
+            if not written:
+                continue
+            source = written.translate(_CURLY_QUOTES)
+            if source != written:
+                self.findings.note(SURVEY_SHEET, entry.number,
+                                   f"curly quotes in {column} replaced by straight quotes")
+            try:
+                expression = parse(source, allow_bare_names=column == "choice_filter")
+            except ExpressionError as error:
+                self._fail(entry, column,
+                           f"{column} `{source}`: {error.message} at position {error.position}")
+                continue
+            if column != "constraint" and expression.uses_current():
+                self._fail(entry, column,
+                           f"{column} `{source}`: '.' (this question's answer) can only be "
+                           f"used in a constraint")
+                continue
+            if column == "choice_filter":
+                self._check_filter_names(entry, source, expression)
+            entry.expressions[column] = (source, expression)
+
+    def _check_filter_names(self, entry: _Entry, source: str, expression: Expression) -> None:
+        known = set(self.choices.extra_keys) | {"name"}
+        for name in sorted(expression.bare_names() - known):
+            self._fail(entry, "choice_filter",
+                       f"choice_filter `{source}` uses '{name}', which is not a column of the "
+                       f"choices sheet")
+
+    def _settle_calculations(self, entries: list[_Entry]) -> None:
+        """Drop calculations nothing uses; refuse those a converted row depends on."""
+        users: dict[str, list[_Entry]] = {}
+        for entry in entries:
+            if entry.repeat is not None:
+                continue
+            entry.calculation_references = frozenset(
+                _CALCULATION_REFERENCE.findall(self._cell(entry, "calculation"))
+            )
+            names = set(entry.calculation_references)
+            for _, expression in entry.expressions.values():
+                names |= expression.references()
+            for name in names - {entry.name}:
+                users.setdefault(name, []).append(entry)
+        calculations = {e.name: e for e in self.by_name.values() if e.kind is Kind.CALCULATE}
+        unused = set(calculations)
+        changed = True
+        while changed:
+            changed = False
+            for name in sorted(unused):
+                if any(user.kind is not Kind.CALCULATE or user.name not in unused
+                       for user in users.get(name, [])):
+                    unused.discard(name)
+                    changed = True
+        for name, entry in calculations.items():
+            if name in unused:
+                self.dropped_calculations.add(name)
+                self.findings.note(SURVEY_SHEET, entry.number,
+                                   f"calculation '{name}' dropped: no question uses it "
+                                   f"(compute it in the report if it is needed)")
+            else:
+                rows = ", ".join(str(user.number) for user in users[name])
+                self._fail(entry, "type",
+                           f"calculations are not supported, and ${{{name}}} is used on "
+                           f"row{'s' if len(users[name]) > 1 else ''} {rows}")
+
+    def _refuse_unusable_references(self, entries: list[_Entry]) -> None:
+        """Refuse rows whose expressions use a dropped or refused row, until none is left."""
+        reported: set[tuple[int, str, str]] = set()
+        changed = True
+        while changed:
+            changed = False
+            for entry in entries:
+                if not entry.converted:
+                    continue
+                for column, (_, expression) in entry.expressions.items():
+                    for name in sorted(expression.references()):
+                        reason = self._unusable(name)
+                        key = (entry.number, column, name)
+                        if reason is None or key in reported:
+                            continue
+                        reported.add(key)
+                        changed = changed or not entry.failed
+                        self._fail(entry, column, f"{column} uses ${{{name}}}, which {reason}")
+
+    def _unusable(self, name: str) -> str | None:
+        """Why an expression cannot use `${name}`, or None if it can."""
+        target = self.by_name.get(name)
+        if target is None:
+            inside = self.in_repeats.get(name)
+            if inside is not None and inside.repeat is not None:
+                return f"is inside the repeat on row {inside.repeat.number}"
+            return "is not a question in this form"
+        if target.kind is Kind.METADATA:
+            return f"is dropped (identifying metadata, row {target.number})"
+        if target.kind is Kind.BEGIN_GROUP:
+            return f"is a group (row {target.number}), not a question"
+        if target.kind is Kind.CALCULATE and name in self.dropped_calculations:
+            return None  # cannot happen: a calculation something uses is never dropped
+        if target.failed or target.kind is not Kind.QUESTION:
+            return f"cannot be converted (row {target.number})"
+        if target.parsed.base == "note":
+            return f"is a note (row {target.number}), which has no answer"
+        return None
+
+    # ----------------------------------------------------------------- pages
+
+    def _assemble(self, entries: list[_Entry]) -> list[dict[str, Any]]:
+        pages: list[dict[str, Any]] = []
+        group_pages: dict[int, dict[str, Any]] = {}
+        loose: dict[str, Any] | None = None
+        for entry in entries:
+            if not entry.converted:
+                continue
+            if entry.kind is Kind.BEGIN_GROUP:
+                if entry.groups:
+                    self._note_flattened(entry)
+                    continue
+                page = dict(entry.question)
+                relevant = self._expression(entry, "relevant")
+                if relevant is not None:
+                    page["relevant"] = relevant
+                page["questions"] = []
+                pages.append(page)
+                group_pages[entry.number] = page
+                loose = None
+                continue
+            if entry.groups:
+                page = group_pages[entry.groups[0].number]
+            else:
+                if loose is None:
+                    loose = {"id": "", "questions": []}
+                    pages.append(loose)
+                page = loose
+            page["questions"].append(self._question(entry))
+        self._name_loose_pages(pages)
+        return self._without_empty_pages(pages, entries)
+
+    def _question(self, entry: _Entry) -> dict[str, Any]:
+        question = dict(entry.question)
+        conditions = [self._expression(group, "relevant") for group in entry.groups[1:]]
+        conditions.append(self._expression(entry, "relevant"))
+        written = [condition for condition in conditions if condition is not None]
+        if len(written) == 1:
+            question["relevant"] = written[0]
+        elif written:
+            question["relevant"] = " and ".join(f"({condition})" for condition in written)
+        for column in ("constraint", "choice_filter"):
+            expression = self._expression(entry, column)
+            if expression is not None:
+                question[column] = expression
+        if "constraint" in question:
+            message = self._text(entry, "constraint_message")
+            if message is not None:
+                question["constraint_message"] = message
+        return {key: question[key] for key in _QUESTION_KEYS if key in question}
+
+    def _name_loose_pages(self, pages: list[dict[str, Any]]) -> None:
+        taken = {page["id"] for page in pages} | {e.qid for e in self.by_name.values()}
+        for number, page in enumerate(pages, start=1):
+            if not page["id"]:
+                candidate, suffix = f"page_{number}", 1
+                while candidate in taken:
+                    suffix += 1
+                    candidate = f"page_{number}_{suffix}"
+                page["id"] = candidate
+                taken.add(candidate)
+
+    def _without_empty_pages(
+        self, pages: list[dict[str, Any]], entries: list[_Entry]
+    ) -> list[dict[str, Any]]:
+        rows = {entry.qid: entry.number for entry in entries if entry.kind is Kind.BEGIN_GROUP}
+        kept = []
+        for page in pages:
+            if page["questions"]:
+                kept.append(page)
+            elif page["id"] in rows:
+                self.findings.note(SURVEY_SHEET, rows[page["id"]],
+                                   f"group '{page['id']}' dropped: none of its rows were "
+                                   f"converted")
+        self._settle_acknowledgements(kept, entries)
+        return kept
+
+    def _settle_acknowledgements(
+        self, pages: list[dict[str, Any]], entries: list[_Entry]
+    ) -> None:
+        """The first `acknowledge` on the first page becomes the consent question."""
+        rows = {entry.qid: entry.number for entry in entries if entry.kind is Kind.QUESTION}
+        consent_given = False
+        for index, page in enumerate(pages):
+            for question in page["questions"]:
+                if question["type"] != "acknowledge":
+                    continue
+                row = rows[question["id"]]
+                conditional = "relevant" in question or "constraint" in question
+                if index == 0 and not consent_given and not conditional:
+                    consent_given = True
+                    question["type"] = "consent"
+                    # A consent question is always asked and always answered.
+                    question.pop("required", None)
+                    self.findings.note(
+                        SURVEY_SHEET, row,
+                        "acknowledge converted to the consent question: it asks yes or no, "
+                        "and 'no' ends the survey without storing anything; check that the "
+                        "label reads as a yes/no question",
+                    )
+                else:
+                    question["type"] = "yesno"
+                    self.findings.note(
+                        SURVEY_SHEET, row,
+                        "acknowledge converted to a yes/no question (only one acknowledge can "
+                        "become the consent question: on the first page, with no relevant "
+                        "or constraint)",
+                    )
+
+    def _note_flattened(self, entry: _Entry) -> None:
+        parent = entry.groups[0]
+        message = (f"group '{entry.name}' inside group '{parent.name}' flattened into page "
+                   f"'{parent.qid}'")
+        if "title" in entry.question:
+            message += "; its label is not shown"
+        if "relevant" in entry.expressions:
+            message += "; its relevant applies to each of its questions"
+        self.findings.note(SURVEY_SHEET, entry.number, message)
+
+    def _expression(self, entry: _Entry, column: str) -> str | None:
+        """The expression of `column` with question names as the survey file calls them."""
+        if column not in entry.expressions:
+            return None
+        source, expression = entry.expressions[column]
+        ids = {name: target.qid for name, target in self.by_name.items() if target.qid}
+        bare = dict(self.choices.extra_keys, name="value")
+        edits = list(_edits(expression.root, ids, bare, self.acknowledged))
+        for position, length, replacement in sorted(edits, reverse=True):
+            source = source[:position] + replacement + source[position + length:]
+        if any(isinstance(node, Binary | Call) and _is_acknowledgement(node, self.acknowledged)
+               for node in _nodes(expression.root)):
+            self.findings.note(
+                SURVEY_SHEET, entry.number,
+                f"{column}: '{_ACKNOWLEDGED}' of an acknowledge question replaced by 'yes'",
+            )
+        parse(source, allow_bare_names=column == "choice_filter")  # the edits keep it valid
+        return source
+
+    # ----------------------------------------------------------------- helpers
+
+    def _note_ignored_columns(self, entries: list[_Entry]) -> None:
+        for column in self.sheet.columns:
+            if column.base in _READ_COLUMNS:
+                continue
+            rows = [entry.number for entry in entries
+                    if entry.converted and entry.row.get(column.header)]
+            if rows:
+                shown = ", ".join(str(row) for row in rows[:12])
+                more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
+                self.findings.note(SURVEY_SHEET, None,
+                                   f"column '{column.header}' is not supported and was ignored "
+                                   f"(row{'s' if len(rows) > 1 else ''} {shown}{more})")
+
+    def _text(self, entry: _Entry, base: str) -> dict[str, str] | None:
+        columns: list[Column] = [c for c in self.sheet.columns if c.base == base]
+        text = localised(entry.row, columns, self.languages, self.findings, SURVEY_SHEET)
+        if text is not None and base == "label" and any(
+            _HTML_TAG.search(value) for value in text.values()
+        ):
+            self.findings.note(SURVEY_SHEET, entry.number,
+                               "the label contains HTML, which is shown as plain text")
+        return text
+
+    def _header(self, base: str) -> str | None:
+        column = self.sheet.column(base)
+        return column.header if column else None
+
+    def _cell(self, entry: _Entry, base: str) -> str:
+        header = self._header(base)
+        return entry.row.get(header) if header else ""
+
+    def _fail(self, entry: _Entry, column: str | None, message: str) -> None:
+        entry.failed = True
+        header = self._header(column) if column else None
+        self.findings.problem(SURVEY_SHEET, entry.number, header or column, message)
+
+
+def _range_parameters(text: str) -> dict[str, float] | str:
+    """start, end and step of a `range` (XLSForm defaults 1, 10, 1), or what is wrong."""
+    values = {"start": 1.0, "end": 10.0, "step": 1.0}
+    for part in re.split(r"[\s,;]+", text.strip()):
+        if not part:
+            continue
+        key, _, value = part.partition("=")
+        key = key.strip().lower()
+        if key not in values:
+            return f"unknown range parameter '{key}' in '{text}' (expected start, end, step)"
+        try:
+            values[key] = float(value)
+        except ValueError:
+            return f"range parameter {key} '{value}' is not a number"
+    return values
+
+
+def _nodes(node: Node) -> Iterator[Node]:
+    yield node
+    if isinstance(node, Negate):
+        yield from _nodes(node.operand)
+    elif isinstance(node, Binary):
+        yield from _nodes(node.left)
+        yield from _nodes(node.right)
+    elif isinstance(node, Call):
+        for argument in node.arguments:
+            yield from _nodes(argument)
+
+
+def _edits(
+    root: Node, ids: dict[str, str], bare: dict[str, str], acknowledged: set[str]
+) -> Iterator[tuple[int, int, str]]:
+    """(position, length, replacement) for each part of an expression that must change."""
+    for node in _nodes(root):
+        if isinstance(node, Reference) and ids.get(node.name, node.name) != node.name:
+            yield node.position, len(node.name) + 3, f"${{{ids[node.name]}}}"
+        elif isinstance(node, BareName) and bare.get(node.name, node.name) != node.name:
+            yield node.position, len(node.name), bare[node.name]
+        elif isinstance(node, Binary | Call) and _is_acknowledgement(node, acknowledged):
+            literal = _acknowledgement_literal(node)
+            yield literal.position, len(literal.value) + 2, "'yes'"
+
+
+def _operands(node: Binary | Call) -> tuple[Node, Node] | None:
+    if isinstance(node, Binary) and node.operator in {"=", "!="}:
+        return node.left, node.right
+    if isinstance(node, Call) and node.function == "selected":
+        return node.arguments[0], node.arguments[1]
+    return None
+
+
+def _is_acknowledgement(node: Binary | Call, acknowledged: set[str]) -> bool:
+    """`${ack} = 'OK'` (either way round) or `selected(${ack}, 'OK')`."""
+    operands = _operands(node)
+    if operands is None:
+        return False
+    return any(
+        isinstance(reference, Reference) and reference.name in acknowledged
+        and isinstance(literal, StringLiteral) and literal.value == _ACKNOWLEDGED
+        for reference, literal in (operands, operands[::-1])
+    )
+
+
+def _acknowledgement_literal(node: Binary | Call) -> StringLiteral:
+    operands = _operands(node)
+    assert operands is not None
+    literal = next(operand for operand in operands if isinstance(operand, StringLiteral))
+    return literal

@@ -1,0 +1,150 @@
+"""The `type` column of an XLSForm survey sheet: what each type becomes in a survey file.
+
+Identifying metadata is dropped (with a note) rather than refused, because almost every form
+made with KoboToolbox or ODK carries it and the survey loses nothing a respondent answers.
+Types that would collect something the format cannot hold, or should not, are refused with
+the reason, so the form's author can decide what to ask instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    QUESTION = "question"
+    BEGIN_GROUP = "begin group"
+    END_GROUP = "end group"
+    BEGIN_REPEAT = "begin repeat"
+    END_REPEAT = "end repeat"
+    METADATA = "metadata"  # dropped with a note
+    CALCULATE = "calculate"  # dropped when nothing uses it, else refused
+    UNSUPPORTED = "unsupported"  # refused with a reason
+
+
+@dataclass(frozen=True)
+class ParsedType:
+    kind: Kind
+    # For questions: our question type, or "range"/"acknowledge"/"select_one"/"select_multiple"
+    # which the converter settles from the row's other columns.
+    base: str = ""
+    list_name: str | None = None
+    other: bool = False
+    reason: str = ""
+
+
+# Why each metadata type is dropped: it would tie a response to a person, a phone or a moment.
+IDENTIFYING_METADATA: dict[str, str] = {
+    "start": "the exact start time could link the response to the person who gave it",
+    "end": "the exact end time could link the response to the person who gave it",
+    "today": "the exact day could link the response to a person; the app keeps only a coarse "
+    "period",
+    "deviceid": "a device id identifies the respondent's phone",
+    "imei": "a device id identifies the respondent's phone",
+    "subscriberid": "a subscriber id identifies the respondent's SIM card",
+    "simserial": "a SIM serial number identifies the respondent's SIM card",
+    "phonenumber": "a phone number identifies the respondent",
+    "username": "a user name identifies the person who filled in the form",
+    "email": "an email address identifies the person who filled in the form",
+    "audit": "an audit log records when, and possibly where, each answer was given",
+    "start-geopoint": "a location would identify the respondent",
+    "background-geopoint": "a location would identify the respondent",
+    "background-audio": "a recording would identify the respondent",
+}
+_METADATA_ALIASES = {"phone number": "phonenumber", "start geopoint": "start-geopoint"}
+
+_LOCATION = "a location would identify the respondent; ask for a region with a choice list"
+_MEDIA = "photos, recordings and files can identify the respondent and are not collected"
+UNSUPPORTED_TYPES: dict[str, str] = {
+    "geopoint": _LOCATION,
+    "location": _LOCATION,
+    "gps": _LOCATION,
+    "geotrace": _LOCATION,
+    "geoshape": _LOCATION,
+    "osm": _LOCATION,
+    "image": _MEDIA,
+    "photo": _MEDIA,
+    "audio": _MEDIA,
+    "video": _MEDIA,
+    "file": _MEDIA,
+    "barcode": "scanning a code needs the phone's camera, and a scanned code can link the "
+    "response to a person",
+    "time": "time-of-day answers are not supported (an exact time can help identify a "
+    "respondent); ask with a choice list such as morning/afternoon/evening",
+    "datetime": "date-and-time answers are not supported (an exact time can help identify a "
+    "respondent); use a date question",
+    "hidden": "hidden fields are not supported",
+    "trigger": "trigger questions are not supported",
+    "rank": "ranking questions are not supported; ask a rating question per item",
+    "xml-external": "external data files are not supported",
+    "csv-external": "external data files are not supported",
+    "begin loop": "loops are not supported: each question has one answer",
+    "end loop": "loops are not supported: each question has one answer",
+}
+_EXTERNAL_CHOICES = (
+    "choices from an external file are not supported; put the options in the choices sheet"
+)
+
+_SIMPLE_TYPES: dict[str, str] = {
+    "text": "text",
+    "string": "text",
+    "integer": "integer",
+    "int": "integer",
+    "decimal": "decimal",
+    "range": "range",
+    "date": "date",
+    "note": "note",
+    "acknowledge": "acknowledge",
+}
+_STRUCTURE: dict[str, Kind] = {
+    "begin group": Kind.BEGIN_GROUP,
+    "end group": Kind.END_GROUP,
+    "begin repeat": Kind.BEGIN_REPEAT,
+    "end repeat": Kind.END_REPEAT,
+}
+
+_SELECT = re.compile(
+    r"^(?P<keyword>select_one|select one|select1|select_multiple|select multiple"
+    r"|select all that apply)(?:\s+from)?\s+(?P<list>\S+)"
+    r"(?:\s+(?P<other>or_other|or specify other))?$",
+    re.IGNORECASE,
+)
+_MULTIPLE_KEYWORDS = frozenset({"select_multiple", "select multiple", "select all that apply"})
+_EXTERNAL_SELECT = re.compile(
+    r"^select[_ ](?:one|multiple)(?:_from_file|_external|[_ ]from[_ ]file)\b", re.IGNORECASE
+)
+
+
+def parse_type(text: str) -> ParsedType:
+    """Classify the text of a `type` cell (already stripped, never empty)."""
+    spaced = " ".join(text.split())
+    keyword = spaced.lower()
+    structural = keyword.replace("_", " ").replace("-", " ")
+    if structural in _STRUCTURE:
+        return ParsedType(_STRUCTURE[structural])
+    metadata = _METADATA_ALIASES.get(keyword, keyword)
+    if metadata in IDENTIFYING_METADATA:
+        return ParsedType(Kind.METADATA, base=metadata, reason=IDENTIFYING_METADATA[metadata])
+    if keyword == "calculate":
+        return ParsedType(Kind.CALCULATE, base="calculate")
+    if keyword in _SIMPLE_TYPES:
+        return ParsedType(Kind.QUESTION, base=_SIMPLE_TYPES[keyword])
+    if _EXTERNAL_SELECT.match(spaced):
+        return ParsedType(Kind.UNSUPPORTED, reason=_EXTERNAL_CHOICES)
+    select = _SELECT.match(spaced)
+    if select:
+        multiple = select.group("keyword").lower() in _MULTIPLE_KEYWORDS
+        return ParsedType(
+            Kind.QUESTION,
+            base="select_multiple" if multiple else "select_one",
+            list_name=select.group("list"),
+            other=select.group("other") is not None,
+        )
+    if keyword.split(" ")[0] in {"select_one", "select_multiple", "select1"}:
+        return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}' does not name a choice list")
+    reason = UNSUPPORTED_TYPES.get(keyword) or UNSUPPORTED_TYPES.get(structural)
+    if reason is not None:
+        return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}': {reason}")
+    return ParsedType(Kind.UNSUPPORTED, reason=f"unknown question type '{spaced}'")
