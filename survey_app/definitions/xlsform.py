@@ -142,7 +142,7 @@ def convert_xlsform(
         raise UnconvertibleRows(
             f"{path.name}: {_count(findings.problems, 'row')} cannot be converted; "
             f"nothing was written",
-            tuple(findings.problems),
+            findings.sorted_problems(),
             findings.sorted_notes(),
         )
     if not converted.pages:
@@ -150,7 +150,7 @@ def convert_xlsform(
                          "no question is left to convert (every row was dropped; see the notes)")
         raise NothingToConvert(
             f"{path.name}: no question is left to convert; nothing was written",
-            tuple(findings.problems),
+            findings.sorted_problems(),
             findings.sorted_notes(),
         )
     document: dict[str, Any] = {
@@ -392,7 +392,7 @@ def _check_with_loader(
             findings.problem(SURVEY_SHEET, row, None, problem.message if row else str(problem))
         raise UnconvertibleRows(
             f"{identifier}: the converted survey does not load; nothing was written",
-            tuple(findings.problems),
+            findings.sorted_problems(),
             findings.sorted_notes(),
         ) from None
 

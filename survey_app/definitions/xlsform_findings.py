@@ -54,10 +54,11 @@ class Findings:
 
     def sorted_notes(self) -> tuple[ConversionNote, ...]:
         """Notes by sheet (survey, choices, settings, others) and row; sheet-wide ones first."""
-        rank = {"survey": 0, "choices": 1, "settings": 2}
-        return tuple(sorted(
-            self.notes, key=lambda note: (rank.get(note.sheet, 3), note.row or 0)
-        ))
+        return tuple(sorted(self.notes, key=lambda note: _place(note.sheet, note.row)))
+
+    def sorted_problems(self) -> tuple[ConversionProblem, ...]:
+        """Problems in the same order as notes: row by row, as the form's author reads it."""
+        return tuple(sorted(self.problems, key=lambda problem: _place(problem.sheet, problem.row)))
 
     def untranslated(self, language: str, sheet: str, row: int) -> None:
         rows = self._untranslated[language][sheet]
@@ -75,6 +76,11 @@ class Findings:
                     f"(shown in the default language, reported by `surveys check`)",
                 )
         self._untranslated.clear()
+
+
+def _place(sheet: str, row: int | None) -> tuple[int, int]:
+    rank = {"survey": 0, "choices": 1, "settings": 2}
+    return rank.get(sheet, 3), row or 0
 
 
 def _rows(rows: list[int]) -> str:

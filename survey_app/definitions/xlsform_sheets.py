@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -84,11 +86,11 @@ def read_workbook(path: Path) -> dict[str, Sheet]:
             workbook.close()
 
 
-def _read_sheet(name: str, rows: object) -> Sheet:
+def _read_sheet(name: str, rows: Iterable[tuple[Any, ...]]) -> Sheet:
     header: list[str] | None = None
     columns: list[Column] = []
     data: list[Row] = []
-    for excel_row in rows:  # type: ignore[attr-defined]
+    for excel_row in rows:
         values = [cell_text(cell.value) for cell in excel_row if hasattr(cell, "value")]
         if not any(values):
             continue

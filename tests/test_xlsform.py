@@ -1,0 +1,625 @@
+"""XLSForm import: real forms from the field, and small forms that each break one rule."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from survey_app.definitions import QuestionType, SurveyDefinitionError, load_survey_text
+from survey_app.definitions.xlsform import (
+    ImportResult,
+    InvalidSurveyId,
+    NotAnXLSForm,
+    NothingToConvert,
+    SurveyExists,
+    UnconvertibleRows,
+    UnknownLanguage,
+    XLSFormError,
+    convert_xlsform,
+    write_import,
+)
+
+XLSFORMS = Path(__file__).resolve().parents[2] / "shared" / "xlsforms"
+needs_real_forms = pytest.mark.skipif(
+    not XLSFORMS.is_dir(), reason=f"the real XLSForms are not at {XLSFORMS}"
+)
+
+Cells = Sequence[object]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def make_form(
+    tmp_path: Path,
+    survey: list[Cells],
+    choices: list[Cells] | None = None,
+    settings: list[Cells] | None = None,
+    name: str = "form.xlsx",
+) -> Path:
+    """An .xlsx with the given rows; the first row of each sheet is its header."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "survey"
+    for row in survey:
+        sheet.append(list(row))
+    for title, rows in (("choices", choices), ("settings", settings)):
+        if rows is not None:
+            extra = workbook.create_sheet(title)
+            for row in rows:
+                extra.append(list(row))
+    path = tmp_path / name
+    workbook.save(path)
+    return path
+
+
+def load(result: ImportResult) -> Any:
+    """The survey as the app loads it; fails the test on any problem."""
+    return load_survey_text(result.toml_text, f"{result.survey_id}.toml")
+
+
+def document(result: ImportResult) -> dict[str, Any]:
+    return tomllib.loads(result.toml_text)
+
+
+def questions(result: ImportResult) -> dict[str, dict[str, Any]]:
+    return {q["id"]: q for page in document(result)["pages"] for q in page["questions"]}
+
+
+def rows_of(error: XLSFormError) -> list[tuple[str, int | None, str | None]]:
+    return [(problem.sheet, problem.row, problem.column) for problem in error.problems]
+
+
+def notes_text(notes: Sequence[object]) -> str:
+    return "\n".join(str(note) for note in notes)
+
+
+def unconvertible(path: Path) -> UnconvertibleRows:
+    with pytest.raises(UnconvertibleRows) as caught:
+        convert_xlsform(path)
+    return caught.value
+
+
+# --------------------------------------------------------------------------- real forms
+
+CONVERTS = {
+    "kobo_acknowledge.xlsx",
+    "kobo_sample_xlsform.xlsx",
+    "kpi_sample_accent.xlsx",
+    "kpi_unicode_relevant.xlsx",
+    "pyxform_specify_other.xlsx",
+    "xlsform_cascading_select.xlsx",
+}
+REFUSED = {
+    "kobo_calculations_constraints_matrix.xlsx": [
+        ("survey", row, "calculation") for row in (13, 19, 25, 29, 30, 31)
+    ],
+    "kobo_date_time.xlsx": [("survey", 3, "type"), ("survey", 4, "type")],
+    "kobo_number_decimal_range.xlsx": [("survey", 9, "parameters")],
+    "kobo_form_meta.xlsx": [("survey", None, None)],
+}
+
+
+@needs_real_forms
+def test_every_real_form_has_an_expected_outcome() -> None:
+    found = {path.name for path in XLSFORMS.glob("*.xlsx")}
+    assert found == CONVERTS | set(REFUSED)
+
+
+@needs_real_forms
+@pytest.mark.parametrize("name", sorted(CONVERTS))
+def test_real_form_converts_and_loads_without_problems(name: str) -> None:
+    result = convert_xlsform(XLSFORMS / name)
+    survey = load(result)
+    assert survey.id == result.survey_id
+    assert survey.questions()
+
+
+@needs_real_forms
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_real_form_is_refused_with_the_exact_rows(name: str) -> None:
+    error = unconvertible(XLSFORMS / name)
+    assert rows_of(error) == REFUSED[name]
+
+
+@needs_real_forms
+def test_sample_form_keeps_questions_types_and_choices() -> None:
+    result = convert_xlsform(XLSFORMS / "kobo_sample_xlsform.xlsx")
+    assert {q: (v["type"], v.get("choices")) for q, v in questions(result).items()} == {
+        "name": ("text", None),
+        "age": ("integer", None),
+        "consent": ("single", "yes_no"),
+        "thank_you": ("note", None),
+    }
+    assert document(result)["choices"]["yes_no"]["options"] == [
+        {"value": "yes", "label": {"en": "Yes"}},
+        {"value": "no", "label": {"en": "No"}},
+    ]
+    assert "taken as English (en)" in notes_text(result.notes)
+
+
+@needs_real_forms
+def test_acknowledge_becomes_consent_and_its_ok_becomes_yes() -> None:
+    result = convert_xlsform(XLSFORMS / "kobo_acknowledge.xlsx")
+    pages = document(result)["pages"]
+    assert [q["type"] for q in pages[0]["questions"]] == ["consent"]
+    assert pages[1]["id"] == "survey"
+    assert pages[1]["relevant"] == "${consent} = 'yes'"
+    survey = load(result)
+    assert survey.pages[1].relevant is not None
+    assert survey.pages[1].relevant.is_true({"consent": "yes"})
+    assert not survey.pages[1].relevant.is_true({"consent": "no"})
+    notes = notes_text(result.notes)
+    assert "survey row 2: acknowledge converted to the consent question" in notes
+    assert "survey row 3: relevant: 'OK' of an acknowledge question replaced by 'yes'" in notes
+
+
+@needs_real_forms
+def test_form_meta_drops_every_identifying_row_with_a_note_and_leaves_nothing() -> None:
+    with pytest.raises(NothingToConvert) as caught:
+        convert_xlsform(XLSFORMS / "kobo_form_meta.xlsx")
+    dropped = [(note.row, note.message.split("'")[1]) for note in caught.value.notes
+               if "row dropped" in note.message]
+    assert dropped == [(2, "start"), (3, "end"), (4, "today"), (5, "username"), (6, "audit"),
+                       (7, "deviceid"), (8, "phonenumber")]
+
+
+@needs_real_forms
+def test_date_time_form_names_time_and_datetime_and_keeps_date_precision_notes() -> None:
+    error = unconvertible(XLSFORMS / "kobo_date_time.xlsx")
+    assert "time-of-day answers are not supported" in error.problems[0].message
+    assert "date-and-time answers are not supported" in error.problems[1].message
+    assert "name 'no-calendar_date' renamed to 'no_calendar_date'" in notes_text(error.notes)
+
+
+@needs_real_forms
+def test_range_with_misspelt_parameter_is_refused_and_good_ranges_become_ratings() -> None:
+    error = unconvertible(XLSFORMS / "kobo_number_decimal_range.xlsx")
+    assert "unknown range parameter 'tart'" in error.problems[0].message
+    rating_rows = [note.row for note in error.notes if "rating scale of 5 points" in note.message]
+    assert rating_rows == [4, 7, 8]
+
+
+@needs_real_forms
+def test_matrix_calculations_are_refused_as_calculated_answers() -> None:
+    error = unconvertible(XLSFORMS / "kobo_calculations_constraints_matrix.xlsx")
+    assert all("calculated answers are not supported" in p.message for p in error.problems)
+    assert "column 'read_only' is not supported" in notes_text(error.notes)
+
+
+@needs_real_forms
+def test_tetun_labels_and_curly_quotes_in_relevant() -> None:
+    result = convert_xlsform(XLSFORMS / "kpi_unicode_relevant.xlsx")
+    survey_table = document(result)["survey"]
+    assert survey_table["languages"] == ["en", "tet"]
+    assert survey_table["language_names"]["tet"] == "Tetun"
+    found = questions(result)
+    assert found["marital_other"]["relevant"] == "selected(${respondent_marital}, 'other')"
+    assert found["respondent_marital"]["hint"]["tet"] == "Labele le\u2019e opsaun ida ne\u2019e"
+    assert "survey row 3: curly quotes in relevant replaced" in notes_text(result.notes)
+    survey = load(result)
+    relevant = survey.question("marital_other").relevant
+    assert relevant is not None and relevant.is_true({"respondent_marital": "other"})
+
+
+@needs_real_forms
+def test_accented_choice_values_are_kept() -> None:
+    result = convert_xlsform(XLSFORMS / "kpi_sample_accent.xlsx")
+    survey = load(result)
+    assert survey.question("words_with_accents").choice_values() == ("père", "té", "tête")
+
+
+@needs_real_forms
+def test_or_specify_other_becomes_other() -> None:
+    result = convert_xlsform(XLSFORMS / "pyxform_specify_other.xlsx")
+    question = load(result).question("sex")
+    assert question.other and question.answer_keys() == ("sex", "sex_other")
+    assert question.label.as_dict() == {"en": "What sex are you?"}
+
+
+@needs_real_forms
+def test_cascading_choice_filter_filters_by_option_columns() -> None:
+    result = convert_xlsform(XLSFORMS / "xlsform_cascading_select.xlsx")
+    assert result.survey_id == "cascading_select"
+    survey = load(result)
+    county = survey.question("selected_county")
+    assert county.choice_filter is not None
+    shown = [c.value for c in county.choices
+             if county.choice_filter.is_true({"selected_state": "texas"},
+                                             names=c.filter_names())]
+    assert shown == ["brewster", "cameron"]
+
+
+@needs_real_forms
+def test_converted_text_is_laid_out_like_the_format_documentation() -> None:
+    text = convert_xlsform(XLSFORMS / "xlsform_cascading_select.xlsx").toml_text
+    headers = [line for line in text.splitlines() if line.startswith("[")]
+    assert headers[:4] == ["[survey]", "[choices.states]", "[choices.counties]",
+                           "[choices.cities]"]
+    assert headers[4:] == ["[[pages]]"] + ["[[pages.questions]]"] * 3
+    assert 'label = { en = "Select a state" }' in text
+
+
+# --------------------------------------------------------------------------- not a form
+
+
+def test_garbage_file_is_not_an_xlsform(tmp_path: Path) -> None:
+    path = tmp_path / "form.xlsx"
+    path.write_bytes(b"this is not a spreadsheet")
+    with pytest.raises(NotAnXLSForm, match=r"not an \.xlsx workbook"):
+        convert_xlsform(path)
+
+
+def test_missing_file_is_not_an_xlsform(tmp_path: Path) -> None:
+    with pytest.raises(NotAnXLSForm, match="no such file"):
+        convert_xlsform(tmp_path / "absent.xlsx")
+
+
+def test_workbook_without_survey_sheet_is_not_an_xlsform(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Questions"
+    workbook.save(tmp_path / "form.xlsx")
+    with pytest.raises(NotAnXLSForm, match=r"no 'survey' sheet \(sheets: Questions\)"):
+        convert_xlsform(tmp_path / "form.xlsx")
+
+
+def test_survey_sheet_without_type_column_is_not_an_xlsform(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [["name", "label"], ["age", "Age?"]])
+    with pytest.raises(NotAnXLSForm, match="no 'type' column"):
+        convert_xlsform(path)
+
+
+# --------------------------------------------------------------------------- refused rows
+
+
+def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["integer", "age", "Age?"],
+            ["text", "why", "Why?", "${age} >> 3"],
+            ["telepathy", "mind", "Think"],
+            ["text", "age", "Again?"],
+            ["geopoint", "where", "Where are you?"],
+            ["select_one nolist", "pick", "Pick"],
+            ["text", "unlabelled"],
+        ],
+        choices=[["list_name", "name", "label"], ["other", "a b", "A B"]],
+    )
+    error = unconvertible(path)
+    assert rows_of(error) == [
+        ("survey", 3, "relevant"),
+        ("survey", 4, "type"),
+        ("survey", 5, "name"),
+        ("survey", 6, "type"),
+        ("survey", 7, "type"),
+        ("survey", 8, "label"),
+    ]
+    messages = [problem.message for problem in error.problems]
+    assert messages[0].startswith("relevant `${age} >> 3`: ")
+    assert "at position" in messages[0]
+    assert messages[1] == "unknown question type 'telepathy'"
+    assert messages[2] == "name 'age' is already used on row 2"
+    assert "location would identify the respondent" in messages[3]
+    assert messages[4] == "choice list 'nolist' is not in the choices sheet"
+    assert messages[5] == "the question has no label in any language"
+    assert "survey row 3, column 'relevant'" in str(error)
+
+
+def test_expression_using_dropped_or_refused_rows_is_refused_in_turn(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "relevant"],
+        ["today", "today"],
+        ["image", "photo", "Photo"],
+        ["text", "a", "A", "${photo} != ''"],
+        ["text", "b", "B", "${a} != ''"],
+        ["text", "c", "C", "${today} != ''"],
+        ["text", "d", "D", "${nowhere} = 1"],
+    ])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 3, "type"), ("survey", 4, "relevant"),
+                                      ("survey", 5, "relevant"), ("survey", 6, "relevant"),
+                                      ("survey", 7, "relevant")]
+    text = str(error)
+    assert "relevant uses ${photo}, which cannot be converted (row 3)" in text
+    assert "relevant uses ${a}, which cannot be converted (row 4)" in text
+    assert "relevant uses ${today}, which is dropped (identifying metadata, row 2)" in text
+    assert "relevant uses ${nowhere}, which is not a question in this form" in text
+
+
+def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "calculation", "relevant"],
+        ["integer", "n", "How many?"],
+        ["calculate", "unused", None, "${n} * 2"],
+        ["calculate", "double", None, "${n} * 2"],
+        ["note", "show", "Double is more than 4", None, "${double} > 4"],
+    ])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 4, "type"), ("survey", 5, "relevant")]
+    assert "${double} is used on row 5" in error.problems[0].message
+    assert "survey row 3: calculation 'unused' dropped" in notes_text(error.notes)
+
+
+def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label"],
+        ["begin repeat", "children", "Children"],
+        ["text", "child_age", "Age"],
+        ["end repeat"],
+        ["text", "ok", "Fine"],
+    ])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 2, "type")]
+    assert "repeats are not supported" in error.problems[0].message
+    assert "rows 2-4" in error.problems[0].message
+
+
+def test_unbalanced_groups_are_refused(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label"],
+        ["end group"],
+        ["begin group", "g", "G"],
+        ["text", "t", "T"],
+    ])
+    assert rows_of(unconvertible(path)) == [("survey", 2, "type"), ("survey", 3, "type")]
+
+
+def test_choice_rows_are_refused_only_for_lists_in_use(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [["type", "name", "label"], ["select_one fruit", "fruit", "Fruit?"]],
+        choices=[
+            ["list_name", "name", "label"],
+            ["fruit", "apple", "Apple"],
+            ["fruit", "apple", "Apple again"],
+            ["fruit", "passion fruit", "Passion fruit"],
+            ["fruit", "pear"],
+            ["fruit", None, "Nameless"],
+            ["unused", "x y", None],
+        ],
+    )
+    error = unconvertible(path)
+    assert rows_of(error) == [("choices", 3, "name"), ("choices", 4, "name"),
+                              ("choices", 5, "label"), ("choices", 6, "name")]
+    assert "appears twice in list 'fruit' (also row 2)" in error.problems[0].message
+
+
+def test_or_other_with_an_existing_other_option_is_refused(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [["type", "name", "label"], ["select_one l or_other", "q", "Q?"]],
+        choices=[["list_name", "name", "label"], ["l", "a", "A"], ["l", "other", "Other"]],
+    )
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 2, "type")]
+    assert "already has one" in error.problems[0].message
+
+
+def test_conditional_required_is_refused(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "required"],
+        ["text", "a", "A", "${b} = 'x'"],
+        ["text", "b", "B"],
+    ])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 2, "required")]
+
+
+def test_relevant_using_a_later_answer_is_refused_at_its_row(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "relevant"],
+        ["text", "first", "First", "${second} = 'x'"],
+        ["text", "second", "Second"],
+    ])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 2, None)]
+    assert "can only use answers given earlier" in error.problems[0].message
+
+
+def test_unknown_language_name_is_refused_at_its_header(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label::English (en)", "label::Elvish"],
+        ["text", "a", "A", "Aa"],
+    ])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 1, "label::Elvish")]
+    assert "label::Elvish (xx)" in error.problems[0].message
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def test_types_appearances_and_required_values(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "appearance", "parameters", "required", "default"],
+        ["text", "story", "Tell us", "multiline", None, "yes"],
+        ["date", "arrived", "When did you arrive?", "month-year", None, "TRUE()"],
+        ["date", "born", "Year of birth", "year", None, True],
+        ["range", "score", "Score", None, "start=0 end=10 step=1", 1],
+        ["range", "stars", "Stars", "rating", "start=1 end=5", "no"],
+        ["range", "half", "Half points", None, "start=0 end=2 step=0.5", "false"],
+        ["integer", "count", "How many?", "thousands-sep", None, None, 3],
+    ])
+    result = convert_xlsform(path)
+    load(result)
+    found = questions(result)
+    assert found["story"]["type"] == "longtext"
+    assert found["arrived"]["precision"] == "month"
+    assert found["born"]["precision"] == "year"
+    assert (found["score"]["type"], found["score"]["min"], found["score"]["max"]) == (
+        "integer", 0, 10)
+    assert (found["stars"]["type"], found["stars"]["scale"]) == ("rating", 5)
+    assert (found["half"]["type"], found["half"]["min"], found["half"]["max"]) == (
+        "decimal", 0.0, 2.0)
+    assert [q for q, v in found.items() if v.get("required")] == [
+        "story", "arrived", "born", "score"]
+    notes = notes_text(result.notes)
+    assert "survey row 8: appearance 'thousands-sep' is not supported" in notes
+    assert "survey row 8: default '3' ignored" in notes
+    assert "survey row 7: range 0-2 converted to a number between them" in notes
+
+
+def test_groups_become_pages_and_nested_groups_are_flattened(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "relevant"],
+        ["start", "start"],
+        ["select_one yn", "ok", "Okay?"],
+        ["begin group", "safety", "Safety", "${ok} = 'yes'"],
+        ["integer", "nights", "Nights?"],
+        ["begin_group", "inner", "Inner", "${nights} > 1"],
+        ["text", "where", "Where?", "${nights} < 10"],
+        ["end_group"],
+        ["end group"],
+        ["note", "bye", "Thanks"],
+        ["begin group", "meta", "Meta"],
+        ["deviceid", "device"],
+        ["end group"],
+    ], choices=[["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]])
+    result = convert_xlsform(path)
+    load(result)
+    pages = document(result)["pages"]
+    assert [(p["id"], [q["id"] for q in p["questions"]]) for p in pages] == [
+        ("page_1", ["ok"]), ("safety", ["nights", "where"]), ("page_3", ["bye"])]
+    assert pages[1]["relevant"] == "${ok} = 'yes'"
+    assert pages[1]["questions"][1]["relevant"] == "(${nights} > 1) and (${nights} < 10)"
+    notes = notes_text(result.notes)
+    assert "survey row 6: group 'inner' inside group 'safety' flattened" in notes
+    assert "survey row 11: group 'meta' dropped" in notes
+    assert "survey row 2: 'start' row dropped" in notes
+    assert "survey row 12: 'deviceid' row dropped" in notes
+
+
+def test_invalid_names_are_renamed_and_references_follow(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "relevant", "constraint"],
+        ["integer", "Age-Years", "Age?", None, ". >= 18"],
+        ["text", "2nd", "Second", "${Age-Years} > 20"],
+    ])
+    result = convert_xlsform(path)
+    load(result)
+    found = questions(result)
+    assert list(found) == ["age_years", "q_2nd"]
+    assert found["q_2nd"]["relevant"] == "${age_years} > 20"
+    assert found["age_years"]["constraint"] == ". >= 18"
+    assert "name 'Age-Years' renamed to 'age_years'" in notes_text(result.notes)
+
+
+def test_languages_codes_names_and_missing_translations(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label:Français", "label::العربية",
+             "hint::English (en)"],
+            ["select_one yn", "safe", "Safe?", "En sécurité ?", "هل شعرت بالأمان؟", "Be honest"],
+            ["text", "why", "Why?", None, "لماذا؟"],
+        ],
+        choices=[["list name", "name", "label::English (en)", "label:Français",
+                  "label::العربية"],
+                 ["yn", "yes", "Yes", "Oui", "نعم"], ["yn", "no", "No", "Non"]],
+        settings=[["form_title", "form_id", "default_language", "version"],
+                  ["Feedback", "Service Feedback!", "Français", "2024-01"]],
+    )
+    result = convert_xlsform(path)
+    assert result.survey_id == "service-feedback"
+    table = document(result)["survey"]
+    assert table["default_language"] == "fr"
+    assert table["languages"] == ["fr", "en", "ar"]
+    assert table["title"] == {"fr": "Feedback", "en": "Feedback", "ar": "Feedback"}
+    assert questions(result)["why"]["label"] == {"en": "Why?", "ar": "لماذا؟"}
+    notes = notes_text(result.notes)
+    assert "survey: no 'fr' text on rows 2, 3;" in notes  # the hint of row 2, the label of 3
+    assert "survey: no 'ar' text on row 2;" in notes
+    assert "choices: no 'ar' text on row 3" in notes
+    assert "settings row 2: version '2024-01' ignored" in notes
+    with pytest.raises(SurveyDefinitionError) as caught:
+        load(result)
+    assert all("missing translation" in problem.message for problem in caught.value.problems)
+
+
+def test_survey_id_and_default_language_can_be_chosen(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label::English (en)", "label::Swahili (sw)"],
+        ["text", "a", "A", "Aa"],
+    ])
+    result = convert_xlsform(path, survey_id="check-in", default_language="sw")
+    assert result.survey_id == "check-in"
+    assert document(result)["survey"]["languages"] == ["sw", "en"]
+    with pytest.raises(InvalidSurveyId):
+        convert_xlsform(path, survey_id="../escape")
+    with pytest.raises(UnknownLanguage, match="no text in 'fr'"):
+        convert_xlsform(path, default_language="fr")
+
+
+def test_acknowledge_after_the_first_page_becomes_yes_no(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label", "relevant"],
+        ["begin group", "intro", "Intro"],
+        ["note", "hello", "Hello"],
+        ["end group"],
+        ["acknowledge", "ack", "Click OK to go on"],
+        ["text", "more", "More?", "${ack} = \u201cOK\u201d"],
+    ])
+    result = convert_xlsform(path)
+    load(result)
+    found = questions(result)
+    assert found["ack"]["type"] == "yesno"
+    assert found["more"]["relevant"] == "${ack} = 'yes'"
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_write_import_writes_the_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [["type", "name", "label"], ["text", "a", "A"]])
+    result = convert_xlsform(path, survey_id="mine")
+    folder = tmp_path / "surveys"
+    written = write_import(result, folder)
+    assert written == folder / "mine.toml"
+    assert written.read_text(encoding="utf-8") == result.toml_text
+    written.write_text("edited by hand", encoding="utf-8")
+    with pytest.raises(SurveyExists, match="--force"):
+        write_import(result, folder)
+    assert written.read_text(encoding="utf-8") == "edited by hand"
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.toml"]
+    write_import(result, folder, overwrite=True)
+    assert written.read_text(encoding="utf-8") == result.toml_text
+    assert sorted(p.name for p in folder.iterdir()) == ["mine.toml"]
+
+
+def test_nothing_is_written_when_conversion_fails(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [["type", "name", "label"], ["time", "t", "When?"]])
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    with pytest.raises(UnconvertibleRows):
+        write_import(convert_xlsform(path), folder)
+    assert list(folder.iterdir()) == []
+
+
+def test_write_import_refuses_an_id_that_is_not_a_file_name(tmp_path: Path) -> None:
+    result = ImportResult(survey_id="../outside", toml_text="format = 1\n", notes=())
+    with pytest.raises(InvalidSurveyId):
+        write_import(result, tmp_path / "surveys")
+    assert not (tmp_path / "outside.toml").exists()
+
+
+def test_converted_survey_loads_with_its_types(tmp_path: Path) -> None:
+    path = make_form(tmp_path, [
+        ["type", "name", "label"],
+        ["select_multiple help", "help", "Which help?"],
+        ["decimal", "km", "How far?"],
+        ["note", "n", "Note"],
+    ], choices=[["list_name", "name", "label"], ["help", "legal", "Legal"],
+                ["help", "medical", "Medical"]])
+    survey = load(convert_xlsform(path))
+    assert [q.type for q in survey.questions()] == [
+        QuestionType.MULTIPLE, QuestionType.DECIMAL, QuestionType.NOTE]
