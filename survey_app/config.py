@@ -65,6 +65,7 @@ class RespondentSettings:
     max_form_bytes: int = 65536
     draft_idle_minutes: int = 30
     submissions_per_minute: int = 30
+    submissions_per_client_per_minute: int = 10
 
 
 @dataclass(frozen=True)
@@ -256,6 +257,9 @@ def _check(settings: Settings) -> None:
         "respondent.max_form_bytes": settings.respondent.max_form_bytes,
         "respondent.draft_idle_minutes": settings.respondent.draft_idle_minutes,
         "respondent.submissions_per_minute": settings.respondent.submissions_per_minute,
+        "respondent.submissions_per_client_per_minute": (
+            settings.respondent.submissions_per_client_per_minute
+        ),
         "security.staff_idle_minutes": settings.security.staff_idle_minutes,
         "security.staff_absolute_hours": settings.security.staff_absolute_hours,
     }

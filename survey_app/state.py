@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
 from .config import Settings
 from .db import Database
 from .definitions import Survey, load_directory
+from .web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ class AppState:
     settings: Settings
     database: Database
     surveys: dict[str, Survey]
+    limiter: RateLimiter = field(default_factory=RateLimiter)
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> AppState:

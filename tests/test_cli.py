@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PASSPHRASE, Deployment, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 
+from conftest import PASSPHRASE, Deployment, csrf_token
 from survey_app.cli import main
 from survey_app.config import Settings
 

@@ -9,9 +9,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import fresh_database_url
 from sqlalchemy import inspect
 
+from conftest import fresh_database_url
 from survey_app import migrate
 from survey_app.db import Base, Database
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from conftest import PASSPHRASE, Deployment, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from conftest import PASSPHRASE, Deployment, csrf_token
 from survey_app import sealing
 from survey_app.models import Draft, Response
 from survey_app.responses import open_responses, wrapped_keys

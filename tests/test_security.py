@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Deployment, csrf_token, deploy, make_settings
 from flask import Flask
 from flask.testing import FlaskClient
 
+from conftest import Deployment, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.state import app_state
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..definitions import Survey
+from ..distribution import code_is_usable, hash_code, spend_code
 from ..drafts import DraftExpired, DraftHandle, DraftState, DraftStore
 from ..models import DistributionLink, Programme
 from ..responses import ResponseMeta, store_response
@@ -45,29 +46,54 @@ def _respondent_headers(response: Response) -> Response:
 
 @blueprint.get("/s/<token>")
 def landing(token: str) -> str:
-    _link, survey, programme = _served(token)
+    link, survey, programme = _served(token)
     return render_template(
         "respond/landing.html",
         token=token,
         survey=survey,
         programme=programme,
         languages=survey.languages,
+        requires_code=link.requires_code,
     )
 
 
 @blueprint.post("/s/<token>/start")
 def start(token: str) -> BaseResponse | tuple[str, int]:
-    _link, survey, _programme = _served(token)
+    link, survey, programme = _served(token)
     language = request.form.get("lang", survey.default_language)
     if language not in survey.language_codes:
         return render_error(400, _("Please choose one of the languages offered."))
+    if not _within_rate_limits(token):
+        return render_error(429)
     with _database_session() as db:
+        code_hash = None
+        if link.requires_code:
+            code_hash = hash_code(request.form.get("code", ""))
+            if not code_is_usable(db, token, code_hash):
+                g.language = language
+                return render_template(
+                    "respond/landing.html",
+                    token=token,
+                    survey=survey,
+                    programme=programme,
+                    languages=survey.languages,
+                    requires_code=True,
+                    code_error=_(
+                        "This code is not valid or has already been used. Please check the card."
+                    ),
+                ), 403
         store = _drafts(db)
+        store.purge_expired()
         old = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
         if old is not None:
             store.discard(old)
         handle = store.create(
-            DraftState(link_token=token, language=language, survey_version=survey.version)
+            DraftState(
+                link_token=token,
+                language=language,
+                survey_version=survey.version,
+                code_hash=code_hash,
+            )
         )
     session.clear()
     session[DRAFT_COOKIE_KEY] = handle.to_cookie()
@@ -125,6 +151,14 @@ def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
         if following is not None:
             store.save(handle, state)
             return redirect(_page_url(token, following), 303)
+        if not _within_rate_limits(token):
+            store.save(handle, state)
+            return render_error(429)
+        if state.code_hash is not None and not spend_code(db, token, state.code_hash):
+            store.save(handle, state)
+            return render_error(
+                409, _("This code has already been used. Your answers were not sent.")
+            )
         settings = app_state().settings
         store_response(
             db,
@@ -204,6 +238,15 @@ def _render_page(
         choices=answering.filtered_choices(current, state.answers),
         max_text=_max_text(),
     )
+
+
+def _within_rate_limits(token: str) -> bool:
+    state = app_state()
+    limits = state.settings.respondent
+    client = state.limiter.client_key(request.remote_addr)
+    return state.limiter.allow(
+        f"link:{token}", limits.submissions_per_minute
+    ) and state.limiter.allow(client, limits.submissions_per_client_per_minute)
 
 
 def _page_url(token: str, number: int | None) -> str:

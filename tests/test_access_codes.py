@@ -1,0 +1,119 @@
+"""Single-use access codes and submission rate limits on the respondent side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from conftest import Deployment, csrf_token, deploy, make_settings
+from survey_app import create_app, migrate
+from survey_app.distribution import create_codes, create_link
+from survey_app.models import AccessCode, DistributionLink, Programme, Response
+from survey_app.state import app_state
+
+
+def coded_link(app: Flask, deployment: Deployment, count: int = 2) -> tuple[str, list[str]]:
+    with app_state(app).database.session() as session:
+        programme = session.get(Programme, deployment.programme_id)
+        assert programme is not None
+        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
+        _batch, codes = create_codes(session, link, count)
+        return link.token, codes
+
+
+def start_with_code(client: FlaskClient, token: str, code: str) -> object:
+    landing = client.get(f"/s/{token}")
+    return client.post(
+        f"/s/{token}/start",
+        data={"lang": "en", "code": code, "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
+
+
+def finish(client: FlaskClient, token: str) -> object:
+    reply = None
+    for number, data in ((1, {"consent": "yes"}), (2, {"felt_safe": "yes"})):
+        page = client.get(f"/s/{token}/p/{number}")
+        reply = client.post(
+            f"/s/{token}/p/{number}",
+            data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
+    return reply
+
+
+def test_a_code_is_spent_with_the_submission_and_cannot_be_reused(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token, (code, _other) = coded_link(app, deployment)
+    assert start_with_code(client, token, code.lower().replace("-", " ")).status_code == 303
+    assert finish(client, token).status_code == 303
+    with app_state(app).database.session() as session:
+        spent = session.scalars(select(AccessCode).where(AccessCode.spent.is_(True))).all()
+        assert len(spent) == 1
+        # Nothing in the code's row or the response's row points at the other.
+        assert set(AccessCode.__table__.columns.keys()) == {
+            "code_hash",
+            "link_token",
+            "batch",
+            "spent",
+        }
+        assert len(session.scalars(select(Response)).all()) == 1
+    again = start_with_code(client, token, code)
+    assert again.status_code == 403
+    assert "not valid or has already been used" in again.get_data(as_text=True)
+
+
+def test_a_code_spent_meanwhile_keeps_the_answers_and_says_so(
+    app: Flask, deployment: Deployment
+) -> None:
+    token, (code, _other) = coded_link(app, deployment)
+    first, second = app.test_client(), app.test_client()
+    assert start_with_code(first, token, code).status_code == 303
+    assert start_with_code(second, token, code).status_code == 303
+    assert finish(first, token).status_code == 303
+    reply = finish(second, token)
+    assert reply.status_code == 409
+    assert "already been used" in reply.get_data(as_text=True)
+    # The second respondent's answers are still there to see.
+    page = second.get(f"/s/{token}/p/2").get_data(as_text=True)
+    assert 'value="yes" checked' in page
+    with app_state(app).database.session() as session:
+        assert len(session.scalars(select(Response)).all()) == 1
+
+
+def test_unknown_or_missing_code_is_refused(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token, _codes = coded_link(app, deployment)
+    assert start_with_code(client, token, "ZZZZ-ZZZZ").status_code == 403
+    assert start_with_code(client, token, "").status_code == 403
+    # A code from another link does not open this one.
+    _other_token, (other_code,) = coded_link(app, deployment, count=1)
+    assert start_with_code(client, token, other_code).status_code == 403
+
+
+def test_rate_limit_answers_429_and_keeps_no_address(tmp_path: Path, database_url: str) -> None:
+    app = create_app(
+        make_settings(tmp_path, database_url, respondent={"submissions_per_client_per_minute": 2})
+    )
+    migrate.upgrade(app_state(app).database)
+    deployment = deploy(app)
+    client = app.test_client()
+    token = deployment.links["minimal"]
+    statuses = []
+    for _ in range(3):
+        landing = client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "198.51.100.9"})
+        reply = client.post(
+            f"/s/{token}/start",
+            environ_base={"REMOTE_ADDR": "198.51.100.9"},
+            data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
+        )
+        statuses.append(reply.status_code)
+    assert statuses == [303, 303, 429]
+    limiter = app_state(app).limiter
+    assert not any("198.51.100.9" in key for key in limiter._hits)
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(DistributionLink)).all()
+    app_state(app).database.dispose()
