@@ -381,6 +381,13 @@ def test_round_with_too_few_responses_is_left_out_of_the_pooled_table() -> None:
     _check_series(result, rounds)
 
 
+def test_series_of_only_tiny_rounds_publishes_nothing() -> None:
+    result = suppress_series([[[1, 2]], [[0, 3]]], k=5)
+    assert result.hidden_rounds == (True, True)
+    assert result.pooled.grand_total() is None
+    assert all(result.pooled.hidden_columns)
+
+
 def test_series_rounds_must_share_a_shape() -> None:
     with pytest.raises(MismatchedRoundsError):
         suppress_series([[[1, 2]], [[1, 2, 3]]], k=5)

@@ -230,10 +230,11 @@ def _plan_groups(
     while True:
         rows = [r for r in range(n_rows) if r not in hidden_rows]
         columns = [c for c in range(n_columns) if c not in hidden_columns]
-        if not rows or not columns:
+        shown_rounds = [t for t in range(len(rounds)) if t not in hidden_rounds]
+        if not rows or not columns or not shown_rounds:
+            # Nothing left to show: publish no table rather than a table of zeros.
             hidden_rows, hidden_columns = set(range(n_rows)), set(range(n_columns))
             rows, columns = [], []
-        shown_rounds = [t for t in range(len(rounds)) if t not in hidden_rounds]
         tables = [rounds[t] for t in shown_rounds]
         if pooled:
             tables.append(_sum_tables(tables, n_rows, n_columns))
