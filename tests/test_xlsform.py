@@ -315,6 +315,45 @@ def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path
     assert "survey row 3, column 'relevant'" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("type_text", "reason"),
+    [
+        ("select_one_from_file places.csv", "external file"),
+        ("select_multiple_external places", "external file"),
+        ("barcode", "scanned code"),
+        ("image", "photos, recordings and files"),
+        ("audio", "photos, recordings and files"),
+        ("file", "photos, recordings and files"),
+        ("geotrace", "location would identify"),
+        ("datetime", "date-and-time answers"),
+        ("rank fruit", "ranking questions are not supported"),
+        ("sound", "unknown question type 'sound'"),
+        ("select_one", "does not name a choice list"),
+    ],
+)
+def test_types_that_cannot_be_converted_say_why(
+    tmp_path: Path, type_text: str, reason: str
+) -> None:
+    path = make_form(tmp_path, [["type", "name", "label"], ["text", "ok", "Fine"],
+                                [type_text, "q", "Question"]])
+    error = unconvertible(path)
+    assert rows_of(error) == [("survey", 3, "type")]
+    assert reason in error.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "type_text",
+    ["start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber",
+     "username", "email", "audit", "start-geopoint", "background-audio"],
+)
+def test_identifying_metadata_is_dropped_with_a_note(tmp_path: Path, type_text: str) -> None:
+    path = make_form(tmp_path, [["type", "name", "label"], [type_text, "meta"],
+                                ["text", "ok", "Fine"]])
+    result = convert_xlsform(path)
+    assert list(questions(result)) == ["ok"]
+    assert f"survey row 2: '{type_text}' row dropped: " in notes_text(result.notes)
+
+
 def test_expression_using_dropped_or_refused_rows_is_refused_in_turn(tmp_path: Path) -> None:
     path = make_form(tmp_path, [
         ["type", "name", "label", "relevant"],

@@ -165,7 +165,9 @@ LANGUAGE_CODES: dict[str, str] = {
     "zulu": "zu",
 }
 
-_CODE_IN_PARENTHESES = re.compile(r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\)\s*$")
+_CODE_IN_PARENTHESES = re.compile(
+    r"^(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\)\s*$"
+)
 _BARE_CODE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 

@@ -110,7 +110,6 @@ class SurveySheet:
         self.findings = findings
         self.by_name: dict[str, _Entry] = {}
         self.in_repeats: dict[str, _Entry] = {}
-        self.dropped_calculations: set[str] = set()
         self.acknowledged: set[str] = set()
 
     # ----------------------------------------------------------------- passes
@@ -266,6 +265,8 @@ class SurveySheet:
                 if appearance in appearances:
                     question["precision"] = precision
                     appearances.remove(appearance)
+        elif base == "range" and "rating" in appearances:
+            appearances.remove("rating")  # stars: what a rating scale shows anyway
         elif base == "acknowledge":
             self.acknowledged.add(entry.name)
         for appearance in appearances:
@@ -419,7 +420,6 @@ class SurveySheet:
                     changed = True
         for name, entry in calculations.items():
             if name in unused:
-                self.dropped_calculations.add(name)
                 self.findings.note(SURVEY_SHEET, entry.number,
                                    f"calculation '{name}' dropped: no question uses it "
                                    f"(compute it in the report if it is needed)")
@@ -460,8 +460,6 @@ class SurveySheet:
             return f"is dropped (identifying metadata, row {target.number})"
         if target.kind is Kind.BEGIN_GROUP:
             return f"is a group (row {target.number}), not a question"
-        if target.kind is Kind.CALCULATE and name in self.dropped_calculations:
-            return None  # cannot happen: a calculation something uses is never dropped
         if target.failed or target.kind is not Kind.QUESTION:
             return f"cannot be converted (row {target.number})"
         if target.parsed.base == "note":
