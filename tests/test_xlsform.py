@@ -485,7 +485,7 @@ def test_types_appearances_and_required_values(tmp_path: Path) -> None:
         ["date", "arrived", "When did you arrive?", "month-year", None, "TRUE()"],
         ["date", "born", "Year of birth", "year", None, True],
         ["range", "score", "Score", None, "start=0 end=10 step=1", 1],
-        ["range", "stars", "Stars", "rating", "start=1 end=5", "no"],
+        ["range", "stars", "Stars", "rating", "start = 1, end = 5", "no"],
         ["range", "half", "Half points", None, "start=0 end=2 step=0.5", "false"],
         ["integer", "count", "How many?", "thousands-sep", None, None, 3],
     ])
@@ -506,6 +506,7 @@ def test_types_appearances_and_required_values(tmp_path: Path) -> None:
     assert "survey row 8: appearance 'thousands-sep' is not supported" in notes
     assert "survey row 8: default '3' ignored" in notes
     assert "survey row 7: range 0-2 converted to a number between them" in notes
+    assert "appearance 'rating'" not in notes
 
 
 def test_groups_become_pages_and_nested_groups_are_flattened(tmp_path: Path) -> None:

@@ -257,6 +257,8 @@ class SurveySheet:
             self._build_select(entry, question)
         elif base == "range":
             self._build_range(entry, question)
+            if "rating" in appearances:
+                appearances.remove("rating")  # stars: how a rating scale is shown anyway
         elif base == "text" and "multiline" in appearances:
             question["type"] = "longtext"
             appearances.remove("multiline")
@@ -265,8 +267,6 @@ class SurveySheet:
                 if appearance in appearances:
                     question["precision"] = precision
                     appearances.remove(appearance)
-        elif base == "range" and "rating" in appearances:
-            appearances.remove("rating")  # stars: what a rating scale shows anyway
         elif base == "acknowledge":
             self.acknowledged.add(entry.name)
         for appearance in appearances:
@@ -647,7 +647,7 @@ class SurveySheet:
 def _range_parameters(text: str) -> dict[str, float] | str:
     """start, end and step of a `range` (XLSForm defaults 1, 10, 1), or what is wrong."""
     values = {"start": 1.0, "end": 10.0, "step": 1.0}
-    for part in re.split(r"[\s,;]+", text.strip()):
+    for part in re.split(r"[\s,;]+", re.sub(r"\s*=\s*", "=", text.strip())):
         if not part:
             continue
         key, _, value = part.partition("=")
