@@ -19,6 +19,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     app.config.update(_flask_config(settings))
+    # Less whitespace in every page: respondents may pay for each byte.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
 
     logging.getLogger("survey_app").setLevel(settings.log_level.upper())
     database = Database(
