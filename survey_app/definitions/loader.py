@@ -192,8 +192,9 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
         raise SurveyDefinitionError(
-            [Problem(str(path), None, f"not UTF-8 text (byte {error.start}); save it as UTF-8")]
+            [Problem(str(path), f"line {line}", "not UTF-8 text; save the file as UTF-8")]
         ) from None
     except OSError as error:
         raise SurveyDefinitionError(
@@ -477,7 +478,7 @@ class _Builder:
             elif value in seen:
                 self.report(where, f"duplicate option value '{value}'")
             seen.add(value)
-            choices.append(Choice(value, label, tuple(extras)))
+            choices.append(Choice(value, label, tuple(sorted(extras))))
         return tuple(choices)
 
     # ------------------------------------------------------------------ pages

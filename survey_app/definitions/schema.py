@@ -65,7 +65,8 @@ class LocalisedText:
 
     @classmethod
     def of(cls, texts: Mapping[str, str]) -> LocalisedText:
-        return cls(tuple(texts.items()))
+        # Sorted, so the same texts compare equal however the file ordered them.
+        return cls(tuple(sorted(texts.items())))
 
     def get(self, lang: str, default_lang: str) -> str:
         """The text in `lang`, else in `default_lang`, else in any language written."""

@@ -223,8 +223,8 @@ def _localised_texts(survey: Survey) -> Iterator[tuple[str | None, str, Localise
 def _check_translations(survey: Survey, file: str) -> Iterator[Problem]:
     declared = survey.language_codes
     for location, field, text in _localised_texts(survey):
-        if text is None:
-            continue
+        if text is None or not text.translations:
+            continue  # a missing required text, reported where it was read
         written = {code for code, value in text.translations if value.strip()}
         undeclared = sorted(text.languages() - set(declared))
         if undeclared:
