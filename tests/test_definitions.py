@@ -112,6 +112,21 @@ def test_safety_pages_open_with_a_warning() -> None:
         assert "skip" in survey.text(safety.intro, "en")
 
 
+def test_documentation_example_is_a_valid_survey() -> None:
+    guide = (ROOT / "docs" / "survey-format.md").read_text(encoding="utf-8")
+    example = guide.split("## A complete example", 1)[1].split("```toml\n", 1)[1]
+    example = example.split("```", 1)[0]
+    survey = load_survey_text(example, "surveys/example.toml")
+    assert {q.type for q in survey.questions()} >= {
+        QuestionType.CONSENT,
+        QuestionType.NOTE,
+        QuestionType.MULTIPLE,
+        QuestionType.RATING,
+        QuestionType.INTEGER,
+        QuestionType.LONGTEXT,
+    }
+
+
 # ---------------------------------------------------------------- broken files, one line each
 
 BROKEN_CASES = {
