@@ -12,6 +12,7 @@ from .config import Settings, ensure_secret_key, load_settings
 from .db import Database
 from .state import AppState
 from .web import errors, i18n, respond, security
+from .web.text import paragraphs
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Less whitespace in every page: respondents may pay for each byte.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["paragraphs"] = paragraphs
 
     logging.getLogger("survey_app").setLevel(settings.log_level.upper())
     database = Database(
