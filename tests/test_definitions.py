@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import shutil
 import tomllib
 from pathlib import Path
@@ -533,6 +534,13 @@ def test_stored_definition_rebuilds_the_same_survey() -> None:
         assert rebuilt.questions() == survey.questions()
         assert rebuilt.indicators == survey.indicators
         assert rebuilt.languages == survey.languages
+
+
+def test_survey_can_be_sent_to_another_process() -> None:
+    survey = load_survey_file(EXAMPLES / "service-feedback.toml")
+    copy = pickle.loads(pickle.dumps(survey))
+    assert copy == survey
+    assert copy.question("useful_legal").relevant is not None
 
 
 def test_old_version_stays_readable_when_the_file_changes(tmp_path: Path) -> None:

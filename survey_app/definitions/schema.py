@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from survey_app.definitions.expressions import Expression
 
@@ -227,6 +228,11 @@ class Survey:
     def __hash__(self) -> int:
         return hash(self.canonical_json)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Compiled expressions cannot be pickled; the canonical JSON rebuilds everything, so a
+        # Survey can still be sent to worker processes.
+        return (_survey_from_json, (self.canonical_json,))
+
     def questions(self) -> tuple[Question, ...]:
         """All questions, notes included, in the order they are asked."""
         return tuple(self._questions.values())
@@ -273,3 +279,9 @@ class Survey:
         if localised is None:
             return ""
         return localised.get(lang, self.default_language)
+
+
+def _survey_from_json(canonical_json: str) -> Survey:
+    from survey_app.definitions.loader import load_survey_json  # the loader imports this module
+
+    return load_survey_json(canonical_json)
