@@ -195,3 +195,47 @@ def test_payload_is_canonical_json() -> None:
             ensure_ascii=False,
         ).encode()
     )
+
+
+def test_idle_draft_is_forgotten_and_the_respondent_starts_again(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    token = deployment.links["minimal"]
+    start(client, token)
+    answer_page(client, token, 1, {"consent": "yes"})
+    with app_state(app).database.session() as session:
+        for draft in session.scalars(select(Draft)):
+            draft.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    reply = client.get(f"/s/{token}/p/2")
+    assert reply.status_code == 410
+    assert "Please start again" in reply.get_data(as_text=True)
+    # Starting again purges what expired.
+    start(client, token)
+    with app_state(app).database.session() as session:
+        assert len(session.scalars(select(Draft)).all()) == 1
+
+
+def test_the_cookie_never_holds_an_answer(app: Flask, client: FlaskClient, deployment: Deployment) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    answer_page(client, token, 1, {"consent": "yes"})
+    page = client.get(f"/s/{token}/p/2")
+    client.post(
+        f"/s/{token}/p/2",
+        data={"comment": "SENTINEL-IN-PROGRESS", "action": "back", "csrf_token": csrf_token(page.get_data(as_text=True))},
+    )
+    cookie = client.get_cookie("s")
+    assert cookie is not None
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    content = json.dumps(serializer.loads(cookie.value))
+    assert "SENTINEL" not in content and "comment" not in content
+    with app_state(app).database.session() as session:
+        (draft,) = session.scalars(select(Draft)).all()
+        assert b"SENTINEL" not in draft.ciphertext
+    # Leaving removes the draft on the server and the cookie in the browser.
+    reply = client.get("/exit")
+    assert reply.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(Draft)).all() == []

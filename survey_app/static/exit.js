@@ -21,3 +21,9 @@
     if (presses >= 3) { leave(); }
   });
 }());
+// When a page comes back with errors, move focus to their summary so it is read out first.
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+}());
