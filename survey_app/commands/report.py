@@ -6,45 +6,27 @@ from pathlib import Path
 
 import click
 
-from .. import sealing
+from .. import custody, sealing
 from ..definitions import load_directory
 from ..models import Survey
 from ..reports.counts import count_answers
-from ..responses import open_responses, wrapped_keys
-from . import Context, friendly_errors, pass_context
+from ..responses import open_responses
+from . import Context, friendly_errors, operator, pass_context
 
 
 def register(main: click.Group) -> None:
     main.add_command(report)
 
 
-def unlock(wrapped: list[sealing.WrappedKey], key_file: Path | None) -> sealing.UnlockedKeys:
-    """Prompt for the passphrase and unlock the ring (plus an off-server key file if given)."""
-    if key_file is not None:
-        try:
-            wrapped = [*wrapped, sealing.read_key_file(key_file.read_text(encoding="utf-8"))]
-        except OSError as error:
-            raise click.ClickException(
-                f"cannot read key file {key_file}: {error.strerror}"
-            ) from None
-    if not wrapped:
-        raise click.ClickException(
-            "this programme has no private key on the server; pass --key-file with its key file"
-        )
-    passphrase = click.prompt("Passphrase", hide_input=True, err=True)
-    return sealing.UnlockedKeys.unlock(wrapped, passphrase)
-
-
 @click.command()
 @click.argument("survey_id")
-@click.option(
-    "--key-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The programme's key file, if its private key is kept off the server.",
-)
+@operator.key_file_option("The programme's key file, if its private key is kept off the server.")
+@operator.passphrase_file_option()
 @pass_context
-@friendly_errors(sealing.SealingError)
-def report(ctx: Context, survey_id: str, key_file: Path | None) -> None:
+@friendly_errors(custody.CustodyError, sealing.SealingError)
+def report(
+    ctx: Context, survey_id: str, key_file: Path | None, passphrase_file: Path | None
+) -> None:
     """Print answer counts per question of SURVEY_ID, opened with the programme's key."""
     database = ctx.require_current_schema()
     survey = load_directory(ctx.settings.surveys_dir).surveys.get(survey_id)
@@ -58,11 +40,16 @@ def report(ctx: Context, survey_id: str, key_file: Path | None) -> None:
             raise click.ClickException(
                 f"survey {survey_id!r} has no responses and no programme yet"
             )
-        with unlock(wrapped_keys(session, assigned.programme_id), key_file) as keys:
+        file_text = operator.key_file_text(key_file)
+        secret = operator.passphrase(passphrase_file)
+        with custody.unlock_programme(session, assigned.programme_id, secret, file_text) as keys:
             counts = count_answers(survey, open_responses(session, survey_id, keys))
+            missing = custody.keys_not_unlocked(session, survey_id, keys)
     click.echo(f"{survey_id}: {counts.responses} responses")
     if counts.unreadable:
         click.echo(f"{len(counts.unreadable)} responses could not be opened:", err=True)
+        for key_id, status, count in missing:
+            click.echo(f"  {count} sealed to key {key_id} ({status})", err=True)
         for item in counts.unreadable:
             click.echo(
                 f"  {item.response_id} (version {item.survey_version}): {item.reason}", err=True
