@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import deploy, make_settings  # noqa: E402
-
 from survey_app import create_app, migrate  # noqa: E402
 from survey_app.definitions import QuestionType, load_directory  # noqa: E402
 from survey_app.state import app_state  # noqa: E402

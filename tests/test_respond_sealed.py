@@ -128,7 +128,7 @@ def test_bad_answers_get_4xx_messages_and_are_kept(
     assert reply.status_code == 422
     body = reply.get_data(as_text=True)
     assert "Please choose one of the options shown." in body
-    assert "Please enter a number, using digits." in body
+    assert "Please enter a whole number, using digits." in body
     assert "kept text" in body and 'href="#q-felt_safe"' in body
     reply = answer_page(client, token, 2, {"age": "500"})
     assert reply.status_code == 422

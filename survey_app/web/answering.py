@@ -94,7 +94,7 @@ def read_page(
             submission.raw[other_id] = [other_text] if other_text else []
             if len(other_text) > max_text:
                 submission.errors[question.id] = _(
-                    "Please keep this answer under %(limit)d characters.", limit=max_text
+                    "Please keep this answer under %(limit)s characters.", limit=max_text
                 )
             elif other_text and _chose_other(value):
                 submission.values[other_id] = other_text
@@ -175,12 +175,30 @@ def _as_form_text(value: Any) -> str:
 
 def explain(error: rules.InvalidAnswer) -> str:
     """The respondent's message for a rejected answer, in the page's language."""
-    messages = {
-        "UnknownChoice": _("Please choose one of the options shown."),
-        "NotANumber": _("Please enter a number, using digits."),
-        "OutOfRange": _("This number is outside the range allowed for this question."),
-        "TooLong": _("This answer is too long. Please shorten it."),
-        "InvalidDate": _("Please enter a valid date."),
-        "ConstraintFailed": _("This answer is not possible for this question. Please check it."),
-    }
-    return str(messages.get(type(error).__name__, _("Please check this answer.")))
+    return str(_(error.template, **error.params))
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue without translating it here."""
+    return message
+
+
+# The answer checks (survey_app.definitions.answers) word their messages in English; listing the
+# texts here puts them in the message catalogue so that `explain` can translate them.
+ANSWER_MESSAGES = (
+    N_("Please check this answer."),
+    N_("Please choose one of the options shown."),
+    N_("Please choose only one answer."),
+    N_("Please choose answers or “Prefer not to say”, not both."),
+    N_("Please enter a number, using digits."),
+    N_("Please enter a whole number, using digits."),
+    N_("Please enter a number of at least %(min)s."),
+    N_("Please enter a number no larger than %(max)s."),
+    N_("Please enter a date from %(min)s to %(max)s."),
+    N_("Please enter a date from %(min)s onwards."),
+    N_("Please enter a date up to %(max)s."),
+    N_("Please enter a number from %(min)s to %(max)s."),
+    N_("Please keep this answer under %(limit)s characters."),
+    N_("Please enter a date like %(example)s."),
+    N_("This answer is not possible for this question. Please check it."),
+)

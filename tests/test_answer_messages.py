@@ -1,0 +1,43 @@
+"""Every message an answer check can give is in the catalogue, so respondents read it translated."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from survey_app.definitions import answers
+from survey_app.web.answering import ANSWER_MESSAGES
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "survey_app" / "translations" / "messages.pot"
+
+
+def all_subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= all_subclasses(sub)
+    return found
+
+
+def explicit_messages() -> set[str]:
+    """Messages passed when raising, e.g. NotANumber(question.id, "Please enter a whole number...")."""
+    names = {c.__name__ for c in all_subclasses(answers.InvalidAnswer)}
+    tree = ast.parse(Path(answers.__file__).read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in names and len(node.args) > 1:
+            message = node.args[1]
+            if isinstance(message, ast.Constant) and isinstance(message.value, str):
+                found.add(message.value)
+    return found
+
+
+def test_every_answer_message_is_listed_and_extracted() -> None:
+    templates = {answers.InvalidAnswer.template} | {c.template for c in all_subclasses(answers.InvalidAnswer)}
+    templates |= explicit_messages()
+    assert "Please enter a whole number, using digits." in templates
+    assert templates <= set(ANSWER_MESSAGES)
+    with CATALOGUE.open("rb") as handle:
+        catalogue = {message.id for message in read_po(handle) if message.id}
+    assert set(ANSWER_MESSAGES) <= catalogue
