@@ -145,7 +145,9 @@ def final_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
         if page.relevant is not None and not page.relevant.is_true(kept):
             continue
         for question in page.questions:
-            if question.relevant is not None and not question.relevant.is_true(answers):
+            # Judged on what was kept so far: an answer to a question that no longer applies
+            # cannot make a later one apply.
+            if question.relevant is not None and not question.relevant.is_true(kept):
                 continue
             for key in question.answer_keys():
                 if key in answers:
