@@ -89,3 +89,30 @@ def test_bad_configuration_stops_with_the_key_named(tmp_path: Path, runner: CliR
     result = runner.invoke(main, ["db", "current"], env={"SURVEY_APP_SERVER_PORT": "eighty"})
     assert result.exit_code == 1
     assert "server.port: expected a whole number" in result.output
+
+
+def test_help_contacts_set_from_a_file_show_on_respondent_pages(
+    app: Flask,
+    client: FlaskClient,
+    deployment: Deployment,
+    settings: Settings,
+    runner: CliRunner,
+    tmp_path: Path,
+) -> None:
+    good = tmp_path / "help.toml"
+    good.write_text(
+        '[[ar]]\nname = "خط المساعدة"\nphone = "+961 1 000 000"\n[[en]]\nname = "Helpline"\nphone = "+961 1 000 000"\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        main, ["programmes", "set-help", "shelter", str(good)], env=environment(settings)
+    )
+    assert result.exit_code == 0, result.output
+    landing = client.get(f"/s/{deployment.links['minimal']}")
+    assert "Helpline" in landing.get_data(as_text=True)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[en]]\nphone = "1"\n', encoding="utf-8")
+    result = runner.invoke(
+        main, ["programmes", "set-help", "shelter", str(bad)], env=environment(settings)
+    )
+    assert result.exit_code == 1 and "en contact 1: needs a name" in result.output

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -11,6 +13,39 @@ from ..models import Programme
 from . import Context, pass_context
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+CONTACT_KEYS = {"name", "phone", "hours", "note"}
+
+
+class HelpFileError(Exception):
+    """The help contacts file cannot be used; the message says where and why."""
+
+
+def parse_help_contacts(text: str) -> dict[str, list[dict[str, str]]]:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise HelpFileError(f"not valid TOML: {error}") from None
+    contacts: dict[str, list[dict[str, str]]] = {}
+    for language, entries in document.items():
+        if not LANGUAGE.match(language):
+            raise HelpFileError(f"{language!r} is not a language code such as en, fr or ar")
+        if not isinstance(entries, list) or not entries:
+            raise HelpFileError(f"[{language}]: write each contact as [[{language}]]")
+        for number, entry in enumerate(entries, 1):
+            unknown = set(entry) - CONTACT_KEYS if isinstance(entry, dict) else set()
+            if not isinstance(entry, dict) or "name" not in entry:
+                raise HelpFileError(f"{language} contact {number}: needs a name")
+            if unknown:
+                raise HelpFileError(
+                    f"{language} contact {number}: unknown key {sorted(unknown)[0]!r}"
+                )
+            if not all(isinstance(v, str) and len(v) <= 200 for v in entry.values()):
+                raise HelpFileError(
+                    f"{language} contact {number}: values must be text of 200 characters or fewer"
+                )
+        contacts[language] = entries
+    return contacts
 
 
 def register(main: click.Group) -> None:
@@ -63,3 +98,32 @@ def list_programmes(ctx: Context) -> None:
             click.echo(
                 f"{programme.slug}\t{programme.name}\tretention {programme.retention_days} days"
             )
+
+
+@programmes.command("set-help")
+@click.argument("slug")
+@click.argument("help_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def set_help(ctx: Context, slug: str, help_file: Path) -> None:
+    """Set the help and referral contacts shown on every respondent page, per language.
+
+    HELP_FILE is TOML with one array of contacts per language code, for example:
+
+    \b
+    [[en]]
+    name = "Support line (free, 24 hours)"
+    phone = "+44 800 0000"
+    hours = "24/7"
+    """
+    try:
+        contacts = parse_help_contacts(help_file.read_text(encoding="utf-8"))
+    except HelpFileError as error:
+        raise click.ClickException(f"{help_file}: {error}") from None
+    with ctx.require_current_schema().session() as session:
+        programme = session.scalar(select(Programme).where(Programme.slug == slug))
+        if programme is None:
+            raise click.ClickException(f"no programme {slug!r}; see `survey-app programmes list`")
+        programme.help_contacts = contacts
+    click.echo(
+        f"help contacts of {slug}: {', '.join(f'{k} ({len(v)})' for k, v in sorted(contacts.items()))}"
+    )
