@@ -57,9 +57,9 @@ def serve(ctx: Context) -> None:
 
 
 def _register_commands() -> None:
-    from .commands import demo, keys, programmes, report, surveys
+    from .commands import demo, keys, maintenance, programmes, report, surveys
 
-    for module in (demo, keys, programmes, report, surveys):
+    for module in (demo, keys, maintenance, programmes, report, surveys):
         module.register(main)
 
 

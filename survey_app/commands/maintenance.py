@@ -1,0 +1,82 @@
+"""`survey-app backup`, `restore` and `purge`: looking after the data over time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import audit, migrate
+from .. import backup as backups
+from ..erasure import flush_deleted
+from ..retention import purge as purge_expired
+from . import Context, friendly_errors, operator, pass_context
+
+
+def register(main: click.Group) -> None:
+    for command in (backup, restore, purge):
+        main.add_command(command)
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@pass_context
+@friendly_errors(backups.BackupError)
+def backup(ctx: Context, path: Path | None) -> None:
+    """Write a consistent copy of the database to PATH (default: instance/backups/).
+
+    Responses in it stay sealed and private keys stay wrapped; the file is readable by its
+    owner only. Give a folder to get a dated file name in it.
+    """
+    database = ctx.database
+    if path is None:
+        path = backups.default_path(ctx.settings.instance_path, database)
+    elif path.is_dir():
+        path = path / backups.default_path(path, database).name
+    backups.backup(database, path)
+    with database.session() as session:
+        audit.record(session, operator.actor(), "backup", None, f"backup written to {path}")
+    click.echo(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@pass_context
+@friendly_errors(backups.BackupError)
+def restore(ctx: Context, path: Path, force: bool) -> None:
+    """Bring back the backup in PATH, replacing the database's contents."""
+    database = ctx.database
+    backups.restore(database, path, force=force)
+    with database.session() as session:
+        audit.record(session, operator.actor(), "restore", None, f"restored from {path}")
+    revision = migrate.current_revision(database)
+    click.echo(f"restored {path}; database at revision {revision}")
+    if not migrate.is_up_to_date(database):
+        click.echo("the backup is from an older version: run `survey-app db upgrade`", err=True)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@pass_context
+def purge(ctx: Context, dry_run: bool, batch_size: int) -> None:
+    """Delete responses past each programme's retention period, and expired drafts.
+
+    Run it daily (see README, "Retention"). Deleted rows are overwritten on SQLite.
+    """
+    database = ctx.require_current_schema()
+    report = purge_expired(database, actor=operator.actor(), dry_run=dry_run, batch_size=batch_size)
+    verb = "would be removed" if dry_run else "removed"
+    for item in report.surveys:
+        click.echo(
+            f"{item.programme} / {item.survey_id}: {item.responses} responses {verb} "
+            f"(periods up to {item.through_period})"
+        )
+    if not report.surveys:
+        click.echo("no responses are past their programme's retention period")
+    click.echo(f"{report.drafts} expired drafts {verb}")
+    for period in sorted(set(report.unreadable_periods)):
+        click.echo(f"period {period!r} cannot be read, so its responses are kept", err=True)
+    if not dry_run and (report.responses or report.drafts):
+        flush_deleted(database, "responses", "drafts")
