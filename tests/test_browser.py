@@ -136,7 +136,9 @@ def site(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, Any]]:
 
 
 @pytest.fixture
-def browser(request: pytest.FixtureRequest, drivers: dict[bool, webdriver.Chrome]) -> Iterator[webdriver.Chrome]:
+def browser(
+    request: pytest.FixtureRequest, drivers: dict[bool, webdriver.Chrome]
+) -> Iterator[webdriver.Chrome]:
     javascript = bool(getattr(request, "param", True))
     driver = drivers[javascript]
     yield driver
@@ -161,22 +163,31 @@ def axe_violations(driver: webdriver.Chrome) -> list[str]:
         ".then(r => done(JSON.stringify(r.violations)), e => done(JSON.stringify([{id: String(e)}])));",
         AXE_RULES,
     )
-    return [f"{v['id']}: {[n['target'] for n in v.get('nodes', [])][:3]}" for v in json.loads(result)]
+    return [
+        f"{v['id']}: {[n['target'] for n in v.get('nodes', [])][:3]}" for v in json.loads(result)
+    ]
 
 
-def answer_service_feedback(driver: webdriver.Chrome, base: str, token: str, lang: str, *, scan: bool) -> list[str]:
+def answer_service_feedback(
+    driver: webdriver.Chrome, base: str, token: str, lang: str, *, scan: bool
+) -> list[str]:
     """Answer the service feedback survey through its pages; returns axe findings if scanning."""
     findings: list[str] = []
 
     def check(where: str) -> None:
-        assert driver.execute_script("return document.documentElement.lang") == lang or where == "landing"
+        assert (
+            driver.execute_script("return document.documentElement.lang") == lang
+            or where == "landing"
+        )
         if scan:
             findings.extend(f"{where}: {v}" for v in axe_violations(driver))
 
     driver.get(f"{base}/s/{token}")
     check("landing")
     click_and_wait(driver, f'button[name="lang"][value="{lang}"]')
-    assert driver.execute_script("return document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
+    assert driver.execute_script("return document.documentElement.dir") == (
+        "rtl" if lang == "ar" else "ltr"
+    )
     check("consent page")
     choose(driver, "consent", "yes")
     click_and_wait(driver, 'button[value="next"]')
@@ -187,7 +198,9 @@ def answer_service_feedback(driver: webdriver.Chrome, base: str, token: str, lan
     while "/p/" in driver.current_url:
         check(f"page {driver.current_url.rsplit('/', 1)[1]}")
         if driver.find_elements(By.CSS_SELECTOR, 'textarea[name="what_should_change"]'):
-            driver.find_element(By.CSS_SELECTOR, 'textarea[name="what_should_change"]').send_keys("Longer opening hours")
+            driver.find_element(By.CSS_SELECTOR, 'textarea[name="what_should_change"]').send_keys(
+                "Longer opening hours"
+            )
         click_and_wait(driver, 'button[value="next"]')
     assert "/done/" in driver.current_url
     check("thank-you")
@@ -196,17 +209,26 @@ def answer_service_feedback(driver: webdriver.Chrome, base: str, token: str, lan
 
 def read_back(live: LiveSite, deployment: Any, survey_id: str) -> list[OpenedResponse]:
     state = app_state(live.app)
-    with state.database.session() as session, sealing.UnlockedKeys.unlock(
-        wrapped_keys(session, deployment.programme_id), PASSPHRASE
-    ) as keys:
-        return [r for r in open_responses(session, survey_id, keys) if isinstance(r, OpenedResponse)]
+    with (
+        state.database.session() as session,
+        sealing.UnlockedKeys.unlock(
+            wrapped_keys(session, deployment.programme_id), PASSPHRASE
+        ) as keys,
+    ):
+        return [
+            r for r in open_responses(session, survey_id, keys) if isinstance(r, OpenedResponse)
+        ]
 
 
 @pytest.mark.parametrize("browser", [True, False], indirect=True, ids=["js-on", "js-off"])
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_full_survey_on_a_phone(site: tuple[LiveSite, Any], browser: webdriver.Chrome, lang: str) -> None:
+def test_full_survey_on_a_phone(
+    site: tuple[LiveSite, Any], browser: webdriver.Chrome, lang: str
+) -> None:
     live, deployment = site
-    answer_service_feedback(browser, live.base, deployment.links["service-feedback"], lang, scan=False)
+    answer_service_feedback(
+        browser, live.base, deployment.links["service-feedback"], lang, scan=False
+    )
     (response,) = read_back(live, deployment, "service-feedback")
     assert response.meta.language == lang
     assert sorted(response.answers["services"]) == ["legal", "medical"]
@@ -220,8 +242,12 @@ def test_no_accessibility_violations_on_any_respondent_page(
     site: tuple[LiveSite, Any], browser: webdriver.Chrome
 ) -> None:
     live, deployment = site
-    findings = answer_service_feedback(browser, live.base, deployment.links["service-feedback"], "en", scan=True)
-    findings += answer_service_feedback(browser, live.base, deployment.links["service-feedback"], "ar", scan=True)
+    findings = answer_service_feedback(
+        browser, live.base, deployment.links["service-feedback"], "en", scan=True
+    )
+    findings += answer_service_feedback(
+        browser, live.base, deployment.links["service-feedback"], "ar", scan=True
+    )
     # An error page, and a page showing answer errors.
     browser.get(f"{live.base}/s/no-such-link")
     findings += [f"not found: {v}" for v in axe_violations(browser)]
@@ -261,7 +287,9 @@ def test_quick_exit_button(site: tuple[LiveSite, Any], browser: webdriver.Chrome
     _assert_left_and_nothing_to_go_back_to(browser, live.base)
 
 
-def test_quick_exit_by_pressing_shift_three_times(site: tuple[LiveSite, Any], browser: webdriver.Chrome) -> None:
+def test_quick_exit_by_pressing_shift_three_times(
+    site: tuple[LiveSite, Any], browser: webdriver.Chrome
+) -> None:
     live, deployment = site
     _start_and_type(browser, live.base, deployment.links["service-feedback"])
     actions = ActionChains(browser)
@@ -271,7 +299,9 @@ def test_quick_exit_by_pressing_shift_three_times(site: tuple[LiveSite, Any], br
     _assert_left_and_nothing_to_go_back_to(browser, live.base)
 
 
-def test_the_accessibility_scan_finds_a_known_fault(browser: webdriver.Chrome, tmp_path: Path) -> None:
+def test_the_accessibility_scan_finds_a_known_fault(
+    browser: webdriver.Chrome, tmp_path: Path
+) -> None:
     """The scanner itself works: an unlabelled input on a low-contrast page is reported."""
     page = tmp_path / "faulty.html"
     page.write_text(
@@ -282,3 +312,21 @@ def test_the_accessibility_scan_finds_a_known_fault(browser: webdriver.Chrome, t
     browser.get(page.as_uri())
     found = " ".join(axe_violations(browser))
     assert "label" in found and "color-contrast" in found
+
+
+@pytest.mark.parametrize("browser", [True, False], indirect=True, ids=["js-on", "js-off"])
+def test_a_follow_up_on_the_same_page_appears_when_it_applies(
+    site: tuple[LiveSite, Any], browser: webdriver.Chrome, request: pytest.FixtureRequest
+) -> None:
+    live, deployment = site
+    javascript = "js-on" in request.node.callspec.id
+    browser.get(f"{live.base}/s/{deployment.links['service-feedback']}")
+    click_and_wait(browser, 'button[name="lang"][value="en"]')
+    choose(browser, "consent", "yes")
+    click_and_wait(browser, 'button[value="next"]')
+    while not browser.find_elements(By.CSS_SELECTOR, 'input[name="gender"]'):
+        click_and_wait(browser, 'button[value="next"]')
+    follow_up = browser.find_element(By.ID, "gender_self_described")
+    assert follow_up.is_displayed() is not javascript  # hidden until it applies, when JS runs
+    choose(browser, "gender", "self_described")
+    assert follow_up.is_displayed()

@@ -30,6 +30,7 @@ from ..models import DistributionLink, Programme
 from ..responses import ResponseMeta, store_response
 from ..state import app_state
 from . import answering
+from .enhance import client_rules
 from .errors import render_error
 
 blueprint = Blueprint("respond", __name__)
@@ -236,6 +237,7 @@ def _render_page(
         values=submitted.raw if submitted else answering.form_values(current, state.answers),
         errors=submitted.errors if submitted else {},
         choices=answering.filtered_choices(current, state.answers),
+        rules=client_rules(current),
         max_text=_max_text(),
     )
 
