@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy import select
 
 from ..definitions import load_directory
+from ..definitions.xlsform import XLSFormError, convert_xlsform, write_import
 from ..models import Programme, Survey
-from . import Context, pass_context
+from . import Context, friendly_errors, pass_context
 
 
 def register(main: click.Group) -> None:
@@ -47,30 +47,15 @@ def check(ctx: Context, directory: Path | None) -> None:
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing survey file.")
 @pass_context
+@friendly_errors(XLSFormError)
 def import_form(
     ctx: Context, form: Path, survey_id: str | None, output_dir: Path | None, force: bool
 ) -> None:
     """Convert an XLSForm FORM.xlsx into a survey file."""
-    from ..definitions import xlsform  # openpyxl is only needed here
-
-    try:
-        _import(ctx, xlsform, form, survey_id, output_dir, force)
-    except xlsform.XLSFormError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _import(
-    ctx: Context,
-    xlsform: Any,
-    form: Path,
-    survey_id: str | None,
-    output_dir: Path | None,
-    force: bool,
-) -> None:
-    result = xlsform.convert_xlsform(form, survey_id=survey_id)
+    result = convert_xlsform(form, survey_id=survey_id)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    path = xlsform.write_import(result, output_dir or ctx.settings.surveys_dir, overwrite=force)
+    path = write_import(result, output_dir or ctx.settings.surveys_dir, overwrite=force)
     click.echo(f"wrote {path}; check it with `survey-app surveys check`")
 
 
