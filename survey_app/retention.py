@@ -84,7 +84,7 @@ def expired_periods(
                 expired.append(period)
         except UnknownPeriod:
             unreadable.append(period)
-    return sorted(expired, key=period_end)
+    return sorted(expired, key=lambda period: (period_end(period), period))
 
 
 def purge(
