@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -93,7 +95,9 @@ def demo(ctx: Context, no_serve: bool) -> None:
             "\nDemo data was set up earlier; its secrets were shown then. "
             f"Delete {settings.instance_path}/ to start afresh."
         )
-    click.echo("\nRead the answers back with: survey-app report SURVEY_ID")
+    command = Path(sys.argv[0]).name if Path(sys.argv[0]).parent == Path() else sys.argv[0]
+    example = next(iter(sorted(loaded.surveys)), "SURVEY_ID")
+    click.echo(f"\nRead the answers back with: {command} report {example}")
     if not no_serve:
         click.echo(f"\nServing on {base}  (Ctrl+C to stop)\n")
         serve(settings)
