@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -12,7 +13,7 @@ from sqlalchemy import select, update
 
 from conftest import PASSPHRASE, Deployment
 from survey_app.config import Settings
-from survey_app.models import KeyStatus, ProgrammeKey, Response
+from survey_app.models import AuditEvent, KeyStatus, ProgrammeKey, Response
 from survey_app.state import app_state
 
 NEW_PASSPHRASE = "a brand new passphrase"
@@ -287,3 +288,58 @@ def test_change_passphrase_rewraps_the_key_file_in_place(
     )
     assert result.exit_code == 0, result.output
     assert "NOT UNLOCKED" not in result.output
+
+
+def test_create_with_a_key_file_keeps_the_private_key_off_the_server(
+    app: Flask, settings: Settings, tmp_path: Path
+) -> None:
+    assert run(settings, "programmes", "create", "outreach", "--name", "Outreach").exit_code == 0
+    key_file = tmp_path / "outreach.key"
+    secret = str(passphrase_file(tmp_path))
+    result = run(
+        settings,
+        "keys",
+        "create",
+        "outreach",
+        "--key-file",
+        str(key_file),
+        "--passphrase-file",
+        secret,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"in {key_file} only" in result.output
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    with app_state(app).database.session() as session:
+        (key,) = session.scalars(select(ProgrammeKey)).all()
+        assert key.wrapped_private_key is None and key.key_id in key_file.read_text()
+    again = run(settings, "keys", "create", "outreach", "--key-file", str(key_file))
+    assert again.exit_code == 1 and "already exists" in again.output
+
+    # Rotating a key the server cannot check asks for the new key's passphrase twice.
+    new_file = tmp_path / "outreach-2.key"
+    typed = f"{NEW_PASSPHRASE}\n{NEW_PASSPHRASE}\n"
+    result = run(settings, "keys", "rotate", "outreach", "--key-file", str(new_file), input=typed)
+    assert result.exit_code == 0, result.output
+    assert "Repeat the passphrase" in result.output and new_file.exists()
+
+
+def test_unlocks_and_key_changes_are_audited(
+    app: Flask, deployment: Deployment, settings: Settings, tmp_path: Path
+) -> None:
+    store(app, 1)
+    secret = str(passphrase_file(tmp_path))
+    new_key = rotate(settings, tmp_path)
+    assert run(settings, "keys", "verify", "shelter", "--passphrase-file", secret).exit_code == 0
+    assert run(settings, "report", "minimal", "--passphrase-file", secret).exit_code == 0
+    with app_state(app).database.session() as session:
+        events = session.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.detail).order_by(AuditEvent.id)
+        ).all()
+    assert [action for _actor, action, _detail in events] == [
+        "key.rotate",
+        "key.unlock",
+        "key.unlock",
+    ]
+    assert all(actor.startswith("cli:") for actor, _action, _detail in events)
+    assert new_key in events[0][2]
+    assert events[2][2] == "report on minimal: 1 opened, 0 not"

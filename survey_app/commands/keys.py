@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import custody, sealing
+from .. import audit, custody, sealing
 from ..custody import add_key
 from ..erasure import flush_deleted
 from ..models import KeyStatus, Programme, ProgrammeKey
@@ -198,6 +198,7 @@ def verify(
         secret = operator.passphrase(passphrase_file)
         with custody.unlock_programme(session, found.id, secret, file_text) as unlocked:
             checks = custody.verify(session, found, unlocked, sample_size=sample)
+        audit.record(session, operator.actor(), "key.unlock", found.id, "keys verify")
     for check in checks:
         if check.status is KeyStatus.DESTROYED:
             state = "destroyed: its responses cannot be opened"

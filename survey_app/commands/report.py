@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import custody, sealing
+from .. import audit, custody, sealing
 from ..definitions import load_directory
 from ..models import Survey
 from ..reports.counts import count_answers
@@ -45,6 +45,13 @@ def report(
         with custody.unlock_programme(session, assigned.programme_id, secret, file_text) as keys:
             counts = count_answers(survey, open_responses(session, survey_id, keys))
             missing = custody.keys_not_unlocked(session, survey_id, keys)
+        audit.record(
+            session,
+            operator.actor(),
+            "key.unlock",
+            assigned.programme_id,
+            f"report on {survey_id}: {counts.responses} opened, {len(counts.unreadable)} not",
+        )
     click.echo(f"{survey_id}: {counts.responses} responses")
     if counts.unreadable:
         click.echo(f"{len(counts.unreadable)} responses could not be opened:", err=True)
