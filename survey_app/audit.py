@@ -29,6 +29,14 @@ GENESIS_HASH = "0" * 64
 _CHAIN_LOCK = 0x5A_4D_41_55
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff member (with their user id) or an operator at the command line."""
+
+    name: str
+    user_id: int | None = None
+
+
 def _canonical_at(moment: datetime) -> str:
     # SQLite hands timestamps back without a zone; they were written in UTC.
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

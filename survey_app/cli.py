@@ -57,9 +57,9 @@ def serve(ctx: Context) -> None:
 
 
 def _register_commands() -> None:
-    from .commands import demo, keys, maintenance, programmes, report, surveys
+    from .commands import audit, demo, keys, links, maintenance, programmes, report, surveys, users
 
-    for module in (demo, keys, maintenance, programmes, report, surveys):
+    for module in (audit, demo, keys, links, maintenance, programmes, report, surveys, users):
         module.register(main)
 
 

@@ -1,0 +1,399 @@
+"""Staff sign-in and what each role may do.
+
+Sign-in is a password (Argon2id, see `accounts`) and, for anyone who has enrolled, a TOTP code.
+Repeated failures lock the account for a while. A TOTP code is accepted one time step either
+side of now (valid_window=1) and never twice: the last accepted step is remembered per user.
+
+Roles are per programme. A deployment administrator (`User.is_superadmin`) holds every admin
+permission in every programme and may create programmes, but is no analyst: unsealed answers
+stay with a programme's analysts.
+
+Every outcome that matters is written to the audit log here, so the web and the command line
+record the same things.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import pyotp
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import accounts, audit
+from .models import Programme, Role, User
+
+TOTP_ISSUER = "Feedback staff"
+TOTP_VALID_WINDOW = 1
+UNKNOWN_USER = "(unknown user name)"
+
+
+class Permission(enum.StrEnum):
+    # Deployment-wide: only deployment administrators.
+    CREATE_PROGRAMMES = "create-programmes"
+    # Per programme.
+    MANAGE_PROGRAMME = "manage-programme"  # name, public title, retention
+    MANAGE_MEMBERS = "manage-members"  # accounts and roles
+    MANAGE_LINKS = "manage-links"  # distribution links and access codes
+    MANAGE_KEYS = "manage-keys"
+    VIEW_AUDIT = "view-audit"
+    ENTER_RESPONSES = "enter-responses"  # caseworker-assisted entry, paper forms
+    VIEW_REPORTS = "view-reports"  # published aggregates
+    REFRESH_REPORTS = "refresh-reports"  # unlocks the key
+    READ_FREE_TEXT = "read-free-text"  # redacted
+    EXPORT_MICRODATA = "export-microdata"
+
+
+GLOBAL_PERMISSIONS = frozenset({Permission.CREATE_PROGRAMMES})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            Permission.MANAGE_PROGRAMME,
+            Permission.MANAGE_MEMBERS,
+            Permission.MANAGE_LINKS,
+            Permission.MANAGE_KEYS,
+            Permission.VIEW_AUDIT,
+            Permission.ENTER_RESPONSES,
+            Permission.VIEW_REPORTS,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {
+            Permission.VIEW_REPORTS,
+            Permission.REFRESH_REPORTS,
+            Permission.READ_FREE_TEXT,
+            Permission.EXPORT_MICRODATA,
+        }
+    ),
+    Role.VIEWER: frozenset({Permission.VIEW_REPORTS}),
+    Role.CASEWORKER: frozenset({Permission.ENTER_RESPONSES}),
+}
+
+# Key holders and administrators: a stolen password alone must not be enough.
+TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.ANALYST})
+
+
+# ------------------------------------------------------------------ permissions
+
+
+def can(user: User, permission: Permission, programme_id: int | None = None) -> bool:
+    """Whether `user` may do `permission` in programme `programme_id`.
+
+    Deployment-wide permissions take no programme; every other one needs one.
+    """
+    if not user.active:
+        return False
+    if permission in GLOBAL_PERMISSIONS:
+        return user.is_superadmin
+    if programme_id is None:
+        raise ValueError(f"{permission.value} is granted per programme: pass the programme id")
+    if user.is_superadmin and permission in ROLE_PERMISSIONS[Role.ADMIN]:
+        return True
+    return any(
+        m.programme_id == programme_id and permission in ROLE_PERMISSIONS[m.role]
+        for m in user.memberships
+    )
+
+
+def can_anywhere(user: User, permission: Permission) -> bool:
+    """Whether `user` holds `permission` in at least one programme (or deployment-wide)."""
+    if not user.active:
+        return False
+    if user.is_superadmin and (
+        permission in GLOBAL_PERMISSIONS or permission in ROLE_PERMISSIONS[Role.ADMIN]
+    ):
+        return True
+    return any(permission in ROLE_PERMISSIONS[m.role] for m in user.memberships)
+
+
+def programmes_where(session: Session, user: User, permission: Permission) -> list[Programme]:
+    """The programmes in which `user` holds `permission`, by name."""
+    programmes = session.scalars(select(Programme).order_by(Programme.name))
+    return [p for p in programmes if can(user, permission, p.id)]
+
+
+def is_member(user: User, programme_id: int) -> bool:
+    return any(m.programme_id == programme_id for m in user.memberships)
+
+
+def role_in(user: User, programme_id: int) -> Role | None:
+    return next((m.role for m in user.memberships if m.programme_id == programme_id), None)
+
+
+def requires_two_factor(user: User) -> bool:
+    return user.is_superadmin or any(m.role in TWO_FACTOR_ROLES for m in user.memberships)
+
+
+def can_manage_user(actor: User, target: User) -> bool:
+    """Deployment administrators manage everyone; a programme admin manages the accounts that
+    belong only to programmes they administer (else they could take over another programme's
+    analyst)."""
+    if actor.is_superadmin and actor.active:
+        return True
+    if target.is_superadmin or not target.memberships:
+        return False
+    return all(can(actor, Permission.MANAGE_MEMBERS, m.programme_id) for m in target.memberships)
+
+
+def shares_programme(actor: User, target: User) -> bool:
+    mine = {m.programme_id for m in actor.memberships}
+    return any(m.programme_id in mine for m in target.memberships)
+
+
+# ------------------------------------------------------------------ sign-in
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    failures: int = 5
+    minutes: int = 15
+
+
+DEFAULT_LOCKOUT = LockoutPolicy()
+
+
+class SignInError(Exception):
+    """Sign-in refused; the message says what the person can do about it."""
+
+
+class WrongCredentials(SignInError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The user name or password is not right. Check both (passwords are case-sensitive) "
+            "and try again."
+        )
+
+
+class AccountLocked(SignInError):
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(
+            f"Too many failed attempts: this account is locked until {until:%H:%M} UTC. Wait "
+            "until then, or ask an administrator to reset your password."
+        )
+
+
+class AccountDisabled(SignInError):
+    def __init__(self) -> None:
+        super().__init__("This account is switched off. Ask an administrator to switch it on.")
+
+
+class WrongCode(SignInError):
+    def __init__(self) -> None:
+        super().__init__(
+            "That code is not right. Enter the 6-digit code your authenticator app shows now; "
+            "if it keeps failing, check that your device's clock is set automatically."
+        )
+
+
+class CodeAlreadyUsed(SignInError):
+    def __init__(self) -> None:
+        super().__init__(
+            "That code has already been used. Wait for your authenticator app to show a new "
+            "code and enter that one."
+        )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite returns stored UTC timestamps without their zone.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def locked_until(user: User, now: datetime) -> datetime | None:
+    until = _aware(user.locked_until)
+    return until if until is not None and until > now else None
+
+
+@cache
+def _decoy_hash() -> str:
+    return accounts.hash_password("decoy password for unknown user names")
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def check_password(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    now: datetime,
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
+) -> User:
+    """The user whose password this is, or a SignInError (counted towards a lockout)."""
+    user = find_user(session, username)
+    if user is None:
+        # Take as long as a real check, so timing does not tell which user names exist; and
+        # never record what was typed: it may be someone's password.
+        accounts.password_matches(_decoy_hash(), password)
+        audit.record(session, UNKNOWN_USER, "auth.sign-in-failed", None, "no such user name")
+        raise WrongCredentials()
+    until = locked_until(user, now)
+    if until is not None:
+        audit.record(session, user.username, "auth.sign-in-failed", None, "account is locked")
+        raise AccountLocked(until)
+    if not accounts.password_matches(user.password_hash, password):
+        _count_failure(session, user, now, policy, "wrong password")
+        raise WrongCredentials()
+    if not user.active:
+        audit.record(session, user.username, "auth.sign-in-failed", None, "account switched off")
+        raise AccountDisabled()
+    return user
+
+
+def check_code(
+    session: Session,
+    user: User,
+    code: str,
+    *,
+    now: datetime,
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
+) -> None:
+    """Accept `user`'s TOTP code once, or raise a SignInError (counted towards a lockout)."""
+    until = locked_until(user, now)
+    if until is not None:
+        raise AccountLocked(until)
+    if not user.totp_secret:
+        raise ValueError("this user has no two-step sign-in to check")
+    step = matching_step(user.totp_secret, code, now)
+    if step is None:
+        _count_failure(session, user, now, policy, "wrong two-step code")
+        raise WrongCode()
+    if user.totp_last_step is not None and step <= user.totp_last_step:
+        _count_failure(session, user, now, policy, "two-step code used twice")
+        raise CodeAlreadyUsed()
+    user.totp_last_step = step
+
+
+def complete_sign_in(session: Session, user: User, *, with_code: bool) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    how = "with password and two-step code" if with_code else "with password"
+    audit.record(session, user.username, "auth.sign-in", None, how)
+
+
+def record_sign_out(session: Session, user: User, *, reason: str = "signed out") -> None:
+    """End every session of the user: a copied session cookie stops working too."""
+    user.session_epoch += 1
+    audit.record(session, user.username, "auth.sign-out", None, reason)
+
+
+def _count_failure(
+    session: Session, user: User, now: datetime, policy: LockoutPolicy, what: str
+) -> None:
+    user.failed_logins += 1
+    if user.failed_logins < policy.failures:
+        audit.record(session, user.username, "auth.sign-in-failed", None, what)
+        return
+    user.failed_logins = 0
+    user.locked_until = now + timedelta(minutes=policy.minutes)
+    audit.record(
+        session,
+        user.username,
+        "auth.locked",
+        None,
+        f"{what}; locked for {policy.minutes} minutes after {policy.failures} failed attempts",
+    )
+    raise AccountLocked(user.locked_until)
+
+
+# ------------------------------------------------------------------ TOTP
+
+
+def new_totp_secret() -> str:
+    return str(pyotp.random_base32())
+
+
+def provisioning_uri(secret: str, username: str) -> str:
+    return str(pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER))
+
+
+def grouped(secret: str, size: int = 4) -> str:
+    """The secret as people copy it best: ABCD EFGH IJKL ..."""
+    return " ".join(secret[i : i + size] for i in range(0, len(secret), size))
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step whose code `code` is, within one step either side of now."""
+    code = code.replace(" ", "").strip()
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(totp.timecode(now))
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(str(totp.generate_otp(step)), code):
+            return step
+    return None
+
+
+def enrol_two_factor(
+    session: Session, user: User, secret: str, code: str, *, now: datetime
+) -> None:
+    """Turn on two-step sign-in once the person proves their app holds `secret`."""
+    step = matching_step(secret, code, now)
+    if step is None:
+        raise WrongCode()
+    user.totp_secret = secret
+    user.totp_last_step = step
+    audit.record(session, user.username, "user.two-factor-enrol", None, "two-step sign-in on")
+
+
+# ------------------------------------------------------------------ passwords
+
+
+class PasswordChangeError(Exception):
+    """A new password that cannot be accepted; the message says why."""
+
+
+class WrongCurrentPassword(PasswordChangeError):
+    def __init__(self) -> None:
+        super().__init__("Your current password is not right. Type the password you use now.")
+
+
+class PasswordsDiffer(PasswordChangeError):
+    def __init__(self) -> None:
+        super().__init__("The two new passwords are not the same. Type the new password twice.")
+
+
+class PasswordUnchanged(PasswordChangeError):
+    def __init__(self) -> None:
+        super().__init__("The new password is the same as the current one. Choose another.")
+
+
+class PasswordTooShort(PasswordChangeError):
+    def __init__(self) -> None:
+        super().__init__(
+            f"The new password needs at least {accounts.MIN_PASSWORD_LENGTH} characters; "
+            "a few unrelated words make a good one."
+        )
+
+
+class PasswordIsUserName(PasswordChangeError):
+    def __init__(self) -> None:
+        super().__init__("The new password must not contain your user name. Choose another.")
+
+
+def change_password(session: Session, user: User, current: str, new: str, repeated: str) -> None:
+    """Set a new password chosen by its owner; every other session of theirs ends."""
+    if not accounts.password_matches(user.password_hash, current):
+        raise WrongCurrentPassword()
+    if new != repeated:
+        raise PasswordsDiffer()
+    if new == current:
+        raise PasswordUnchanged()
+    if user.username in new.lower():
+        raise PasswordIsUserName()
+    if len(new) < accounts.MIN_PASSWORD_LENGTH:
+        raise PasswordTooShort()
+    user.password_hash = accounts.hash_password(new)
+    user.must_change_password = False
+    user.session_epoch += 1
+    audit.record(session, user.username, "auth.password-change", None, "changed own password")

@@ -1,0 +1,252 @@
+"""What administrators do to programmes, their distribution links and access-code batches.
+
+Each change is audited under the acting person's name, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from . import audit, distribution
+from .models import AccessCode, DistributionLink, Programme
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+MAX_RETENTION_DAYS = 3650
+
+
+class ProgrammeAdminError(Exception):
+    """A change that cannot be made; `field` names the form field at fault, if any."""
+
+    field = ""
+
+
+class SlugInvalid(ProgrammeAdminError):
+    field = "slug"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(
+            f"{slug!r} cannot be a programme id: use 2 to 63 lower-case letters, digits and "
+            "dashes, starting with a letter or digit (for example city-shelter)."
+        )
+
+
+class SlugTaken(ProgrammeAdminError):
+    field = "slug"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"A programme with the id {slug!r} already exists; choose another id.")
+
+
+class NameMissing(ProgrammeAdminError):
+    field = "name"
+
+    def __init__(self) -> None:
+        super().__init__("Give the programme a name (up to 200 characters).")
+
+
+class PublicTitleMissing(ProgrammeAdminError):
+    field = "public_title"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Give a neutral public title (up to 200 characters), such as 'Feedback'; "
+            "respondents see it in their browser."
+        )
+
+
+class RetentionOutOfRange(ProgrammeAdminError):
+    field = "retention_days"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"Keep responses between 1 and {MAX_RETENTION_DAYS} days (730 is two years)."
+        )
+
+
+class LinkTakesNoCodes(ProgrammeAdminError):
+    field = "count"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This link does not ask for access codes. Create a new link with 'Ask for an "
+            "access code' ticked, then make codes for that one."
+        )
+
+
+class LinkDisabled(ProgrammeAdminError):
+    field = "count"
+
+    def __init__(self) -> None:
+        super().__init__("This link is switched off. Switch it on before making codes for it.")
+
+
+class CodeCountOutOfRange(ProgrammeAdminError):
+    field = "count"
+
+    def __init__(self) -> None:
+        super().__init__("Make between 1 and 5000 codes at a time.")
+
+
+class ProgrammeNotFound(ProgrammeAdminError):
+    field = "programme"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"no programme {slug!r}; see `survey-app programmes list`")
+
+
+class LinkInvalid(ProgrammeAdminError):
+    """The distribution module refused the link; its message says why."""
+
+    field = "site"
+
+
+@dataclass(frozen=True)
+class ProgrammeDetails:
+    name: str
+    public_title: str
+    retention_days: int
+
+
+def find_programme(session: Session, slug: str) -> Programme:
+    programme = session.scalar(select(Programme).where(Programme.slug == slug.strip().lower()))
+    if programme is None:
+        raise ProgrammeNotFound(slug)
+    return programme
+
+
+def _checked(details: ProgrammeDetails) -> ProgrammeDetails:
+    name, title = details.name.strip(), details.public_title.strip()
+    if not name or len(name) > 200:
+        raise NameMissing()
+    if not title or len(title) > 200:
+        raise PublicTitleMissing()
+    if not 1 <= details.retention_days <= MAX_RETENTION_DAYS:
+        raise RetentionOutOfRange()
+    return ProgrammeDetails(name, title, details.retention_days)
+
+
+def create_programme(
+    session: Session, actor: audit.Actor, slug: str, details: ProgrammeDetails
+) -> Programme:
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise SlugInvalid(slug)
+    if session.scalar(select(Programme.id).where(Programme.slug == slug)) is not None:
+        raise SlugTaken(slug)
+    checked = _checked(details)
+    programme = Programme(
+        slug=slug,
+        name=checked.name,
+        public_title=checked.public_title,
+        retention_days=checked.retention_days,
+        help_contacts={},
+    )
+    session.add(programme)
+    session.flush()
+    audit.record(session, actor.name, "programme.create", programme.id, f"created {slug}")
+    return programme
+
+
+def update_programme(
+    session: Session, actor: audit.Actor, programme: Programme, details: ProgrammeDetails
+) -> None:
+    checked = _checked(details)
+    changes = [
+        f"{label}: {getattr(programme, attribute)!r} -> {value!r}"
+        for label, attribute, value in (
+            ("name", "name", checked.name),
+            ("public title", "public_title", checked.public_title),
+            ("retention days", "retention_days", checked.retention_days),
+        )
+        if getattr(programme, attribute) != value
+    ]
+    if not changes:
+        return
+    programme.name = checked.name
+    programme.public_title = checked.public_title
+    programme.retention_days = checked.retention_days
+    audit.record(session, actor.name, "programme.change", programme.id, "; ".join(changes))
+
+
+def create_link(
+    session: Session,
+    actor: audit.Actor,
+    programme: Programme,
+    survey_id: str,
+    site: str,
+    *,
+    requires_code: bool,
+) -> DistributionLink:
+    try:
+        link = distribution.create_link(
+            session, programme, survey_id, site, requires_code=requires_code
+        )
+    except distribution.DistributionError as error:
+        raise LinkInvalid(str(error)) from None
+    codes = ", access codes required" if requires_code else ""
+    audit.record(
+        session,
+        actor.name,
+        "link.create",
+        programme.id,
+        f"link {link.token} for {survey_id} at {link.site}{codes}",
+    )
+    return link
+
+
+def set_link_active(
+    session: Session, actor: audit.Actor, link: DistributionLink, active: bool
+) -> None:
+    if link.active == active:
+        return
+    link.active = active
+    action = "link.enable" if active else "link.disable"
+    audit.record(
+        session, actor.name, action, link.programme_id, f"link {link.token} at {link.site}"
+    )
+
+
+def create_code_batch(
+    session: Session, actor: audit.Actor, link: DistributionLink, count: int
+) -> tuple[str, list[str]]:
+    """A batch of single-use codes: returned this once, only their hashes are kept."""
+    if not link.requires_code:
+        raise LinkTakesNoCodes()
+    if not link.active:
+        raise LinkDisabled()
+    if not 1 <= count <= 5000:
+        raise CodeCountOutOfRange()
+    batch, codes = distribution.create_codes(session, link, count)
+    audit.record(
+        session,
+        actor.name,
+        "codes.create",
+        link.programme_id,
+        f"batch {batch}: {count} codes for link {link.token} at {link.site}",
+    )
+    return batch, codes
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch: str
+    codes: int
+    spent: int
+
+
+def code_batches(session: Session, link: DistributionLink) -> list[BatchSummary]:
+    rows = session.execute(
+        select(
+            AccessCode.batch,
+            func.count(),
+            func.sum(case((AccessCode.spent.is_(True), 1), else_=0)),
+        )
+        .where(AccessCode.link_token == link.token)
+        .group_by(AccessCode.batch)
+        .order_by(AccessCode.batch)
+    )
+    return [BatchSummary(batch, int(total), int(spent or 0)) for batch, total, spent in rows]

@@ -1,0 +1,91 @@
+"""The staff home page: the user's programmes, their role in each and what it lets them do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, g, render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import auth
+from ..auth import Permission
+from ..models import Programme, Role, User
+from ..state import app_state
+from .access import current_user, rule
+
+blueprint = Blueprint("staff", __name__, url_prefix="/staff")
+
+ROLE_ABILITIES: dict[Role, list[Any]] = {
+    Role.ADMIN: [
+        _l("manage accounts and roles"),
+        _l("change the programme's settings"),
+        _l("make distribution links and access codes"),
+        _l("read the audit log"),
+        _l("enter answers with survivors"),
+        _l("see published results"),
+    ],
+    Role.ANALYST: [
+        _l("refresh reports with the programme's key"),
+        _l("read redacted free-text answers"),
+        _l("export data"),
+        _l("see published results"),
+    ],
+    Role.VIEWER: [_l("see and download published results")],
+    Role.CASEWORKER: [_l("enter answers with survivors"), _l("print paper forms")],
+}
+
+
+@dataclass(frozen=True)
+class StaffMenu:
+    username: str
+    can_assist: bool
+    can_admin: bool
+
+
+@dataclass(frozen=True)
+class ProgrammeEntry:
+    programme: Programme
+    role: Role | None
+    abilities: list[Any]
+    can_assist: bool
+    can_admin: bool
+
+
+@blueprint.app_context_processor
+def _staff_menu() -> dict[str, StaffMenu | None]:
+    user: User | None = g.get("staff_user")
+    if user is None:
+        return {"staff": None}
+    return {
+        "staff": StaffMenu(
+            username=user.username,
+            can_assist=auth.can_anywhere(user, Permission.ENTER_RESPONSES),
+            can_admin=auth.can_anywhere(user, Permission.MANAGE_MEMBERS),
+        )
+    }
+
+
+@blueprint.get("/")
+@rule()
+def home() -> str:
+    user = current_user()
+    with app_state().database.session() as db:
+        query = select(Programme).order_by(Programme.name)
+        if not user.is_superadmin:
+            query = query.where(Programme.id.in_([m.programme_id for m in user.memberships]))
+        entries = [_entry(user, programme) for programme in db.scalars(query)]
+    return render_template("staff/home.html", user=user, entries=entries)
+
+
+def _entry(user: User, programme: Programme) -> ProgrammeEntry:
+    role = auth.role_in(user, programme.id)
+    abilities = list(ROLE_ABILITIES[role]) if role else list(ROLE_ABILITIES[Role.ADMIN])
+    return ProgrammeEntry(
+        programme=programme,
+        role=role,
+        abilities=abilities,
+        can_assist=auth.can(user, Permission.ENTER_RESPONSES, programme.id),
+        can_admin=auth.can(user, Permission.MANAGE_PROGRAMME, programme.id),
+    )
