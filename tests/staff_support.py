@@ -1,0 +1,133 @@
+"""Helpers for the staff tests: accounts made directly, sessions opened, time frozen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conftest import csrf_token
+from survey_app import accounts
+from survey_app.models import Membership, Role, User
+from survey_app.state import app_state
+from survey_app.web import sessions
+
+PASSWORD = "a long enough password"
+START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Argon2id with its real parameters costs ~0.2 s a check; these tests are not about that."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+    yield
+
+
+class Clock:
+    """A clock the app reads instead of the system's, moved by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+def freeze(app: Flask, start: datetime = START) -> Clock:
+    clock = Clock(start)
+    app.extensions[sessions.CLOCK] = clock
+    return clock
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    totp_secret: str | None
+
+    def code(self, moment: datetime) -> str:
+        assert self.totp_secret
+        return str(pyotp.TOTP(self.totp_secret).at(moment))
+
+
+def make_account(
+    app: Flask,
+    username: str,
+    *,
+    role: Role | None = None,
+    programme_id: int | None = None,
+    superadmin: bool = False,
+    totp: bool = False,
+    must_change_password: bool = False,
+) -> Account:
+    with app_state(app).database.session() as db:
+        user = accounts.create_user(db, username, PASSWORD, superadmin=superadmin)
+        user.totp_secret = pyotp.random_base32() if totp else None
+        user.must_change_password = must_change_password
+        if role is not None and programme_id is not None:
+            db.add(Membership(user=user, programme_id=programme_id, role=role))
+        db.flush()
+        return Account(user.id, user.username, user.totp_secret)
+
+
+def open_session(app: Flask, client: FlaskClient, user_id: int) -> None:
+    """Sign `client` in as the user without the sign-in pages (for tests about other pages)."""
+    with app_state(app).database.session() as db:
+        user = db.get(User, user_id)
+        assert user is not None
+        with app.test_request_context(environ_base=client.environ_base):
+            values = sessions.session_values(user, sessions.now())
+    with client.session_transaction() as session:
+        session.clear()
+        session.update(values)
+
+
+def sign_in(
+    client: FlaskClient,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    code: str | None = None,
+    next_url: str | None = None,
+) -> object:
+    """Through the pages, as a person would; returns the last reply."""
+    url = "/auth/sign-in" + (f"?next={next_url}" if next_url else "")
+    page = client.get(url)
+    reply = client.post(
+        url,
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    if code is None or reply.status_code != 303:
+        return reply
+    assert reply.headers["Location"].endswith("/auth/sign-in/code")
+    return send_code(client, code)
+
+
+def send_code(client: FlaskClient, code: str) -> object:
+    page = client.get("/auth/sign-in/code")
+    return client.post(
+        "/auth/sign-in/code",
+        data={"code": code, "csrf_token": csrf_token(page.get_data(as_text=True))},
+    )
+
+
+def post(client: FlaskClient, url: str, data: dict[str, object], *, page_url: str) -> object:
+    """POST a form with the CSRF token of the page that shows it."""
+    page = client.get(page_url)
+    assert page.status_code == 200, f"{page_url}: {page.status_code}"
+    return client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
