@@ -461,11 +461,12 @@ class Destruction:
 
 
 def describe_impact(unreadable: dict[str, int]) -> str:
+    """How many responses of which surveys a destroyed key leaves unreadable, in words."""
     if not unreadable:
-        return "no responses"
+        return "no responses were sealed to it"
     total = sum(unreadable.values())
     parts = ", ".join(f"{survey_id}: {count}" for survey_id, count in unreadable.items())
-    return f"{total} response{'s' if total != 1 else ''} ({parts})"
+    return f"{total} response{'s' if total != 1 else ''} ({parts}) can no longer be opened"
 
 
 def destroy(session: Session, programme: Programme, key_id: str, *, actor: str) -> Destruction:
@@ -480,7 +481,7 @@ def destroy(session: Session, programme: Programme, key_id: str, *, actor: str) 
         actor,
         "key.destroy",
         programme.id,
-        f"key {key.key_id} destroyed; {describe_impact(unreadable)} can no longer be opened",
+        f"key {key.key_id} destroyed; {describe_impact(unreadable)}",
     )
     return Destruction(key.key_id, unreadable, was_off_server)
 

@@ -230,10 +230,13 @@ def destroy(ctx: Context, key_id: str, yes: bool) -> None:
         found = key.programme
         impact = custody.destruction_impact(session, found, key.key_id)
         if not yes:
+            total = sum(impact.values())
+            parts = ", ".join(f"{survey}: {count}" for survey, count in impact.items())
+            surveys = f" ({parts})" if parts else ""
             click.echo(
                 f"Destroying key {key.key_id} of programme {found.slug} makes "
-                f"{custody.describe_impact(impact)} unreadable forever. Nobody, including you, "
-                "will be able to open them again.",
+                f"{total} response{'s' if total != 1 else ''}{surveys} unreadable forever. "
+                "Nobody, including you, will be able to open them again.",
                 err=True,
             )
             if impact:
@@ -244,8 +247,7 @@ def destroy(ctx: Context, key_id: str, yes: bool) -> None:
         destruction = custody.destroy(session, found, key.key_id, actor=operator.actor())
     flush_deleted(database, "programme_keys", rewrite=True)
     click.echo(
-        f"key {destruction.key_id} destroyed; "
-        f"{custody.describe_impact(destruction.unreadable)} can no longer be opened"
+        f"key {destruction.key_id} destroyed; {custody.describe_impact(destruction.unreadable)}"
     )
     if destruction.was_off_server:
         click.echo("Delete every copy of its key file too.", err=True)
