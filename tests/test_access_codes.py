@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import Deployment, csrf_token, deploy, make_settings
+from conftest import Deployment, Respondent, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.distribution import create_codes, create_link
 from survey_app.models import AccessCode, DistributionLink, Programme, Response
@@ -24,23 +25,14 @@ def coded_link(app: Flask, deployment: Deployment, count: int = 2) -> tuple[str,
         return link.token, codes
 
 
-def start_with_code(client: FlaskClient, token: str, code: str) -> object:
-    landing = client.get(f"/s/{token}")
-    return client.post(
-        f"/s/{token}/start",
-        data={"lang": "en", "code": code, "csrf_token": csrf_token(landing.get_data(as_text=True))},
-    )
+def start_with_code(client: FlaskClient, token: str, code: str) -> Any:
+    return Respondent(client, token).start(code=code)
 
 
-def finish(client: FlaskClient, token: str) -> object:
-    reply = None
-    for number, data in ((1, {"consent": "yes"}), (2, {"felt_safe": "yes"})):
-        page = client.get(f"/s/{token}/p/{number}")
-        reply = client.post(
-            f"/s/{token}/p/{number}",
-            data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
-        )
-    return reply
+def finish(client: FlaskClient, token: str) -> Any:
+    respondent = Respondent(client, token)
+    respondent.submit(1, {"consent": "yes"})
+    return respondent.submit(2, {"felt_safe": "yes"})
 
 
 def test_a_code_is_spent_with_the_submission_and_cannot_be_reused(

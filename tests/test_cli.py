@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import PASSPHRASE, Deployment, csrf_token
+from conftest import PASSPHRASE, Deployment, Respondent
 from survey_app.cli import main
 from survey_app.config import Settings
 
@@ -24,18 +24,8 @@ def environment(settings: Settings) -> dict[str, str]:
 
 
 def submit(client: FlaskClient, token: str, answers: dict[str, str]) -> None:
-    landing = client.get(f"/s/{token}")
-    client.post(
-        f"/s/{token}/start",
-        data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
-    )
-    for number, data in ((1, {"consent": "yes"}), (2, answers)):
-        page = client.get(f"/s/{token}/p/{number}")
-        reply = client.post(
-            f"/s/{token}/p/{number}",
-            data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
-        )
-        assert reply.status_code == 303
+    reply = Respondent(client, token).complete({"consent": "yes"}, answers)
+    assert reply.status_code == 303
 
 
 @pytest.fixture

@@ -3,47 +3,25 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import PASSPHRASE, Deployment, csrf_token
-from survey_app import sealing
+from conftest import Deployment, Respondent, csrf_token, read_back
 from survey_app.models import Draft, Response
-from survey_app.responses import open_responses, wrapped_keys
 from survey_app.state import app_state
 
 
 def start(client: FlaskClient, token: str, lang: str = "en") -> None:
-    landing = client.get(f"/s/{token}")
-    assert landing.status_code == 200
-    reply = client.post(
-        f"/s/{token}/start",
-        data={"lang": lang, "csrf_token": csrf_token(landing.get_data(as_text=True))},
-    )
+    reply = Respondent(client, token).start(lang)
     assert reply.status_code == 303
     assert reply.headers["Location"].endswith(f"/s/{token}/p/1")
 
 
-def answer_page(client: FlaskClient, token: str, number: int, data: dict[str, object]) -> object:
-    page = client.get(f"/s/{token}/p/{number}")
-    assert page.status_code == 200
-    return client.post(
-        f"/s/{token}/p/{number}",
-        data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
-
-
-def read_back(app: Flask, deployment: Deployment) -> list[object]:
-    state = app_state(app)
-    with (
-        state.database.session() as session,
-        sealing.UnlockedKeys.unlock(
-            wrapped_keys(session, deployment.programme_id), PASSPHRASE
-        ) as keys,
-    ):
-        return list(open_responses(session, "minimal", keys))
+def answer_page(client: FlaskClient, token: str, number: int, data: dict[str, object]) -> Any:
+    return Respondent(client, token).submit(number, data)
 
 
 def test_full_survey_is_sealed_and_readable_with_the_key(
@@ -69,7 +47,7 @@ def test_full_survey_is_sealed_and_readable_with_the_key(
         assert b"More evening hours" not in row.sealed and b"partly" not in row.sealed
         assert session.scalars(select(Draft)).all() == []  # nothing of the draft left
 
-    (opened,) = read_back(app, deployment)
+    (opened,) = read_back(app, deployment.programme_id, "minimal")
     assert opened.answers == {
         "consent": "yes",
         "felt_safe": "partly",
@@ -217,14 +195,20 @@ def test_idle_draft_is_forgotten_and_the_respondent_starts_again(
         assert len(session.scalars(select(Draft)).all()) == 1
 
 
-def test_the_cookie_never_holds_an_answer(app: Flask, client: FlaskClient, deployment: Deployment) -> None:
+def test_the_cookie_never_holds_an_answer(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
     token = deployment.links["minimal"]
     start(client, token)
     answer_page(client, token, 1, {"consent": "yes"})
     page = client.get(f"/s/{token}/p/2")
     client.post(
         f"/s/{token}/p/2",
-        data={"comment": "SENTINEL-IN-PROGRESS", "action": "back", "csrf_token": csrf_token(page.get_data(as_text=True))},
+        data={
+            "comment": "SENTINEL-IN-PROGRESS",
+            "action": "back",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
     )
     cookie = client.get_cookie("s")
     assert cookie is not None

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from flask import Flask
 from sqlalchemy import select
 
-from conftest import FIXTURES, PASSPHRASE, csrf_token, deploy, make_settings
+from conftest import FIXTURES, PASSPHRASE, Respondent, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.definitions import load_survey_json
@@ -16,20 +17,9 @@ from survey_app.models import Response, SurveyVersion
 from survey_app.state import app_state
 
 
-def answer(app: object, token: str, page2: dict[str, str]) -> None:
-    client = app.test_client()  # type: ignore[attr-defined]
-    landing = client.get(f"/s/{token}")
-    client.post(
-        f"/s/{token}/start",
-        data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
-    )
-    for number, data in ((1, {"consent": "yes"}), (2, page2)):
-        page = client.get(f"/s/{token}/p/{number}")
-        reply = client.post(
-            f"/s/{token}/p/{number}",
-            data={**data, "action": "next", "csrf_token": csrf_token(page.get_data(as_text=True))},
-        )
-        assert reply.status_code == 303
+def answer(app: Flask, token: str, page2: dict[str, str]) -> None:
+    reply = Respondent(app.test_client(), token).complete({"consent": "yes"}, page2)
+    assert reply.status_code == 303
 
 
 def test_old_answers_survive_rewording_adding_and_removing_questions(
