@@ -1,0 +1,172 @@
+"""Caseworker-assisted entry: sealed as channel "assisted", nothing left to list or reopen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from staff_support import cheap_password_hashing, make_account, open_session  # noqa: F401
+
+from conftest import PASSPHRASE, Deployment, csrf_token
+from survey_app import sealing
+from survey_app.models import AuditEvent, Response, Role
+from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
+from survey_app.state import app_state
+
+ENTRY = "/staff/assist/minimal/entry?site=North&lang=ar"
+
+
+@pytest.fixture
+def caseworker(app: Flask, client: FlaskClient, deployment: Deployment) -> FlaskClient:
+    account = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    open_session(app, client, account.id)
+    return client
+
+
+def text(reply: Any) -> str:
+    return str(reply.get_data(as_text=True))
+
+
+def enter(client: FlaskClient, answers: dict[str, str], url: str = ENTRY) -> Any:
+    page = client.get(url)
+    assert page.status_code == 200
+    return client.post(url, data={**answers, "csrf_token": csrf_token(text(page))})
+
+
+def opened(app: Flask, deployment: Deployment) -> list[OpenedResponse]:
+    with (
+        app_state(app).database.session() as db,
+        sealing.UnlockedKeys.unlock(wrapped_keys(db, deployment.programme_id), PASSPHRASE) as keys,
+    ):
+        found = list(open_responses(db, "minimal", keys))
+    assert all(isinstance(item, OpenedResponse) for item in found)
+    return [item for item in found if isinstance(item, OpenedResponse)]
+
+
+def stored(app: Flask) -> int:
+    with app_state(app).database.session() as db:
+        return int(db.scalar(select(func.count()).select_from(Response)) or 0)
+
+
+def test_choosing_a_survey_site_and_language(caseworker: FlaskClient) -> None:
+    listing = caseworker.get("/staff/assist")
+    assert "/staff/assist/minimal" in text(listing)
+    setup = caseworker.get("/staff/assist/minimal")
+    assert setup.status_code == 200
+    assert '<option value="North">North</option>' in text(setup)
+    assert 'value="ar"' in text(setup) and 'value="en"' in text(setup)
+
+
+def test_unknown_site_or_language_is_asked_again(caseworker: FlaskClient) -> None:
+    reply = caseworker.get("/staff/assist/minimal/entry?site=Elsewhere&lang=xx")
+    assert reply.status_code == 422
+    assert "Choose the site where this interview takes place." in text(reply)
+    assert "Choose the language the survivor answers in." in text(reply)
+
+
+def test_questions_in_the_survivors_language_with_the_caseworkers_beside(
+    caseworker: FlaskClient,
+) -> None:
+    page = text(caseworker.get(ENTRY, headers={"Accept-Language": "en"}))
+    assert '<span lang="ar">هل شعرت بالأمان؟</span>' in page
+    assert '<span class="staff-text" lang="en" dir="auto">Did you feel safe?</span>' in page
+    assert 'dir="rtl"' in page
+
+
+def test_entry_is_sealed_as_assisted_and_the_form_is_cleared(
+    app: Flask, caseworker: FlaskClient, deployment: Deployment
+) -> None:
+    reply = enter(
+        caseworker, {"consent": "yes", "felt_safe": "partly", "age": "41", "comment": "Kind staff"}
+    )
+    assert reply.status_code == 303
+    assert "/staff/assist/minimal/next?" in reply.headers["Location"]
+    following = caseworker.get(reply.headers["Location"])
+    body = text(following)
+    assert "Saved" in body and "Kind staff" not in body and "41" not in body
+    blank = text(caseworker.get(ENTRY))
+    assert "Kind staff" not in blank and 'value="41"' not in blank and "checked" not in blank
+    (response,) = opened(app, deployment)
+    assert response.answers == {
+        "consent": "yes",
+        "felt_safe": "partly",
+        "age": 41,
+        "comment": "Kind staff",
+    }
+    assert response.meta.channel == "assisted"
+    assert response.meta.site == "North" and response.meta.language == "ar"
+
+
+def test_nothing_about_the_submission_or_the_caseworker_is_kept_in_the_clear(
+    app: Flask, caseworker: FlaskClient
+) -> None:
+    before = _audit_rows(app)
+    enter(caseworker, {"consent": "yes", "felt_safe": "yes"})
+    assert _audit_rows(app) == before  # no audit row per submission
+    with app_state(app).database.session() as db:
+        row = db.scalars(select(Response)).one()
+        assert b"casey" not in row.sealed
+        clear = " ".join(str(v) for v in (row.id, row.survey_id, row.period, row.key_id))
+        assert "casey" not in clear and "North" not in clear
+
+
+def _audit_rows(app: Flask) -> int:
+    with app_state(app).database.session() as db:
+        return int(db.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+def test_invalid_answers_are_shown_again_and_nothing_is_stored(
+    app: Flask, caseworker: FlaskClient
+) -> None:
+    reply = enter(caseworker, {"consent": "yes", "age": "7", "comment": "keep me"})
+    assert reply.status_code == 422
+    body = text(reply)
+    assert 'class="error-summary"' in body and 'href="#q-age"' in body
+    assert "keep me" in body  # what was typed stays on the page to be corrected
+    assert stored(app) == 0
+
+
+def test_declined_consent_stores_nothing(app: Flask, caseworker: FlaskClient) -> None:
+    reply = enter(caseworker, {"consent": "no", "felt_safe": "yes"})
+    assert reply.status_code == 303
+    assert "Nothing was stored" in text(caseworker.get(reply.headers["Location"]))
+    assert stored(app) == 0
+
+
+def test_there_is_no_way_to_list_or_reopen_entries(app: Flask, caseworker: FlaskClient) -> None:
+    enter(caseworker, {"consent": "yes", "felt_safe": "no"})
+    assist_routes = [r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("assist.")]
+    assert sorted(assist_routes) == [
+        "/staff/assist",
+        "/staff/assist/<survey_id>",
+        "/staff/assist/<survey_id>/entry",
+        "/staff/assist/<survey_id>/next",
+        "/staff/surveys/<survey_id>/paper",
+    ]
+    with app_state(app).database.session() as db:
+        response_id = db.scalars(select(Response.id)).one()
+    for url in ("/staff/assist", "/staff/", ENTRY):
+        assert response_id not in text(caseworker.get(url))
+
+
+def test_paper_version_in_the_chosen_language(caseworker: FlaskClient) -> None:
+    page = caseworker.get("/staff/surveys/minimal/paper?lang=ar")
+    assert page.status_code == 200
+    body = text(page)
+    assert "هل شعرت بالأمان؟" in body and "جزئيا" in body
+    assert body.count("&#9744;") >= 6  # a box for each option
+    english = text(caseworker.get("/staff/surveys/minimal/paper"))
+    assert "Did you feel safe?" in english and "Prefer not to say" in english
+
+
+def test_viewers_cannot_enter_answers(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    viewer = make_account(app, "vera", role=Role.VIEWER, programme_id=deployment.programme_id)
+    open_session(app, client, viewer.id)
+    assert client.get(ENTRY).status_code == 403
+    assert client.post(ENTRY, data={"consent": "yes"}).status_code in (400, 403)
+    assert stored(app) == 0
