@@ -19,7 +19,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import Role
 
@@ -92,7 +92,7 @@ class ProgrammeForm(StaffForm):
     retention_days = IntegerField(
         _l("Keep responses for (days)"),
         [
-            DataRequired(_l("Say how many days responses are kept, for example 730.")),
+            InputRequired(_l("Say how many days responses are kept, for example 730.")),
             NumberRange(1, 3650, _l("Keep responses between 1 and 3650 days.")),
         ],
         default=730,
@@ -149,7 +149,7 @@ class CodesForm(StaffForm):
     count = IntegerField(
         _l("How many codes"),
         [
-            DataRequired(_l("Say how many codes to make, between 1 and 5000.")),
+            InputRequired(_l("Say how many codes to make, between 1 and 5000.")),
             NumberRange(1, 5000, _l("Make between 1 and 5000 codes at a time.")),
         ],
         default=50,
