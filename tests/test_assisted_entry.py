@@ -89,7 +89,11 @@ def test_entry_is_sealed_as_assisted_and_the_form_is_cleared(
     body = text(following)
     assert "Saved" in body and "Kind staff" not in body and "41<" not in body
     blank = text(caseworker.get(ENTRY))
-    assert "Kind staff" not in blank and 'value="41"' not in blank and not re.search(r"\schecked[\s>]", blank)
+    assert (
+        "Kind staff" not in blank
+        and 'value="41"' not in blank
+        and not re.search(r"\schecked[\s>]", blank)
+    )
     (response,) = opened(app, deployment)
     assert response.answers == {
         "consent": "yes",
