@@ -71,6 +71,8 @@ def test_db_upgrade_then_commands_need_current_schema(tmp_path: Path, runner: Cl
         main, ["programmes", "create", "legal-clinic", "--name", "Legal clinic"], env=env
     )
     assert result.exit_code == 0 and "created programme legal-clinic" in result.output
+    result = runner.invoke(main, ["audit", "list"], env=env)
+    assert result.exit_code == 0 and "programme.create" in result.output, result.output
     result = runner.invoke(main, ["programmes", "create", "Bad Slug!", "--name", "x"], env=env)
     assert result.exit_code == 1 and "lower-case" in result.output
 

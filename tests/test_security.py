@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from conftest import Deployment, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.state import app_state
+from survey_app.web.access import rule
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "survey_app" / "templates"
 
@@ -129,6 +130,7 @@ def test_unexpected_error_logs_no_message_and_shows_no_traceback(
     from flask import request
 
     @app.post("/boom")
+    @rule(public=True)
     def boom() -> str:
         raise ValueError("invalid literal: " + request.form["answer"])
 
@@ -147,3 +149,13 @@ def test_oversized_post_is_refused_with_413(client: FlaskClient, deployment: Dep
     reply = client.post(f"/s/{deployment.links['minimal']}/start", data={"lang": "x" * 70000})
     assert reply.status_code == 413
     assert "too large" in reply.get_data(as_text=True)
+
+
+def test_a_route_without_an_access_rule_is_refused(app: Flask, client: FlaskClient) -> None:
+    @app.get("/undeclared")
+    def undeclared() -> str:
+        return "should not be seen"
+
+    reply = client.get("/undeclared")
+    assert reply.status_code == 403
+    assert "should not be seen" not in reply.get_data(as_text=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from .. import audit
 from ..models import Programme
-from . import Context, pass_context
+from . import Context, operator, pass_context
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -77,14 +78,17 @@ def create(ctx: Context, slug: str, name: str, public_title: str, retention_days
     with ctx.require_current_schema().session() as session:
         if session.scalar(select(Programme).where(Programme.slug == slug)):
             raise click.ClickException(f"programme {slug!r} already exists")
-        session.add(
-            Programme(
-                slug=slug,
-                name=name,
-                public_title=public_title,
-                retention_days=retention_days,
-                help_contacts={},
-            )
+        programme = Programme(
+            slug=slug,
+            name=name,
+            public_title=public_title,
+            retention_days=retention_days,
+            help_contacts={},
+        )
+        session.add(programme)
+        session.flush()
+        audit.record(
+            session, operator.actor(), "programme.create", programme.id, f"programme {slug}"
         )
     click.echo(f"created programme {slug}")
 
@@ -124,6 +128,10 @@ def set_help(ctx: Context, slug: str, help_file: Path) -> None:
         if programme is None:
             raise click.ClickException(f"no programme {slug!r}; see `survey-app programmes list`")
         programme.help_contacts = contacts
+        languages = ", ".join(sorted(contacts))
+        audit.record(
+            session, operator.actor(), "programme.help", programme.id, f"help contacts: {languages}"
+        )
     click.echo(
         f"help contacts of {slug}: {', '.join(f'{k} ({len(v)})' for k, v in sorted(contacts.items()))}"
     )

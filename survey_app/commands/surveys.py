@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from .. import audit
 from ..definitions import load_directory
 from ..definitions.xlsform import XLSFormError, convert_xlsform, write_import
 from ..models import Programme, Survey
-from . import Context, friendly_errors, pass_context
+from . import Context, friendly_errors, operator, pass_context
 
 
 def register(main: click.Group) -> None:
@@ -80,4 +81,7 @@ def assign(ctx: Context, survey_id: str, programme: str) -> None:
             )
         if existing is None:
             session.add(Survey(id=survey_id, programme_id=found.id))
+            audit.record(
+                session, operator.actor(), "survey.assign", found.id, f"survey {survey_id}"
+            )
     click.echo(f"survey {survey_id} belongs to programme {programme}")

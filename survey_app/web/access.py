@@ -1,9 +1,8 @@
 """Who may open which page: one declared rule per endpoint, enforced before every view.
 
 A view declares its rule with the `rule` decorator (or, for endpoints defined elsewhere, an
-entry in `ENDPOINT_RULES` or `BLUEPRINT_RULES`). A blueprint endpoint without a rule is refused
-with 403, and any endpoint without one fails tests/test_authorisation_matrix.py, which requests
-every route as every role.
+entry in `ENDPOINT_RULES` or `BLUEPRINT_RULES`). An endpoint without a rule is refused with 403,
+and fails tests/test_authorisation_matrix.py, which requests every route as every role.
 
 Answers, in order:
 - public endpoints: no check at all;
@@ -117,13 +116,8 @@ def _enforce() -> BaseResponse | None:
         return None
     declared = rule_for(current_app, endpoint)
     if declared is None:
-        if request.blueprint is not None:
-            log.error("endpoint %s has no access rule; refused", endpoint)
-            abort(403)
-        # An app-level route (there are none in the app itself, only in tests) is let through;
-        # the authorisation matrix test still fails for it.
-        log.error("endpoint %s has no access rule", endpoint)
-        return None
+        log.error("endpoint %s has no access rule; refused", endpoint)
+        abort(403)
     if declared.public:
         return None
     user = sessions.signed_in_user()
