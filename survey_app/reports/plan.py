@@ -1,0 +1,220 @@
+"""What a report counts: its variables and dimensions, across the versions of a survey.
+
+The current definition decides what is reported. A response given against an older version
+counts for a question when that version has a question with the same id and type; for every
+other question it counts as "not asked", a row of its own, so each table still covers everyone
+in its view and shares its totals with the others. Choices found only in an older version are
+kept as extra categories with that version's labels.
+
+Free text is never counted by content: text questions report only how many answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from ..definitions import DatePrecision, Indicator, LocalisedText, Question, QuestionType, Survey
+from ..definitions.schema import CHOICE_TYPES, NUMBER_TYPES, TEXT_TYPES, YES_NO_TYPES
+
+# Category keys of the rows every table may have besides the answers themselves.
+SKIPPED = "_skipped"
+PREFER_NOT_TO_SAY = "_pnts"
+NOT_ASKED = "_not_asked"
+ANSWERED = "_answered"
+MET = "_met"
+NOT_MET = "_not_met"
+NOT_COUNTED = "_not_counted"
+SPECIAL_KEYS = (SKIPPED, PREFER_NOT_TO_SAY, NOT_ASKED)
+
+# Dimensions every report has, whatever the survey asks.
+SITE = "site"
+ROUND = "round"
+CHANNEL = "channel"
+ALL = "all"
+
+Text = dict[str, str]
+
+
+class VariableKind(StrEnum):
+    CHOICE = "choice"  # one answer out of a list: single, yes/no, rating
+    MULTIPLE = "multiple"  # any number of options, each counted on its own
+    NUMBER = "number"  # integer or decimal: how many answered, and a numeric summary
+    DATE = "date"  # counted by month (or year for year-precision dates)
+    TEXT = "text"  # free text: only how many answered, never what
+    INDICATOR = "indicator"
+
+
+BUILTIN_LABELS: dict[str, str] = {
+    SKIPPED: "Skipped",
+    PREFER_NOT_TO_SAY: "Prefer not to say",
+    NOT_ASKED: "Not asked (other version)",
+    ANSWERED: "Answered",
+    MET: "Met",
+    NOT_MET: "Not met",
+    NOT_COUNTED: "Not in the denominator",
+    "yes": "Yes",
+    "no": "No",
+    "other": "Other",
+    ALL: "All responses",
+    SITE: "Site",
+    ROUND: "Round",
+    CHANNEL: "Channel",
+    "self": "Self-completed",
+    "assisted": "Assisted by a caseworker",
+}
+
+
+def builtin(key: str) -> Text:
+    """A label the application provides (translated when shown), in English."""
+    return {"en": BUILTIN_LABELS.get(key, key)}
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: Text
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One thing counted per response: a question, or an indicator of the survey file."""
+
+    id: str
+    kind: VariableKind
+    label: Text
+    question_type: str
+    # Answer categories known from the definitions, in order (dates are found in the data).
+    categories: tuple[Category, ...]
+    # Versions in which the question was asked (every version for an indicator).
+    versions: frozenset[str]
+    question: Question | None = None
+    indicator: Indicator | None = None
+    month_length: int = 7  # dates: 7 groups by month ("2026-11"), 4 by year
+
+    def status_keys(self) -> tuple[str, ...]:
+        """Categories that say whether and how a question was answered, not what."""
+        if self.kind is VariableKind.INDICATOR:
+            return (MET, NOT_MET, NOT_COUNTED)
+        if self.kind in (VariableKind.MULTIPLE, VariableKind.NUMBER, VariableKind.TEXT):
+            return (ANSWERED, *SPECIAL_KEYS)
+        return SPECIAL_KEYS
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way of splitting respondents into groups: site, round, channel or a question."""
+
+    id: str
+    label: Text
+    exclusive: bool  # False for a multiple-choice question: one person may be in several groups
+    question: Question | None = None
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    survey: Survey
+    versions: Mapping[str, Survey]
+    variables: tuple[Variable, ...]
+    dimensions: tuple[Dimension, ...]
+
+    @classmethod
+    def build(cls, current: Survey, older: Iterable[Survey] = ()) -> ReportPlan:
+        versions = {survey.version: survey for survey in older}
+        versions[current.version] = current
+        variables = [
+            variable
+            for question in current.questions()
+            if (variable := _question_variable(question, versions)) is not None
+        ]
+        variables += [_indicator_variable(indicator, versions) for indicator in current.indicators]
+        dimensions = [
+            Dimension(SITE, builtin(SITE), exclusive=True, builtin=True),
+            Dimension(ROUND, builtin(ROUND), exclusive=True, builtin=True),
+            Dimension(CHANNEL, builtin(CHANNEL), exclusive=True, builtin=True),
+        ]
+        dimensions += [
+            Dimension(q.id, _text(q.label), q.type is not QuestionType.MULTIPLE, question=q)
+            for q in current.disaggregation_questions()
+            if q.type in CHOICE_TYPES or q.type in YES_NO_TYPES or q.type is QuestionType.RATING
+        ]
+        return cls(current, versions, tuple(variables), tuple(dimensions))
+
+    def variable(self, variable_id: str) -> Variable:
+        for variable in self.variables:
+            if variable.id == variable_id:
+                return variable
+        raise KeyError(variable_id)
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        for dimension in self.dimensions:
+            if dimension.id == dimension_id:
+                return dimension
+        raise KeyError(dimension_id)
+
+
+def _text(localised: LocalisedText) -> Text:
+    return localised.as_dict()
+
+
+def _matching(question: Question, versions: Mapping[str, Survey]) -> dict[str, Question]:
+    found = {}
+    for version, survey in versions.items():
+        if survey.has_question(question.id):
+            other = survey.question(question.id)
+            if other.type is question.type:
+                found[version] = other
+    return found
+
+
+def _question_variable(question: Question, versions: Mapping[str, Survey]) -> Variable | None:
+    if not question.has_answer or question.type is QuestionType.CONSENT:
+        return None
+    asked = _matching(question, versions)
+    text_only = Variable(
+        id=question.id,
+        kind=VariableKind.TEXT,
+        label=_text(question.label),
+        question_type=question.type.value,
+        categories=(),
+        versions=frozenset(asked),
+        question=question,
+    )
+    if question.type in TEXT_TYPES:
+        return text_only
+    if question.type in NUMBER_TYPES:
+        return replace(text_only, kind=VariableKind.NUMBER)
+    if question.type is QuestionType.DATE:
+        by_year = question.precision is DatePrecision.YEAR
+        return replace(text_only, kind=VariableKind.DATE, month_length=4 if by_year else 7)
+    kind = VariableKind.MULTIPLE if question.type is QuestionType.MULTIPLE else VariableKind.CHOICE
+    categories = _categories(question, [asked[v] for v in sorted(asked)])
+    return replace(text_only, kind=kind, categories=categories)
+
+
+def _categories(question: Question, older: Iterable[Question]) -> tuple[Category, ...]:
+    """The current choices in order, then those only older versions offered."""
+    seen: dict[str, Category] = {}
+    for source in (question, *older):
+        labels = {choice.value: _text(choice.label) for choice in source.choices}
+        for value in source.choice_values():
+            if value in seen:
+                continue
+            label = labels.get(value)
+            seen[value] = Category(value, label) if label else Category(value, builtin(value), True)
+    return tuple(seen.values())
+
+
+def _indicator_variable(indicator: Indicator, versions: Mapping[str, Survey]) -> Variable:
+    return Variable(
+        id=f"indicator:{indicator.id}",
+        kind=VariableKind.INDICATOR,
+        label=_text(indicator.label),
+        question_type="indicator",
+        categories=(),
+        versions=frozenset(versions),
+        indicator=indicator,
+    )

@@ -1,0 +1,187 @@
+"""Refreshing a survey's published report: unlock, open and count, protect, publish, audit.
+
+The key is unlocked for the run only and closed before the tables are built; what is stored is
+the disclosure-controlled snapshot, which viewers read without any key. The refresh is written
+to the audit log in the same transaction as the snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit, custody, sealing
+from ..db import Database
+from ..definitions import Survey, load_survey_json
+from ..models import Survey as AssignedSurvey
+from ..models import SurveyVersion
+from ..responses import SurveyNotAssigned, wrapped_keys
+from . import snapshot
+from .build import build_snapshot
+from .tally import Tally
+from .unsealing import (
+    PARALLEL_FROM,
+    PlanSource,
+    UnsealingError,
+    WorkerPool,
+    count_rows,
+    default_workers,
+    one_time_keys,
+    row_batches,
+    tally_in_process,
+)
+
+
+class RefreshError(Exception):
+    """The report cannot be refreshed; the message says what to do."""
+
+
+class UnknownSurvey(RefreshError):
+    def __init__(self, survey_id: str) -> None:
+        super().__init__(
+            f"no survey {survey_id!r}: it is neither among the survey files nor stored with "
+            "any response; see `survey-app surveys check`"
+        )
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    snapshot_id: int
+    responses: int
+    unreadable: dict[str, int]
+    # (key id, why it was not unlocked, responses sealed to it)
+    not_unlocked: list[tuple[str, str, int]]
+    versions: list[str]
+    threshold: int
+    # Peak resident memory of each worker process, in KiB (none when counted in-process).
+    worker_memory_kb: tuple[int, ...] = ()
+
+
+def current_definition(session: Session, survey_id: str, catalogue: Mapping[str, Survey]) -> Survey:
+    """The survey file if it is served, else the newest version stored with responses."""
+    if survey_id in catalogue:
+        return catalogue[survey_id]
+    stored = session.scalars(
+        select(SurveyVersion)
+        .where(SurveyVersion.survey_id == survey_id)
+        .order_by(SurveyVersion.first_seen.desc())
+        .limit(1)
+    ).first()
+    if stored is None:
+        raise UnknownSurvey(survey_id)
+    return load_survey_json(stored.definition)
+
+
+def plan_source(session: Session, current: Survey) -> PlanSource:
+    older = session.scalars(
+        select(SurveyVersion.definition)
+        .where(SurveyVersion.survey_id == current.id, SurveyVersion.version != current.version)
+        .order_by(SurveyVersion.first_seen)
+    )
+    return PlanSource(current.canonical_json, tuple(older))
+
+
+def refresh(
+    database: Database,
+    current: Survey,
+    k: int,
+    passphrase: str,
+    *,
+    actor: str,
+    key_file_text: str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> RefreshOutcome:
+    """Open every response of ``current``'s survey, publish a new snapshot, audit it.
+
+    Responses are counted in ``workers`` processes (default: one per core) when there are at
+    least ``parallel_from`` of them, else in this process.
+    """
+    workers = default_workers() if workers is None else workers
+    with database.session() as session:
+        assigned = session.get(AssignedSurvey, current.id)
+        if assigned is None:
+            raise SurveyNotAssigned(current.id)
+        source = plan_source(session, current)
+        plan = source.plan()
+        total = count_rows(session, current.id)
+        if progress is not None:
+            progress.start(total)
+        advance = progress.advance if progress is not None else None
+        peaks: list[int] = []
+        with ExitStack() as stack:
+            pool = None
+            if workers > 1 and total >= parallel_from:
+                pool = stack.enter_context(WorkerPool(current.id, source, workers))
+            keys = stack.enter_context(
+                custody.unlock_programme(session, assigned.programme_id, passphrase, key_file_text)
+            )
+            batches = row_batches(session, current.id)
+            if pool is not None:
+                candidates = _candidates(session, assigned.programme_id, key_file_text, keys)
+                one_time = one_time_keys(candidates, passphrase)
+                tally = pool.count(batches, one_time, advance, peaks)
+            else:
+                tally = tally_in_process(batches, current.id, plan, keys, advance)
+            not_unlocked = []
+            if tally.unreadable.get(sealing.UnknownKeyId.__name__):
+                not_unlocked = custody.keys_not_unlocked(session, current.id, keys)
+        document = build_snapshot(plan, tally, k)
+        row = snapshot.save(session, document)
+        audit.record(
+            session,
+            actor,
+            "report.refresh",
+            assigned.programme_id,
+            _describe(current.id, row.id, tally, k),
+        )
+        return RefreshOutcome(
+            snapshot_id=row.id,
+            responses=tally.responses,
+            unreadable=dict(tally.unreadable),
+            not_unlocked=not_unlocked,
+            versions=sorted(tally.versions),
+            threshold=k,
+            worker_memory_kb=tuple(peaks),
+        )
+
+
+def _candidates(
+    session: Session, programme_id: int, key_file_text: str | None, keys: sealing.UnlockedKeys
+) -> list[sealing.WrappedKey]:
+    """The wrapped keys that were unlocked (the key file's already checked by custody)."""
+    found = wrapped_keys(session, programme_id)
+    if key_file_text is not None:
+        found.append(sealing.read_key_file(key_file_text))
+    return [key for key in found if key.key_id in keys.key_ids]
+
+
+def _describe(survey_id: str, snapshot_id: int, tally: Tally, k: int) -> str:
+    unreadable = sum(tally.unreadable.values())
+    return (
+        f"report on {survey_id} refreshed as snapshot {snapshot_id}: {tally.responses} responses "
+        f"opened, {unreadable} not; threshold {k}"
+    )
+
+
+def refresh_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a refresh raises for reasons a person can act on."""
+    return (
+        RefreshError,
+        SurveyNotAssigned,
+        UnsealingError,
+        custody.CustodyError,
+        sealing.SealingError,
+    )

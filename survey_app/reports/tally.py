@@ -1,0 +1,471 @@
+"""Counting opened responses into partial aggregates that add up.
+
+A worker counts its batches into a ``TallyCounter`` and hands back one ``Tally``; tallies from
+several workers are added together. Nothing in a tally belongs to one response: it holds counts
+per group and category, the numeric answers as counts per value, and how many responses could
+not be opened and why.
+
+What a count is keyed by. Counting every question once per dimension would cost a few hundred
+dictionary updates per response, so each response is counted once per *membership*: its
+(site, round, channel), and one combination of values per block of disaggregation questions
+(age band x gender x ..., as long as the block stays small enough to keep memory bounded). The
+per-dimension counts are added up from these afterwards by ``group_counts``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..definitions import PREFER_NOT_TO_SAY as PNTS_ANSWER
+from .plan import (
+    ALL,
+    ANSWERED,
+    CHANNEL,
+    MET,
+    NOT_ASKED,
+    NOT_COUNTED,
+    NOT_MET,
+    PREFER_NOT_TO_SAY,
+    ROUND,
+    SITE,
+    SKIPPED,
+    Dimension,
+    ReportPlan,
+    Variable,
+    VariableKind,
+)
+
+Membership = tuple[str, ...]
+GroupKey = tuple[str, str]  # (dimension id, group value); ("all", "all") is everyone
+BASE = "base"
+BLOCK = "block"
+# A block of disaggregation questions is counted jointly while its number of value
+# combinations stays under this: it bounds the counts held whatever the number of responses.
+BLOCK_LIMIT = 512
+_FLUSH_AT = 200_000
+_MULTI_SEPARATOR = "\t"
+
+
+def round_of(period: str) -> str:
+    """The round a coarse period belongs to: its calendar quarter, as "2026-Q4"."""
+    try:
+        if "-W" in period:
+            year, week = period.split("-W")
+            day = date.fromisocalendar(int(year), int(week), 4)  # the week's Thursday
+        elif len(period) == 7:
+            day = date.fromisoformat(f"{period}-01")
+        else:
+            day = date.fromisoformat(period)
+    except ValueError:
+        return period
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def blocks(plan: ReportPlan) -> tuple[tuple[Dimension, ...], ...]:
+    """The disaggregation questions, grouped into blocks counted jointly."""
+    found: list[list[Dimension]] = []
+    size = 0
+    for dimension in plan.dimensions:
+        if dimension.question is None:
+            continue
+        values = len(plan.variable(dimension.id).categories)
+        own = (values if dimension.exclusive else 2 ** min(values, 20)) + 3
+        if found and size * own <= BLOCK_LIMIT:
+            found[-1].append(dimension)
+            size *= own
+        else:
+            found.append([dimension])
+            size = own
+    return tuple(tuple(block) for block in found)
+
+
+@dataclass
+class Tally:
+    """Counts that can be added together; see the module doc."""
+
+    sizes: Counter[Membership] = field(default_factory=Counter)
+    counts: Counter[tuple[Membership, str, str]] = field(default_factory=Counter)
+    numbers: Counter[tuple[Membership, str, float]] = field(default_factory=Counter)
+    versions: Counter[str] = field(default_factory=Counter)
+    unreadable: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Tally) -> None:
+        self.sizes.update(other.sizes)
+        self.counts.update(other.counts)
+        self.numbers.update(other.numbers)
+        self.versions.update(other.versions)
+        self.unreadable.update(other.unreadable)
+
+    @property
+    def responses(self) -> int:
+        return sum(self.versions.values())
+
+
+_Lookup = Callable[[Any, int], int]
+_CACHE_LIMIT = 50_000
+_SIZE = ("", "_size")  # the slot that counts responses themselves
+
+
+@dataclass(frozen=True)
+class _VersionRules:
+    """How each variable is counted for responses of one version."""
+
+    choices: tuple[tuple[str, _Lookup], ...]
+    choice_variables: tuple[str, ...]
+    constant: tuple[int, ...]  # "not asked" slots, and the response itself
+    texts: tuple[tuple[str, _Lookup, int], ...]
+    multiples: tuple[tuple[str, str, dict[str, int], int, int, int], ...]
+    numbers: tuple[tuple[str, dict[float, int], int, int, int], ...]
+    dates: tuple[tuple[str, str, int, int, int], ...]
+    indicators: tuple[_IndicatorRule, ...]
+    block_questions: tuple[tuple[tuple[str, bool], ...], ...]  # (question id or "", exclusive)
+
+
+class _IndicatorRule:
+    """Whether a response is in an indicator's numerator, denominator or neither.
+
+    The answer depends only on the questions the expressions name, so it is remembered per
+    combination of their values: most responses then cost one lookup instead of two
+    evaluations.
+    """
+
+    def __init__(self, variable: Variable, met: int, not_met: int, not_counted: int) -> None:
+        indicator = variable.indicator
+        assert indicator is not None
+        self.numerator = indicator.numerator
+        self.denominator = indicator.denominator
+        self.references = tuple(sorted(self.numerator.references() | self.denominator.references()))
+        self.met, self.not_met, self.not_counted = met, not_met, not_counted
+        self.known: dict[Any, int] = {}
+
+    def slot(self, answers: Mapping[str, Any]) -> int:
+        get = answers.get
+        if len(self.references) == 1:
+            key = _hashable(get(self.references[0]))
+        else:
+            key = tuple(_hashable(get(name)) for name in self.references)
+        slot = self.known.get(key)
+        if slot is None:
+            if not self.denominator.is_true(answers):
+                slot = self.not_counted
+            else:
+                slot = self.met if self.numerator.is_true(answers) else self.not_met
+            if len(self.known) < _CACHE_LIMIT:
+                self.known[key] = slot
+        return slot
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class TallyCounter:
+    """Counts opened responses quickly; ``tally()`` gives the result as a ``Tally``."""
+
+    def __init__(self, plan: ReportPlan) -> None:
+        self._plan = plan
+        self._blocks = blocks(plan)
+        self._slot_ids: dict[tuple[str, str | float], int] = {}
+        self._slots: list[tuple[str, str | float]] = []
+        self._number_slots: dict[str, dict[float, int]] = {}
+        self._member_ids: dict[Membership, int] = {}
+        self._members: list[Membership] = []
+        self._base_ids: dict[tuple[str, str, str], int] = {}
+        self._rules: dict[str, _VersionRules] = {}
+        # Per membership, the slots counted since the last flush, then their counts.
+        self._pending: list[list[int]] = []
+        self._pending_size = 0
+        self._counts: list[Counter[int]] = []
+        self._versions: Counter[str] = Counter()
+        self._unreadable: Counter[str] = Counter()
+
+    # --- the hot path: one call per response --------------------------------------------
+
+    def add(
+        self, version: str, period: str, answers: Mapping[str, Any], site: str, channel: str
+    ) -> None:
+        rules = self._rules.get(version) or self._rules_for(version)
+        self._versions[version] += 1
+        get = answers.get
+        try:
+            # One lookup per question: each table maps a skip (None), "prefer not to say" and
+            # every known answer to its slot; -1 marks an answer the definitions do not list.
+            slots = [lookup(get(question_id), -1) for question_id, lookup in rules.choices]
+        except TypeError:  # an unhashable answer where one value was expected
+            slots = [-1] * len(rules.choices)
+        if -1 in slots:
+            self._unknown_answers(rules, answers, slots)
+        slots += rules.constant
+        slots += [lookup(get(q), answered) for q, lookup, answered in rules.texts]
+        for question_id, by_value, answered, skipped, pnts in rules.numbers:
+            value = get(question_id)
+            if value is None:
+                slots.append(skipped)
+            elif value == PNTS_ANSWER or not isinstance(value, int | float):
+                slots.append(pnts)
+            else:
+                slot = by_value.get(value)
+                if slot is None:
+                    slot = by_value[value] = self._slot(question_id, value)
+                slots += (answered, slot)
+        for question_id, variable_id, options, answered, skipped, pnts in rules.multiples:
+            value = get(question_id)
+            if value is None:
+                slots.append(skipped)
+            elif value == PNTS_ANSWER or not isinstance(value, list):
+                slots.append(pnts)
+            else:
+                slots.append(answered)
+                for option in value:
+                    slot = options.get(option)
+                    slots.append(slot if slot is not None else self._slot(variable_id, option))
+        for question_id, variable_id, length, skipped, pnts in rules.dates:
+            value = get(question_id)
+            if value is None:
+                slots.append(skipped)
+            elif value == PNTS_ANSWER:
+                slots.append(pnts)
+            else:
+                slots.append(self._slot(variable_id, str(value)[:length]))
+        for indicator in rules.indicators:
+            slots.append(indicator.slot(answers))
+
+        members = [self._base(site, period, channel)]
+        for index, block in enumerate(rules.block_questions):
+            members.append(self._member(_block_key(index, block, answers)))
+        pending = self._pending
+        for member in members:
+            pending[member] += slots
+        self._pending_size += len(slots) * len(members)
+        if self._pending_size >= _FLUSH_AT:
+            self._flush()
+
+    def _unknown_answers(
+        self, rules: _VersionRules, answers: Mapping[str, Any], slots: list[int]
+    ) -> None:
+        """Count answers the definitions do not list under their own value."""
+        for index, (question_id, lookup) in enumerate(rules.choices):
+            if slots[index] != -1:
+                continue
+            value = answers.get(question_id)
+            slot = -1
+            if not isinstance(value, list | dict):
+                slot = lookup(value, -1)
+            if slot == -1:
+                slot = self._slot(rules.choice_variables[index], str(value))
+            slots[index] = slot
+
+    def add_unreadable(self, reason: str) -> None:
+        self._unreadable[reason] += 1
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        for counts, pending in zip(self._counts, self._pending, strict=True):
+            counts.update(pending)
+            pending.clear()
+        self._pending_size = 0
+
+    def _slot(self, variable_id: str, category: str | float) -> int:
+        key = (variable_id, category)
+        slot = self._slot_ids.get(key)
+        if slot is None:
+            slot = self._slot_ids[key] = len(self._slots)
+            self._slots.append(key)
+        return slot
+
+    def _member(self, membership: Membership) -> int:
+        member = self._member_ids.get(membership)
+        if member is None:
+            member = self._member_ids[membership] = len(self._members)
+            self._members.append(membership)
+            self._pending.append([])
+            self._counts.append(Counter())
+        return member
+
+    def _base(self, site: str, period: str, channel: str) -> int:
+        member = self._base_ids.get((site, period, channel))
+        if member is None:
+            member = self._member((BASE, site, round_of(period), channel))
+            self._base_ids[(site, period, channel)] = member
+        return member
+
+    # --- rules per version ---------------------------------------------------------------------
+
+    def _rules_for(self, version: str) -> _VersionRules:
+        choices: list[tuple[str, _Lookup]] = []
+        choice_variables: list[str] = []
+        constant = [self._slot(*_SIZE)]
+        texts: list[tuple[str, _Lookup, int]] = []
+        multiples: list[tuple[str, str, dict[str, int], int, int, int]] = []
+        numbers: list[tuple[str, dict[float, int], int, int, int]] = []
+        dates: list[tuple[str, str, int, int, int]] = []
+        indicators: list[_IndicatorRule] = []
+        for variable in self._plan.variables:
+            slot = self._slot_maker(variable.id)
+            if variable.kind is VariableKind.INDICATOR:
+                indicators.append(
+                    _IndicatorRule(variable, slot(MET), slot(NOT_MET), slot(NOT_COUNTED))
+                )
+                continue
+            if version not in variable.versions:
+                constant.append(slot(NOT_ASKED))
+                continue
+            skipped, pnts = slot(SKIPPED), slot(PREFER_NOT_TO_SAY)
+            if variable.kind is VariableKind.CHOICE:
+                table: dict[Any, int] = {None: skipped, PNTS_ANSWER: pnts}
+                for category in variable.categories:
+                    table[category.key] = slot(category.key)
+                    if variable.question_type == "rating":
+                        table[int(category.key)] = slot(category.key)
+                choices.append((variable.id, table.get))
+                choice_variables.append(variable.id)
+            elif variable.kind is VariableKind.MULTIPLE:
+                options = {category.key: slot(category.key) for category in variable.categories}
+                multiples.append((variable.id, variable.id, options, slot(ANSWERED), skipped, pnts))
+            elif variable.kind is VariableKind.NUMBER:
+                by_value = self._number_slots.setdefault(variable.id, {})
+                numbers.append((variable.id, by_value, slot(ANSWERED), skipped, pnts))
+            elif variable.kind is VariableKind.DATE:
+                dates.append((variable.id, variable.id, variable.month_length, skipped, pnts))
+            else:
+                status = {None: skipped, PNTS_ANSWER: pnts}
+                texts.append((variable.id, status.get, slot(ANSWERED)))
+        block_questions = tuple(
+            tuple(
+                (
+                    dimension.id if version in self._plan.variable(dimension.id).versions else "",
+                    dimension.exclusive,
+                )
+                for dimension in block
+            )
+            for block in self._blocks
+        )
+        rules = _VersionRules(
+            choices=tuple(choices),
+            choice_variables=tuple(choice_variables),
+            constant=tuple(constant),
+            texts=tuple(texts),
+            multiples=tuple(multiples),
+            numbers=tuple(numbers),
+            dates=tuple(dates),
+            indicators=tuple(indicators),
+            block_questions=block_questions,
+        )
+        self._rules[version] = rules
+        return rules
+
+    def _slot_maker(self, variable_id: str) -> Callable[[str], int]:
+        def slot(category: str) -> int:
+            return self._slot(variable_id, category)
+
+        return slot
+
+    # --- result ----------------------------------------------------------------------------------
+
+    def tally(self) -> Tally:
+        self._flush()
+        members, slots = self._members, self._slots
+        counts: Counter[tuple[Membership, str, str]] = Counter()
+        numbers: Counter[tuple[Membership, str, float]] = Counter()
+        sizes: Counter[Membership] = Counter()
+        for member, by_slot in enumerate(self._counts):
+            membership = members[member]
+            for slot, number in by_slot.items():
+                variable_id, category = slots[slot]
+                if isinstance(category, str):
+                    if (variable_id, category) == _SIZE:
+                        sizes[membership] = number
+                    else:
+                        counts[(membership, variable_id, category)] = number
+                else:
+                    numbers[(membership, variable_id, category)] = number
+        return Tally(
+            sizes=sizes,
+            counts=counts,
+            numbers=numbers,
+            versions=Counter(self._versions),
+            unreadable=Counter(self._unreadable),
+        )
+
+
+@dataclass
+class GroupCounts:
+    """Counts per group of each dimension, added up from a tally's memberships."""
+
+    sizes: Counter[GroupKey] = field(default_factory=Counter)
+    cells: dict[GroupKey, Counter[tuple[str, str]]] = field(default_factory=dict)
+    numbers: dict[GroupKey, dict[str, Counter[float]]] = field(default_factory=dict)
+
+    def count(self, group: GroupKey, variable_id: str, category: str) -> int:
+        cells = self.cells.get(group)
+        return cells[(variable_id, category)] if cells is not None else 0
+
+    def values(self, group: GroupKey, variable_id: str) -> Counter[float]:
+        return self.numbers.get(group, {}).get(variable_id, Counter())
+
+    def groups_of(self, dimension_id: str) -> list[str]:
+        return sorted(value for dim, value in self.sizes if dim == dimension_id)
+
+
+def group_counts(plan: ReportPlan, tally: Tally) -> GroupCounts:
+    """Counts per (dimension, group), from the counts per membership."""
+    block_list = blocks(plan)
+    expanded: dict[Membership, list[GroupKey]] = {}
+
+    def groups(membership: Membership) -> list[GroupKey]:
+        found = expanded.get(membership)
+        if found is None:
+            found = expanded[membership] = _expand(membership, block_list)
+        return found
+
+    result = GroupCounts()
+    for membership, size in tally.sizes.items():
+        for group in groups(membership):
+            result.sizes[group] += size
+    for (membership, variable_id, category), number in tally.counts.items():
+        for group in groups(membership):
+            result.cells.setdefault(group, Counter())[(variable_id, category)] += number
+    for (membership, variable_id, value), number in tally.numbers.items():
+        for group in groups(membership):
+            by_variable = result.numbers.setdefault(group, {})
+            by_variable.setdefault(variable_id, Counter())[value] += number
+    return result
+
+
+def _block_key(
+    index: int, block: tuple[tuple[str, bool], ...], answers: Mapping[str, Any]
+) -> Membership:
+    values = [BLOCK, str(index)]
+    for question_id, exclusive in block:
+        if not question_id:
+            values.append(NOT_ASKED)
+            continue
+        value = answers.get(question_id)
+        if value is None:
+            values.append(SKIPPED)
+        elif value == PNTS_ANSWER:
+            values.append(PREFER_NOT_TO_SAY)
+        elif exclusive or not isinstance(value, list):
+            values.append(str(value))
+        else:
+            values.append(_MULTI_SEPARATOR.join(value))
+    return tuple(values)
+
+
+def _expand(membership: Membership, block_list: Sequence[tuple[Dimension, ...]]) -> list[GroupKey]:
+    if membership[0] == BASE:
+        _, site, round_, channel = membership
+        return [(ALL, ALL), (SITE, site), (ROUND, round_), (CHANNEL, channel)]
+    block = block_list[int(membership[1])]
+    found: list[GroupKey] = []
+    for dimension, value in zip(block, membership[2:], strict=True):
+        if dimension.exclusive or value.startswith("_"):
+            found.append((dimension.id, value))
+        else:
+            found.extend((dimension.id, option) for option in value.split(_MULTI_SEPARATOR))
+    return found

@@ -1,0 +1,330 @@
+"""The report snapshot built from counted answers: what it shows and what it hides."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from survey_app.definitions import Survey, load_survey_text
+from survey_app.reports.build import build_snapshot
+from survey_app.reports.plan import NOT_ASKED, ReportPlan
+from survey_app.reports.snapshot import SUPPRESSED, SnapshotDoc, TableDoc, view_by_id
+from survey_app.reports.stats import numeric_summary
+from survey_app.reports.tally import TallyCounter, round_of
+from survey_app.reports.weighted import summarise_counts
+
+SURVEY = """
+format = 1
+[survey]
+id = "check"
+title = "Check"
+default_language = "en"
+languages = ["en"]
+
+[choices.safe]
+options = [{ value = "yes", label = "Yes" }, { value = "partly", label = "Partly" }, { value = "no", label = "No" }]
+[choices.age]
+options = [{ value = "young", label = "Young" }, { value = "old", label = "Old" }]
+[choices.help]
+options = [{ value = "legal", label = "Legal" }, { value = "medical", label = "Medical" }]
+
+[[pages]]
+id = "p"
+[[pages.questions]]
+id = "consent"
+type = "consent"
+label = "Agree?"
+[[pages.questions]]
+id = "felt_safe"
+type = "single"
+choices = "safe"
+prefer_not_to_say = true
+label = "Did you feel safe?"
+[[pages.questions]]
+id = "age_band"
+type = "single"
+choices = "age"
+disaggregate = true
+label = "Age"
+[[pages.questions]]
+id = "services"
+type = "multiple"
+choices = "help"
+label = "Help received"
+[[pages.questions]]
+id = "visits"
+type = "integer"
+label = "Visits"
+[[pages.questions]]
+id = "arrived"
+type = "date"
+label = "Arrived"
+[[pages.questions]]
+id = "comment"
+type = "longtext"
+label = "Anything else?"
+
+[[indicators]]
+id = "safe"
+label = "% who felt safe"
+numerator = "${felt_safe} = 'yes'"
+denominator = "${felt_safe} != ''"
+target = 0.8
+"""
+
+Response = tuple[dict[str, Any], str, str, str]  # answers, site, period, channel
+
+
+def survey(text: str = SURVEY) -> Survey:
+    return load_survey_text(text, "check.toml")
+
+
+def snapshot(
+    responses: list[Response],
+    k: int = 5,
+    *,
+    current: Survey | None = None,
+    older: Sequence[tuple[Survey, list[Response]]] = (),
+) -> SnapshotDoc:
+    current = current or survey()
+    plan = ReportPlan.build(current, [s for s, _ in older])
+    counter = TallyCounter(plan)
+    for answers, site, period, channel in responses:
+        counter.add(current.version, period, answers, site, channel)
+    for old, old_responses in older:
+        for answers, site, period, channel in old_responses:
+            counter.add(old.version, period, answers, site, channel)
+    return build_snapshot(plan, counter.tally(), k, created_at="2026-11-28T12:00:00+00:00")
+
+
+def many(
+    answers: dict[str, Any],
+    count: int,
+    site: str = "North",
+    period: str = "2026-W10",
+    channel: str = "self",
+) -> list[Response]:
+    return [(dict(answers), site, period, channel)] * count
+
+
+def table(
+    document: SnapshotDoc, variable: str, dimension: str | None = None, view: str = "all"
+) -> TableDoc:
+    found = view_by_id(document, view)
+    assert found is not None, f"no view {view}"
+    tables = found["tables"][variable]
+    if dimension is None:
+        return tables["frequency"]
+    return next(t for t in tables["crosstabs"] if t["dimension"] == dimension)
+
+
+def cells(t: TableDoc, column: int = 0) -> dict[str, Any]:
+    return {row["key"]: row["counts"][column] for row in t["rows"]}
+
+
+def percents(t: TableDoc, column: int = 0) -> dict[str, Any]:
+    return {row["key"]: row["percents"][column] for row in t["rows"]}
+
+
+def test_skipped_and_declined_are_shown_apart_and_left_out_of_percentages() -> None:
+    responses = (
+        many({"felt_safe": "yes"}, 20)
+        + many({"felt_safe": "partly"}, 10)
+        + many({"felt_safe": "no"}, 10)
+        + many({}, 6)
+        + many({"felt_safe": "_pnts"}, 5)
+    )
+    frequency = table(snapshot(responses), "felt_safe")
+    assert cells(frequency) == {"yes": 20, "partly": 10, "no": 10, "_skipped": 6, "_pnts": 5}
+    assert frequency["bases"] == [40]
+    assert percents(frequency) == {
+        "yes": 50.0,
+        "partly": 25.0,
+        "no": 25.0,
+        "_skipped": None,
+        "_pnts": None,
+    }
+
+
+def test_a_small_count_is_suppressed_with_a_partner_and_their_percentages() -> None:
+    responses = (
+        many({"felt_safe": "yes"}, 30)
+        + many({"felt_safe": "partly"}, 2)
+        + many({"felt_safe": "no"}, 9)
+    )
+    frequency = table(snapshot(responses), "felt_safe")
+    shown = cells(frequency)
+    assert shown["partly"] == SUPPRESSED
+    hidden = [key for key, value in shown.items() if value == SUPPRESSED]
+    assert len(hidden) >= 2, "one suppressed cell would follow from the total"
+    for key in hidden:
+        assert percents(frequency)[key] == SUPPRESSED
+    # The base follows from the published total and skips, so percentages of the rest stay.
+    assert frequency["bases"] == [41]
+    assert percents(frequency)["yes"] == 73.2
+
+
+def test_numbers_are_summarised_and_dates_counted_by_month() -> None:
+    responses = [
+        ({"visits": v, "arrived": f"2026-0{1 + v % 3}-1{v % 9}"}, "North", "2026-W10", "self")
+        for v in range(1, 31)
+    ]
+    document = snapshot(responses)
+    visits = table(document, "visits")
+    summary = visits["summaries"][0]
+    assert isinstance(summary, dict)
+    assert summary["n"] == 30 and summary["mean"] == 15.5 and summary["median"] == 15.5
+    assert (summary["q1"], summary["q3"]) == (8.25, 22.75)
+    arrived = cells(table(document, "arrived"))
+    assert arrived == {"2026-01": 10, "2026-02": 10, "2026-03": 10}
+
+
+def test_small_groups_are_merged_so_crosstabs_keep_the_frequency_totals() -> None:
+    responses = (
+        many({"felt_safe": "yes", "age_band": "young"}, 12)
+        + many({"felt_safe": "no", "age_band": "young"}, 8)
+        + many({"felt_safe": "yes", "age_band": "old"}, 9)
+        + many({"felt_safe": "no", "age_band": "old"}, 6)
+        + many({"felt_safe": "yes"}, 2)  # age skipped by two people: a group under k
+    )
+    document = snapshot(responses)
+    age = next(d for d in document["dimensions"] if d["id"] == "age_band")
+    sizes = {g["key"]: g["size"] for g in age["groups"]}
+    assert all(size >= 5 for size in sizes.values())
+    assert sum(sizes.values()) == len(responses)
+    crosstab = table(document, "felt_safe", "age_band")
+    assert crosstab["columns"][0] == "all"
+    assert cells(crosstab) == cells(table(document, "felt_safe"))
+    assert crosstab["sizes"][1:] == [sizes[key] for key in crosstab["columns"][1:]]
+    assert "_skipped" not in crosstab["columns"], "a group of two is not shown on its own"
+
+
+def test_a_filter_shows_the_column_of_the_crosstab_with_its_suppression() -> None:
+    rng = random.Random(3)
+    responses = [
+        (
+            {"felt_safe": rng.choice(["yes", "yes", "partly", "no"])},
+            rng.choice(["North", "South", "East"]),
+            rng.choice(["2026-W05", "2026-W30"]),
+            rng.choice(["self", "assisted"]),
+        )
+        for _ in range(120)
+    ]
+    document = snapshot(responses)
+    by_site = table(document, "felt_safe", "site")
+    for index, site in enumerate(by_site["columns"][1:], start=1):
+        filtered = table(document, "felt_safe", view=f"site={site}")
+        assert cells(filtered) == cells(by_site, index)
+        assert percents(filtered) == percents(by_site, index)
+    rounds = {view["group"] for view in document["views"] if view["dimension"] == "round"}
+    assert rounds == {"2026-Q1", "2026-Q3"}
+
+
+def test_indicator_has_wilson_interval_target_and_change_between_rounds() -> None:
+    responses = (
+        many({"felt_safe": "yes"}, 12, period="2026-W05")
+        + many({"felt_safe": "no"}, 18, period="2026-W05")
+        + many({"felt_safe": "yes"}, 24, period="2026-W40")
+        + many({"felt_safe": "no"}, 6, period="2026-W40")
+    )
+    document = snapshot(responses)
+    variable = next(v for v in document["variables"] if v["id"] == "indicator:safe")
+    assert variable["target"] == 0.8
+    overall = table(document, "indicator:safe")["estimates"][0]
+    assert isinstance(overall, dict)
+    assert overall["value"] == 0.6 and overall["denominator"] == 60
+    assert overall["lower"] == pytest.approx(0.4736, abs=1e-4)
+    assert overall["upper"] == pytest.approx(0.7143, abs=1e-4)
+    change = view_by_id(document, "all")["tables"]["indicator:safe"]["change"]  # type: ignore[index]
+    assert change is not None
+    assert (change["first"], change["last"]) == ("2026-Q1", "2026-Q4")
+    assert change["difference"] == pytest.approx(0.4)
+    assert 0 < change["lower"] < 0.4 < change["upper"]
+
+
+def test_fewer_than_k_responses_publish_no_table() -> None:
+    document = snapshot(many({"felt_safe": "yes"}, 4))
+    assert document["responses"] == 4
+    assert document["views"] == []
+    assert "no table is published" in document["notes"][0]
+
+
+def test_free_text_never_reaches_the_snapshot() -> None:
+    secret = "my sister Amina at the hotel on Rue 9"
+    document = snapshot(many({"felt_safe": "yes", "comment": secret}, 12))
+    assert secret not in json.dumps(document)
+    assert cells(table(document, "comment")) == {"_answered": 12}
+
+
+def test_older_versions_count_where_the_question_still_matches() -> None:
+    old = survey(
+        SURVEY.replace('id = "visits"\ntype = "integer"', 'id = "visits"\ntype = "text"').replace(
+            '{ value = "no", label = "No" }', '{ value = "never", label = "Never" }'
+        )
+    )
+    current = survey()
+    document = snapshot(
+        many({"felt_safe": "yes", "visits": 3}, 10),
+        current=current,
+        older=[(old, many({"felt_safe": "never", "visits": "three"}, 6))],
+    )
+    assert document["versions"] == sorted([current.version, old.version])
+    assert cells(table(document, "felt_safe"))["never"] == 6
+    assert cells(table(document, "visits"))[NOT_ASKED] == 6, (
+        "a type change is not the same question"
+    )
+    rows = next(v for v in document["variables"] if v["id"] == "felt_safe")["rows"]
+    assert [r["label"]["en"] for r in rows if r["key"] == "never"] == ["Never"]
+
+
+def test_every_table_is_protected_in_a_realistic_snapshot() -> None:
+    rng = random.Random(11)
+    responses = []
+    for _ in range(300):
+        answers: dict[str, Any] = {}
+        if rng.random() > 0.05:
+            answers["felt_safe"] = rng.choice(["yes", "yes", "partly", "no", "_pnts"])
+        if rng.random() > 0.1:
+            answers["age_band"] = rng.choice(["young", "old"])
+        answers["services"] = rng.sample(["legal", "medical"], rng.randint(1, 2))
+        site = rng.choice(["North", "South", "East", "Tiny"] if rng.random() > 0.02 else ["Tiny"])
+        responses.append(
+            (answers, site, rng.choice(["2026-W05", "2026-W30"]), rng.choice(["self", "assisted"]))
+        )
+    document = snapshot(responses)
+    for view in document["views"]:
+        for tables in view["tables"].values():
+            for t in [tables["frequency"], *tables["crosstabs"]]:
+                for row in t["rows"]:
+                    for value in row["counts"]:
+                        small = isinstance(value, int) and 1 <= value < 5
+                        assert not small, (view["id"], t)
+                for size in t["sizes"]:
+                    assert size >= 5
+
+
+def test_summary_from_counts_matches_summary_of_values() -> None:
+    rng = random.Random(5)
+    for _ in range(50):
+        values = [rng.choice([1, 2, 2.5, 7, 30]) for _ in range(rng.randint(1, 40))]
+        assert summarise_counts(Counter(values)) == numeric_summary(values)
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ("2026-W01", "2026-Q1"),
+        ("2026-W14", "2026-Q2"),
+        ("2026-11-28", "2026-Q4"),
+        ("2026-07", "2026-Q3"),
+        ("2025-W01", "2025-Q1"),
+        ("oops", "oops"),
+    ],
+)
+def test_rounds_are_quarters_of_the_coarse_period(period: str, expected: str) -> None:
+    assert round_of(period) == expected
