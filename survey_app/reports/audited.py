@@ -1,0 +1,121 @@
+"""What leaves the server from a report, each written to the audit log as it goes.
+
+Downloads of the published snapshot (CSV, XLSX, JSON) and the analyst's microdata export are
+recorded with who, which survey, which format and which filter, in the same transaction as the
+read, so there is no download without its audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import audit, custody
+from ..db import Database
+from ..definitions import Survey
+from ..models import Survey as AssignedSurvey
+from ..responses import SurveyNotAssigned, open_responses
+from . import exports, snapshot
+from .microdata import Microdata, export_microdata
+from .presentation import Labels, untranslated
+from .redaction import Redactor
+from .refresh import plan_source
+
+FORMATS = ("csv", "xlsx", "json")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+class NoSnapshot(LookupError):
+    def __init__(self, survey_id: str) -> None:
+        super().__init__(
+            f"survey {survey_id!r} has no published report yet; an analyst must refresh it first"
+        )
+
+
+class UnknownFormat(ValueError):
+    def __init__(self, wanted: str) -> None:
+        super().__init__(f"no download format {wanted!r}; choose one of {', '.join(FORMATS)}")
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def download(
+    database: Database,
+    survey_id: str,
+    fmt: str,
+    *,
+    actor: str,
+    view_id: str = "all",
+    language: str | None = None,
+    translate: Callable[[str], str] = untranslated,
+) -> Download:
+    """The latest snapshot in ``fmt``, recorded in the audit log."""
+    if fmt not in FORMATS:
+        raise UnknownFormat(fmt)
+    with database.session() as session:
+        assigned = session.get(AssignedSurvey, survey_id)
+        document = snapshot.latest(session, survey_id)
+        if assigned is None or document is None:
+            raise NoSnapshot(survey_id)
+        labels = Labels(document, language or document["default_language"], translate)
+        if fmt == "csv":
+            # With a byte order mark, spreadsheets read the UTF-8 as UTF-8.
+            content = exports.to_csv(labels, view_id).encode("utf-8-sig")
+        elif fmt == "xlsx":
+            content = exports.to_xlsx(labels, view_id)
+        else:
+            content = exports.to_json(document, view_id).encode("utf-8")
+        audit.record(
+            session,
+            actor,
+            "report.download",
+            assigned.programme_id,
+            f"{survey_id} report published {document['created_at']}, view {view_id}, as {fmt}",
+        )
+    stamp = document["created_at"][:10]
+    suffix = "" if view_id == "all" else "-" + _file_safe(view_id)
+    return Download(f"{survey_id}-report-{stamp}{suffix}.{fmt}", MEDIA_TYPES[fmt], content)
+
+
+def _file_safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)[:60]
+
+
+def microdata(
+    database: Database,
+    current: Survey,
+    k: int,
+    passphrase: str,
+    *,
+    actor: str,
+    redactor: Redactor,
+    key_file_text: str | None = None,
+) -> Microdata:
+    """Every response of the survey as redacted, generalised CSV (see ``microdata``)."""
+    with database.session() as session:
+        assigned = session.get(AssignedSurvey, current.id)
+        if assigned is None:
+            raise SurveyNotAssigned(current.id)
+        plan = plan_source(session, current).plan()
+        with custody.unlock_programme(
+            session, assigned.programme_id, passphrase, key_file_text
+        ) as keys:
+            result = export_microdata(plan, open_responses(session, current.id, keys), k, redactor)
+        audit.record(
+            session,
+            actor,
+            "report.microdata",
+            assigned.programme_id,
+            f"{current.id}: {result.rows} rows exported, {result.withheld} withheld, "
+            f"{len(result.changes)} changes to quasi-identifiers; threshold {k}",
+        )
+    return result

@@ -1,0 +1,251 @@
+"""Published tables as labelled grids: the one layout the screen, CSV and XLSX all show.
+
+A grid is a header row and data rows; its first column names the row. Each count column is
+followed by its percentage where percentages apply. Suppressed values stay the marker
+``"suppressed"`` in every cell that would carry them, so whatever shows a grid shows them as
+suppressed. Labels the application provides go through ``translate`` (identity for exports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .plan import ALL, BUILTIN_LABELS, VariableKind
+from .snapshot import (
+    SUPPRESSED,
+    ChangeDoc,
+    DimensionDoc,
+    SnapshotDoc,
+    TableDoc,
+    VariableDoc,
+    VariableTables,
+    ViewDoc,
+    text,
+)
+
+Cell = int | float | str | None
+Translate = Callable[[str], str]
+
+_HAS_PERCENT = {
+    VariableKind.CHOICE.value,
+    VariableKind.MULTIPLE.value,
+    VariableKind.DATE.value,
+    VariableKind.INDICATOR.value,
+}
+
+
+def untranslated(message: str) -> str:
+    return message
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Labels of one snapshot in one language."""
+
+    document: SnapshotDoc
+    language: str
+    translate: Translate = untranslated
+
+    def _text(self, label: dict[str, str], builtin: bool) -> str:
+        if builtin:
+            return self.translate(label.get("en", ""))
+        return text(label, self.language, self.document["default_language"])
+
+    def title(self) -> str:
+        return text(self.document["title"], self.language, self.document["default_language"])
+
+    def variable(self, variable: VariableDoc) -> str:
+        return self._text(variable["label"], False)
+
+    def row(self, variable: VariableDoc, key: str) -> str:
+        for row in variable["rows"]:
+            if row["key"] == key:
+                return self._text(row["label"], row["builtin"])
+        return key
+
+    def dimension(self, dimension_id: str) -> str:
+        found = self._dimension(dimension_id)
+        if found is None:
+            return self.translate(BUILTIN_LABELS.get(dimension_id, dimension_id))
+        return self._text(found["label"], found["builtin"])
+
+    def group(self, dimension_id: str | None, key: str) -> str:
+        if key == ALL:
+            return self.translate(BUILTIN_LABELS[ALL])
+        found = self._dimension(dimension_id) if dimension_id else None
+        for group in found["groups"] if found else []:
+            if group["key"] == key:
+                name = self._text(group["label"], group["builtin"])
+                if len(group["members"]) > 1 or group["members"] != [key]:
+                    members = ", ".join(self._member(found, m) for m in group["members"])
+                    return f"{name}: {members}"
+                return name
+        return key
+
+    def view(self, view: ViewDoc) -> str:
+        if view["dimension"] is None or view["group"] is None:
+            return self.translate(BUILTIN_LABELS[ALL])
+        return (
+            f"{self.dimension(view['dimension'])}: {self.group(view['dimension'], view['group'])}"
+        )
+
+    def _member(self, dimension: DimensionDoc | None, value: str) -> str:
+        if dimension is None:
+            return value
+        variable = next((v for v in self.document["variables"] if v["id"] == dimension["id"]), None)
+        if variable is not None:
+            return self.row(variable, value)
+        if value in BUILTIN_LABELS:
+            return self.translate(BUILTIN_LABELS[value])
+        return value
+
+    def _dimension(self, dimension_id: str | None) -> DimensionDoc | None:
+        return next((d for d in self.document["dimensions"] if d["id"] == dimension_id), None)
+
+
+@dataclass(frozen=True)
+class Grid:
+    anchor: str
+    title: str
+    variable: VariableDoc
+    table: TableDoc
+    header: list[str]
+    rows: list[list[Cell]]
+    note: str | None = None
+    kind: str = "table"  # or "change": an indicator's change between rounds
+
+
+def variable_of(document: SnapshotDoc, variable_id: str) -> VariableDoc:
+    return next(v for v in document["variables"] if v["id"] == variable_id)
+
+
+def ordered_tables(
+    document: SnapshotDoc, view: ViewDoc
+) -> list[tuple[VariableDoc, VariableTables]]:
+    """The view's tables, indicators first, then the questions in the order asked."""
+    found = [
+        (v, view["tables"][v["id"]]) for v in document["variables"] if v["id"] in view["tables"]
+    ]
+    return sorted(found, key=lambda item: item[0]["kind"] != VariableKind.INDICATOR.value)
+
+
+def grids_of(labels: Labels, view: ViewDoc) -> list[Grid]:
+    grids = []
+    for variable, tables in ordered_tables(labels.document, view):
+        grids.append(grid(labels, variable, tables["frequency"], view))
+        if tables["change"] is not None:
+            grids.append(change_grid(labels, variable, tables["frequency"], tables["change"]))
+        grids.extend(grid(labels, variable, t, view) for t in tables["crosstabs"])
+    return grids
+
+
+def change_grid(
+    labels: Labels, variable: VariableDoc, frequency: TableDoc, change: ChangeDoc
+) -> Grid:
+    """An indicator's change between its first and last round, in percentage points."""
+    t = labels.translate
+    header = [
+        t("From round"),
+        t("To round"),
+        t("Change (percentage points)"),
+        t("95% interval, lower"),
+        t("95% interval, upper"),
+    ]
+    row: list[Cell] = [
+        labels.group("round", change["first"]),
+        labels.group("round", change["last"]),
+        round(100 * change["difference"], 1),
+        round(100 * change["lower"], 1),
+        round(100 * change["upper"], 1),
+    ]
+    anchor = f"t-{variable['id']}-change".replace(":", "-")
+    title = f"{labels.variable(variable)} — {t('change between rounds')}"
+    return Grid(anchor, title, variable, frequency, header, [row], kind="change")
+
+
+def grid(labels: Labels, variable: VariableDoc, table: TableDoc, view: ViewDoc) -> Grid:
+    title = labels.variable(variable)
+    if table["dimension"] is not None:
+        title = f"{title} — {labels.translate('by')} {labels.dimension(table['dimension'])}"
+    elif view["dimension"] is not None:
+        title = f"{title} — {labels.view(view)}"
+    anchor = f"t-{variable['id']}-{table['dimension'] or 'all'}".replace(":", "-")
+    percent = variable["kind"] in _HAS_PERCENT
+    header = [labels.translate("Answer")]
+    for key, size in zip(table["columns"], table["sizes"], strict=True):
+        group = view["group"] if view["group"] and key == view["group"] else key
+        name = labels.group(table["dimension"] or view["dimension"], group)
+        header.append(f"{name} (n={size})")
+        if percent:
+            header.append("%")
+    if table["withheld"]:
+        return Grid(anchor, title, variable, table, header, [], labels.translate(table["withheld"]))
+    rows: list[list[Cell]] = []
+    for row in table["rows"]:
+        line: list[Cell] = [labels.row(variable, row["key"])]
+        for count, share in zip(row["counts"], row["percents"], strict=True):
+            line.append(count)
+            if percent:
+                line.append(share)
+        rows.append(line)
+    rows.extend(_extra_rows(labels, variable, table, percent))
+    return Grid(anchor, title, variable, table, header, rows)
+
+
+def _spread(values: list[Cell], percent: bool) -> list[Cell]:
+    """One value per column, in the count position, the percentage position left empty."""
+    line: list[Cell] = []
+    for value in values:
+        line.append(value)
+        if percent:
+            line.append(None)
+    return line
+
+
+def _extra_rows(
+    labels: Labels, variable: VariableDoc, table: TableDoc, percent: bool
+) -> list[list[Cell]]:
+    t = labels.translate
+    kind = variable["kind"]
+    extra: list[list[Cell]] = []
+    if kind in (VariableKind.CHOICE.value, VariableKind.DATE.value) and table["bases"]:
+        extra.append([t("Answered (base for %)"), *_spread(list(table["bases"]), percent)])
+    if kind == VariableKind.INDICATOR.value and "estimates" in table:
+        estimates = table["estimates"]
+
+        def part(name: str) -> list[Cell]:
+            values: list[Cell] = []
+            for estimate in estimates:
+                if isinstance(estimate, dict):
+                    values.append(round(100 * float(estimate[name]), 1))  # type: ignore[literal-required]
+                else:
+                    values.append(estimate)
+            return _spread(values, percent)
+
+        extra.append([t("Denominator"), *_spread(list(table["bases"]), percent)])
+        extra.append([t("Estimate (%)"), *part("value")])
+        extra.append([t("95% interval, lower (%)"), *part("lower")])
+        extra.append([t("95% interval, upper (%)"), *part("upper")])
+        if variable["target"] is not None:
+            target = round(100 * variable["target"], 1)
+            extra.append([t("Target (%)"), *_spread([target] * len(estimates), percent)])
+    if kind == VariableKind.NUMBER.value and "summaries" in table:
+        for name, label in (
+            ("mean", t("Mean")),
+            ("median", t("Median")),
+            ("q1", t("Lower quartile")),
+            ("q3", t("Upper quartile")),
+        ):
+            values: list[Cell] = []
+            for summary in table["summaries"]:
+                if isinstance(summary, dict):
+                    values.append(summary[name])  # type: ignore[literal-required]
+                else:
+                    values.append(summary)
+            extra.append([label, *_spread(values, percent)])
+    return extra
+
+
+def is_suppressed(cell: Cell) -> bool:
+    return cell == SUPPRESSED
