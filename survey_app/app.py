@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from .config import Settings, ensure_secret_key, load_settings
 from .db import Database
 from .state import AppState
-from .web import access, admin, assist, errors, i18n, respond, security, sessions, staff
+from .web import access, admin, assist, errors, i18n, reports, respond, security, sessions, staff
 from .web import auth as auth_views
 from .web.text import paragraphs
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     sessions.init_app(app)
     access.init_app(app)
     app.register_blueprint(respond.blueprint)
-    for staff_blueprint in (auth_views, staff, assist, admin):
+    for staff_blueprint in (auth_views, staff, assist, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
     return app
 

@@ -1,0 +1,363 @@
+"""Report pages: the published dashboard and its downloads, the analyst's refresh and export.
+
+Viewers read the latest snapshot only: no key is involved. Refreshing and exporting microdata
+ask for the programme's passphrase (and the key file, for keys kept off the server); both run
+the domain functions in ``survey_app.reports`` and are audited there, as is every download.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
+
+from .. import auth
+from ..auth import Permission
+from ..definitions import Survey
+from ..models import Programme
+from ..models import Survey as AssignedSurvey
+from ..reports import audited, charts, snapshot
+from ..reports import refresh as refreshing
+from ..reports.exports import UnknownView
+from ..reports.microdata import Microdata
+from ..reports.presentation import Grid, Labels, grids_of
+from ..reports.redaction import Redactor
+from ..reports.snapshot import SnapshotDoc, TableDoc, VariableDoc, ViewDoc
+from ..state import app_state
+from .access import Scope, actor, current_user, rule
+from .forms import StaffForm
+
+blueprint = Blueprint("reports", __name__, url_prefix="/reports")
+
+Page = str | tuple[str, int] | BaseResponse
+
+
+class UnlockForm(StaffForm):
+    passphrase = PasswordField(
+        _l("The programme's passphrase"),
+        [DataRequired(_l("Enter the passphrase that protects the programme's key."))],
+    )
+    key_file = FileField(_l("Key file (only if the key is kept off the server)"))
+
+
+def _key_file_text(form: UnlockForm) -> str | None:
+    upload = form.key_file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return str(upload.read().decode("utf-8"))
+    except UnicodeDecodeError:
+        form.add_error("key_file", _("This is not a key file: it is not text."))
+        return None
+
+
+# --- lists and dashboards ----------------------------------------------------------------
+
+
+@blueprint.get("/")
+@rule(Permission.VIEW_REPORTS, Scope.ANY_PROGRAMME)
+def index() -> str:
+    user = current_user()
+    with app_state().database.session() as db:
+        programmes = auth.programmes_where(db, user, Permission.VIEW_REPORTS)
+        ids = [p.id for p in programmes]
+        surveys = db.execute(
+            select(AssignedSurvey.id, Programme.name)
+            .join(Programme, Programme.id == AssignedSurvey.programme_id)
+            .where(AssignedSurvey.programme_id.in_(ids))
+            .order_by(Programme.name, AssignedSurvey.id)
+        ).all()
+    catalogue = app_state().surveys
+    entries = [
+        (survey_id, programme, _survey_title(catalogue.get(survey_id), survey_id))
+        for survey_id, programme in surveys
+    ]
+    return render_template("reports/index.html", entries=entries)
+
+
+def _survey_title(survey: Survey | None, fallback: str) -> str:
+    if survey is None:
+        return fallback
+    return survey.text(survey.title, str(get_locale() or survey.default_language))
+
+
+def _latest(survey_id: str) -> SnapshotDoc | None:
+    with app_state().database.session() as db:
+        return snapshot.latest(db, survey_id)
+
+
+def _labels(document: SnapshotDoc) -> Labels:
+    language = str(get_locale() or document["default_language"])
+    if language not in document["languages"]:
+        language = document["default_language"]
+    return Labels(document, language, _)
+
+
+def _view(document: SnapshotDoc) -> ViewDoc:
+    view = snapshot.view_by_id(document, request.args.get("view", "all"))
+    if view is None:
+        abort(404)
+    return view
+
+
+@dataclass(frozen=True)
+class Section:
+    """One variable on the dashboard: its charts, then its tables (their text alternative)."""
+
+    variable: VariableDoc
+    title: str
+    charts: list[Markup]
+    grids: list[Grid]
+
+
+def _sections(labels: Labels, view: ViewDoc) -> list[Section]:
+    grids = grids_of(labels, view)
+    sections: list[Section] = []
+    for grid in grids:
+        if sections and sections[-1].variable["id"] == grid.variable["id"]:
+            sections[-1].grids.append(grid)
+            continue
+        variable = grid.variable
+        tables = view["tables"][variable["id"]]
+        sections.append(
+            Section(
+                variable,
+                labels.variable(variable),
+                _charts(labels, view, variable, tables["frequency"], tables["crosstabs"]),
+                [grid],
+            )
+        )
+    return sections
+
+
+def _charts(
+    labels: Labels,
+    view: ViewDoc,
+    variable: VariableDoc,
+    frequency: TableDoc,
+    crosstabs: list[TableDoc],
+) -> list[Markup]:
+    anchor = f"c-{variable['id']}".replace(":", "-")
+    title = labels.variable(variable)
+    found: list[str | None] = []
+    if variable["kind"] == "indicator":
+        by_site = next((t for t in crosstabs if t["dimension"] == "site"), None)
+        shown = by_site or frequency
+        found.append(
+            charts.indicator_chart(
+                labels, variable, shown, f"{anchor}-groups", title, view["dimension"]
+            )
+        )
+        by_round = next((t for t in crosstabs if t["dimension"] == "round"), None)
+        if by_round is not None:
+            found.append(
+                charts.trend_chart(
+                    labels, variable, by_round, f"{anchor}-trend", f"{title} — {_('by round')}"
+                )
+            )
+    elif not frequency["withheld"]:
+        found.append(charts.bar_chart(labels, variable, frequency, 0, anchor, title))
+    # Built from escaped text only (see reports.charts).
+    return [Markup(svg) for svg in found if svg]  # noqa: S704
+
+
+@blueprint.get("/<survey_id>")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def dashboard(survey_id: str) -> Page:
+    return _show(survey_id, printable=False)
+
+
+@blueprint.get("/<survey_id>/print")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def printable(survey_id: str) -> Page:
+    return _show(survey_id, printable=True)
+
+
+def _show(survey_id: str, *, printable: bool) -> Page:
+    document = _latest(survey_id)
+    user = current_user()
+    programme_id = _programme_of(survey_id)
+    abilities = {
+        "refresh": auth.can(user, Permission.REFRESH_REPORTS, programme_id),
+        "microdata": auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
+    }
+    if document is None:
+        return render_template("reports/empty.html", survey_id=survey_id, abilities=abilities)
+    labels = _labels(document)
+    view = _view(document)
+    filters = [(v["id"], labels.view(v)) for v in document["views"]]
+    return render_template(
+        "reports/dashboard.html",
+        survey_id=survey_id,
+        document=document,
+        labels=labels,
+        view=view,
+        filters=filters,
+        sections=_sections(labels, view),
+        printable=printable,
+        abilities=abilities,
+        unreadable=sum(document["unreadable"].values()),
+        suppressed=snapshot.SUPPRESSED,
+    )
+
+
+def _programme_of(survey_id: str) -> int:
+    with app_state().database.session() as db:
+        found = db.get(AssignedSurvey, survey_id)
+        if found is None:
+            abort(404)
+        return found.programme_id
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+def _download(survey_id: str, fmt: str) -> BaseResponse:
+    language = str(get_locale() or "en")
+    try:
+        found = audited.download(
+            app_state().database,
+            survey_id,
+            fmt,
+            actor=actor().name,
+            view_id=request.args.get("view", "all"),
+            language=language,
+            translate=_,
+        )
+    except audited.NoSnapshot:
+        flash(_("There is no published report to download yet."), "info")
+        return redirect(url_for("reports.dashboard", survey_id=survey_id))
+    except UnknownView:
+        abort(404)
+    return send_file(
+        BytesIO(found.content),
+        mimetype=found.media_type,
+        as_attachment=True,
+        download_name=found.filename,
+    )
+
+
+@blueprint.get("/<survey_id>/report.csv")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def download_csv(survey_id: str) -> BaseResponse:
+    return _download(survey_id, "csv")
+
+
+@blueprint.get("/<survey_id>/report.xlsx")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def download_xlsx(survey_id: str) -> BaseResponse:
+    return _download(survey_id, "xlsx")
+
+
+@blueprint.get("/<survey_id>/report.json")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def download_json(survey_id: str) -> BaseResponse:
+    return _download(survey_id, "json")
+
+
+# --- analysts ------------------------------------------------------------------------------
+
+
+def _current(survey_id: str) -> Survey:
+    with app_state().database.session() as db:
+        try:
+            return refreshing.current_definition(db, survey_id, app_state().surveys)
+        except refreshing.UnknownSurvey:
+            abort(404)
+
+
+@blueprint.route("/<survey_id>/refresh", methods=["GET", "POST"])
+@rule(Permission.REFRESH_REPORTS, Scope.SURVEY)
+def refresh(survey_id: str) -> Page:
+    form = UnlockForm()
+    if form.validate_on_submit():
+        key_file_text = _key_file_text(form)
+        if not form.key_file.errors:
+            state = app_state()
+            try:
+                outcome = refreshing.refresh(
+                    state.database,
+                    _current(survey_id),
+                    state.settings.reports.threshold,
+                    form.passphrase.data,
+                    actor=actor().name,
+                    key_file_text=key_file_text,
+                )
+            except refreshing.refresh_errors() as error:
+                form.add_error("passphrase", str(error))
+            else:
+                unreadable = sum(outcome.unreadable.values())
+                flash(
+                    _(
+                        "The report was refreshed from %(count)d responses.",
+                        count=outcome.responses,
+                    )
+                    + (
+                        " " + _("%(count)d responses could not be opened.", count=unreadable)
+                        if unreadable
+                        else ""
+                    ),
+                    "success",
+                )
+                return redirect(url_for("reports.dashboard", survey_id=survey_id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("reports/refresh.html", form=form, survey_id=survey_id), status
+
+
+@blueprint.route("/<survey_id>/microdata", methods=["GET", "POST"])
+@rule(Permission.EXPORT_MICRODATA, Scope.SURVEY)
+def microdata(survey_id: str) -> Page:
+    form = UnlockForm()
+    if form.validate_on_submit():
+        key_file_text = _key_file_text(form)
+        if not form.key_file.errors:
+            state = app_state()
+            try:
+                result = audited.microdata(
+                    state.database,
+                    _current(survey_id),
+                    state.settings.reports.threshold,
+                    form.passphrase.data,
+                    actor=actor().name,
+                    redactor=Redactor(state.settings.reports.redact_names, None),
+                    key_file_text=key_file_text,
+                )
+            except refreshing.refresh_errors() as error:
+                form.add_error("passphrase", str(error))
+            else:
+                return send_file(
+                    BytesIO(_microdata_zip(survey_id, result)),
+                    mimetype="application/zip",
+                    as_attachment=True,
+                    download_name=f"{survey_id}-microdata.zip",
+                )
+    status = 422 if form.is_submitted() else 200
+    return render_template("reports/microdata.html", form=form, survey_id=survey_id), status
+
+
+def _microdata_zip(survey_id: str, result: Microdata) -> bytes:
+    """The CSV and a note of what was changed to make it safe, in one download."""
+    note = [
+        _("Microdata of %(survey)s", survey=survey_id),
+        _("%(rows)d rows; %(withheld)d withheld.", rows=result.rows, withheld=result.withheld),
+        _("%(count)d responses could not be opened.", count=result.unreadable),
+        "",
+        _("Changes made so that no combination of site and group answers is rare:"),
+        *(f"- {change}" for change in result.changes or [_("none")]),
+    ]
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{survey_id}-microdata.csv", result.text.encode("utf-8-sig"))
+        archive.writestr("README.txt", "\n".join(note) + "\n")
+    return buffer.getvalue()

@@ -1,0 +1,170 @@
+"""Report pages as staff use them: an analyst refreshes, a viewer reads and downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from reporting import store_generated
+from sqlalchemy import select
+from staff_support import cheap_password_hashing, make_account, open_session, post  # noqa: F401
+
+from conftest import PASSPHRASE, ROOT, Deployment, make_settings
+from survey_app.config import Settings
+from survey_app.models import AuditEvent, Role
+from survey_app.reports.snapshot import SUPPRESSED
+from survey_app.state import app_state
+
+SURVEY = "service-feedback"
+DASHBOARD = f"/reports/{SURVEY}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(
+        tmp_path,
+        database_url,
+        surveys_dir=str(ROOT / "surveys"),
+        reports={"redact_names": ["Marie"]},
+    )
+
+
+@pytest.fixture
+def responses(app: Flask, deployment: Deployment) -> None:
+    state = app_state(app)
+    store_generated(state.database, state.surveys[SURVEY], 300, sites=("North", "South", "East"))
+    store_generated(state.database, state.surveys[SURVEY], 3, seed=4, sites=("Hamlet",))
+
+
+def client_as(app: Flask, deployment: Deployment, role: Role) -> FlaskClient:
+    account = make_account(
+        app, role.value, role=role, programme_id=deployment.programme_id, totp=True
+    )
+    client = app.test_client()
+    open_session(app, client, account.id)
+    return client
+
+
+def refresh(app: Flask, deployment: Deployment) -> FlaskClient:
+    analyst = client_as(app, deployment, Role.ANALYST)
+    reply = post(
+        analyst,
+        f"{DASHBOARD}/refresh",
+        {"passphrase": PASSPHRASE},
+        page_url=f"{DASHBOARD}/refresh",
+    )
+    assert reply.status_code == 303, reply.get_data(as_text=True)  # type: ignore[attr-defined]
+    return analyst
+
+
+def test_an_analyst_refreshes_and_a_viewer_sees_the_dashboard(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    analyst = refresh(app, deployment)
+    page = analyst.get(DASHBOARD).get_data(as_text=True)
+    assert "The report was refreshed from 303 responses." in page
+    viewer = client_as(app, deployment, Role.VIEWER)
+    reply = viewer.get(DASHBOARD)
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert "Your views on the support you received" in html
+    assert html.index("% who felt safe") < html.index("Which kinds of support")
+    assert "<svg" in html and "<title id=" in html and "<desc id=" in html
+    assert " style=" not in html and "<script>" not in html
+    assert "Refresh report" not in html, "viewers are not offered the key"
+    assert "Hamlet" not in re.sub(r"Other \(combined\)[^<]*", "", html)
+
+
+def test_suppressed_cells_show_as_suppressed_on_screen_in_charts_and_downloads(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    html = viewer.get(DASHBOARD).get_data(as_text=True)
+    views = re.findall(r'<option value="([^"]+)"', html)
+    assert "site=North" in views and "round=2026-Q1" in views and "channel=self" in views
+    screens = [
+        viewer.get(DASHBOARD, query_string={"view": v}).get_data(as_text=True) for v in views
+    ]
+    assert any('<td class="suppressed">suppressed</td>' in s for s in screens)
+    assert any('class="chart-suppressed"' in s and ">suppressed</text>" in s for s in screens)
+
+    view = next(v for v, s in zip(views, screens, strict=True) if "chart-suppressed" in s)
+    got = viewer.get(f"{DASHBOARD}/report.csv", query_string={"view": view})
+    assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
+    cells = [c for row in csv.reader(io.StringIO(got.get_data().decode("utf-8-sig"))) for c in row]
+    assert SUPPRESSED in cells
+
+    got = viewer.get(f"{DASHBOARD}/report.xlsx", query_string={"view": view})
+    book = load_workbook(io.BytesIO(got.get_data()))
+    assert SUPPRESSED in [c.value for s in book.worksheets for r in s.iter_rows() for c in r]
+
+    got = viewer.get(f"{DASHBOARD}/report.json", query_string={"view": view})
+    document = json.loads(got.get_data(as_text=True))
+    assert document["views"][0]["id"] == view
+    assert SUPPRESSED in json.dumps(document["views"][0]["tables"])
+
+    with app_state(app).database.session() as db:
+        actions = [e.action for e in db.scalars(select(AuditEvent))]
+    assert actions.count("report.download") == 3
+    assert actions.count("report.refresh") == 1
+
+
+def test_printable_page_shows_every_table_open(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    html = viewer.get(f"{DASHBOARD}/print").get_data(as_text=True)
+    assert "<details>" not in html and "by Site" in html
+    assert "Print command" in html
+
+
+def test_unknown_filter_is_not_found_and_nothing_to_download_before_a_refresh(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    viewer = client_as(app, deployment, Role.VIEWER)
+    assert "No report has been published" in viewer.get(DASHBOARD).get_data(as_text=True)
+    reply = viewer.get(f"{DASHBOARD}/report.csv")
+    assert reply.status_code == 302 and reply.headers["Location"].endswith(DASHBOARD)
+    refresh(app, deployment)
+    assert viewer.get(DASHBOARD, query_string={"view": "site=Nowhere"}).status_code == 404
+
+
+def test_a_wrong_passphrase_is_a_form_error(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    analyst = client_as(app, deployment, Role.ANALYST)
+    reply = post(
+        analyst, f"{DASHBOARD}/refresh", {"passphrase": "wrong"}, page_url=f"{DASHBOARD}/refresh"
+    )
+    assert reply.status_code == 422  # type: ignore[attr-defined]
+    assert "passphrase does not open" in reply.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_analyst_microdata_is_redacted_with_a_note_of_changes(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    analyst = client_as(app, deployment, Role.ANALYST)
+    reply = post(
+        analyst,
+        f"{DASHBOARD}/microdata",
+        {"passphrase": PASSPHRASE},
+        page_url=f"{DASHBOARD}/microdata",
+    )
+    assert reply.status_code == 200  # type: ignore[attr-defined]
+    archive = zipfile.ZipFile(io.BytesIO(reply.get_data()))  # type: ignore[attr-defined]
+    data = archive.read(f"{SURVEY}-microdata.csv").decode("utf-8-sig")
+    note = archive.read("README.txt").decode("utf-8")
+    assert "Marie" not in data and "[name]" in data and "+44 20 7946 0958" not in data
+    assert "merged into" in note
+    with app_state(app).database.session() as db:
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action == "report.microdata")).one()
