@@ -92,6 +92,8 @@ def test_refresh_with_a_wrong_passphrase_publishes_nothing(
     assert "passphrase" in result.output and "Traceback" not in result.output
     with app_state(app).database.session() as db:
         assert db.scalars(select(ReportSnapshot)).first() is None
+        refused = db.scalars(select(AuditEvent).where(AuditEvent.action == "key.unlock.refused"))
+        assert "refresh of the report on service-feedback" in refused.one().detail
 
 
 def refreshed(settings: Settings, runner: CliRunner) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import audit, custody
+from .. import audit
 from ..db import Database
 from ..definitions import Survey
 from ..models import Survey as AssignedSurvey
@@ -19,7 +19,7 @@ from . import exports, snapshot
 from .microdata import Microdata, export_microdata
 from .presentation import Labels, untranslated
 from .redaction import Redactor
-from .refresh import plan_source
+from .refresh import plan_source, unlock_or_record
 
 FORMATS = ("csv", "xlsx", "json")
 MEDIA_TYPES = {
@@ -106,8 +106,14 @@ def microdata(
         if assigned is None:
             raise SurveyNotAssigned(current.id)
         plan = plan_source(session, current).plan()
-        with custody.unlock_programme(
-            session, assigned.programme_id, passphrase, key_file_text
+        with unlock_or_record(
+            database,
+            session,
+            assigned.programme_id,
+            passphrase,
+            key_file_text,
+            actor=actor,
+            purpose=f"microdata export of {current.id}",
         ) as keys:
             result = export_microdata(plan, open_responses(session, current.id, keys), k, redactor)
         audit.record(

@@ -19,10 +19,11 @@ from .presentation import Labels
 from .snapshot import SUPPRESSED, TableDoc, VariableDoc
 
 WIDTH = 640
-LABEL_WIDTH = 230
+LABEL_WIDTH = 250
 VALUE_WIDTH = 110
 ROW_HEIGHT = 26
 TOP = 10
+CLIP = 30  # characters of a label drawn; the whole label is its tooltip and in the table
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,7 @@ def bar_chart(
     for index, bar in enumerate(bars):
         y = TOP + index * ROW_HEIGHT
         middle = y + ROW_HEIGHT / 2 + 4
-        body.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{middle}" '
-            f'text-anchor="end">{escape(_clip(bar.label))}</text>'
-        )
+        body.append(_label(bar.label, LABEL_WIDTH - 8, middle))
         if bar.suppressed:
             body.append(
                 f'<rect class="chart-suppressed" x="{LABEL_WIDTH}" y="{y + 5}" '
@@ -110,8 +108,14 @@ def bar_chart(
     return _svg(anchor, title, description, height, body)
 
 
-def _clip(text: str, limit: int = 34) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _label(text: str, x: float, y: float) -> str:
+    """A row label, right-aligned before the plot; a long one is cut, its whole text a tooltip."""
+    if len(text) <= CLIP:
+        return f'<text class="chart-label" x="{x}" y="{y}" text-anchor="end">{escape(text)}</text>'
+    return (
+        f'<text class="chart-label" x="{x}" y="{y}" text-anchor="end">'
+        f"<title>{escape(text)}</title>{escape(text[: CLIP - 1])}…</text>"
+    )
 
 
 @dataclass(frozen=True)
@@ -156,23 +160,21 @@ def indicator_chart(
         return None
     t = labels.translate
     scale = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    height = TOP * 2 + ROW_HEIGHT * len(rows) + 24
-    bottom = TOP + ROW_HEIGHT * len(rows)
-    body = [_percent_axis(bottom, scale)]
+    top = TOP + 16  # room for the target's label
+    height = top + TOP + ROW_HEIGHT * len(rows) + 16
+    bottom = top + ROW_HEIGHT * len(rows)
+    body = [_percent_axis(top, bottom, scale)]
     target = variable["target"]
     if target is not None:
         x = LABEL_WIDTH + scale * target
         body.append(
-            f'<line class="chart-target" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}" '
-            f'stroke-dasharray="6 4"/><text class="chart-value" x="{x + 4:.1f}" '
-            f'y="{bottom + 22}">{escape(t("target"))} {_number(100 * target)}%</text>'
+            f'<line class="chart-target" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
+            f'stroke-dasharray="6 4"/><text class="chart-value" x="{x:.1f}" y="{top - 5}" '
+            f'text-anchor="middle">{escape(t("target"))} {_number(100 * target)}%</text>'
         )
     for index, row in enumerate(rows):
-        y = TOP + index * ROW_HEIGHT + ROW_HEIGHT / 2
-        body.append(
-            f'<text class="chart-label" x="{LABEL_WIDTH - 8}" y="{y + 4}" '
-            f'text-anchor="end">{escape(_clip(row.label))}</text>'
-        )
+        y = top + index * ROW_HEIGHT + ROW_HEIGHT / 2
+        body.append(_label(row.label, LABEL_WIDTH - 8, y + 4))
         if row.value is None:
             marker = t(SUPPRESSED) if row.suppressed else t("no data")
             body.append(
@@ -198,12 +200,12 @@ def indicator_chart(
     return _svg(anchor, title, description, height, body)
 
 
-def _percent_axis(bottom: float, scale: float) -> str:
+def _percent_axis(top: float, bottom: float, scale: float) -> str:
     ticks = []
     for percent in (0, 25, 50, 75, 100):
         x = LABEL_WIDTH + scale * percent / 100
         ticks.append(
-            f'<line class="chart-grid" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}"/>'
+            f'<line class="chart-grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}"/>'
             f'<text class="chart-tick" x="{x:.1f}" y="{bottom + 12}" '
             f'text-anchor="middle">{percent}%</text>'
         )
@@ -224,7 +226,7 @@ def trend_chart(
     if len(columns) < 2:
         return None
     t = labels.translate
-    height, left, right, top, bottom = 240, 50, WIDTH - 20, 15, 190
+    height, left, right, top, bottom = 240, 50, WIDTH - 70, 15, 190
     step = (right - left) / max(1, len(columns) - 1)
 
     def y_of(value: float) -> float:

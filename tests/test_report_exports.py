@@ -1,0 +1,228 @@
+"""Downloads, charts and microdata built from a snapshot: what a spreadsheet or reader gets."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from datetime import date
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from survey_app.definitions import load_survey_text
+from survey_app.reports import charts, exports
+from survey_app.reports.build import build_snapshot
+from survey_app.reports.microdata import _generalise, export_microdata
+from survey_app.reports.plan import ReportPlan
+from survey_app.reports.presentation import Labels, grids_of, variable_of
+from survey_app.reports.redaction import Redactor
+from survey_app.reports.snapshot import SUPPRESSED, SnapshotDoc, view_by_id
+from survey_app.reports.tally import TallyCounter
+from survey_app.responses import OpenedResponse, ResponseMeta, UnreadableResponse
+
+SURVEY = """
+format = 1
+[survey]
+id = "exp"
+title = "Export check"
+default_language = "en"
+languages = ["en"]
+
+[choices.mood]
+options = [{ value = "good", label = "=HYPERLINK(\\"http://x\\")" }, { value = "bad", label = "Bad" }, { value = "meh", label = "<script>meh</script>" }]
+
+[[pages]]
+id = "p"
+[[pages.questions]]
+id = "mood"
+type = "single"
+choices = "mood"
+label = "Mood"
+[[pages.questions]]
+id = "group"
+type = "single"
+choices = [{ value = "a", label = "A" }, { value = "b", label = "B" }]
+disaggregate = true
+label = "Group"
+[[pages.questions]]
+id = "note"
+type = "text"
+label = "Note"
+
+[[indicators]]
+id = "good"
+label = "% good"
+numerator = "${mood} = 'good'"
+denominator = "${mood} != ''"
+target = 0.5
+"""
+
+
+def document() -> SnapshotDoc:
+    survey = load_survey_text(SURVEY, "exp.toml")
+    plan = ReportPlan.build(survey)
+    counter = TallyCounter(plan)
+    plan_rows = [
+        ("good", 20, "2026-W05"),
+        ("bad", 9, "2026-W05"),
+        ("meh", 2, "2026-W05"),
+        ("good", 25, "2026-W40"),
+        ("bad", 6, "2026-W40"),
+    ]
+    for mood, count, period in plan_rows:
+        for i in range(count):
+            counter.add(
+                survey.version, period, {"mood": mood, "group": "ab"[i % 2]}, "North", "self"
+            )
+    return build_snapshot(plan, counter.tally(), 5, created_at="2026-11-28T12:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+44 20", "'+44 20"),
+        ("-3", "'-3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("Yes", "Yes"),
+        ("", ""),
+    ],
+)
+def test_text_that_a_spreadsheet_would_run_is_neutralised(text: str, shown: str) -> None:
+    assert exports.neutralise(text) == shown
+
+
+def test_csv_neutralises_labels_keeps_numbers_and_marks_suppressed_cells() -> None:
+    labels = Labels(document(), "en")
+    rows = list(csv.reader(io.StringIO(exports.to_csv(labels))))
+    cells = [cell for row in rows for cell in row]
+    assert '\'=HYPERLINK("http://x")' in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+    assert SUPPRESSED in cells
+    change = next(row for row in rows if row and row[0] == "2026-Q1")
+    assert change[1] == "2026-Q4" and float(change[2]) == pytest.approx(16.1, abs=0.1)
+
+
+def test_xlsx_has_an_about_sheet_then_one_sheet_per_table_indicators_first() -> None:
+    labels = Labels(document(), "en")
+    book = load_workbook(io.BytesIO(exports.to_xlsx(labels)))
+    names = book.sheetnames
+    assert names[0] == "About" and names[1] == "1 good" and names[2] == "2 good change"
+    assert len(names) == len(set(n.lower() for n in names))
+    assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
+    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert '\'=HYPERLINK("http://x")' in values
+    assert SUPPRESSED in values
+
+
+def test_sheet_names_stay_unique_when_cut_to_length() -> None:
+    used: set[str] = set()
+    names = [
+        exports._sheet_name("a very long question identifier: by site", used) for _ in range(12)
+    ]
+    assert len(set(names)) == 12 and all(len(n) <= 31 for n in names)
+
+
+def test_json_export_holds_the_one_view_asked_for() -> None:
+    found = document()
+    views = [view["id"] for view in found["views"]]
+    assert "round=2026-Q1" in views
+    text = exports.to_json(found, "round=2026-Q1")
+    assert '"id": "round=2026-Q1"' in text and '"id": "all"' not in text
+    with pytest.raises(exports.UnknownView):
+        exports.to_json(found, "site=Nowhere")
+
+
+def test_bar_chart_marks_suppressed_answers_and_escapes_labels() -> None:
+    found = document()
+    labels = Labels(found, "en")
+    view = view_by_id(found, "all")
+    assert view is not None
+    frequency = view["tables"]["mood"]["frequency"]
+    svg = charts.bar_chart(labels, variable_of(found, "mood"), frequency, 0, "c-mood", "Mood")
+    assert svg is not None
+    assert 'role="img"' in svg and '<title id="c-mood-title">Mood</title>' in svg
+    assert 'aria-labelledby="c-mood-title c-mood-desc"' in svg
+    assert 'class="chart-suppressed"' in svg and ">suppressed</text>" in svg
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "style=" not in svg
+
+
+def test_indicator_and_trend_charts_draw_intervals_and_the_target() -> None:
+    found = document()
+    labels = Labels(found, "en")
+    view = view_by_id(found, "all")
+    assert view is not None
+    tables = view["tables"]["indicator:good"]
+    variable = variable_of(found, "indicator:good")
+    svg = charts.indicator_chart(labels, variable, tables["frequency"], "c-good", "Good")
+    assert svg is not None and "chart-whisker" in svg and "chart-target" in svg
+    assert "target 50%" in svg
+    by_round = next(t for t in tables["crosstabs"] if t["dimension"] == "round")
+    trend = charts.trend_chart(labels, variable, by_round, "c-trend", "Good by round")
+    assert trend is not None and trend.count('class="chart-point"') == 2
+    assert "2026-Q1" in trend and "2026-Q4" in trend
+
+
+def test_grids_put_indicators_first_and_carry_the_marker() -> None:
+    found = document()
+    view = view_by_id(found, "all")
+    assert view is not None
+    grids = grids_of(Labels(found, "en"), view)
+    assert grids[0].variable["id"] == "indicator:good"
+    assert any(SUPPRESSED in row for g in grids for row in g.rows)
+
+
+def test_generalisation_merges_rare_values_until_every_combination_has_k_rows() -> None:
+    rows = (
+        [["North", "young"]] * 6
+        + [["North", "old"]] * 5
+        + [["South", "young"]] * 2
+        + [["South", "old"]] * 6
+        + [["Hamlet", "young"]]
+    )
+    rows = [list(row) for row in rows]
+    changes, withheld = _generalise(rows, [0, 1], ["site", "age"], 5)
+    kept = [tuple(row) for i, row in enumerate(rows) if i not in withheld]
+    assert min(Counter(kept).values()) >= 5
+    assert changes[0] == "site: 'Hamlet' merged into '(other values)' (1 rows)"
+    assert ("North", "old") in kept, "common combinations keep their values"
+    assert all("Hamlet" not in row for row in kept)
+
+
+def test_generalisation_withholds_rows_it_cannot_hide() -> None:
+    rows = [["North"]] * 6 + [["South"]] * 2
+    rows = [list(row) for row in rows]
+    changes, withheld = _generalise(rows, [0], ["site"], 5)
+    assert withheld == {6, 7}
+    assert "2 rows withheld" in changes[-1]
+
+
+def opened(answers: dict[str, Any], site: str, number: int) -> OpenedResponse:
+    meta = ResponseMeta(site=site, channel="self", language="en", day=date(2026, 3, 2))
+    return OpenedResponse(
+        f"r{number}", load_survey_text(SURVEY, "exp.toml").version, "2026-W10", answers, meta
+    )
+
+
+def test_microdata_redacts_free_text_and_never_carries_ids_or_days() -> None:
+    survey = load_survey_text(SURVEY, "exp.toml")
+    responses: list[OpenedResponse | UnreadableResponse] = [
+        opened(
+            {"mood": "good", "group": "a", "note": f"ring Amina on 07700 900{n:03d}"}, "North", n
+        )
+        for n in range(12)
+    ]
+    responses.append(UnreadableResponse("r99", survey.version, "TamperedResponse: altered"))
+    result = export_microdata(ReportPlan.build(survey), responses, 5, Redactor(["Amina"], "GB"))
+    assert (result.rows, result.withheld, result.unreadable) == (12, 0, 1)
+    text = result.text
+    assert "Amina" not in text and "07700" not in text and "[name]" in text and "[phone]" in text
+    assert "r1" not in text.split("\r\n")[1] and "2026-03-02" not in text
+    header = text.split("\r\n")[0].lstrip("\ufeff").split(",")
+    assert header == ["row", "version", "round", "channel", "site", "mood", "group", "note"]
