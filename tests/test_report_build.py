@@ -328,3 +328,38 @@ def test_summary_from_counts_matches_summary_of_values() -> None:
 )
 def test_rounds_are_quarters_of_the_coarse_period(period: str, expected: str) -> None:
     assert round_of(period) == expected
+
+
+def test_odd_shapes_build_without_error_and_show_no_small_count() -> None:
+    rng = random.Random(99)
+    for _ in range(60):
+        count = rng.choice([0, 1, 4, 6, 9, 15, 40])
+        sites = rng.choice([["North"], ["North", "South"], ["A", "B", "C", "D"]])
+        responses: list[Response] = []
+        for _ in range(count):
+            answers: dict[str, Any] = {}
+            if rng.random() < 0.7:
+                answers["felt_safe"] = rng.choice(["yes", "no", "partly", "_pnts"])
+            if rng.random() < 0.7:
+                answers["age_band"] = rng.choice(["young", "old"])
+            if rng.random() < 0.5:
+                answers["visits"] = rng.randint(0, 3)
+            if rng.random() < 0.5:
+                answers["services"] = ["legal"]
+            responses.append(
+                (
+                    answers,
+                    rng.choice(sites),
+                    rng.choice(["2026-W02", "2026-W30"]),
+                    rng.choice(["self", "assisted"]),
+                )
+            )
+        k = rng.choice([2, 3, 5])
+        document = snapshot(responses, k)
+        json.dumps(document)
+        for view in document["views"]:
+            assert view["responses"] >= k
+            for tables in view["tables"].values():
+                for t in [tables["frequency"], *tables["crosstabs"]]:
+                    for row in t["rows"]:
+                        assert not any(isinstance(v, int) and 1 <= v < k for v in row["counts"])

@@ -114,9 +114,7 @@ class _ProgressBar:
         self.bar: Any = None
 
     def start(self, total: int) -> None:
-        bar = click.progressbar(
-            length=total, label="Opening responses", file=sys.stderr
-        )
+        bar = click.progressbar(length=total, label="Opening responses", file=sys.stderr)
         self.bar = self.stack.enter_context(bar)
 
     def advance(self, count: int) -> None:
