@@ -80,10 +80,11 @@ class Scanner:
 
     def check_file(self, path: Path) -> None:
         try:
-            if path.stat().st_size > LARGEST_FILE_SCANNED:
+            # Sockets and pipes (another program's, in the shared temp folder) hold no file data.
+            if not path.is_file() or path.stat().st_size > LARGEST_FILE_SCANNED:
                 return
             self.check(str(path), path.read_bytes())
-        except (FileNotFoundError, PermissionError, IsADirectoryError):
+        except OSError:  # gone, unreadable, or not a regular file by the time it is read
             return
 
     def check_tree(self, root: Path, *, since: float | None = None) -> int:
