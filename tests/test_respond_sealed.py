@@ -223,3 +223,36 @@ def test_the_cookie_never_holds_an_answer(
     assert reply.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     with app_state(app).database.session() as session:
         assert session.scalars(select(Draft)).all() == []
+
+
+def test_skipping_consent_is_not_agreeing(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    reply = answer_page(client, token, 1, {})
+    assert reply.status_code == 422
+    assert "Please answer this question." in reply.get_data(as_text=True)
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(Response)).all() == []
+
+
+def test_later_pages_cannot_be_reached_by_their_address(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    start(client, token)
+    reply = client.get(f"/s/{token}/p/2")
+    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}/p/1")
+    page = client.get(f"/s/{token}/p/1")
+    reply = client.post(
+        f"/s/{token}/p/2",
+        data={
+            "felt_safe": "yes",
+            "action": "next",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}/p/1")
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(Response)).all() == []

@@ -64,6 +64,17 @@ def next_page(survey: Survey, number: int, answers: Mapping[str, Any]) -> int | 
     return None
 
 
+def furthest_page(survey: Survey, completed: list[int], answers: Mapping[str, Any]) -> int:
+    """The furthest page a respondent may open: the one after the last page they completed."""
+    last = max(completed, default=0)
+    return next_page(survey, last, answers) or max(last, 1)
+
+
+def consent_given(survey: Survey, answers: Mapping[str, Any]) -> bool:
+    consent = survey.consent_question()
+    return consent is None or answers.get(consent.id) == "yes"
+
+
 def previous_page(survey: Survey, number: int, answers: Mapping[str, Any]) -> int | None:
     for index in range(number - 2, -1, -1):
         if page_is_relevant(survey.pages[index], answers):
@@ -107,7 +118,8 @@ def read_page(
             continue
         value = submission.values.get(question.id)
         if value is None:
-            if question.required:
+            # Consent is never assumed: skipping it is not agreeing.
+            if question.required or question.type is QuestionType.CONSENT:
                 submission.errors[question.id] = _("Please answer this question.")
             continue
         try:

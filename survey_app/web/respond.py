@@ -112,70 +112,93 @@ def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
         return redirect(url_for("respond.landing", token=token), code=303)
     with _database_session() as db:
         store = _drafts(db)
-        try:
-            state = store.load(handle)
-        except DraftExpired:
-            session.clear()
-            return render_template("respond/expired.html", token=token, programme=programme), 410
-        if state.link_token != token or state.survey_version != survey.version:
-            # The survey changed under the respondent; starting again is the only honest option.
-            store.discard(handle)
+        state = _current_draft(store, handle, token, survey)
+        if state is None:
             session.clear()
             return render_template("respond/expired.html", token=token, programme=programme), 410
         g.language = state.language
+        # Pages are taken in order: nobody reaches a later page (or the end) by typing its URL.
+        furthest = answering.furthest_page(survey, state.history, state.answers)
+        if number > furthest:
+            return redirect(_page_url(token, furthest), 303)
         current = survey.pages[number - 1]
         if request.method == "GET":
             if not answering.page_is_relevant(current, state.answers):
-                return redirect(
-                    _page_url(token, answering.next_page(survey, number, state.answers)), 303
-                )
+                following = answering.next_page(survey, number, state.answers)
+                return redirect(_page_url(token, following or furthest), 303)
             return _render_page(survey, programme, token, number, state)
+        return _receive_page(db, store, handle, state, link, survey, programme, number)
 
-        submitted = answering.read_page(survey, current, request.form, state.answers, _max_text())
-        answering.merge(survey, current, state.answers, submitted.values)
-        going_back = request.form.get("action") == "back"
-        if going_back:
-            store.save(handle, state)
-            previous = answering.previous_page(survey, number, state.answers)
-            return redirect(
-                _page_url(token, previous) if previous else url_for("respond.landing", token=token),
-                303,
-            )
-        if submitted.errors:
-            store.save(handle, state)
-            return _render_page(survey, programme, token, number, state, submitted), 422
-        if answering.declined_consent(current, state.answers):
-            store.discard(handle)
-            session.clear()
-            return render_template("respond/declined.html", programme=programme, survey=survey)
-        following = answering.next_page(survey, number, state.answers)
-        if following is not None:
-            store.save(handle, state)
-            return redirect(_page_url(token, following), 303)
-        if not _within_rate_limits(token):
-            store.save(handle, state)
-            return render_error(429)
-        if state.code_hash is not None and not spend_code(db, token, state.code_hash):
-            store.save(handle, state)
-            return render_error(
-                409, _("This code has already been used. Your answers were not sent.")
-            )
-        settings = app_state().settings
-        store_response(
-            db,
-            survey_id=survey.id,
-            survey_version=survey.version,
-            definition=survey.canonical_json,
-            answers=answering.final_answers(survey, state.answers),
-            meta=ResponseMeta(
-                site=link.site,
-                channel="self",
-                language=state.language,
-                day=datetime.now(UTC).date(),
-            ),
-            period_granularity=settings.privacy.period,
-        )
+
+def _current_draft(
+    store: DraftStore, handle: DraftHandle, token: str, survey: Survey
+) -> DraftState | None:
+    """The respondent's draft, or None when it expired or belongs to another survey version."""
+    try:
+        state = store.load(handle)
+    except DraftExpired:
+        return None
+    if state.link_token != token or state.survey_version != survey.version:
+        # The survey changed under the respondent; starting again is the only honest option.
         store.discard(handle)
+        return None
+    return state
+
+
+def _receive_page(
+    db: Any,
+    store: DraftStore,
+    handle: DraftHandle,
+    state: DraftState,
+    link: DistributionLink,
+    survey: Survey,
+    programme: Programme,
+    number: int,
+) -> BaseResponse | tuple[str, int] | str:
+    token = link.token
+    current = survey.pages[number - 1]
+    submitted = answering.read_page(survey, current, request.form, state.answers, _max_text())
+    answering.merge(survey, current, state.answers, submitted.values)
+    if request.form.get("action") == "back":
+        store.save(handle, state)
+        previous = answering.previous_page(survey, number, state.answers)
+        return redirect(_page_url(token, previous), 303)
+    if submitted.errors:
+        store.save(handle, state)
+        return _render_page(survey, programme, token, number, state, submitted), 422
+    if answering.declined_consent(current, state.answers):
+        store.discard(handle)
+        session.clear()
+        return render_template("respond/declined.html", programme=programme, survey=survey)
+    if number not in state.history:
+        state.history.append(number)
+    following = answering.next_page(survey, number, state.answers)
+    if following is not None:
+        store.save(handle, state)
+        return redirect(_page_url(token, following), 303)
+    if not answering.consent_given(survey, state.answers):
+        store.save(handle, state)
+        consent = survey.consent_question()
+        assert consent is not None  # consent_given is only false for a survey that asks it
+        return redirect(_page_url(token, survey.pages.index(survey.page_of(consent.id)) + 1), 303)
+    if not _within_rate_limits(token):
+        store.save(handle, state)
+        return render_error(429)
+    if state.code_hash is not None and not spend_code(db, token, state.code_hash):
+        store.save(handle, state)
+        return render_error(409, _("This code has already been used. Your answers were not sent."))
+    store_response(
+        db,
+        survey_id=survey.id,
+        survey_version=survey.version,
+        definition=survey.canonical_json,
+        answers=answering.final_answers(survey, state.answers),
+        meta=ResponseMeta(
+            site=link.site, channel="self", language=state.language, day=datetime.now(UTC).date()
+        ),
+        period_granularity=app_state().settings.privacy.period,
+    )
+    store.discard(handle)
     session.clear()
     return redirect(url_for("respond.done", token=token, lang=state.language), code=303)
 
