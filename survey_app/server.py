@@ -31,5 +31,6 @@ def serve(settings: Settings) -> None:
         threads=settings.server.threads,
         ident="",  # no Server header naming the software
         clear_untrusted_proxy_headers=True,
-        max_request_body_size=settings.respondent.max_form_bytes * 4,
+        # Only a backstop: bodies over max_form_bytes get the app's own translated 413 page.
+        max_request_body_size=max(1 << 20, settings.respondent.max_form_bytes * 16),
     )

@@ -159,3 +159,15 @@ def test_a_route_without_an_access_rule_is_refused(app: Flask, client: FlaskClie
     reply = client.get("/undeclared")
     assert reply.status_code == 403
     assert "should not be seen" not in reply.get_data(as_text=True)
+
+
+def test_respondent_forms_ask_the_browser_not_to_remember_answers(
+    client: FlaskClient, deployment: Deployment
+) -> None:
+    from conftest import Respondent
+
+    token = deployment.links["minimal"]
+    assert 'autocomplete="off"' in client.get(f"/s/{token}").get_data(as_text=True)
+    Respondent(client, token).start()
+    page = client.get(f"/s/{token}/p/1").get_data(as_text=True)
+    assert re.search(r'<form [^>]*autocomplete="off"', page)
