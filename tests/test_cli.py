@@ -108,3 +108,23 @@ def test_help_contacts_set_from_a_file_show_on_respondent_pages(
         main, ["programmes", "set-help", "shelter", str(bad)], env=environment(settings)
     )
     assert result.exit_code == 1 and "en contact 1: needs a name" in result.output
+
+
+def test_demo_sets_up_once_and_prints_links_and_secrets(tmp_path: Path, runner: CliRunner) -> None:
+    from conftest import ROOT
+
+    env = {
+        "SURVEY_APP_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SURVEY_APP_SURVEYS_DIR": str(ROOT / "surveys"),
+    }
+    first = runner.invoke(main, ["demo", "--no-serve", "--sample-responses", "12"], env=env)
+    assert first.exit_code == 0, first.output
+    assert first.output.count("/s/") == 4  # two example surveys, two sites each
+    assert "key passphrase of programme 'demo':" in first.output
+    assert "admin account: admin / " in first.output
+    passphrase = first.output.split("key passphrase of programme 'demo': ")[1].split()[0]
+    report = runner.invoke(main, ["report", "service-feedback"], input=passphrase + "\n", env=env)
+    assert report.exit_code == 0 and "service-feedback: 12 responses" in report.output
+    again = runner.invoke(main, ["demo", "--no-serve"], env=env)
+    assert again.exit_code == 0
+    assert "key passphrase" not in again.output and "set up earlier" in again.output
