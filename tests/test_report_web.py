@@ -13,14 +13,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from reporting import store_generated
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from staff_support import cheap_password_hashing, make_account, open_session, post  # noqa: F401
 
 from conftest import PASSPHRASE, ROOT, Deployment, make_settings
 from survey_app.config import Settings
-from survey_app.models import AuditEvent, Role
+from survey_app.models import AuditEvent, DistributionLink, Role
+from survey_app.models import Survey as AssignedSurveyRow
 from survey_app.reports.snapshot import SUPPRESSED
+from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 
 SURVEY = "service-feedback"
@@ -168,3 +169,39 @@ def test_analyst_microdata_is_redacted_with_a_note_of_changes(
     assert "merged into" in note
     with app_state(app).database.session() as db:
         assert db.scalars(select(AuditEvent).where(AuditEvent.action == "report.microdata")).one()
+
+
+def test_staff_who_may_see_reports_are_led_to_them(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    programme_reports = f"/reports/?programme={deployment.programme_id}"
+    viewer = client_as(app, deployment, Role.VIEWER)
+    home = viewer.get("/staff/").get_data(as_text=True)
+    assert '<a href="/reports/">Reports</a>' in home  # in the staff menu
+    assert f'<a class="button secondary" href="{programme_reports}">Reports</a>' in home
+    assert "Refresh reports" not in home and "Export microdata" not in home
+    listing = viewer.get(programme_reports).get_data(as_text=True)
+    assert f'href="{DASHBOARD}"' in listing and "/refresh" not in listing
+
+    analyst = client_as(app, deployment, Role.ANALYST)
+    home = analyst.get("/staff/").get_data(as_text=True)
+    for label in ("Reports", "Refresh reports", "Export microdata"):
+        assert f'<a class="button secondary" href="{programme_reports}">{label}</a>' in home
+    listing = analyst.get(programme_reports).get_data(as_text=True)
+    assert f'href="{DASHBOARD}/refresh"' in listing and f'href="{DASHBOARD}/microdata"' in listing
+
+    caseworker = client_as(app, deployment, Role.CASEWORKER)
+    assert "/reports/" not in caseworker.get("/staff/").get_data(as_text=True)
+    assert viewer.get("/reports/?programme=999").get_data(as_text=True).count(DASHBOARD) == 0
+
+
+def test_a_programme_with_one_survey_links_straight_to_its_report(
+    app: Flask, deployment: Deployment
+) -> None:
+    with app_state(app).database.session() as db:
+        db.execute(delete(DistributionLink).where(DistributionLink.survey_id != SURVEY))
+        db.execute(delete(AssignedSurveyRow).where(AssignedSurveyRow.id != SURVEY))
+    analyst = client_as(app, deployment, Role.ANALYST)
+    home = analyst.get("/staff/").get_data(as_text=True)
+    assert f'<a class="button secondary" href="{DASHBOARD}">Reports</a>' in home
+    assert f'<a class="button secondary" href="{DASHBOARD}/refresh">Refresh reports</a>' in home

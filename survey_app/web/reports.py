@@ -65,23 +65,41 @@ def _key_file_text(form: UnlockForm) -> str | None:
 # --- lists and dashboards ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReportEntry:
+    """One survey on the list of reports, with what the user may do with it."""
+
+    survey_id: str
+    programme: str
+    title: str
+    can_refresh: bool
+    can_export: bool
+
+
 @blueprint.get("/")
 @rule(Permission.VIEW_REPORTS, Scope.ANY_PROGRAMME)
 def index() -> str:
     user = current_user()
+    only = request.args.get("programme", type=int)
     with app_state().database.session() as db:
         programmes = auth.programmes_where(db, user, Permission.VIEW_REPORTS)
-        ids = [p.id for p in programmes]
+        ids = [p.id for p in programmes if only is None or p.id == only]
         surveys = db.execute(
-            select(AssignedSurvey.id, Programme.name)
+            select(AssignedSurvey.id, Programme.id, Programme.name)
             .join(Programme, Programme.id == AssignedSurvey.programme_id)
             .where(AssignedSurvey.programme_id.in_(ids))
             .order_by(Programme.name, AssignedSurvey.id)
         ).all()
     catalogue = app_state().surveys
     entries = [
-        (survey_id, programme, _survey_title(catalogue.get(survey_id), survey_id))
-        for survey_id, programme in surveys
+        ReportEntry(
+            survey_id,
+            programme_name,
+            _survey_title(catalogue.get(survey_id), survey_id),
+            can_refresh=auth.can(user, Permission.REFRESH_REPORTS, programme_id),
+            can_export=auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
+        )
+        for survey_id, programme_id, programme_name in surveys
     ]
     return render_template("reports/index.html", entries=entries)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, g, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import auth
 from ..auth import Permission
 from ..models import Programme, Role, User
+from ..models import Survey as AssignedSurvey
 from ..state import app_state
 from .access import current_user, rule
 
@@ -37,11 +39,27 @@ ROLE_ABILITIES: dict[Role, list[Any]] = {
 }
 
 
+# The report pages a role may open from the home page: permission, endpoint, button label.
+# Each works on one survey; a programme with several surveys gets the list of reports instead.
+REPORT_ACTIONS: list[tuple[Permission, str, Any]] = [
+    (Permission.VIEW_REPORTS, "reports.dashboard", _l("Reports")),
+    (Permission.REFRESH_REPORTS, "reports.refresh", _l("Refresh reports")),
+    (Permission.EXPORT_MICRODATA, "reports.microdata", _l("Export microdata")),
+]
+
+
 @dataclass(frozen=True)
 class StaffMenu:
     username: str
     can_assist: bool
     can_admin: bool
+    can_report: bool
+
+
+@dataclass(frozen=True)
+class Button:
+    label: Any
+    url: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,7 @@ class ProgrammeEntry:
     abilities: list[Any]
     can_assist: bool
     can_admin: bool
+    report_buttons: list[Button]
 
 
 @blueprint.app_context_processor
@@ -63,6 +82,7 @@ def _staff_menu() -> dict[str, StaffMenu | None]:
             username=user.username,
             can_assist=auth.can_anywhere(user, Permission.ENTER_RESPONSES),
             can_admin=auth.can_anywhere(user, Permission.MANAGE_MEMBERS),
+            can_report=auth.can_anywhere(user, Permission.VIEW_REPORTS),
         )
     }
 
@@ -75,11 +95,11 @@ def home() -> str:
         query = select(Programme).order_by(Programme.name)
         if not user.is_superadmin:
             query = query.where(Programme.id.in_([m.programme_id for m in user.memberships]))
-        entries = [_entry(user, programme) for programme in db.scalars(query)]
+        entries = [_entry(db, user, programme) for programme in db.scalars(query)]
     return render_template("staff/home.html", user=user, entries=entries)
 
 
-def _entry(user: User, programme: Programme) -> ProgrammeEntry:
+def _entry(db: Session, user: User, programme: Programme) -> ProgrammeEntry:
     role = auth.role_in(user, programme.id)
     abilities = list(ROLE_ABILITIES[role]) if role else list(ROLE_ABILITIES[Role.ADMIN])
     return ProgrammeEntry(
@@ -88,4 +108,25 @@ def _entry(user: User, programme: Programme) -> ProgrammeEntry:
         abilities=abilities,
         can_assist=auth.can(user, Permission.ENTER_RESPONSES, programme.id),
         can_admin=auth.can(user, Permission.MANAGE_PROGRAMME, programme.id),
+        report_buttons=_report_buttons(db, user, programme.id),
     )
+
+
+def _report_buttons(db: Session, user: User, programme_id: int) -> list[Button]:
+    surveys = list(
+        db.scalars(
+            select(AssignedSurvey.id)
+            .where(AssignedSurvey.programme_id == programme_id)
+            .order_by(AssignedSurvey.id)
+        )
+    )
+    buttons = []
+    for permission, endpoint, label in REPORT_ACTIONS:
+        if not auth.can(user, permission, programme_id):
+            continue
+        if len(surveys) == 1:
+            url = url_for(endpoint, survey_id=surveys[0])
+        else:
+            url = url_for("reports.index", programme=programme_id)
+        buttons.append(Button(label, url))
+    return buttons
