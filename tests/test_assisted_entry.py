@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from staff_support import cheap_password_hashing, make_account, open_session  # noqa: F401
 
-from conftest import PASSPHRASE, Deployment, csrf_token
-from survey_app import sealing
-from survey_app.models import AuditEvent, Response, Role
+from conftest import PASSPHRASE, ROOT, Deployment, csrf_token, deploy, make_settings
+from survey_app import create_app, migrate, sealing
+from survey_app.models import AuditEvent, Programme, Response, Role
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
 
@@ -23,6 +25,27 @@ ENTRY = "/staff/assist/minimal/entry?site=North&lang=ar"
 @pytest.fixture
 def caseworker(app: Flask, client: FlaskClient, deployment: Deployment) -> FlaskClient:
     account = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    open_session(app, client, account.id)
+    return client
+
+
+@pytest.fixture
+def examples(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """An app serving the example surveys (every question type, skip logic), deployed."""
+    example_app = create_app(
+        make_settings(tmp_path, database_url, surveys_dir=str(ROOT / "surveys"))
+    )
+    migrate.upgrade(app_state(example_app).database)
+    deploy(example_app)
+    yield example_app
+    app_state(example_app).database.dispose()
+
+
+def caseworker_of(app: Flask) -> FlaskClient:
+    with app_state(app).database.session() as db:
+        programme_id = db.scalars(select(Programme.id)).one()
+    account = make_account(app, "casey", role=Role.CASEWORKER, programme_id=programme_id)
+    client = app.test_client()
     open_session(app, client, account.id)
     return client
 
@@ -175,3 +198,30 @@ def test_viewers_cannot_enter_answers(
     assert client.get(ENTRY).status_code == 403
     assert client.post(ENTRY, data={"consent": "yes"}).status_code in (400, 403)
     assert stored(app) == 0
+
+
+ENTRY_FORM = re.compile(r'<form method="post" action="/staff/assist/[^"]*/entry[^"]*"[^>]*>')
+FIELD = re.compile(r"<(?:input|textarea|select)\b[^>]*>")
+
+
+@pytest.mark.parametrize("survey_id", ["service-feedback", "reintegration-checkin"])
+def test_the_browser_may_not_restore_or_suggest_a_previous_survivors_answers(
+    examples: Flask, survey_id: str
+) -> None:
+    caseworker = caseworker_of(examples)
+    page = text(caseworker.get(f"/staff/assist/{survey_id}/entry?site=North&lang=en"))
+    (form,) = ENTRY_FORM.findall(page)
+    assert 'autocomplete="off"' in form
+    fields = [f for f in FIELD.findall(page) if 'type="hidden"' not in f]
+    assert any('type="radio"' in f for f in fields) and any('type="checkbox"' in f for f in fields)
+    assert [f for f in fields if 'autocomplete="off"' not in f] == []
+
+
+def test_saving_redirects_so_back_does_not_show_the_filled_form(
+    caseworker: FlaskClient,
+) -> None:
+    reply = enter(caseworker, {"consent": "yes", "felt_safe": "no", "comment": "Back button"})
+    assert reply.status_code == 303  # POST, redirect, GET: no filled form in the history
+    following = caseworker.get(reply.headers["Location"])
+    assert following.status_code == 200 and following.request.method == "GET"
+    assert "Back button" not in text(following) and "<form" not in text(following).split("<main")[1]
