@@ -225,3 +225,112 @@ def test_saving_redirects_so_back_does_not_show_the_filled_form(
     following = caseworker.get(reply.headers["Location"])
     assert following.status_code == 200 and following.request.method == "GET"
     assert "Back button" not in text(following) and "<form" not in text(following).split("<main")[1]
+
+
+def test_paper_form_says_when_a_question_applies_in_words(examples: Flask) -> None:
+    caseworker = caseworker_of(examples)
+    english = text(caseworker.get("/staff/surveys/service-feedback/paper"))
+    assert (
+        "Only if “Legal advice or help with legal procedures” was chosen in “Which kinds of "
+        "support have you received from us?”." in english
+    )
+    assert "Only if the answer to “Did you need an interpreter at any time?” is “Yes”." in english
+    # count-selected(...) > 0 is not a simple condition: a general sentence instead.
+    assert "Only if it applies (see the questions above)." in english
+    arabic = text(caseworker.get("/staff/surveys/service-feedback/paper?lang=ar"))
+    assert "فقط إذا تم اختيار «رعاية طبية» في «ما أنواع الدعم التي تلقيتها منا؟»." in arabic
+    french = text(caseworker.get("/staff/surveys/reintegration-checkin/paper?lang=fr"))
+    assert "Seulement si la réponse à « Où vivez-vous en ce moment ? » n&#39;est pas" in french
+    for page in (english, arabic, french):
+        assert "${" not in page and "selected(" not in page
+
+
+def test_assisted_entry_says_when_to_ask_in_the_caseworkers_language(examples: Flask) -> None:
+    caseworker = caseworker_of(examples)
+    url = "/staff/assist/service-feedback/entry?site=North&lang=ar"
+    page = text(caseworker.get(url, headers={"Accept-Language": "fr"}))
+    assert (
+        "À poser seulement si « Soins médicaux » a été choisi à la question « Quels types d&#39;aide"
+        in page
+    )
+    assert (
+        "Poser cette partie seulement si elle s&#39;applique (voir les questions précédentes)."
+        in page
+    )
+    assert "${" not in page and "selected(" not in page
+
+
+CONDITIONS_SURVEY = """
+format = 1
+
+[survey]
+id = "conditions"
+title = { en = "Conditions" }
+default_language = "en"
+languages = ["en"]
+
+[[pages]]
+id = "only"
+
+[[pages.questions]]
+id = "a"
+type = "yesno"
+label = { en = "Were you helped?" }
+
+[[pages.questions]]
+id = "b"
+type = "multiple"
+label = { en = "Which help?" }
+choices = [{ value = "x", label = { en = "Food" } }, { value = "y", label = { en = "Bed" } }]
+
+[[pages.questions]]
+id = "t"
+type = "text"
+label = { en = "Anything else?" }
+
+[[pages.questions]]
+id = "c"
+type = "text"
+label = { en = "C" }
+relevant = "not(${a} = 'yes') and (selected(${b}, 'x') or selected(${b}, 'y'))"
+
+[[pages.questions]]
+id = "d"
+type = "text"
+label = { en = "D" }
+relevant = "not(selected(${b}, 'x') and ${a} != 'no')"
+
+[[pages.questions]]
+id = "e"
+type = "text"
+label = { en = "E" }
+relevant = "${t} = ''"
+
+[[pages.questions]]
+id = "f"
+type = "text"
+label = { en = "F" }
+relevant = "string-length(${t}) > 3"
+"""
+
+
+def test_combined_conditions_read_as_one_sentence(tmp_path: Path, database_url: str) -> None:
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "conditions.toml").write_text(CONDITIONS_SURVEY, encoding="utf-8")
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    migrate.upgrade(app_state(app).database)
+    try:
+        deploy(app)
+        page = text(caseworker_of(app).get("/staff/surveys/conditions/paper"))
+    finally:
+        app_state(app).database.dispose()
+    conditions = re.findall(r'<p class="hint condition"[^>]*>([^<]*)</p>', page)
+    assert conditions == [
+        "Only if the answer to “Were you helped?” is not “Yes” and (“Food” was chosen in "
+        "“Which help?” or “Bed” was chosen in “Which help?”).",
+        "Only if “Food” was not chosen in “Which help?” or the answer to “Were you helped?” "
+        "is “No”.",
+        "Only if “Anything else?” was not answered.",
+        "Only if it applies (see the questions above).",
+    ]

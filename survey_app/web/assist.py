@@ -30,6 +30,7 @@ from ..responses import NoCurrentKey, ResponseMeta, store_response
 from ..state import app_state
 from . import answering
 from .access import Scope, current_user, rule
+from .conditions import ConditionWords
 from .errors import render_error
 from .i18n import page_language, text_direction, ui_language_for
 
@@ -142,6 +143,7 @@ def paper(survey_id: str) -> str:
         lang=lang,
         lang_dir=text_direction(lang),
         words=_builtin_words(lang),
+        conditions=ConditionWords.for_page(survey, lang, page_language()),
     )
 
 
@@ -194,6 +196,7 @@ def _entry_page(survey: Survey, site: str, lang: str, typed: Entry, status: int)
         words=_builtin_words(lang),
         staff_words=_builtin_words(None),
         max_text=app_state().settings.respondent.max_text_length,
+        conditions=ConditionWords(survey, staff_lang),
     ), status
 
 
