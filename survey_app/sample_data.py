@@ -1,4 +1,8 @@
-"""Generated responses for report tests: plausible answers, sealed straight into the database."""
+"""Generated responses: plausible answers, sealed straight into the database.
+
+Used by the tests and benchmarks of reports, and by `survey-app demo` so that a new instance has
+a report to look at. Never use it on a real programme's database.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +67,7 @@ def store_generated(
     period: str = "week",
 ) -> None:
     """Seal ``count`` generated responses to the survey's programme key."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - made-up answers, not secrets
     with database.session() as session:
         for _ in range(count):
             day = rng.choice(days) + timedelta(days=rng.randrange(3))

@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from openpyxl import load_workbook
-from reporting import store_generated
 from sqlalchemy import select
 
 from conftest import PASSPHRASE, ROOT, Deployment, make_settings
@@ -19,6 +18,7 @@ from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, ReportSnapshot
 from survey_app.reports.snapshot import SUPPRESSED, parse
+from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 
 SURVEY = "service-feedback"

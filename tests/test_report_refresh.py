@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from reporting import store_generated
 from sqlalchemy import select, update
 
 from conftest import PASSPHRASE, ROOT, Deployment, make_settings
@@ -15,6 +14,7 @@ from survey_app.config import Settings
 from survey_app.models import ReportSnapshot, Response
 from survey_app.reports import snapshot
 from survey_app.reports.refresh import refresh
+from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 
 SURVEY = "service-feedback"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -11,10 +13,14 @@ from sqlalchemy import select
 
 from .. import migrate, sealing
 from ..accounts import create_user
-from ..config import load_settings
-from ..definitions import load_directory
+from ..config import Settings, load_settings
+from ..db import Database
+from ..definitions import Survey, load_directory
 from ..distribution import create_link
-from ..models import DistributionLink, Programme, Survey
+from ..models import DistributionLink, Programme
+from ..models import Survey as AssignedSurvey
+from ..reports.refresh import refresh
+from ..sample_data import store_generated
 from ..server import serve
 from . import Context, pass_context
 from .keys import add_key
@@ -37,8 +43,15 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.option("--no-serve", is_flag=True, help="Set up the demo data, then stop.")
+@click.option(
+    "--sample-responses",
+    default=300,
+    show_default=True,
+    type=click.IntRange(0, 20000),
+    help="Made-up responses per survey, sealed and reported on first run, so there is a report to see.",
+)
 @pass_context
-def demo(ctx: Context, no_serve: bool) -> None:
+def demo(ctx: Context, no_serve: bool, sample_responses: int) -> None:
     """Set up demo data (first run only) and serve the app on this machine."""
     settings = ctx.settings
     if settings.environment == "production" and not settings.database.url:
@@ -51,6 +64,8 @@ def demo(ctx: Context, no_serve: bool) -> None:
     for problem in loaded.problems:
         click.echo(f"survey not served: {problem}", err=True)
     secrets_shown: list[str] = []
+    new_instance = False
+    passphrase = ""
     with database.session() as session:
         programme = session.scalar(select(Programme).where(Programme.slug == DEMO_PROGRAMME))
         if programme is None:
@@ -71,9 +86,10 @@ def demo(ctx: Context, no_serve: bool) -> None:
                 f"key passphrase of programme 'demo': {passphrase}",
                 f"admin account: admin / {admin_password}",
             ]
+            new_instance = True
         for survey_id in sorted(loaded.surveys):
-            if session.get(Survey, survey_id) is None:
-                session.add(Survey(id=survey_id, programme_id=programme.id))
+            if session.get(AssignedSurvey, survey_id) is None:
+                session.add(AssignedSurvey(id=survey_id, programme_id=programme.id))
                 session.flush()
                 for site in DEMO_SITES:
                     create_link(session, programme, survey_id, site)
@@ -83,9 +99,12 @@ def demo(ctx: Context, no_serve: bool) -> None:
             .order_by(DistributionLink.survey_id, DistributionLink.site)
         ).all()
         base = f"http://{settings.server.host}:{settings.server.port}"
+        click.echo(f"\nStaff sign-in: {base}/auth/sign-in   (reports at {base}/reports/)")
         click.echo("\nSurvey links (open one on a phone-sized browser window):")
         for link in links:
             click.echo(f"  {base}/s/{link.token}   {link.survey_id} at {link.site}")
+    if new_instance and sample_responses:
+        _publish_samples(database, loaded.surveys, sample_responses, passphrase, settings)
     if secrets_shown:
         click.echo("\nDemo secrets, shown this once (write them down):")
         for line in secrets_shown:
@@ -101,3 +120,23 @@ def demo(ctx: Context, no_serve: bool) -> None:
     if not no_serve:
         click.echo(f"\nServing on {base}  (Ctrl+C to stop)\n")
         serve(settings)
+
+
+def _publish_samples(
+    database: Database,
+    surveys: Mapping[str, Survey],
+    count: int,
+    passphrase: str,
+    settings: Settings,
+) -> None:
+    """Made-up responses for each survey, and a published report of them."""
+    click.echo(f"\nSealing {count} made-up responses per survey and publishing their reports...")
+    today = date.today()
+    days = [today - timedelta(days=offset) for offset in (200, 110, 20)]
+    for survey in surveys.values():
+        store_generated(
+            database, survey, count, sites=DEMO_SITES, days=days, period=settings.privacy.period
+        )
+        refresh(
+            database, survey, settings.reports.threshold, passphrase, actor="cli:demo", workers=1
+        )
