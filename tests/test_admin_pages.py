@@ -20,7 +20,7 @@ from staff_support import (  # noqa: F401 (fixture)
 
 from conftest import Deployment
 from survey_app import audit
-from survey_app.distribution import hash_code
+from survey_app.distribution import create_link, hash_code
 from survey_app.models import (
     AccessCode,
     AuditEvent,
@@ -126,6 +126,39 @@ def test_every_form_on_every_staff_page_carries_a_csrf_token(
                 forms_seen += 1
                 assert 'name="csrf_token"' in form, f"{url}: a form without CSRF token"
     assert forms_seen >= 10
+
+
+TABLE = re.compile(r"<table\b")
+SCROLLING_TABLE = re.compile(
+    r'<div class="table-scroll" role="region" aria-labelledby="[^"]+" tabindex="0">\s*<table\b'
+)
+
+
+def test_staff_tables_scroll_inside_their_own_box_on_a_phone(
+    app: Flask, admin: FlaskClient, deployment: Deployment
+) -> None:
+    """A table wider than a phone must not push the page, and its buttons, off the screen."""
+    make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    with app_state(app).database.session() as db:
+        programme = db.get(Programme, deployment.programme_id)
+        assert programme is not None
+        coded = f"/admin/links/{create_link(db, programme, 'minimal', 'East', requires_code=True).token}"
+    post(admin, f"{coded}/codes", {"count": "2"}, page_url=coded)
+    tables = 0
+    for url in (
+        f"/admin/programmes/{deployment.programme_id}",
+        "/admin/users",
+        "/admin/audit",
+        coded,
+    ):
+        page = text(admin.get(url))
+        assert 'href="/static/staff.css"' in page
+        assert len(TABLE.findall(page)) == len(SCROLLING_TABLE.findall(page)) > 0, url
+        tables += len(TABLE.findall(page))
+    assert tables == 5
+    css = app.test_client().get("/static/staff.css")
+    assert re.search(r"\.table-scroll\{[^}]*overflow-x:auto", css.get_data(as_text=True))
+    css.close()
 
 
 # ------------------------------------------------------------------ programmes
