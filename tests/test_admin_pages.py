@@ -435,3 +435,34 @@ def test_audit_rows_hold_no_address(app: Flask, deployment: Deployment) -> None:
     rows = audit_rows(app)
     assert [action for _, action, _, _ in rows] == ["auth.sign-in-failed", "auth.sign-in"]
     assert not any("203.0.113.9" in " ".join(map(str, row)) for row in rows)
+
+
+# ------------------------------------------------------------------ error pages
+
+
+def test_staff_errors_stay_in_the_staff_layout_with_a_way_home(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    caseworker = make_account(
+        app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id
+    )
+    open_session(app, client, caseworker.id)
+    for url, status in (
+        ("/admin/", 403),
+        ("/reports/", 403),
+        ("/staff/no-such-page", 404),
+        ("/reports/no-such-survey", 404),
+        ("/admin/programmes/999", 404),
+    ):
+        reply = client.get(url)
+        page = text(reply)
+        assert reply.status_code == status, url
+        assert "<title>Sorry · Staff</title>" in page, url
+        assert 'aria-label="Staff menu"' in page or status == 404, url
+        assert '<a class="button secondary" href="/staff/">Home</a>' in page, url
+        assert "Leave this page" not in page and "Feedback" not in page, url
+    assert "Your role does not let you open this page." in text(client.get("/admin/"))
+    # Respondents' error pages stay neutral, with the quick exit.
+    respondent = text(app.test_client().get("/s/no-such-link"))
+    assert "<title>Feedback</title>" in respondent and "Leave this page" in respondent
+    assert "Staff" not in respondent and 'href="/staff/"' not in respondent

@@ -1,4 +1,9 @@
-"""Error pages: a clear message and the right status, never a traceback."""
+"""Error pages: a clear message and the right status, never a traceback.
+
+Staff pages (under /staff, /admin, /auth and /reports) get their errors inside the staff
+layout, with a way back home; everything else, the respondents' pages above all, gets the
+neutral page with the quick-exit bar.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,18 @@ def _messages() -> dict[int, str]:
     }
 
 
+def _staff_messages() -> dict[int, str]:
+    return {
+        403: _(
+            "Your role does not let you open this page. If you need it, ask an administrator of your programme."
+        ),
+        404: _("This page does not exist. Check the address, or start again from your home page."),
+    }
+
+
+STAFF_PREFIXES = ("/staff", "/admin", "/auth", "/reports")
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -33,8 +50,20 @@ def init_app(app: Flask) -> None:
 
 
 def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+    if is_staff_page(request.path):
+        text = message or _staff_messages().get(status) or _messages().get(status)
+        try:
+            return render_template(
+                "staff/error.html", status=status, message=text or _messages()[400]
+            ), status
+        except Exception as error:  # the staff layout itself failed: the plain page answers
+            log.error("staff error page failed with %s; plain page shown", type(error).__name__)
     text = message or _messages().get(status, _messages()[400])
     return render_template("error.html", status=status, message=text), status
+
+
+def is_staff_page(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PREFIXES)
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
