@@ -1,7 +1,8 @@
 """Staff sign-in and what each role may do.
 
 Sign-in is a password (Argon2id, see `accounts`) and, for anyone who has enrolled, a TOTP code.
-Repeated failures lock the account for a while. A TOTP code is accepted one time step either
+Repeated failures lock the account for a while; a locked account gets the same answer as a wrong
+password or an unknown user name, so that the answer never tells which user names exist. A TOTP code is accepted one time step either
 side of now (valid_window=1) and never twice: the last accepted step is remembered per user.
 
 Roles are per programme. A deployment administrator (`User.is_superadmin`) holds every admin
@@ -161,21 +162,27 @@ class SignInError(Exception):
     """Sign-in refused; the message says what the person can do about it."""
 
 
+def no_match_message(minutes: int) -> str:
+    return (
+        "That user name and password do not match, or the account is locked for a while after "
+        f"too many attempts. Wait {minutes} minutes or ask an administrator."
+    )
+
+
 class WrongCredentials(SignInError):
-    def __init__(self) -> None:
-        super().__init__(
-            "The user name or password is not right. Check both (passwords are case-sensitive) "
-            "and try again."
-        )
+    """A wrong user name or password, or a locked account: one answer for all three, so that
+    the answer never tells whether a user name exists."""
+
+    def __init__(self, minutes: int = DEFAULT_LOCKOUT.minutes) -> None:
+        super().__init__(no_match_message(minutes))
 
 
-class AccountLocked(SignInError):
-    def __init__(self, until: datetime) -> None:
+class AccountLocked(WrongCredentials):
+    """Too many failures in a row; `until` is for the audit log and administrators only."""
+
+    def __init__(self, until: datetime, minutes: int = DEFAULT_LOCKOUT.minutes) -> None:
         self.until = until
-        super().__init__(
-            f"Too many failed attempts: this account is locked until {until:%H:%M} UTC. Wait "
-            "until then, or ask an administrator to reset your password."
-        )
+        super().__init__(minutes)
 
 
 class AccountDisabled(SignInError):
@@ -235,14 +242,16 @@ def check_password(
         # never record what was typed: it may be someone's password.
         accounts.password_matches(_decoy_hash(), password)
         audit.record(session, UNKNOWN_USER, "auth.sign-in-failed", None, "no such user name")
-        raise WrongCredentials()
+        raise WrongCredentials(policy.minutes)
+    # Checked even when locked, so that a locked account answers as slowly as any other.
+    matches = accounts.password_matches(user.password_hash, password)
     until = locked_until(user, now)
     if until is not None:
         audit.record(session, user.username, "auth.sign-in-failed", None, "account is locked")
-        raise AccountLocked(until)
-    if not accounts.password_matches(user.password_hash, password):
+        raise AccountLocked(until, policy.minutes)
+    if not matches:
         _count_failure(session, user, now, policy, "wrong password")
-        raise WrongCredentials()
+        raise WrongCredentials(policy.minutes)
     if not user.active:
         audit.record(session, user.username, "auth.sign-in-failed", None, "account switched off")
         raise AccountDisabled()
@@ -260,7 +269,7 @@ def check_code(
     """Accept `user`'s TOTP code once, or raise a SignInError (counted towards a lockout)."""
     until = locked_until(user, now)
     if until is not None:
-        raise AccountLocked(until)
+        raise AccountLocked(until, policy.minutes)
     if not user.totp_secret:
         raise ValueError("this user has no two-step sign-in to check")
     step = matching_step(user.totp_secret, code, now)
@@ -302,7 +311,7 @@ def _count_failure(
         None,
         f"{what}; locked for {policy.minutes} minutes after {policy.failures} failed attempts",
     )
-    raise AccountLocked(user.locked_until)
+    raise AccountLocked(user.locked_until, policy.minutes)
 
 
 # ------------------------------------------------------------------ TOTP

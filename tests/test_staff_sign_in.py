@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -54,6 +55,13 @@ def text(reply: Any) -> str:
     return str(reply.get_data(as_text=True))
 
 
+NO_MATCH = (
+    "That user name and password do not match, or the account is locked for a while after too "
+    "many attempts. Wait 15 minutes or ask an administrator."
+)
+ERROR_SUMMARY = re.compile(r'<div class="error-summary".*?</div>', re.S)
+
+
 def test_staff_pages_send_anonymous_visitors_to_sign_in(client: FlaskClient) -> None:
     reply = client.get("/staff/")
     assert reply.status_code == 302
@@ -85,7 +93,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(
     unknown = sign_in(client, "nobody", "Secret typed in the name box")
     for reply in (wrong, unknown):
         assert reply.status_code == 422
-        assert "The user name or password is not right" in text(reply)
+        assert NO_MATCH in text(reply)
     assert client.get("/staff/").status_code == 302
     recorded = events(app)
     assert ("casey", "auth.sign-in-failed", "wrong password") in recorded
@@ -103,14 +111,43 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     app: Flask, client: FlaskClient, clock: Clock, caseworker: Account
 ) -> None:
     for _ in range(4):
-        assert "not right" in text(sign_in(client, "casey", "wrong password here"))
+        assert NO_MATCH in text(sign_in(client, "casey", "wrong password here"))
     fifth = sign_in(client, "casey", "wrong password here")
-    assert "locked until 09:15 UTC" in text(fifth)
+    assert NO_MATCH in text(fifth)
     refused = sign_in(client, "casey")  # the right password, while locked
-    assert refused.status_code == 422 and "locked until 09:15 UTC" in text(refused)
+    assert refused.status_code == 422 and NO_MATCH in text(refused)
     assert any(action == "auth.locked" for _, action, _ in events(app))
+    assert client.get("/staff/").status_code == 302
     clock.advance(minutes=15, seconds=1)
     assert sign_in(client, "casey").status_code == 303
+
+
+def test_a_locked_account_answers_like_an_unknown_user_name(
+    app: Flask, clock: Clock, caseworker: Account
+) -> None:
+    for _ in range(5):
+        sign_in(app.test_client(), "casey", "wrong password here")
+    locked = sign_in(app.test_client(), "casey", "wrong password here")
+    unknown = sign_in(app.test_client(), "nobody-here", "wrong password here")
+    answers = [ERROR_SUMMARY.findall(text(reply)) for reply in (locked, unknown)]
+    assert answers[0] == answers[1] and len(answers[0]) == 1
+    assert "locked until" not in text(locked) and "UTC" not in text(locked)
+    assert locked.status_code == unknown.status_code == 422  # type: ignore[attr-defined]
+    with app_state(app).database.session() as db:  # the lockout itself is kept
+        user = db.get(User, caseworker.id)
+        assert user is not None and user.locked_until is not None
+
+
+def test_the_sign_in_answer_is_translated(
+    app: Flask, client: FlaskClient, clock: Clock, caseworker: Account
+) -> None:
+    page = client.get("/auth/sign-in", headers={"Accept-Language": "fr"})
+    reply = client.post(
+        "/auth/sign-in",
+        data={"username": "nobody", "password": "x", "csrf_token": csrf_token(text(page))},
+        headers={"Accept-Language": "fr"},
+    )
+    assert "Attendez 15 minutes" in text(reply)
 
 
 def test_sign_in_attempts_are_throttled_per_client(
@@ -162,7 +199,7 @@ def test_wrong_codes_count_towards_the_lockout(
 ) -> None:
     sign_in(client, "anna")
     replies = [send_code(client, "12345x") for _ in range(5)]
-    assert "locked until" in text(replies[-1])
+    assert "this account is locked for a while. Wait 15 minutes" in text(replies[-1])
 
 
 def test_admin_without_two_step_must_enrol_before_anything_else(

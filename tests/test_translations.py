@@ -115,7 +115,12 @@ def test_placeholder_pattern_sees_what_python_formats() -> None:
 
 def compiled_messages(mo: bytes) -> dict[object, object]:
     catalogue = read_mo(BytesIO(mo))
-    return {message.id: message.string for message in catalogue if message.id}
+    # A plural message's id is read back as a list (singular, plural): a tuple can be a key.
+    return {
+        tuple(message.id) if isinstance(message.id, list) else message.id: message.string
+        for message in catalogue
+        if message.id
+    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -58,9 +59,37 @@ def sign_in() -> Page:
 def _check_password(db: Session, form: SignInForm) -> User | None:
     try:
         return auth.check_password(db, form.username.data, form.password.data, now=sessions.now())
+    except auth.WrongCredentials:  # a locked account included: see auth.WrongCredentials
+        minutes = auth.DEFAULT_LOCKOUT.minutes
+        form.add_error(
+            "",
+            ngettext(
+                "That user name and password do not match, or the account is locked for a while "
+                "after too many attempts. Wait %(num)d minute or ask an administrator.",
+                "That user name and password do not match, or the account is locked for a while "
+                "after too many attempts. Wait %(num)d minutes or ask an administrator.",
+                minutes,
+            ),
+        )
+        return None
     except auth.SignInError as error:
         form.add_error("", str(error))
         return None
+
+
+def _code_error(error: auth.SignInError) -> str:
+    if isinstance(error, auth.AccountLocked):
+        # Only someone who knows the password gets this far: the lock may be told.
+        return str(
+            ngettext(
+                "Too many wrong attempts: this account is locked for a while. Wait %(num)d "
+                "minute or ask an administrator.",
+                "Too many wrong attempts: this account is locked for a while. Wait %(num)d "
+                "minutes or ask an administrator.",
+                auth.DEFAULT_LOCKOUT.minutes,
+            )
+        )
+    return str(error)
 
 
 @blueprint.route("/sign-in/code", methods=["GET", "POST"])
@@ -83,7 +112,7 @@ def sign_in_code() -> Page:
         try:
             auth.check_code(db, fresh, form.code.data, now=sessions.now())
         except auth.SignInError as error:
-            form.add_error("code", str(error))
+            form.add_error("code", _code_error(error))
             failed = True
         else:
             failed = False
