@@ -466,3 +466,28 @@ def test_staff_errors_stay_in_the_staff_layout_with_a_way_home(
     respondent = text(app.test_client().get("/s/no-such-link"))
     assert "<title>Feedback</title>" in respondent and "Leave this page" in respondent
     assert "Staff" not in respondent and 'href="/staff/"' not in respondent
+
+
+def test_roles_counts_and_key_states_are_said_in_the_pages_language(
+    app: Flask, admin: FlaskClient, deployment: Deployment
+) -> None:
+    member = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    french = {"Accept-Language": "fr"}
+    page = text(admin.get(f"/admin/programmes/{deployment.programme_id}", headers=french))
+    assert "<td>accompagnement</td>" in page and "<td>caseworker</td>" not in page
+    assert ": en service," in page
+    assert "shelter: accompagnement" in text(admin.get("/admin/users", headers=french))
+    assert "shelter programme</a>: accompagnement" in text(
+        admin.get(f"/admin/users/{member.id}", headers=french)
+    )
+    casey = app.test_client()
+    open_session(app, casey, member.id)
+    assert "Votre rôle\u00a0: accompagnement" in text(casey.get("/staff/", headers=french))
+    assert "Your role: caseworker" in text(casey.get("/staff/"))
+
+    with app_state(app).database.session() as db:
+        programme = db.get(Programme, deployment.programme_id)
+        assert programme is not None
+        coded = f"/admin/links/{create_link(db, programme, 'minimal', 'East', requires_code=True).token}"
+    cards = text(post(admin, f"{coded}/codes", {"count": "1"}, page_url=coded))
+    assert re.search(r"<h1>1 card \(batch [^)]+\)</h1>", cards)

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select
 from staff_support import cheap_password_hashing, make_account, open_session, post  # noqa: F401
 
-from conftest import PASSPHRASE, ROOT, Deployment, make_settings
+from conftest import PASSPHRASE, ROOT, Deployment, csrf_token, make_settings
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, DistributionLink, Role
 from survey_app.models import Survey as AssignedSurveyRow
@@ -205,3 +205,25 @@ def test_a_programme_with_one_survey_links_straight_to_its_report(
     home = analyst.get("/staff/").get_data(as_text=True)
     assert f'<a class="button secondary" href="{DASHBOARD}">Reports</a>' in home
     assert f'<a class="button secondary" href="{DASHBOARD}/refresh">Refresh reports</a>' in home
+
+
+def test_counts_are_said_with_the_right_plural_form(app: Flask, deployment: Deployment) -> None:
+    state = app_state(app)
+    store_generated(state.database, state.surveys[SURVEY], 1)
+    analyst = refresh(app, deployment)
+    page = analyst.get(DASHBOARD).get_data(as_text=True)
+    assert "The report was refreshed from 1 response." in page
+    assert re.search(r"Published [\d-]+ [\d:]+ from 1 response\.", page)
+    assert "Fewer than 5 responses have been counted, so no table is shown yet" in page
+    store_generated(state.database, state.surveys[SURVEY], 1, seed=8)
+    arabic = {"Accept-Language": "ar"}
+    page_url = f"{DASHBOARD}/refresh"
+    form = analyst.get(page_url, headers=arabic).get_data(as_text=True)
+    reply = analyst.post(
+        page_url,
+        data={"passphrase": PASSPHRASE, "csrf_token": csrf_token(form)},
+        headers=arabic,
+    )
+    assert reply.status_code == 303
+    page = analyst.get(DASHBOARD, headers=arabic).get_data(as_text=True)
+    assert "تم تحديث التقرير استنادًا إلى إجابتين." in page  # the dual, not "2 responses"

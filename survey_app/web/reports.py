@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
@@ -210,8 +210,11 @@ def _show(survey_id: str, *, printable: bool) -> Page:
         "refresh": auth.can(user, Permission.REFRESH_REPORTS, programme_id),
         "microdata": auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
     }
-    if document is None:
-        return render_template("reports/empty.html", survey_id=survey_id, abilities=abilities)
+    if document is None or not document["views"]:
+        # Nothing published yet, or too few responses for any table (see reports.build).
+        return render_template(
+            "reports/empty.html", survey_id=survey_id, abilities=abilities, document=document
+        )
     labels = _labels(document)
     view = _view(document)
     filters = [(v["id"], labels.view(v)) for v in document["views"]]
@@ -317,15 +320,12 @@ def refresh(survey_id: str) -> Page:
             else:
                 unreadable = sum(outcome.unreadable.values())
                 flash(
-                    _(
-                        "The report was refreshed from %(count)d responses.",
-                        count=outcome.responses,
+                    ngettext(
+                        "The report was refreshed from %(num)d response.",
+                        "The report was refreshed from %(num)d responses.",
+                        outcome.responses,
                     )
-                    + (
-                        " " + _("%(count)d responses could not be opened.", count=unreadable)
-                        if unreadable
-                        else ""
-                    ),
+                    + (" " + _unreadable_note(unreadable) if unreadable else ""),
                     "success",
                 )
                 return redirect(url_for("reports.dashboard", survey_id=survey_id), 303)
@@ -364,12 +364,27 @@ def microdata(survey_id: str) -> Page:
     return render_template("reports/microdata.html", form=form, survey_id=survey_id), status
 
 
+def _unreadable_note(count: int) -> str:
+    return str(
+        ngettext(
+            "%(num)d response could not be opened.",
+            "%(num)d responses could not be opened.",
+            count,
+        )
+    )
+
+
 def _microdata_zip(survey_id: str, result: Microdata) -> bytes:
     """The CSV and a note of what was changed to make it safe, in one download."""
     note = [
         _("Microdata of %(survey)s", survey=survey_id),
-        _("%(rows)d rows; %(withheld)d withheld.", rows=result.rows, withheld=result.withheld),
-        _("%(count)d responses could not be opened.", count=result.unreadable),
+        ngettext("%(num)d row exported.", "%(num)d rows exported.", result.rows),
+        ngettext(
+            "%(num)d row withheld to protect the people who answered.",
+            "%(num)d rows withheld to protect the people who answered.",
+            result.withheld,
+        ),
+        _unreadable_note(result.unreadable),
         "",
         _("Changes made so that no combination of site and group answers is rare:"),
         *(f"- {change}" for change in result.changes or [_("none")]),

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, request, session
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import (  # type: ignore[import-untyped]
     LoginManager,
     current_user,
@@ -174,18 +174,20 @@ def take_ended_message() -> str | None:
     limits = app_state().settings.security
     if reason == "absolute":
         return str(
-            _(
-                "You were signed out because your session reached %(hours)d hours. Please sign "
+            ngettext(
+                "You were signed out because your session reached %(num)d hour. Please sign in "
+                "again.",
+                "You were signed out because your session reached %(num)d hours. Please sign "
                 "in again.",
-                hours=limits.staff_absolute_hours,
+                limits.staff_absolute_hours,
             )
         )
     if reason == "idle":
         return str(
-            _(
-                "You were signed out after %(minutes)d minutes without activity. Please sign "
-                "in again.",
-                minutes=limits.staff_idle_minutes,
+            ngettext(
+                "You were signed out after %(num)d minute without activity. Please sign in again.",
+                "You were signed out after %(num)d minutes without activity. Please sign in again.",
+                limits.staff_idle_minutes,
             )
         )
     return None

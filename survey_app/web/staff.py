@@ -48,6 +48,20 @@ REPORT_ACTIONS: list[tuple[Permission, str, Any]] = [
 ]
 
 
+# A role as staff read it in sentences and tables ("Your role: analyst").
+ROLE_NAMES: dict[Role, Any] = {
+    Role.ADMIN: _l("administrator"),
+    Role.ANALYST: _l("analyst"),
+    Role.VIEWER: _l("viewer"),
+    Role.CASEWORKER: _l("caseworker"),
+}
+
+
+@blueprint.app_template_filter("role_name")
+def role_name(role: Role) -> str:
+    return str(ROLE_NAMES[role])
+
+
 @dataclass(frozen=True)
 class StaffMenu:
     username: str
