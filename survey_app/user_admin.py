@@ -29,9 +29,10 @@ class UnknownUser(UserAdminError):
     field = "username"
 
     def __init__(self, username: str) -> None:
+        self.username = username
         super().__init__(
             f"There is no user called {username!r}. Check the spelling, or create the account "
-            "on the Users page first."
+            "first (Administration, Accounts, New account)."
         )
 
 

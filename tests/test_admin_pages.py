@@ -491,3 +491,20 @@ def test_roles_counts_and_key_states_are_said_in_the_pages_language(
         coded = f"/admin/links/{create_link(db, programme, 'minimal', 'East', requires_code=True).token}"
     cards = text(post(admin, f"{coded}/codes", {"count": "1"}, page_url=coded))
     assert re.search(r"<h1>1 card \(batch [^)]+\)</h1>", cards)
+
+
+def test_a_programme_without_surveys_says_survey_files_are_read_at_start(
+    app: Flask, admin: FlaskClient
+) -> None:
+    clinic = second_programme(app)
+    restart = "Survey files are read when the app starts: after adding a file to the surveys"
+    for url in (
+        f"/admin/programmes/{clinic}",
+        f"/staff/assist?programme={clinic}",
+        f"/reports/?programme={clinic}",
+    ):
+        page = text(admin.get(url))
+        assert restart in page, url
+    assert "survey-app surveys assign SURVEY clinic" in text(
+        admin.get(f"/admin/programmes/{clinic}")
+    )

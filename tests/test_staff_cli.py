@@ -141,3 +141,21 @@ def test_links_and_codes(app: Flask, run: Invoke, deployment: Deployment) -> Non
     assert bad_site.exit_code == 1 and "site" in bad_site.output
     recorded = [action for _, action in actions(app)]
     assert recorded == ["link.create", "codes.create", "link.disable"]
+
+
+def test_empty_link_list_and_unknown_accounts_say_what_to_do_at_the_terminal(
+    run: Invoke, deployment: Deployment
+) -> None:
+    run("programmes", "create", "clinic", "--name", "Clinic", "--public-title", "Feedback")
+    empty = run("links", "list", "clinic")
+    assert empty.exit_code == 0
+    assert empty.output.splitlines()[0] == "token\tprogramme\tsurvey\tsite\taccess\tstate"
+    assert "no links in clinic" in empty.output and "survey-app links create" in empty.output
+    listed = run("links", "list")
+    assert listed.output.splitlines()[0].startswith("token\t") and "no links" not in listed.output
+    unknown = run("users", "set-role", "nobody", "shelter", "viewer")
+    assert unknown.exit_code == 1
+    assert "survey-app users add nobody --programme shelter --role viewer" in unknown.output
+    assert "page" not in unknown.output
+    ghost = run("users", "reset-password", "ghost")
+    assert ghost.exit_code == 1 and "survey-app users add ghost" in ghost.output

@@ -11,6 +11,8 @@ from ..models import DistributionLink, Programme
 from . import Context, friendly_errors, pass_context
 from .operator import actor as operator_name
 
+LIST_COLUMNS = ("token", "programme", "survey", "site", "access", "state")
+
 
 def register(main: click.Group) -> None:
     main.add_command(links)
@@ -67,13 +69,20 @@ def list_links(ctx: Context, programme: str | None) -> None:
                 DistributionLink.programme_id
                 == programme_admin.find_programme(session, programme).id
             )
-        for link, slug in session.execute(
+        found = session.execute(
             query.order_by(Programme.slug, DistributionLink.survey_id, DistributionLink.site)
-        ):
-            click.echo(
-                f"{link.token}\t{slug}\t{link.survey_id}\t{link.site}\t"
-                f"{'codes' if link.requires_code else 'open'}\t{'on' if link.active else 'off'}"
-            )
+        ).all()
+    click.echo("\t".join(LIST_COLUMNS))
+    if not found:
+        click.echo(
+            "no links" + (f" in {programme}" if programme else "") + "; make one with "
+            "`survey-app links create PROGRAMME SURVEY_ID --site SITE`"
+        )
+    for link, slug in found:
+        click.echo(
+            f"{link.token}\t{slug}\t{link.survey_id}\t{link.site}\t"
+            f"{'codes' if link.requires_code else 'open'}\t{'on' if link.active else 'off'}"
+        )
 
 
 @links.command("disable")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from .. import accounts, audit, auth, programme_admin, user_admin
 from ..models import Programme, Role, User
@@ -113,6 +113,18 @@ def list_users(ctx: Context) -> None:
             )
 
 
+def _find_user(session: Session, username: str, add_options: str = "") -> User:
+    """The account, or an error that points to the command that creates one."""
+    try:
+        return user_admin.find_user(session, username)
+    except user_admin.UnknownUser as error:
+        raise click.ClickException(
+            f"There is no user called {error.username!r}. Check the spelling (`survey-app users "
+            f"list`), or create the account first: survey-app users add {error.username}"
+            f"{add_options}"
+        ) from None
+
+
 @users.command("reset-password")
 @click.argument("username")
 @click.option("--two-factor", is_flag=True, help="Also reset two-step sign-in (lost phone).")
@@ -121,7 +133,7 @@ def list_users(ctx: Context) -> None:
 def reset_password(ctx: Context, username: str, two_factor: bool) -> None:
     """Give USERNAME a temporary password (printed once) and end their sessions."""
     with ctx.require_current_schema().session() as session:
-        user = user_admin.find_user(session, username)
+        user = _find_user(session, username)
         password = user_admin.reset_password(session, _actor(), user)
         if two_factor:
             user_admin.reset_two_factor(session, _actor(), user)
@@ -139,7 +151,8 @@ def reset_password(ctx: Context, username: str, two_factor: bool) -> None:
 def set_role(ctx: Context, username: str, programme: str, role: str) -> None:
     """Give USERNAME the ROLE in PROGRAMME (`none` removes them from it)."""
     with ctx.require_current_schema().session() as session:
-        user = user_admin.find_user(session, username)
+        options = "" if role == "none" else f" --programme {programme} --role {role}"
+        user = _find_user(session, username, options)
         found = programme_admin.find_programme(session, programme)
         outcome = user_admin.set_role(
             session, _actor(), user, found, None if role == "none" else Role(role)
