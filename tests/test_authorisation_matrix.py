@@ -61,6 +61,19 @@ PERMISSION_PREFIXES = {
     "assist.": frozenset({"enter-responses"}),
 }
 
+# Report pages: published results for anyone who may see them; the key for analysts only.
+REPORT_PERMISSIONS = {
+    "reports.index": "view-reports",
+    "reports.dashboard": "view-reports",
+    "reports.printable": "view-reports",
+    "reports.download_csv": "view-reports",
+    "reports.download_xlsx": "view-reports",
+    "reports.download_json": "view-reports",
+    "reports.refresh": "refresh-reports",
+    "reports.microdata": "export-microdata",
+    "reports.free_text": "read-free-text",
+}
+
 ACTORS = ["anonymous", "admin", "analyst", "viewer", "caseworker", "deployment-admin"]
 TARGETS = ["A", "B"]
 
@@ -261,6 +274,18 @@ def test_administration_and_assisted_entry_need_their_permissions(app: Flask) ->
                 rule = access.rule_for(app, url_rule.endpoint)
                 assert rule is not None and rule.permission is not None, url_rule.endpoint
                 assert rule.permission.value in allowed, url_rule.endpoint
+
+
+def test_report_pages_need_their_permissions(app: Flask) -> None:
+    declared = {
+        r.endpoint: access.rule_for(app, r.endpoint)
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("reports.")
+    }
+    assert set(declared) == set(REPORT_PERMISSIONS), "state each report page's permission here"
+    for endpoint, rule in declared.items():
+        assert rule is not None and rule.permission is not None, endpoint
+        assert rule.permission.value == REPORT_PERMISSIONS[endpoint], endpoint
 
 
 def test_authorisation_matrix(app: Flask) -> None:

@@ -6,21 +6,25 @@ import csv
 import io
 import json
 import re
+import secrets
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from staff_support import cheap_password_hashing, make_account, open_session, post  # noqa: F401
 
 from conftest import PASSPHRASE, ROOT, Deployment, csrf_token, make_settings
 from survey_app.config import Settings
-from survey_app.models import AuditEvent, DistributionLink, Role
+from survey_app.models import AuditEvent, DistributionLink, ReportSnapshot, Role
 from survey_app.models import Survey as AssignedSurveyRow
+from survey_app.reports import free_text
 from survey_app.reports.snapshot import SUPPRESSED
+from survey_app.responses import ResponseMeta, store_response
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 
@@ -185,10 +189,11 @@ def test_staff_who_may_see_reports_are_led_to_them(
 
     analyst = client_as(app, deployment, Role.ANALYST)
     home = analyst.get("/staff/").get_data(as_text=True)
-    for label in ("Reports", "Refresh reports", "Export microdata"):
+    for label in ("Reports", "Refresh reports", "Read free-text answers", "Export microdata"):
         assert f'<a class="button secondary" href="{programme_reports}">{label}</a>' in home
     listing = analyst.get(programme_reports).get_data(as_text=True)
     assert f'href="{DASHBOARD}/refresh"' in listing and f'href="{DASHBOARD}/microdata"' in listing
+    assert f'href="{DASHBOARD}/free-text"' in listing
 
     caseworker = client_as(app, deployment, Role.CASEWORKER)
     assert "/reports/" not in caseworker.get("/staff/").get_data(as_text=True)
@@ -227,3 +232,87 @@ def test_counts_are_said_with_the_right_plural_form(app: Flask, deployment: Depl
     assert reply.status_code == 303
     page = analyst.get(DASHBOARD, headers=arabic).get_data(as_text=True)
     assert "تم تحديث التقرير استنادًا إلى إجابتين." in page  # the dual, not "2 responses"
+
+
+def store(app: Flask, site: str, answers: dict[str, object]) -> None:
+    state = app_state(app)
+    survey = state.surveys[SURVEY]
+    with state.database.session() as db:
+        store_response(
+            db,
+            survey_id=SURVEY,
+            survey_version=survey.version,
+            definition=survey.canonical_json,
+            answers={"consent": "yes", **answers},
+            meta=ResponseMeta(site=site, channel="self", language="en", day=date(2026, 2, 10)),
+            period_granularity="week",
+        )
+
+
+def read_free_text(analyst: FlaskClient, passphrase: str = PASSPHRASE) -> object:
+    return post(
+        analyst,
+        f"{DASHBOARD}/free-text",
+        {"passphrase": passphrase},
+        page_url=f"{DASHBOARD}/free-text",
+    )
+
+
+def test_analysts_read_redacted_free_text_only_in_groups_of_k(
+    app: Flask, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changes = ["Open on Sundays", "Marie was kind, call +44 20 7946 0958", "More interpreters"]
+    changes += ["Shorter queue", "A quiet room", "Bus fares paid"]
+    for number, change in enumerate(changes):
+        store(app, "Hamlet" if number == 0 else "North", {"what_should_change": change})
+    store(app, "North", {"most_helpful": "Only two people said this"})
+    store(app, "North", {"most_helpful": "A second rare answer"})
+    ordered: list[list[str]] = []
+    monkeypatch.setattr(free_text, "_RANDOM", SortingShuffle(ordered))
+    analyst = client_as(app, deployment, Role.ANALYST)
+    assert "Read free-text answers" in analyst.get(DASHBOARD).get_data(as_text=True)
+    with app_state(app).database.session() as db:
+        stored_before = db.scalar(select(func.count()).select_from(ReportSnapshot))
+
+    reply = read_free_text(analyst)
+    assert reply.status_code == 200  # type: ignore[attr-defined]
+    page = reply.get_data(as_text=True)  # type: ignore[attr-defined]
+    main = page.split("<main", 1)[1]
+    shown = re.findall(r'<li dir="auto">([^<]*)</li>', main)
+    redacted = "[name] was kind, call [phone]"
+    assert shown == sorted([*changes[:1], redacted, *changes[2:]])  # in the shuffled order
+    assert ordered and ordered[0] == shown
+    assert "What should we change" in main and "6 answers" in main
+    assert "Marie" not in main and "7946" not in main
+    # Fewer than k answered: the question is named, its answers are not shown, nor their count.
+    assert "Not shown: fewer than 5 answers" in main and "rare answer" not in main
+    assert "Only two people" not in main and "2 answers" not in main
+    # Nothing beside an answer: no site, period or channel.
+    assert "Hamlet" not in main and "North" not in main and "2026" not in main
+    with app_state(app).database.session() as db:
+        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "report.free-text"))
+        (event,) = events
+        assert event.actor == "analyst" and "Open on Sundays" not in event.detail
+        assert db.scalar(select(func.count()).select_from(ReportSnapshot)) == stored_before
+
+    wrong = read_free_text(analyst, "not the passphrase")
+    assert wrong.status_code == 422  # type: ignore[attr-defined]
+    assert "passphrase does not open" in wrong.get_data(as_text=True)  # type: ignore[attr-defined]
+    viewer = client_as(app, deployment, Role.VIEWER)
+    assert viewer.get(f"{DASHBOARD}/free-text").status_code == 403
+    assert "free-text" not in viewer.get(DASHBOARD).get_data(as_text=True)
+
+
+class SortingShuffle:
+    """Stands in for the system's randomness: sorts, and remembers what it was given."""
+
+    def __init__(self, seen: list[list[str]]) -> None:
+        self.seen = seen
+
+    def shuffle(self, answers: list[str]) -> None:
+        answers.sort()
+        self.seen.append(answers)
+
+
+def test_free_text_is_in_random_order_by_default() -> None:
+    assert isinstance(free_text._RANDOM, secrets.SystemRandom)

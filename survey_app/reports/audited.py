@@ -1,8 +1,9 @@
 """What leaves the server from a report, each written to the audit log as it goes.
 
-Downloads of the published snapshot (CSV, XLSX, JSON) and the analyst's microdata export are
-recorded with who, which survey, which format and which filter, in the same transaction as the
-read, so there is no download without its audit row.
+Downloads of the published snapshot (CSV, XLSX, JSON), the analyst's microdata export and the
+analyst's reading of free-text answers are recorded with who, which survey, which format and
+which filter, in the same transaction as the read, so there is no download without its audit
+row.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..definitions import Survey
 from ..models import Survey as AssignedSurvey
 from ..responses import SurveyNotAssigned, open_responses
 from . import exports, snapshot
+from .free_text import FreeText, collect_free_text
 from .microdata import Microdata, export_microdata
 from .presentation import Labels, untranslated
 from .redaction import Redactor
@@ -123,5 +125,43 @@ def microdata(
             assigned.programme_id,
             f"{current.id}: {result.rows} rows exported, {result.withheld} withheld, "
             f"{len(result.changes)} changes to quasi-identifiers; threshold {k}",
+        )
+    return result
+
+
+def free_text(
+    database: Database,
+    current: Survey,
+    k: int,
+    passphrase: str,
+    *,
+    actor: str,
+    redactor: Redactor,
+    key_file_text: str | None = None,
+) -> FreeText:
+    """The survey's free-text answers, redacted, per question in groups of k or more (see
+    ``free_text``); the reading is audited and nothing is stored."""
+    with database.session() as session:
+        assigned = session.get(AssignedSurvey, current.id)
+        if assigned is None:
+            raise SurveyNotAssigned(current.id)
+        plan = plan_source(session, current).plan()
+        with unlock_or_record(
+            database,
+            session,
+            assigned.programme_id,
+            passphrase,
+            key_file_text,
+            actor=actor,
+            purpose=f"reading the free-text answers of {current.id}",
+        ) as keys:
+            result = collect_free_text(plan, open_responses(session, current.id, keys), k, redactor)
+        audit.record(
+            session,
+            actor,
+            "report.free-text",
+            assigned.programme_id,
+            f"{current.id}: free-text answers read, {len(result.shown)} questions shown, "
+            f"{len(result.withheld)} with fewer than {k} answers not shown; threshold {k}",
         )
     return result

@@ -1,15 +1,18 @@
 """Report pages: the published dashboard and its downloads, the analyst's refresh and export.
 
-Viewers read the latest snapshot only: no key is involved. Refreshing and exporting microdata
-ask for the programme's passphrase (and the key file, for keys kept off the server); both run
-the domain functions in ``survey_app.reports`` and are audited there, as is every download.
+Viewers read the latest snapshot only: no key is involved. Refreshing, exporting microdata and
+reading the redacted free-text answers ask for the programme's passphrase (and the key file,
+for keys kept off the server); each runs a domain function in ``survey_app.reports`` and is
+audited there, as is every download.
 """
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale, ngettext
@@ -41,6 +44,7 @@ from .forms import StaffForm
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
 
 Page = str | tuple[str, int] | BaseResponse
+T = TypeVar("T")
 
 
 class UnlockForm(StaffForm):
@@ -74,6 +78,7 @@ class ReportEntry:
     title: str
     can_refresh: bool
     can_export: bool
+    can_read_free_text: bool
 
 
 @blueprint.get("/")
@@ -98,6 +103,7 @@ def index() -> str:
             _survey_title(catalogue.get(survey_id), survey_id),
             can_refresh=auth.can(user, Permission.REFRESH_REPORTS, programme_id),
             can_export=auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
+            can_read_free_text=auth.can(user, Permission.READ_FREE_TEXT, programme_id),
         )
         for survey_id, programme_id, programme_name in surveys
     ]
@@ -209,6 +215,7 @@ def _show(survey_id: str, *, printable: bool) -> Page:
     abilities = {
         "refresh": auth.can(user, Permission.REFRESH_REPORTS, programme_id),
         "microdata": auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
+        "free_text": auth.can(user, Permission.READ_FREE_TEXT, programme_id),
     }
     if document is None or not document["views"]:
         # Nothing published yet, or too few responses for any table (see reports.build).
@@ -298,37 +305,49 @@ def _current(survey_id: str) -> Survey:
             abort(404)
 
 
+def _with_key(form: UnlockForm, use: Callable[[str, str | None], T]) -> T | None:
+    """``use(passphrase, key file text)`` once the form is filled in; None, with the problem
+    shown on the form, when it is not or when the key does not open."""
+    if not form.validate_on_submit():
+        return None
+    key_file_text = _key_file_text(form)
+    if form.key_file.errors:
+        return None
+    try:
+        return use(form.passphrase.data, key_file_text)
+    except refreshing.refresh_errors() as error:
+        form.add_error("passphrase", str(error))
+        return None
+
+
 @blueprint.route("/<survey_id>/refresh", methods=["GET", "POST"])
 @rule(Permission.REFRESH_REPORTS, Scope.SURVEY)
 def refresh(survey_id: str) -> Page:
     form = UnlockForm()
-    if form.validate_on_submit():
-        key_file_text = _key_file_text(form)
-        if not form.key_file.errors:
-            state = app_state()
-            try:
-                outcome = refreshing.refresh(
-                    state.database,
-                    _current(survey_id),
-                    state.settings.reports.threshold,
-                    form.passphrase.data,
-                    actor=actor().name,
-                    key_file_text=key_file_text,
-                )
-            except refreshing.refresh_errors() as error:
-                form.add_error("passphrase", str(error))
-            else:
-                unreadable = sum(outcome.unreadable.values())
-                flash(
-                    ngettext(
-                        "The report was refreshed from %(num)d response.",
-                        "The report was refreshed from %(num)d responses.",
-                        outcome.responses,
-                    )
-                    + (" " + _unreadable_note(unreadable) if unreadable else ""),
-                    "success",
-                )
-                return redirect(url_for("reports.dashboard", survey_id=survey_id), 303)
+    state = app_state()
+    outcome = _with_key(
+        form,
+        lambda passphrase, key_file_text: refreshing.refresh(
+            state.database,
+            _current(survey_id),
+            state.settings.reports.threshold,
+            passphrase,
+            actor=actor().name,
+            key_file_text=key_file_text,
+        ),
+    )
+    if outcome is not None:
+        unreadable = sum(outcome.unreadable.values())
+        flash(
+            ngettext(
+                "The report was refreshed from %(num)d response.",
+                "The report was refreshed from %(num)d responses.",
+                outcome.responses,
+            )
+            + (" " + _unreadable_note(unreadable) if unreadable else ""),
+            "success",
+        )
+        return redirect(url_for("reports.dashboard", survey_id=survey_id), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("reports/refresh.html", form=form, survey_id=survey_id), status
 
@@ -337,31 +356,57 @@ def refresh(survey_id: str) -> Page:
 @rule(Permission.EXPORT_MICRODATA, Scope.SURVEY)
 def microdata(survey_id: str) -> Page:
     form = UnlockForm()
-    if form.validate_on_submit():
-        key_file_text = _key_file_text(form)
-        if not form.key_file.errors:
-            state = app_state()
-            try:
-                result = audited.microdata(
-                    state.database,
-                    _current(survey_id),
-                    state.settings.reports.threshold,
-                    form.passphrase.data,
-                    actor=actor().name,
-                    redactor=Redactor(state.settings.reports.redact_names, None),
-                    key_file_text=key_file_text,
-                )
-            except refreshing.refresh_errors() as error:
-                form.add_error("passphrase", str(error))
-            else:
-                return send_file(
-                    BytesIO(_microdata_zip(survey_id, result)),
-                    mimetype="application/zip",
-                    as_attachment=True,
-                    download_name=f"{survey_id}-microdata.zip",
-                )
+    state = app_state()
+    result = _with_key(
+        form,
+        lambda passphrase, key_file_text: audited.microdata(
+            state.database,
+            _current(survey_id),
+            state.settings.reports.threshold,
+            passphrase,
+            actor=actor().name,
+            redactor=Redactor(state.settings.reports.redact_names, None),
+            key_file_text=key_file_text,
+        ),
+    )
+    if result is not None:
+        return send_file(
+            BytesIO(_microdata_zip(survey_id, result)),
+            mimetype="application/zip",
+            as_attachment=True,
+            download_name=f"{survey_id}-microdata.zip",
+        )
     status = 422 if form.is_submitted() else 200
     return render_template("reports/microdata.html", form=form, survey_id=survey_id), status
+
+
+@blueprint.route("/<survey_id>/free-text", methods=["GET", "POST"])
+@rule(Permission.READ_FREE_TEXT, Scope.SURVEY)
+def free_text(survey_id: str) -> Page:
+    """Redacted free-text answers, per question in groups of k or more; nothing is stored."""
+    form = UnlockForm()
+    state = app_state()
+    current = _current(survey_id)
+    result = _with_key(
+        form,
+        lambda passphrase, key_file_text: audited.free_text(
+            state.database,
+            current,
+            state.settings.reports.threshold,
+            passphrase,
+            actor=actor().name,
+            redactor=Redactor(state.settings.reports.redact_names, None),
+            key_file_text=key_file_text,
+        ),
+    )
+    if result is not None:
+        return render_template(
+            "reports/free_text.html", survey=current, survey_id=survey_id, result=result
+        )
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "reports/free_text_unlock.html", form=form, survey=current, survey_id=survey_id
+    ), status
 
 
 def _unreadable_note(count: int) -> str:

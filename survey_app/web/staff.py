@@ -44,6 +44,7 @@ ROLE_ABILITIES: dict[Role, list[Any]] = {
 REPORT_ACTIONS: list[tuple[Permission, str, Any]] = [
     (Permission.VIEW_REPORTS, "reports.dashboard", _l("Reports")),
     (Permission.REFRESH_REPORTS, "reports.refresh", _l("Refresh reports")),
+    (Permission.READ_FREE_TEXT, "reports.free_text", _l("Read free-text answers")),
     (Permission.EXPORT_MICRODATA, "reports.microdata", _l("Export microdata")),
 ]
 
