@@ -8,17 +8,21 @@ row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from .. import audit
 from ..db import Database
 from ..definitions import Survey
 from ..models import Survey as AssignedSurvey
-from ..responses import SurveyNotAssigned, open_responses
+from ..responses import OpenedResponse, SurveyNotAssigned, UnreadableResponse, open_responses
 from . import exports, snapshot
 from .free_text import FreeText, collect_free_text
 from .microdata import Microdata, export_microdata
+from .plan import ReportPlan
 from .presentation import Labels, untranslated
 from .redaction import Redactor
 from .refresh import plan_source, unlock_or_record
@@ -103,26 +107,14 @@ def microdata(
     key_file_text: str | None = None,
 ) -> Microdata:
     """Every response of the survey as redacted, generalised CSV (see ``microdata``)."""
-    with database.session() as session:
-        assigned = session.get(AssignedSurvey, current.id)
-        if assigned is None:
-            raise SurveyNotAssigned(current.id)
-        plan = plan_source(session, current).plan()
-        with unlock_or_record(
-            database,
-            session,
-            assigned.programme_id,
-            passphrase,
-            key_file_text,
-            actor=actor,
-            purpose=f"microdata export of {current.id}",
-        ) as keys:
-            result = export_microdata(plan, open_responses(session, current.id, keys), k, redactor)
+    purpose = f"microdata export of {current.id}"
+    with _opened(database, current, passphrase, key_file_text, actor, purpose) as opened:
+        result = export_microdata(opened.plan, opened.responses, k, redactor)
         audit.record(
-            session,
+            opened.session,
             actor,
             "report.microdata",
-            assigned.programme_id,
+            opened.programme_id,
             f"{current.id}: {result.rows} rows exported, {result.withheld} withheld, "
             f"{len(result.changes)} changes to quasi-identifiers; threshold {k}",
         )
@@ -141,6 +133,38 @@ def free_text(
 ) -> FreeText:
     """The survey's free-text answers, redacted, per question in groups of k or more (see
     ``free_text``); the reading is audited and nothing is stored."""
+    purpose = f"reading the free-text answers of {current.id}"
+    with _opened(database, current, passphrase, key_file_text, actor, purpose) as opened:
+        result = collect_free_text(opened.plan, opened.responses, k, redactor)
+        audit.record(
+            opened.session,
+            actor,
+            "report.free-text",
+            opened.programme_id,
+            f"{current.id}: free-text answers read, {len(result.shown)} questions shown, "
+            f"{len(result.withheld)} with fewer than {k} answers not shown; threshold {k}",
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class _Opened:
+    session: Session
+    programme_id: int
+    plan: ReportPlan
+    responses: Iterator[OpenedResponse | UnreadableResponse]
+
+
+@contextmanager
+def _opened(
+    database: Database,
+    current: Survey,
+    passphrase: str,
+    key_file_text: str | None,
+    actor: str,
+    purpose: str,
+) -> Iterator[_Opened]:
+    """The survey's responses, opened one by one with the unlocked key (a refusal is audited)."""
     with database.session() as session:
         assigned = session.get(AssignedSurvey, current.id)
         if assigned is None:
@@ -153,15 +177,8 @@ def free_text(
             passphrase,
             key_file_text,
             actor=actor,
-            purpose=f"reading the free-text answers of {current.id}",
+            purpose=purpose,
         ) as keys:
-            result = collect_free_text(plan, open_responses(session, current.id, keys), k, redactor)
-        audit.record(
-            session,
-            actor,
-            "report.free-text",
-            assigned.programme_id,
-            f"{current.id}: free-text answers read, {len(result.shown)} questions shown, "
-            f"{len(result.withheld)} with fewer than {k} answers not shown; threshold {k}",
-        )
-    return result
+            yield _Opened(
+                session, assigned.programme_id, plan, open_responses(session, current.id, keys)
+            )
