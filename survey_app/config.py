@@ -72,6 +72,8 @@ class RespondentSettings:
 class ReportSettings:
     threshold: int = 5
     redact_names: tuple[str, ...] = ()
+    # Where phone numbers written without a country code come from (ISO code such as "GB").
+    phone_region: str = ""
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,11 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{label}: must be greater than 0, got {value}")
     if not 1 <= settings.server.port <= 65535:
         raise ConfigError(f"server.port: must be between 1 and 65535, got {settings.server.port}")
+    region = settings.reports.phone_region
+    if region and not (len(region) == 2 and region.isascii() and region.isupper()):
+        raise ConfigError(
+            f"reports.phone_region: use a two-letter country code such as 'GB', got {region!r}"
+        )
     if settings.reports.threshold < 2:
         raise ConfigError(
             f"reports.threshold: must be at least 2, got {settings.reports.threshold}"

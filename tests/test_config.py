@@ -113,3 +113,12 @@ def test_example_config_documents_every_setting_with_its_default() -> None:
         )
         for name in names:
             assert f"{name} =" in text, f"config.example.toml does not document {name}"
+
+
+def test_phone_region_must_be_a_country_code(tmp_path: Path) -> None:
+    assert (
+        load_settings(environ={"SURVEY_APP_REPORTS_PHONE_REGION": "GB"}).reports.phone_region
+        == "GB"
+    )
+    with pytest.raises(ConfigError, match=r"reports\.phone_region: use a two-letter country code"):
+        load_settings(environ={"SURVEY_APP_REPORTS_PHONE_REGION": "Britain"})

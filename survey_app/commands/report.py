@@ -216,7 +216,9 @@ def microdata(
         ctx.settings.reports.threshold,
         secret,
         actor=operator.actor(),
-        redactor=Redactor(ctx.settings.reports.redact_names, None),
+        redactor=Redactor(
+            ctx.settings.reports.redact_names, ctx.settings.reports.phone_region or None
+        ),
         key_file_text=file_text,
     )
     _write_private(output, result.text.encode("utf-8-sig"))

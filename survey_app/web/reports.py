@@ -365,7 +365,9 @@ def microdata(survey_id: str) -> Page:
             state.settings.reports.threshold,
             passphrase,
             actor=actor().name,
-            redactor=Redactor(state.settings.reports.redact_names, None),
+            redactor=Redactor(
+                state.settings.reports.redact_names, state.settings.reports.phone_region or None
+            ),
             key_file_text=key_file_text,
         ),
     )
@@ -395,7 +397,9 @@ def free_text(survey_id: str) -> Page:
             state.settings.reports.threshold,
             passphrase,
             actor=actor().name,
-            redactor=Redactor(state.settings.reports.redact_names, None),
+            redactor=Redactor(
+                state.settings.reports.redact_names, state.settings.reports.phone_region or None
+            ),
             key_file_text=key_file_text,
         ),
     )
@@ -439,3 +443,8 @@ def _microdata_zip(survey_id: str, result: Microdata) -> bytes:
         archive.writestr(f"{survey_id}-microdata.csv", result.text.encode("utf-8-sig"))
         archive.writestr("README.txt", "\n".join(note) + "\n")
     return buffer.getvalue()
+
+
+def _redactor() -> Redactor:
+    reports = app_state().settings.reports
+    return Redactor(reports.redact_names, reports.phone_region or None)
