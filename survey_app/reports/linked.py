@@ -39,8 +39,9 @@ so leaving one out reveals nothing.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Collection, Iterable, Sequence
+
+from .suppression import cheapest_path
 
 Position = tuple[int, int]
 Mask = tuple[tuple[bool, ...], ...]
@@ -178,27 +179,7 @@ class _Grid:
         cost: Callable[[Position], _Cost | None],
         through_free: bool,
     ) -> list[Position] | None:
-        best: dict[_Node, _Cost] = {start: (0, 0)}
-        came_from: dict[_Node, tuple[_Node, Position | None]] = {}
-        queue: list[tuple[_Cost, _Node]] = [((0, 0), start)]
-        while queue:
-            so_far, node = heapq.heappop(queue)
-            if node == goal:
-                path: list[Position] = []
-                while node != start:
-                    node, cell = came_from[node]
-                    if cell is not None:
-                        path.append(cell)
-                return path
-            if so_far > best[node]:
-                continue
-            for neighbour, cell in self.neighbours(node, skip, through_free):
-                step = (0, 0) if cell is None else cost(cell)
-                if step is None:
-                    continue
-                new_cost = (so_far[0] + step[0], so_far[1] + step[1])
-                if neighbour not in best or new_cost < best[neighbour]:
-                    best[neighbour] = new_cost
-                    came_from[neighbour] = (node, cell)
-                    heapq.heappush(queue, (new_cost, neighbour))
-        return None
+        found = cheapest_path(
+            start, goal, lambda node: self.neighbours(node, skip, through_free), cost
+        )
+        return None if found is None else found[1]

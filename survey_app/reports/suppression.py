@@ -337,32 +337,49 @@ class _Grid:
         self, through: Position, edge_cost: Callable[[Position], _Cost | None]
     ) -> tuple[_Cost, list[Position]] | None:
         """Cheapest path joining the two ends of ``through`` without using it (Dijkstra)."""
-        start: _Node = ("row", through[0])
-        goal: _Node = ("column", through[1])
-        best: dict[_Node, _Cost] = {start: (0, 0)}
-        came_from: dict[_Node, tuple[_Node, Position | None]] = {}
-        queue: list[tuple[_Cost, _Node]] = [((0, 0), start)]
-        while queue:
-            cost, node = heapq.heappop(queue)
-            if node == goal:
-                path: list[Position] = []
-                while node != start:
-                    node, cell = came_from[node]
-                    if cell is not None:
-                        path.append(cell)
-                return cost, path
-            if cost > best[node]:
+        return cheapest_path(
+            ("row", through[0]),
+            ("column", through[1]),
+            lambda node: self.neighbours(node, through),
+            edge_cost,
+        )
+
+
+def cheapest_path(
+    start: _Node,
+    goal: _Node,
+    neighbours: Callable[[_Node], Iterable[tuple[_Node, Position | None]]],
+    edge_cost: Callable[[Position], _Cost | None],
+) -> tuple[_Cost, list[Position]] | None:
+    """Dijkstra over a graph whose edges are cells (or free links, ``None``, costing nothing).
+
+    Returns the total cost and the cells on the cheapest path, or None when ``goal`` cannot be
+    reached; a cell whose cost is None cannot be used.
+    """
+    best: dict[_Node, _Cost] = {start: (0, 0)}
+    came_from: dict[_Node, tuple[_Node, Position | None]] = {}
+    queue: list[tuple[_Cost, _Node]] = [((0, 0), start)]
+    while queue:
+        cost, node = heapq.heappop(queue)
+        if node == goal:
+            path: list[Position] = []
+            while node != start:
+                node, cell = came_from[node]
+                if cell is not None:
+                    path.append(cell)
+            return cost, path
+        if cost > best[node]:
+            continue
+        for neighbour, cell in neighbours(node):
+            step = (0, 0) if cell is None else edge_cost(cell)
+            if step is None:
                 continue
-            for neighbour, cell in self.neighbours(node, through):
-                step = (0, 0) if cell is None else edge_cost(cell)
-                if step is None:
-                    continue
-                new_cost = (cost[0] + step[0], cost[1] + step[1])
-                if neighbour not in best or new_cost < best[neighbour]:
-                    best[neighbour] = new_cost
-                    came_from[neighbour] = (node, cell)
-                    heapq.heappush(queue, (new_cost, neighbour))
-        return None
+            new_cost = (cost[0] + step[0], cost[1] + step[1])
+            if neighbour not in best or new_cost < best[neighbour]:
+                best[neighbour] = new_cost
+                came_from[neighbour] = (node, cell)
+                heapq.heappush(queue, (new_cost, neighbour))
+    return None
 
 
 def _linkages(n_layers: int, pooled: bool) -> list[tuple[int, ...]]:
