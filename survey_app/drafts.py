@@ -3,11 +3,15 @@
 The browser keeps a random draft id and a random 256-bit key in its session cookie; the server
 keeps only AES-GCM ciphertext, bound to the draft id, that expires after a period of idleness.
 Neither side alone can read a draft, finishing or leaving deletes it, and an idle draft is purged.
+
+The expiry time is kept only to a 15-minute step (`EXPIRY_STEP`), rounded up: a database copy
+shows which quarter-hour a respondent was last active, never the minute or second.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +25,8 @@ from sqlalchemy.orm import Session
 from .models import Draft
 
 NONCE_BYTES = 12
+# Every stored expiry is a multiple of this step (counted from the Unix epoch).
+EXPIRY_STEP = timedelta(minutes=15)
 
 
 class DraftExpired(Exception):
@@ -121,7 +127,13 @@ class DraftStore:
         return nonce + AESGCM(handle.key).encrypt(nonce, state.to_json(), handle.draft_id.encode())
 
     def _expiry(self) -> datetime:
-        return datetime.now(UTC) + self.idle
+        return coarse_expiry(datetime.now(UTC) + self.idle)
+
+
+def coarse_expiry(moment: datetime) -> datetime:
+    """`moment` rounded up to the next `EXPIRY_STEP`, so the idle time is never cut short."""
+    step = EXPIRY_STEP.total_seconds()
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, UTC)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -256,3 +256,21 @@ def test_later_pages_cannot_be_reached_by_their_address(
     assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}/p/1")
     with app_state(app).database.session() as session:
         assert session.scalars(select(Response)).all() == []
+
+
+def test_a_draft_keeps_only_a_quarter_hour_of_activity_time(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    token = deployment.links["minimal"]
+    before = datetime.now(UTC)
+    start(client, token)
+    answer_page(client, token, 1, {"consent": "yes"})
+    idle = timedelta(minutes=app_state(app).settings.respondent.draft_idle_minutes)
+    with app_state(app).database.session() as session:
+        (draft,) = session.scalars(select(Draft)).all()
+        expires = draft.expires_at.replace(tzinfo=UTC)
+    # A multiple of 15 minutes, never earlier than the idle time allows, at most 15 minutes later.
+    assert expires.timestamp() % (15 * 60) == 0 and expires.microsecond == 0
+    assert before + idle <= expires <= datetime.now(UTC) + idle + timedelta(minutes=15)
