@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +21,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import NullPool, create_engine, make_url, text
 
 from survey_app import create_app, migrate, sealing
 from survey_app.commands.keys import add_key
 from survey_app.config import Settings, load_settings
+from survey_app.db import Database
 from survey_app.distribution import create_link
 from survey_app.models import Programme, Survey
 from survey_app.state import app_state
@@ -71,28 +74,126 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(f"SURVEY_TEST_DB=postgresql but {postgres_skip_reason()}")
 
 
-def fresh_database_url(kind: str, tmp_path: Path) -> Iterator[str]:
-    """A URL for an empty database of `kind`, removed afterwards."""
+class DatabaseTemplates:
+    """Migrated databases built once per test run and copied for each test.
+
+    Running the migrations costs ~0.25 s on SQLite and ~0.3 s on PostgreSQL; a copy of a
+    migrated SQLite file costs under a millisecond and a PostgreSQL schema recreated from a
+    `pg_dump` of a migrated one ~45 ms. Tests that are about the migrations themselves ask for an
+    empty database instead (`empty_database_url`).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: Path | None = None
+        self._postgres_sql: list[str | None] = []
+
+    def sqlite_file(self) -> Path:
+        if self._sqlite is None:
+            path = self.folder / "migrated.db"
+            database = Database(f"sqlite:///{path}")
+            migrate.upgrade(database)
+            database.dispose()  # the last connection closing folds the WAL into the file
+            assert not Path(f"{path}-wal").exists(), "template database left a WAL file"
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres_sql(self) -> str | None:
+        """The SQL that recreates a migrated schema named TEMPLATE_SCHEMA, or None without pg_dump."""
+        if not self._postgres_sql:
+            self._postgres_sql.append(_dump_migrated_schema())
+        return self._postgres_sql[0]
+
+
+TEMPLATE_SCHEMA = f"template_{secrets.token_hex(8)}"
+
+
+def _dump_migrated_schema() -> str | None:
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        return None
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{TEMPLATE_SCHEMA}"'))
+    try:
+        database = Database(f"{POSTGRES_URL}?options=-csearch_path%3D{TEMPLATE_SCHEMA}")
+        migrate.upgrade(database)
+        database.dispose()
+        url = make_url(POSTGRES_URL)
+        dumped = subprocess.run(
+            [pg_dump, "--schema", TEMPLATE_SCHEMA, "--no-owner", "--no-privileges", "--inserts"],
+            env={
+                **os.environ,
+                "PGHOST": url.host or "127.0.0.1",
+                "PGPORT": str(url.port or 5432),
+                "PGUSER": url.username or "postgres",
+                "PGPASSWORD": url.password or "",
+                "PGDATABASE": url.database or "postgres",
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{TEMPLATE_SCHEMA}" CASCADE'))
+        admin.dispose()
+    if dumped.returncode != 0:
+        return None  # e.g. a pg_dump older than the server: migrate per test instead
+    # Lines starting with a backslash are psql meta-commands (\restrict), not SQL.
+    return "\n".join(line for line in dumped.stdout.splitlines() if not line.startswith("\\"))
+
+
+def fresh_database_url(
+    kind: str, tmp_path: Path, templates: DatabaseTemplates | None = None
+) -> Iterator[str]:
+    """A URL for a database of `kind`, removed afterwards: migrated to head when `templates`
+    are given, else empty."""
     if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        if templates is not None:
+            shutil.copyfile(templates.sqlite_file(), path)
+        yield f"sqlite:///{path}"
         return
     reason = postgres_skip_reason()
     if reason:
         pytest.skip(reason)
     schema = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(POSTGRES_URL)
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    # No pool: the dump's SET statements must not stay on a connection used again.
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    schema_sql = templates.postgres_sql() if templates is not None else None
     with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        if schema_sql is None:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        else:
+            connection.exec_driver_sql(schema_sql.replace(TEMPLATE_SCHEMA, schema))
+    if templates is not None and schema_sql is None:
+        database = Database(url)
+        migrate.upgrade(database)
+        database.dispose()
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        yield url
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> DatabaseTemplates:
+    return DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[str]:
+    """A database already migrated to head, of the kind SURVEY_TEST_DB names."""
+    yield from fresh_database_url(TEST_DB, tmp_path, database_templates)
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, for tests of the migrations and of `db upgrade`."""
     yield from fresh_database_url(TEST_DB, tmp_path)
 
 
@@ -115,10 +216,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings)
-    database = app_state(application).database
-    migrate.upgrade(database)
     yield application
-    database.dispose()
+    app_state(application).database.dispose()
 
 
 @pytest.fixture
