@@ -2,7 +2,8 @@
 
 The browser keeps a random draft id and a random 256-bit key in its session cookie; the server
 keeps only AES-GCM ciphertext, bound to the draft id, that expires after a period of idleness.
-Neither side alone can read a draft, finishing or leaving deletes it, and an idle draft is purged.
+Neither side alone can read a draft; leaving deletes it, finishing drops its answers (the row
+stays, empty, until its expiry) and an expired draft is purged.
 
 The expiry time is kept only to a 15-minute step (`EXPIRY_STEP`), rounded up: a database copy
 shows which quarter-hour a respondent was last active, never the minute or second.
@@ -19,7 +20,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from .models import Draft
@@ -29,9 +30,23 @@ NONCE_BYTES = 12
 EXPIRY_STEP = timedelta(minutes=15)
 
 
+# A finished draft's row keeps no ciphertext, only the fact that it was finished, until it
+# expires as it would have anyway (its expiry is left as the last page saved set it, so the row
+# tells no time the draft did not already tell): a second copy of the last page (a double tap)
+# can then be told, truthfully, that its answers were already received.
+FINISHED = b""
+
+
 class DraftExpired(Exception):
     def __init__(self) -> None:
         super().__init__("these answers were cleared after a period without activity")
+
+
+class DraftFinished(Exception):
+    """The draft's answers were already stored, by this request's twin or an earlier one."""
+
+    def __init__(self) -> None:
+        super().__init__("these answers were already received")
 
 
 @dataclass
@@ -98,6 +113,8 @@ class DraftStore:
         draft = self.session.get(Draft, handle.draft_id)
         if draft is None or _aware(draft.expires_at) <= datetime.now(UTC):
             raise DraftExpired()
+        if draft.ciphertext == FINISHED:
+            raise DraftFinished()
         try:
             raw = AESGCM(handle.key).decrypt(
                 draft.ciphertext[:NONCE_BYTES],
@@ -117,6 +134,20 @@ class DraftStore:
 
     def discard(self, handle: DraftHandle) -> None:
         self.session.execute(delete(Draft).where(Draft.id == handle.draft_id))
+
+    def finish(self, handle: DraftHandle) -> bool:
+        """Mark the draft finished, dropping its answers; False if another request did first.
+
+        The conditional UPDATE decides: when one draft is sent twice at once (a double tap),
+        the database lets exactly one request change the row, and only that one stores the
+        answers, in the same transaction.
+        """
+        result = self.session.execute(
+            update(Draft)
+            .where(Draft.id == handle.draft_id, Draft.ciphertext != FINISHED)
+            .values(ciphertext=FINISHED)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     def purge_expired(self) -> int:
         result = self.session.execute(delete(Draft).where(Draft.expires_at <= datetime.now(UTC)))

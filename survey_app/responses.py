@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import sealing
@@ -116,17 +118,26 @@ def current_key(session: Session, programme_id: int) -> ProgrammeKey | None:
 
 
 def register_version(session: Session, survey_id: str, version: str, definition: str) -> None:
-    """Keep the exact definition of each version answered, so old responses stay readable."""
-    if session.get(SurveyVersion, (survey_id, version)) is None:
-        session.add(
-            SurveyVersion(
-                survey_id=survey_id,
-                version=version,
-                definition=definition,
-                first_seen=datetime.now(UTC),
-            )
+    """Keep the exact definition of each version answered, so old responses stay readable.
+
+    INSERT ... ON CONFLICT DO NOTHING: several first responses to a new version arriving at
+    once all find the row there afterwards, and none of them fails on the primary key.
+    """
+    dialect_insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
+    session.execute(
+        dialect_insert(SurveyVersion)
+        .values(
+            survey_id=survey_id,
+            version=version,
+            definition=definition,
+            first_seen=datetime.now(UTC),
         )
-        session.flush()
+        .on_conflict_do_nothing(index_elements=["survey_id", "version"])
+    )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def store_response(

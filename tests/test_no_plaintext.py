@@ -24,6 +24,7 @@ from sqlalchemy import MetaData, select
 from conftest import FIXTURES, PASSPHRASE, Deployment, csrf_token, make_settings
 from survey_app import sealing
 from survey_app.config import Settings
+from survey_app.drafts import FINISHED
 from survey_app.models import Draft
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
@@ -212,7 +213,7 @@ def test_sentinel_answers_appear_nowhere_unsealed(
             "age": 29,
             "story": story,
         }
-        assert session.scalars(select(Draft)).all() == []
+        assert session.scalars(select(Draft.ciphertext)).all() == [FINISHED]
     # The log scan saw what went to the database, so it would have caught plaintext there.
     assert any("INSERT INTO responses" in record.getMessage() for record in caplog.records)
 

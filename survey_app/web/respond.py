@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..definitions import Survey
 from ..distribution import code_is_usable, hash_code, spend_code
-from ..drafts import DraftExpired, DraftHandle, DraftState, DraftStore
+from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
 from ..models import DistributionLink, Programme
 from ..responses import ResponseMeta, store_response
 from ..state import app_state
@@ -112,7 +112,11 @@ def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
         return redirect(url_for("respond.landing", token=token), code=303)
     with _database_session() as db:
         store = _drafts(db)
-        state = _current_draft(store, handle, token, survey)
+        try:
+            state = _current_draft(store, handle, token, survey)
+        except DraftFinished:
+            # A second copy of the last page, sent after the first was stored (a double tap).
+            return _already_received(token, session.get("lang", survey.default_language))
         if state is None:
             session.clear()
             return render_template("respond/expired.html", token=token, programme=programme), 410
@@ -184,6 +188,9 @@ def _receive_page(
     if not _within_rate_limits(token):
         store.save(handle, state)
         return render_error(429)
+    if not store.finish(handle):
+        # The same page was sent twice at once and the other request stored the answers.
+        return _already_received(token, state.language)
     if state.code_hash is not None and not spend_code(db, token, state.code_hash):
         store.save(handle, state)
         return render_error(409, _("This code has already been used. Your answers were not sent."))
@@ -198,9 +205,12 @@ def _receive_page(
         ),
         period_granularity=app_state().settings.privacy.period,
     )
-    store.discard(handle)
+    return _already_received(token, state.language)
+
+
+def _already_received(token: str, language: str) -> BaseResponse:
     session.clear()
-    return redirect(url_for("respond.done", token=token, lang=state.language), code=303)
+    return redirect(url_for("respond.done", token=token, lang=language), code=303)
 
 
 @blueprint.get("/s/<token>/done/<lang>")

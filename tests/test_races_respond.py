@@ -1,0 +1,126 @@
+"""Respondent requests sent at the same moment, against the app served for real.
+
+A double tap on the last page, or a survey version's first responses arriving together, must
+each end with exactly one outcome in the database: one response per draft, one version row.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from served import Browser, Reply, at_once, served
+from sqlalchemy import func, select
+
+from conftest import Deployment
+from survey_app.distribution import create_codes, create_link
+from survey_app.drafts import FINISHED
+from survey_app.models import AccessCode, Draft, Programme, Response, SurveyVersion
+from survey_app.state import app_state
+
+TIMES_SENT = 6
+
+
+def count(app: Flask, model: type) -> int:
+    with app_state(app).database.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def on_last_page(browser: Browser, token: str, code: str | None = None) -> str:
+    """Start and answer the first page; returns the CSRF token of the last page's form."""
+    landing = browser.get(f"/s/{token}")
+    data = {"lang": "en", "csrf_token": landing.csrf()}
+    if code is not None:
+        data["code"] = code
+    assert browser.post(f"/s/{token}/start", data).status == 303
+    first = browser.get(f"/s/{token}/p/1")
+    reply = browser.post(
+        f"/s/{token}/p/1", {"consent": "yes", "action": "next", "csrf_token": first.csrf()}
+    )
+    assert reply.status == 303, reply.status
+    return browser.get(f"/s/{token}/p/2").csrf()
+
+
+def send_last_page_at_once(browser: Browser, token: str, csrf: str) -> list[Reply]:
+    data = {"felt_safe": "yes", "action": "next", "csrf_token": csrf}
+    tabs = [browser.copy() for _ in range(TIMES_SENT)]
+    return at_once([lambda tab=tab: tab.post(f"/s/{token}/p/2", data) for tab in tabs])
+
+
+def assert_told_received(replies: list[Reply], token: str) -> None:
+    """Every request, the winner's and the losers', ends on the thank-you page."""
+    for reply in replies:
+        assert reply.status == 303, (reply.status, reply.text[:300])
+        assert reply.location.endswith(f"/s/{token}/done/en")
+
+
+def test_a_last_page_sent_six_times_at_once_stores_one_response(
+    app: Flask, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    with served(app) as address:
+        respondents = [Browser(address, source=f"127.0.0.{20 + i}") for i in range(3)]
+        for browser in respondents:
+            csrf = on_last_page(browser, token)
+            assert_told_received(send_last_page_at_once(browser, token, csrf), token)
+        thanks = respondents[0].get(f"/s/{token}/done/en")
+    assert thanks.status == 200
+    assert "Nothing was" not in thanks.text
+    assert count(app, Response) == 3
+    with app_state(app).database.session() as session:
+        # What is left of each draft until it expires: the fact it was finished, no answers.
+        assert session.scalars(select(Draft.ciphertext)).all() == [FINISHED] * 3
+
+
+def test_a_coded_last_page_sent_at_once_spends_the_code_once_and_stores_once(
+    app: Flask, deployment: Deployment
+) -> None:
+    with app_state(app).database.session() as session:
+        programme = session.get(Programme, deployment.programme_id)
+        assert programme is not None
+        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
+        _batch, codes = create_codes(session, link, 1)
+        token = link.token
+    with served(app) as address:
+        browser = Browser(address)
+        csrf = on_last_page(browser, token, codes[0])
+        replies = send_last_page_at_once(browser, token, csrf)
+    assert_told_received(replies, token)
+    assert count(app, Response) == 1
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(AccessCode.spent)).all() == [True]
+
+
+def test_eight_first_responses_to_a_new_version_at_once_make_one_version_row(
+    app: Flask, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    assert count(app, SurveyVersion) == 0
+    with served(app) as address:
+        browsers = [Browser(address, source=f"127.0.0.{10 + i}") for i in range(8)]
+        forms = [(browser, on_last_page(browser, token)) for browser in browsers]
+        data = {"felt_safe": "no", "action": "next"}
+        replies = at_once(
+            [
+                lambda b=browser, c=csrf: b.post(f"/s/{token}/p/2", {**data, "csrf_token": c})
+                for browser, csrf in forms
+            ]
+        )
+    assert_told_received(replies, token)
+    assert count(app, Response) == 8
+    assert count(app, SurveyVersion) == 1
+
+
+def test_a_copy_of_the_last_page_sent_after_it_was_stored_is_told_it_was_received(
+    app: Flask, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    with served(app) as address:
+        browser = Browser(address)
+        csrf = on_last_page(browser, token)
+        late_tap = browser.copy()
+        data = {"felt_safe": "yes", "action": "next", "csrf_token": csrf}
+        first = browser.post(f"/s/{token}/p/2", data)
+        second = late_tap.post(f"/s/{token}/p/2", data)
+        thanks = late_tap.get(second.location)
+    assert_told_received([first, second], token)
+    assert "Thank you" in thanks.text
+    assert count(app, Response) == 1
