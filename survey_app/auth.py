@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import accounts, audit
@@ -206,6 +206,10 @@ class CodeAlreadyUsed(SignInError):
         )
 
 
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     # SQLite returns stored UTC timestamps without their zone.
     if moment is None or moment.tzinfo is not None:
@@ -276,13 +280,42 @@ def check_code(
     if step is None:
         _count_failure(session, user, now, policy, "wrong two-step code")
         raise WrongCode()
-    if user.totp_last_step is not None and step <= user.totp_last_step:
+    # Taking the step is one conditional UPDATE: of several sign-ins sending the same code at
+    # once, the database lets exactly one move totp_last_step forward.
+    taken = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(taken) != 1:
         _count_failure(session, user, now, policy, "two-step code used twice")
         raise CodeAlreadyUsed()
     user.totp_last_step = step
 
 
-def complete_sign_in(session: Session, user: User, *, with_code: bool) -> None:
+def complete_sign_in(
+    session: Session,
+    user: User,
+    *,
+    with_code: bool,
+    now: datetime,
+    policy: LockoutPolicy = DEFAULT_LOCKOUT,
+) -> None:
+    """Clear the failure count, unless a lock was set since the password was checked (by
+    failures sent at the same time): then the sign-in is refused like any locked one."""
+    cleared = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_logins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(cleared) != 1:
+        audit.record(session, user.username, "auth.sign-in-failed", None, "account is locked")
+        raise AccountLocked(now + timedelta(minutes=policy.minutes), policy.minutes)
     user.failed_logins = 0
     user.locked_until = None
     how = "with password and two-step code" if with_code else "with password"
@@ -298,12 +331,37 @@ def record_sign_out(session: Session, user: User, *, reason: str = "signed out")
 def _count_failure(
     session: Session, user: User, now: datetime, policy: LockoutPolicy, what: str
 ) -> None:
-    user.failed_logins += 1
-    if user.failed_logins < policy.failures:
+    """Count one failure and lock the account at the limit, or raise AccountLocked.
+
+    Counted in the database, never read then written: failures sent at the same moment each
+    add one, exactly one of them brings the count to the limit and sets the lock, and the
+    ones counted past it are refused as locked. A lock that has run out starts a new count.
+    """
+    lock_ended = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    failures = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(
+            failed_logins=case((lock_ended, 1), else_=User.failed_logins + 1),
+            locked_until=case((lock_ended, None), else_=User.locked_until),
+        )
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    if failures < policy.failures:
         audit.record(session, user.username, "auth.sign-in-failed", None, what)
         return
-    user.failed_logins = 0
-    user.locked_until = now + timedelta(minutes=policy.minutes)
+    if failures > policy.failures:  # locked meanwhile by a failure sent at the same time
+        audit.record(session, user.username, "auth.sign-in-failed", None, "account is locked")
+        raise AccountLocked(now + timedelta(minutes=policy.minutes), policy.minutes)
+    until = now + timedelta(minutes=policy.minutes)
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    user.locked_until = until
     audit.record(
         session,
         user.username,
@@ -311,7 +369,7 @@ def _count_failure(
         None,
         f"{what}; locked for {policy.minutes} minutes after {policy.failures} failed attempts",
     )
-    raise AccountLocked(user.locked_until, policy.minutes)
+    raise AccountLocked(until, policy.minutes)
 
 
 # ------------------------------------------------------------------ TOTP

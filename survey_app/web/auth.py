@@ -47,8 +47,9 @@ def sign_in() -> Page:
         if user is not None and user.totp_secret:
             sessions.begin_second_step(user, next_url)
         elif user is not None:
-            auth.complete_sign_in(db, user, with_code=False)
-            sessions.start(user)
+            user = _complete_sign_in(db, form, user, with_code=False)
+            if user is not None:
+                sessions.start(user)
     if user is None:
         return render_template("auth/sign_in.html", form=form), 422
     if user.totp_secret:
@@ -60,21 +61,37 @@ def _check_password(db: Session, form: SignInForm) -> User | None:
     try:
         return auth.check_password(db, form.username.data, form.password.data, now=sessions.now())
     except auth.WrongCredentials:  # a locked account included: see auth.WrongCredentials
-        minutes = auth.DEFAULT_LOCKOUT.minutes
-        form.add_error(
-            "",
-            ngettext(
-                "That user name and password do not match, or the account is locked for a while "
-                "after too many attempts. Wait %(num)d minute or ask an administrator.",
-                "That user name and password do not match, or the account is locked for a while "
-                "after too many attempts. Wait %(num)d minutes or ask an administrator.",
-                minutes,
-            ),
-        )
+        form.add_error("", _no_match_message())
         return None
     except auth.SignInError as error:
         form.add_error("", str(error))
         return None
+
+
+def _complete_sign_in(
+    db: Session, form: SignInForm | CodeForm, user: User, *, with_code: bool
+) -> User | None:
+    try:
+        auth.complete_sign_in(db, user, with_code=with_code, now=sessions.now())
+    except auth.AccountLocked as error:
+        if with_code:
+            form.add_error("code", _code_error(error))
+        else:
+            form.add_error("", _no_match_message())
+        return None
+    return user
+
+
+def _no_match_message() -> str:
+    return str(
+        ngettext(
+            "That user name and password do not match, or the account is locked for a while "
+            "after too many attempts. Wait %(num)d minute or ask an administrator.",
+            "That user name and password do not match, or the account is locked for a while "
+            "after too many attempts. Wait %(num)d minutes or ask an administrator.",
+            auth.DEFAULT_LOCKOUT.minutes,
+        )
+    )
 
 
 def _code_error(error: auth.SignInError) -> str:
@@ -115,8 +132,7 @@ def sign_in_code() -> Page:
             form.add_error("code", _code_error(error))
             failed = True
         else:
-            failed = False
-            auth.complete_sign_in(db, fresh, with_code=True)
+            failed = _complete_sign_in(db, form, fresh, with_code=True) is None
     if failed:
         return render_template("auth/code.html", form=form), 422
     sessions.start(fresh)
