@@ -18,12 +18,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from conftest import deploy, make_settings  # noqa: E402
 from survey_app import create_app, migrate  # noqa: E402
 from survey_app.definitions import QuestionType, load_directory  # noqa: E402
 from survey_app.state import app_state  # noqa: E402
+from tests.support.apps import deploy, make_settings  # noqa: E402
 
 BUDGET = 20 * 1024
 ODK_WEB_FORMS_PAGE = 1.1 * 1024 * 1024

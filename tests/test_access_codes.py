@@ -9,11 +9,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import Deployment, Respondent, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.distribution import create_codes, create_link
 from survey_app.models import AccessCode, DistributionLink, Programme, Response
 from survey_app.state import app_state
+from tests.support.apps import Deployment, deploy, make_settings
+from tests.support.web import Respondent, csrf_token
 
 
 def coded_link(app: Flask, deployment: Deployment, count: int = 2) -> tuple[str, list[str]]:

@@ -9,16 +9,7 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from staff_support import (  # noqa: F401 (fixture)
-    Account,
-    cheap_password_hashing,
-    make_account,
-    open_session,
-    post,
-    sign_in,
-)
 
-from conftest import Deployment
 from survey_app import audit
 from survey_app.distribution import create_link, hash_code
 from survey_app.models import (
@@ -31,6 +22,10 @@ from survey_app.models import (
     User,
 )
 from survey_app.state import app_state
+from tests.support.apps import Deployment
+from tests.support.staff import Account, make_account, open_session, post, sign_in
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import TypeVar
 
 from babel.messages.pofile import read_po
 
 from survey_app.definitions import answers
 from survey_app.web.answering import ANSWER_MESSAGES
 
+T = TypeVar("T")
+
 CATALOGUE = Path(__file__).resolve().parent.parent / "survey_app" / "translations" / "messages.pot"
 
 
-def all_subclasses(cls: type) -> set[type]:
+def all_subclasses(cls: type[T]) -> set[type[T]]:
     found = set(cls.__subclasses__())
     for sub in list(found):
         found |= all_subclasses(sub)
@@ -24,7 +27,7 @@ def explicit_messages() -> set[str]:
     """Messages passed when raising, e.g. NotANumber(question.id, "Please enter a whole number...")."""
     names = {c.__name__ for c in all_subclasses(answers.InvalidAnswer)}
     tree = ast.parse(Path(answers.__file__).read_text(encoding="utf-8"))
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) in names and len(node.args) > 1:
             message = node.args[1]

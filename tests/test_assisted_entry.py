@@ -11,13 +11,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from staff_support import cheap_password_hashing, make_account, open_session  # noqa: F401
 
-from conftest import PASSPHRASE, ROOT, Deployment, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate, sealing
 from survey_app.models import AuditEvent, Programme, Response, Role
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, Deployment, deploy, make_settings
+from tests.support.staff import make_account, open_session
+from tests.support.web import csrf_token
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 ENTRY = "/staff/assist/minimal/entry?site=North&lang=ar"
 

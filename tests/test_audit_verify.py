@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import delete, select, update
-from test_cli import environment
 
 from survey_app import audit
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent
 from survey_app.state import app_state
+from tests.support.cli import environment
 
 
 def write(app: Flask, count: int = 4) -> list[int]:

@@ -20,10 +20,8 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from staff_support import cheap_password_hashing, make_account, open_session  # noqa: F401
 from werkzeug.routing import Rule as UrlRule
 
-from conftest import FAST_KDF, PASSPHRASE, SERVED_SURVEYS, make_settings
 from survey_app import sealing
 from survey_app.commands.keys import add_key
 from survey_app.config import Settings
@@ -31,6 +29,10 @@ from survey_app.distribution import create_link
 from survey_app.models import Membership, Programme, Role, Survey, User
 from survey_app.state import app_state
 from survey_app.web import access
+from tests.support.apps import FAST_KDF, PASSPHRASE, SERVED_SURVEYS, make_settings
+from tests.support.staff import make_account, open_session
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 # What each role may do, as the issue states it.
 GRANTS: dict[Role, frozenset[str]] = {

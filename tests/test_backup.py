@@ -11,25 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from custody_helpers import open_all, run, snapshot, store
 from flask import Flask
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
-from conftest import (
-    PASSPHRASE,
-    POSTGRES_URL,
-    Deployment,
-    deploy,
-    fresh_database_url,
-    make_settings,
-    postgres_skip_reason,
-)
 from survey_app import backup, create_app, custody, migrate
 from survey_app.config import Settings
 from survey_app.db import Database
 from survey_app.models import Response
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, Deployment, deploy, make_settings
+from tests.support.cli import run
+from tests.support.custody import open_all, snapshot, store
+from tests.support.databases import POSTGRES_URL, fresh_database_url, postgres_skip_reason
 
 SECRET = f"Sentinel{secrets.token_hex(6)}"
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from conftest import PASSPHRASE, ROOT, deploy, make_settings
 from survey_app import create_app, migrate, sealing
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
 
 pytestmark = pytest.mark.browser
 

@@ -9,18 +9,11 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import PASSPHRASE, Deployment, Respondent
 from survey_app.cli import main
 from survey_app.config import Settings
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    return {
-        "SURVEY_APP_INSTANCE_PATH": str(settings.instance_path),
-        "SURVEY_APP_SURVEYS_DIR": str(settings.surveys_dir),
-        "SURVEY_APP_DATABASE_URL": settings.database_url,
-        "SURVEY_APP_ENVIRONMENT": "testing",
-    }
+from tests.support.apps import PASSPHRASE, Deployment
+from tests.support.cli import environment
+from tests.support.web import Respondent
 
 
 def submit(client: FlaskClient, token: str, answers: dict[str, str]) -> None:
@@ -111,7 +104,7 @@ def test_help_contacts_set_from_a_file_show_on_respondent_pages(
 
 
 def test_demo_sets_up_once_and_prints_links_and_secrets(tmp_path: Path, runner: CliRunner) -> None:
-    from conftest import ROOT
+    from tests.support.apps import ROOT
 
     env = {
         "SURVEY_APP_INSTANCE_PATH": str(tmp_path / "instance"),

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from custody_helpers import open_all, sealed_rows, snapshot, store
 from flask import Flask
 from sqlalchemy import select, update
 
-from conftest import FAST_KDF, PASSPHRASE, Deployment
 from survey_app import custody, sealing
 from survey_app.db import Database
 from survey_app.erasure import flush_deleted
 from survey_app.models import AuditEvent, KeyStatus, Programme, ProgrammeKey, Response
 from survey_app.state import app_state
+from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
+from tests.support.custody import open_all, sealed_rows, snapshot, store
 
 OTHER_PASSPHRASE = "a different passphrase entirely"
 ACTOR = "cli:tester"
@@ -341,7 +341,7 @@ def interrupt_sealing_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None
             raise Interrupted("power cut")
         return real_seal(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(custody.sealing, "seal", failing_seal)
+    monkeypatch.setattr(sealing, "seal", failing_seal)
 
 
 @pytest.mark.parametrize("where", ["mid-batch", "between batches"])

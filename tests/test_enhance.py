@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import ROOT
 from survey_app.definitions import load_directory
 from survey_app.web.enhance import client_rules
+from tests.support.apps import ROOT
 
 
 def test_same_page_conditions_become_client_rules_and_others_do_not() -> None:

@@ -10,11 +10,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import PASSPHRASE, ROOT, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate, sealing
 from survey_app.definitions import QuestionType, load_directory
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
+from tests.support.web import csrf_token
 
 EXAMPLES = load_directory(ROOT / "surveys")
 CASES = [(sid, lang) for sid, survey in sorted(EXAMPLES.surveys.items()) for lang in survey.language_codes]

@@ -7,14 +7,15 @@ import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from custody_helpers import passphrase_file, run, sealed_rows, snapshot, store
 from flask import Flask
 from sqlalchemy import select, update
 
-from conftest import PASSPHRASE, Deployment
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, KeyStatus, ProgrammeKey, Response
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, Deployment
+from tests.support.cli import run
+from tests.support.custody import passphrase_file, sealed_rows, snapshot, store
 
 NEW_PASSPHRASE = "a brand new passphrase"
 KEY_ID = re.compile(r"key ([0-9a-f]{16}) is now")

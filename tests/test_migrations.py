@@ -11,9 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from conftest import fresh_database_url
 from survey_app import migrate
 from survey_app.db import Base, Database
+from tests.support.databases import fresh_database_url
 
 DATABASES = ["sqlite", "postgresql"]
 

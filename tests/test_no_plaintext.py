@@ -21,13 +21,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, select
 
-from conftest import FIXTURES, PASSPHRASE, Deployment, csrf_token, make_settings
 from survey_app import sealing
 from survey_app.config import Settings
 from survey_app.drafts import FINISHED
 from survey_app.models import Draft
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
+from tests.support.apps import FIXTURES, PASSPHRASE, Deployment, make_settings
+from tests.support.web import csrf_token
 
 SURVEY = "leak-scan"
 LARGEST_FILE_SCANNED = 64 * 1024 * 1024

@@ -6,15 +6,17 @@ each end with exactly one outcome in the database: one response per draft, one v
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask
-from served import Browser, Reply, at_once, served
 from sqlalchemy import func, select
 
-from conftest import Deployment
 from survey_app.distribution import create_codes, create_link
 from survey_app.drafts import FINISHED
 from survey_app.models import AccessCode, Draft, Programme, Response, SurveyVersion
 from survey_app.state import app_state
+from tests.support.apps import Deployment
+from tests.support.served import Browser, Reply, at_once, served
 
 TIMES_SENT = 6
 
@@ -42,7 +44,7 @@ def on_last_page(browser: Browser, token: str, code: str | None = None) -> str:
 def send_last_page_at_once(browser: Browser, token: str, csrf: str) -> list[Reply]:
     data = {"felt_safe": "yes", "action": "next", "csrf_token": csrf}
     tabs = [browser.copy() for _ in range(TIMES_SENT)]
-    return at_once([lambda tab=tab: tab.post(f"/s/{token}/p/2", data) for tab in tabs])
+    return at_once([partial(tab.post, f"/s/{token}/p/2", data) for tab in tabs])
 
 
 def assert_told_received(replies: list[Reply], token: str) -> None:
@@ -100,7 +102,7 @@ def test_eight_first_responses_to_a_new_version_at_once_make_one_version_row(
         data = {"felt_safe": "no", "action": "next"}
         replies = at_once(
             [
-                lambda b=browser, c=csrf: b.post(f"/s/{token}/p/2", {**data, "csrf_token": c})
+                partial(browser.post, f"/s/{token}/p/2", {**data, "csrf_token": csrf})
                 for browser, csrf in forms
             ]
         )

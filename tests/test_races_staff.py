@@ -8,15 +8,17 @@ attempts is not what stops them.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pyotp
 from flask import Flask
-from served import Browser, Reply, at_once, served
 from sqlalchemy import select
-from staff_support import PASSWORD, make_account
 
-from conftest import Deployment
 from survey_app.models import AuditEvent, Role, User
 from survey_app.state import app_state
+from tests.support.apps import Deployment
+from tests.support.served import Browser, Reply, at_once, served
+from tests.support.staff import PASSWORD, make_account
 
 
 def audit_actions(app: Flask, username: str) -> list[str]:
@@ -49,7 +51,7 @@ def test_ten_wrong_passwords_at_once_lock_the_account_after_the_fifth(
         forms = [sign_in_form(browser) for browser in browsers]
         replies = at_once(
             [
-                lambda b=browser, c=csrf, i=i: send_password(b, c, "carla", f"wrong guess {i}")
+                partial(send_password, browser, csrf, "carla", f"wrong guess {i}")
                 for i, (browser, csrf) in enumerate(zip(browsers, forms, strict=True))
             ]
         )
@@ -84,9 +86,7 @@ def test_one_code_sent_to_six_pending_sign_ins_at_once_is_accepted_once(
         code = pyotp.TOTP(analyst.totp_secret).now()
         replies = at_once(
             [
-                lambda b=browser, c=csrf: b.post(
-                    "/auth/sign-in/code", {"code": code, "csrf_token": c}
-                )
+                partial(browser.post, "/auth/sign-in/code", {"code": code, "csrf_token": csrf})
                 for browser, csrf in zip(browsers, forms, strict=True)
             ]
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 
-from redaction_cases import (
+from tests.support.redaction_cases import (
     CATEGORIES,
     PLACEHOLDER,
     configured_names,

@@ -8,7 +8,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from conftest import PASSPHRASE, ROOT, Deployment, make_settings
 from survey_app import sealing
 from survey_app.config import Settings
 from survey_app.models import ReportSnapshot, Response
@@ -16,6 +15,7 @@ from survey_app.reports import snapshot
 from survey_app.reports.refresh import refresh
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 
 SURVEY = "service-feedback"
 

@@ -16,9 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
-from staff_support import cheap_password_hashing, make_account, open_session, post  # noqa: F401
 
-from conftest import PASSPHRASE, ROOT, Deployment, csrf_token, make_settings
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, DistributionLink, ReportSnapshot, Role
 from survey_app.models import Survey as AssignedSurveyRow
@@ -27,6 +25,11 @@ from survey_app.reports.snapshot import SUPPRESSED
 from survey_app.responses import ResponseMeta, store_response
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
+from tests.support.staff import make_account, open_session, post
+from tests.support.web import csrf_token
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 SURVEY = "service-feedback"
 DASHBOARD = f"/reports/{SURVEY}"
@@ -66,7 +69,7 @@ def refresh(app: Flask, deployment: Deployment) -> FlaskClient:
         {"passphrase": PASSPHRASE},
         page_url=f"{DASHBOARD}/refresh",
     )
-    assert reply.status_code == 303, reply.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert reply.status_code == 303, reply.get_data(as_text=True)
     return analyst
 
 
@@ -151,8 +154,8 @@ def test_a_wrong_passphrase_is_a_form_error(
     reply = post(
         analyst, f"{DASHBOARD}/refresh", {"passphrase": "wrong"}, page_url=f"{DASHBOARD}/refresh"
     )
-    assert reply.status_code == 422  # type: ignore[attr-defined]
-    assert "passphrase does not open" in reply.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert reply.status_code == 422
+    assert "passphrase does not open" in reply.get_data(as_text=True)
 
 
 def test_analyst_microdata_is_redacted_with_a_note_of_changes(
@@ -165,8 +168,8 @@ def test_analyst_microdata_is_redacted_with_a_note_of_changes(
         {"passphrase": PASSPHRASE},
         page_url=f"{DASHBOARD}/microdata",
     )
-    assert reply.status_code == 200  # type: ignore[attr-defined]
-    archive = zipfile.ZipFile(io.BytesIO(reply.get_data()))  # type: ignore[attr-defined]
+    assert reply.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(reply.get_data()))
     data = archive.read(f"{SURVEY}-microdata.csv").decode("utf-8-sig")
     note = archive.read("README.txt").decode("utf-8")
     assert "Marie" not in data and "[name]" in data and "+44 20 7946 0958" not in data

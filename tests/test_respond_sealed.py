@@ -9,10 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import Deployment, Respondent, csrf_token, read_back
 from survey_app.drafts import FINISHED
 from survey_app.models import Draft, Response
 from survey_app.state import app_state
+from tests.support.apps import Deployment, read_back
+from tests.support.web import Respondent, csrf_token
 
 
 def start(client: FlaskClient, token: str, lang: str = "en") -> None:

@@ -6,17 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from custody_helpers import run, sealed_rows, store
 from flask import Flask
 from sqlalchemy import select
 
-from conftest import FAST_KDF, PASSPHRASE, Deployment
 from survey_app import sealing
 from survey_app.config import Settings
 from survey_app.custody import add_key
 from survey_app.models import AuditEvent, Draft, Programme, Response, Survey
 from survey_app.retention import UnknownPeriod, period_end, purge
 from survey_app.state import app_state
+from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
+from tests.support.cli import run
+from tests.support.custody import sealed_rows, store
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Deployment, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.state import app_state
 from survey_app.web.access import rule
+from tests.support.apps import Deployment, deploy, make_settings
+from tests.support.web import csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "survey_app" / "templates"
 
@@ -164,7 +165,7 @@ def test_a_route_without_an_access_rule_is_refused(app: Flask, client: FlaskClie
 def test_respondent_forms_ask_the_browser_not_to_remember_answers(
     client: FlaskClient, deployment: Deployment
 ) -> None:
-    from conftest import Respondent
+    from tests.support.web import Respondent
 
     token = deployment.links["minimal"]
     assert 'autocomplete="off"' in client.get(f"/s/{token}").get_data(as_text=True)

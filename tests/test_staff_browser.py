@@ -14,8 +14,13 @@ import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from staff_support import PASSWORD, cheap_password_hashing, make_account  # noqa: F401 (fixture)
-from test_browser import (
+
+from survey_app import audit, create_app, migrate
+from survey_app.models import DistributionLink, Role
+from survey_app.state import app_state
+from tests.support.apps import ROOT, deploy, make_settings
+from tests.support.staff import PASSWORD, make_account
+from tests.test_browser import (
     EXIT_URL,
     LiveSite,
     axe_violations,
@@ -24,12 +29,7 @@ from test_browser import (
     drivers,  # noqa: F401 (fixture)
 )
 
-from conftest import ROOT, deploy, make_settings
-from survey_app import audit, create_app, migrate
-from survey_app.models import DistributionLink, Role
-from survey_app.state import app_state
-
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cheap_password_hashing")]
 
 WIDTH = 360
 LONG_SITE = "Community centre on the far side of the river, second floor"

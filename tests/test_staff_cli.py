@@ -10,15 +10,17 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
-from staff_support import cheap_password_hashing, sign_in  # noqa: F401
-from test_cli import environment
 
-from conftest import Deployment
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.distribution import hash_code
 from survey_app.models import AccessCode, AuditEvent, DistributionLink, User
 from survey_app.state import app_state
+from tests.support.apps import Deployment
+from tests.support.cli import environment
+from tests.support.staff import sign_in
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 Invoke = Callable[..., Any]
 
@@ -116,7 +118,9 @@ def test_user_command_errors_are_one_clear_line(run: Invoke, deployment: Deploym
 def test_links_and_codes(app: Flask, run: Invoke, deployment: Deployment) -> None:
     created = run("links", "create", "shelter", "minimal", "--site", "Clinic", "--requires-code")
     assert created.exit_code == 0, created.output
-    token = re.search(r"created link (\S+):", created.output).group(1)
+    match = re.search(r"created link (\S+):", created.output)
+    assert match, created.output
+    token = match.group(1)
     listed = run("links", "list", "shelter")
     assert f"{token}\tshelter\tminimal\tClinic\tcodes\ton" in listed.output
     made = run("codes", "create", token, "--count", "4")

@@ -10,11 +10,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from staff_support import (  # noqa: F401 (fixture)
+
+from survey_app.models import AuditEvent, Role, User
+from survey_app.state import app_state
+from tests.support.apps import Deployment
+from tests.support.staff import (
     PASSWORD,
     Account,
     Clock,
-    cheap_password_hashing,
     freeze,
     make_account,
     open_session,
@@ -22,10 +25,9 @@ from staff_support import (  # noqa: F401 (fixture)
     send_code,
     sign_in,
 )
+from tests.support.web import csrf_token
 
-from conftest import Deployment, csrf_token
-from survey_app.models import AuditEvent, Role, User
-from survey_app.state import app_state
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 @pytest.fixture
@@ -132,7 +134,7 @@ def test_a_locked_account_answers_like_an_unknown_user_name(
     answers = [ERROR_SUMMARY.findall(text(reply)) for reply in (locked, unknown)]
     assert answers[0] == answers[1] and len(answers[0]) == 1
     assert "locked until" not in text(locked) and "UTC" not in text(locked)
-    assert locked.status_code == unknown.status_code == 422  # type: ignore[attr-defined]
+    assert locked.status_code == unknown.status_code == 422
     with app_state(app).database.session() as db:  # the lockout itself is kept
         user = db.get(User, caseworker.id)
         assert user is not None and user.locked_until is not None

@@ -6,18 +6,21 @@ import re
 from typing import Any
 
 import pyotp
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
-from staff_support import cheap_password_hashing, freeze, post, sign_in  # noqa: F401
-from test_cli import environment
 
-from conftest import csrf_token
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent
 from survey_app.state import app_state
+from tests.support.cli import environment
+from tests.support.staff import freeze, post, sign_in
+from tests.support.web import csrf_token
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 PASSPHRASE = "a passphrase for the walk-through"
 

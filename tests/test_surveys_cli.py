@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, ROOT, make_settings
 from survey_app import create_app
 from survey_app.cli import main
 from survey_app.state import app_state
+from tests.support.apps import FIXTURES, ROOT, make_settings
 
 XLSFORMS = ROOT.parent / "shared" / "xlsforms"
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from custody_helpers import passphrase_file, run, sealed_rows, store
 from flask import Flask
 from sqlalchemy import select, update
 
-from conftest import FAST_KDF, PASSPHRASE, Deployment
 from survey_app import custody, sealing
 from survey_app.config import Settings
 from survey_app.models import Programme, Response
 from survey_app.state import app_state
+from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
+from tests.support.cli import run
+from tests.support.custody import passphrase_file, sealed_rows, store
 
 
 def set_blob(app: Flask, response_id: str, blob: bytes) -> None:

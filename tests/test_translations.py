@@ -19,9 +19,10 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import ROOT, Deployment, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.state import app_state
+from tests.support.apps import ROOT, Deployment, deploy, make_settings
+from tests.support.web import csrf_token
 
 CATALOGUES = ROOT / "survey_app" / "translations"
 LANGUAGES = ("fr", "es", "ar")

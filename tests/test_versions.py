@@ -9,12 +9,13 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from conftest import FIXTURES, PASSPHRASE, Respondent, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.definitions import load_survey_json
 from survey_app.models import Response, SurveyVersion
 from survey_app.state import app_state
+from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings
+from tests.support.web import Respondent
 
 
 def answer(app: Flask, token: str, page2: dict[str, str]) -> None:

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
-from conftest import csrf_token
 from survey_app import accounts
 from survey_app.models import Membership, Role, User
 from survey_app.state import app_state
 from survey_app.web import sessions
+from tests.support.web import csrf_token
 
 PASSWORD = "a long enough password"
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Argon2id with its real parameters costs ~0.2 s a check; these tests are not about that."""
-    monkeypatch.setattr(
-        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
-    yield
 
 
 class Clock:
@@ -100,7 +90,7 @@ def sign_in(
     *,
     code: str | None = None,
     next_url: str | None = None,
-) -> object:
+) -> TestResponse:
     """Through the pages, as a person would; returns the last reply."""
     url = "/auth/sign-in" + (f"?next={next_url}" if next_url else "")
     page = client.get(url)
@@ -118,7 +108,7 @@ def sign_in(
     return send_code(client, code)
 
 
-def send_code(client: FlaskClient, code: str) -> object:
+def send_code(client: FlaskClient, code: str) -> TestResponse:
     page = client.get("/auth/sign-in/code")
     return client.post(
         "/auth/sign-in/code",
@@ -126,7 +116,9 @@ def send_code(client: FlaskClient, code: str) -> object:
     )
 
 
-def post(client: FlaskClient, url: str, data: dict[str, object], *, page_url: str) -> object:
+def post(
+    client: FlaskClient, url: str, data: Mapping[str, object], *, page_url: str
+) -> TestResponse:
     """POST a form with the CSRF token of the page that shows it."""
     page = client.get(page_url)
     assert page.status_code == 200, f"{page_url}: {page.status_code}"

@@ -6,32 +6,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import MetaData, select
 
-from conftest import PASSPHRASE
 from survey_app import sealing
-from survey_app.cli import main
-from survey_app.config import Settings
 from survey_app.db import Database
 from survey_app.models import Response
 from survey_app.responses import ResponseMeta, decode_payload, store_response
 from survey_app.state import app_state
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    return {
-        "SURVEY_APP_INSTANCE_PATH": str(settings.instance_path),
-        "SURVEY_APP_SURVEYS_DIR": str(settings.surveys_dir),
-        "SURVEY_APP_DATABASE_URL": settings.database_url,
-        "SURVEY_APP_ENVIRONMENT": "testing",
-    }
-
-
-def run(settings: Settings, *args: str, input: str | None = None) -> Result:
-    """Run `survey-app ARGS` as an operator would, with the test's settings."""
-    return CliRunner().invoke(main, list(args), input=input, env=environment(settings))
+from tests.support.apps import PASSPHRASE
 
 
 def passphrase_file(tmp_path: Path, secret: str = PASSPHRASE, name: str = "passphrase") -> Path:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FIXTURES = Path(__file__).parent / "fixtures" / "redaction"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "redaction"
 CATEGORIES = (
     "name",
     "dob",
