@@ -29,9 +29,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from redaction_cases import (  # noqa: E402
+from survey_app.reports.redaction import Redactor  # noqa: E402
+from tests.support.redaction_cases import (  # noqa: E402
     Case,
     Score,
     configured_names,
@@ -39,8 +40,6 @@ from redaction_cases import (  # noqa: E402
     personal_cases,
     score,
 )
-
-from survey_app.reports.redaction import Redactor  # noqa: E402
 
 RECALL_TARGET = 0.95
 PRECISION_TARGET = 0.90

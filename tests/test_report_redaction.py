@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from survey_app.reports.redaction import Redactor, UnknownRegionError
@@ -130,3 +132,43 @@ def test_unknown_region_is_refused() -> None:
     with pytest.raises(UnknownRegionError, match="two-letter"):
         Redactor([], "XX")
     assert Redactor([], "ke").redact("0712 345 678") == "[phone]"
+
+
+def test_a_date_of_birth_goes_and_a_date_of_service_stays() -> None:
+    redactor = Redactor([], None, today=date(2026, 3, 1))
+    assert (
+        redactor.redact("Born 5.6.2000, court on 12/03/2024.")
+        == "Born [date], court on 12/03/2024."
+    )
+    assert redactor.redact("DOB 02-11-95") == "DOB [date]"
+    assert redactor.redact("nací el 5 de junio de 1997") == "nací el [date]"
+    # A full date from long ago is a birth date even without the word; a recent one is not.
+    assert (
+        redactor.redact("le 3 mars 1999, puis le 3 mars 2024") == "le [date], puis le 3 mars 2024"
+    )
+
+
+def test_a_configured_name_that_is_a_word_stays_as_a_word() -> None:
+    redactor = Redactor(["Joy Eze", "Grace Adeyemi"], None)
+    assert redactor.redact("It gave me joy. By the grace of God.") == (
+        "It gave me joy. By the grace of God."
+    )
+    assert redactor.redact("the nurse joy eze and Grace helped") == (
+        "the nurse [name] and [name] helped"
+    )
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["Mohammed", "Muhammad", "Mouhamed", "مُحَمَّد", "محـــمد", "ومحمد", "MOHAMED", "Mohamad"],
+)
+def test_a_configured_name_is_found_in_other_spellings_and_scripts(spelling: str) -> None:
+    assert (
+        Redactor(["محمد"], None).redact(f"thanks to {spelling} today") == "thanks to [name] today"
+    )
+
+
+def test_a_spelled_out_email_goes_but_a_word_at_a_domain_is_a_link() -> None:
+    redactor = Redactor([], None)
+    assert redactor.redact("write to amina dot k at gmail dot com") == "write to [email]"
+    assert redactor.redact("ask at help.example.org today") == "ask at [link] today"

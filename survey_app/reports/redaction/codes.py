@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from .contacts import looks_like_date
 from .text import NUMBER, Span
 
 # Capitals of the Latin (with accents), Greek and Cyrillic alphabets, and digits of any script.
@@ -36,6 +37,8 @@ def codes(text: str) -> list[Span]:
 
 
 def _is_code(candidate: str) -> bool:
+    if looks_like_date(re.findall(r"\d+", candidate)):
+        return False  # "DOB 02-11-95": a date after a word in capitals
     digits = sum(ch.isdigit() for ch in candidate)
     letters = sum(ch.isalpha() for ch in candidate)
     return digits >= 2 and letters >= 1 and digits + letters >= 5

@@ -68,4 +68,7 @@ def dates_of_birth(text: str, today: date | None = None) -> list[Span]:
 
 
 def _after_birth_word(text: str, match: re.Match[str]) -> bool:
-    return _BIRTH.search(text, max(0, match.start() - _CUE_WINDOW), match.start()) is not None
+    """A birth word shortly before the date, and no other figures between them."""
+    window_start = max(0, match.start() - _CUE_WINDOW)
+    cues = list(_BIRTH.finditer(text, window_start, match.start()))
+    return bool(cues) and not any(ch.isdigit() for ch in text[cues[-1].end() : match.start()])
