@@ -11,7 +11,19 @@ from flask_wtf.csrf import CSRFProtect
 from .config import Settings, ensure_secret_key, load_settings
 from .db import Database
 from .state import AppState
-from .web import access, admin, assist, errors, i18n, reports, respond, security, sessions, staff
+from .web import (
+    access,
+    admin,
+    assist,
+    errors,
+    i18n,
+    input_guard,
+    reports,
+    respond,
+    security,
+    sessions,
+    staff,
+)
 from .web import auth as auth_views
 from .web.text import paragraphs
 
@@ -33,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["survey_app"] = AppState.build(settings, database)
 
     CSRFProtect(app)
+    input_guard.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -27,7 +27,9 @@ def _messages() -> dict[int, str]:
         405: _("This page cannot be used that way."),
         413: _("What you sent is too large. Please shorten your answers and try again."),
         429: _("Too many attempts in a short time. Please wait a minute and try again."),
-        500: _("Something went wrong on our side. Nothing you entered was stored."),
+        # Not "nothing was stored": the error may come after the answers were stored, and a
+        # page sent again is never counted twice (see survey_app.drafts).
+        500: _("Something went wrong on our side. Please go back and try again."),
     }
 
 

@@ -1,0 +1,50 @@
+"""No page says that nothing was stored unless that is known.
+
+A page shown after an error, an expired draft or a second copy of a form cannot know whether
+answers sent earlier were stored, so it must not say they were not. The sayings below are the
+only ones allowed, each on a page where it is known: consent was declined, so nothing was sent.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.support.apps import ROOT
+
+PACKAGE = ROOT / "survey_app"
+NOTHING_STORED = re.compile(
+    r"nothing[^.\"]{0,40}\b(?:stored|saved|kept|sent|received)|"
+    r"(?:not|never) (?:been )?(?:stored|saved|sent|received)",
+    re.IGNORECASE,
+)
+KNOWN_TRUE = {
+    # respond/declined.html and assist/next.html: consent declined, no response was made.
+    "Nothing has been saved. You can still get support at any time.",
+    "Nothing was stored",
+    # The code was refused and this request's transaction stored nothing.
+    "This code has already been used. Your answers were not sent.",
+    # About pages and codes, not about answers sent.
+    "Nothing is kept: when you leave the page, the answers are gone. Reading them is recorded in the audit log.",
+    "Print this page now: the codes are not stored and cannot be shown again.",
+}
+
+
+def sayings() -> list[tuple[Path, str]]:
+    found = []
+    for path in [*PACKAGE.rglob("*.html"), *PACKAGE.rglob("*.py")]:
+        for message in re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")):
+            if NOTHING_STORED.search(message):
+                found.append((path.relative_to(ROOT), message))
+    return found
+
+
+def test_only_pages_that_know_say_nothing_was_stored() -> None:
+    unknown = [(str(path), message) for path, message in sayings() if message not in KNOWN_TRUE]
+    assert unknown == []
+
+
+def test_the_scan_finds_such_sayings() -> None:
+    messages = {message for _path, message in sayings()}
+    assert "Nothing has been saved. You can still get support at any time." in messages
+    assert NOTHING_STORED.search("Something went wrong. Nothing you entered was stored.")
