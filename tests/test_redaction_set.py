@@ -9,6 +9,7 @@ from tests.support.redaction_cases import (
     CATEGORIES,
     PLACEHOLDER,
     configured_names,
+    held_out_cases,
     ordinary_cases,
     personal_cases,
     replaced_regions,
@@ -66,3 +67,12 @@ def test_score_counts_partial_redaction_as_a_miss_and_stray_redaction_as_wrong()
     ordinary = ordinary_cases()[:2]
     kept = score(ordinary, [c.text for c in ordinary])
     assert kept.ordinary_kept == 2 and kept.precision() == 1.0
+
+
+def test_the_held_out_set_is_well_formed_and_apart_from_the_tuning_set() -> None:
+    held_out = held_out_cases()
+    assert sum(len(case.details) for case in held_out) >= 60
+    assert not {c.text for c in held_out} & {c.text for c in personal_cases() + ordinary_cases()}
+    for case in held_out:
+        for detail in case.details:
+            assert detail.span in case.text and detail.category in CATEGORIES, case.id
