@@ -13,7 +13,8 @@ passphrase-protected key file off the server; the server then holds the public h
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -319,6 +320,41 @@ def unlock_programme(
     return sealing.UnlockedKeys.unlock(candidates, passphrase)
 
 
+@contextmanager
+def refusal_recorded(
+    database: Database, programme_id: int, *, actor: str, purpose: str
+) -> Iterator[None]:
+    """A wrong passphrase given inside the block is written to the audit log, then raised.
+
+    The refusal is recorded in a transaction of its own, as the caller's is rolled back. Every
+    front end (web form or command) that takes a passphrase goes through here, so each refusal
+    leaves the same row whichever way the passphrase came.
+    """
+    try:
+        yield
+    except sealing.WrongPassphrase:
+        with database.session() as record:
+            audit.record(
+                record, actor, "key.unlock.refused", programme_id, f"wrong passphrase for {purpose}"
+            )
+        raise
+
+
+def unlock_audited(
+    database: Database,
+    session: Session,
+    programme_id: int,
+    passphrase: str,
+    key_file_text: str | None,
+    *,
+    actor: str,
+    purpose: str,
+) -> sealing.UnlockedKeys:
+    """`unlock_programme`, with a wrong passphrase written to the audit log first."""
+    with refusal_recorded(database, programme_id, actor=actor, purpose=purpose):
+        return unlock_programme(session, programme_id, passphrase, key_file_text)
+
+
 def keys_not_unlocked(
     session: Session, survey_id: str, keys: sealing.UnlockedKeys
 ) -> list[tuple[str, str, int]]:
@@ -421,6 +457,32 @@ def verify(
                 failures=tuple(failures),
             )
         )
+    return checks
+
+
+def verify_ring(
+    database: Database,
+    programme: Programme,
+    passphrase: str,
+    key_file_text: str | None = None,
+    *,
+    actor: str,
+    sample_size: int = 20,
+) -> list[KeyCheck]:
+    """Unlock the ring (a refusal is audited), `verify` it, and audit the unlock."""
+    with database.session() as session:
+        unlocking = unlock_audited(
+            database,
+            session,
+            programme.id,
+            passphrase,
+            key_file_text,
+            actor=actor,
+            purpose="keys verify",
+        )
+        with unlocking as keys:
+            checks = verify(session, programme, keys, sample_size=sample_size)
+        audit.record(session, actor, "key.unlock", programme.id, "keys verify")
     return checks
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from . import audit, distribution
-from .models import AccessCode, DistributionLink, Programme
+from .models import AccessCode, DistributionLink, Programme, Survey
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_RETENTION_DAYS = 3650
@@ -98,6 +98,13 @@ class ProgrammeNotFound(ProgrammeAdminError):
         super().__init__(f"no programme {slug!r}; see `survey-app programmes list`")
 
 
+class SurveyElsewhere(ProgrammeAdminError):
+    field = "survey"
+
+    def __init__(self, survey_id: str, owner: str) -> None:
+        super().__init__(f"Survey {survey_id!r} already belongs to programme {owner!r}.")
+
+
 class LinkInvalid(ProgrammeAdminError):
     """The distribution module refused the link; its message says why."""
 
@@ -170,6 +177,30 @@ def update_programme(
     programme.public_title = checked.public_title
     programme.retention_days = checked.retention_days
     audit.record(session, actor.name, "programme.change", programme.id, "; ".join(changes))
+
+
+def set_help_contacts(
+    session: Session,
+    actor: audit.Actor,
+    programme: Programme,
+    contacts: dict[str, list[dict[str, str]]],
+) -> None:
+    """The help and referral contacts shown on every respondent page, per language."""
+    programme.help_contacts = contacts
+    languages = ", ".join(sorted(contacts))
+    audit.record(session, actor.name, "programme.help", programme.id, f"help contacts: {languages}")
+
+
+def assign_survey(
+    session: Session, actor: audit.Actor, programme: Programme, survey_id: str
+) -> None:
+    """Give the survey to the programme: its responses are sealed to that programme's key."""
+    existing = session.get(Survey, survey_id)
+    if existing is not None and existing.programme_id != programme.id:
+        raise SurveyElsewhere(survey_id, existing.programme.slug)
+    if existing is None:
+        session.add(Survey(id=survey_id, programme_id=programme.id))
+        audit.record(session, actor.name, "survey.assign", programme.id, f"survey {survey_id}")
 
 
 def create_link(

@@ -61,6 +61,14 @@ class OwnAccount(UserAdminError):
         )
 
 
+class AdministratorExists(UserAdminError):
+    def __init__(self, existing: str, username: str) -> None:
+        super().__init__(
+            f"An administrator already exists ({existing}); sign in as them to add accounts, "
+            f"or use `survey-app users add {username} --superadmin`."
+        )
+
+
 def temporary_password() -> str:
     raw = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(16))
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
@@ -96,6 +104,28 @@ def create_user(
     if programme is not None and role is not None:
         grant_role(session, actor, user, programme, role)
     return user, password
+
+
+def refuse_second_administrator(session: Session, username: str) -> None:
+    """Raise if the deployment has an administrator already (checked before asking a password)."""
+    existing = session.scalar(select(User.username).where(User.is_superadmin.is_(True)))
+    if existing is not None:
+        raise AdministratorExists(existing, username)
+
+
+def create_first_administrator(
+    session: Session, actor: audit.Actor, username: str, password: str
+) -> User:
+    """The deployment's first administrator, with a password they chose themselves."""
+    refuse_second_administrator(session, username)
+    try:
+        user = accounts.create_user(session, username.strip().lower(), password, superadmin=True)
+    except accounts.AccountError as error:
+        raise UserNameInvalid(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+    audit.record(
+        session, actor.name, "user.create", None, f"created first administrator {user.username}"
+    )
+    return user
 
 
 def reset_password(session: Session, actor: audit.Actor, target: User) -> str:

@@ -65,25 +65,37 @@ def test_rotate_prompts_for_the_rings_passphrase(
     assert PASSPHRASE not in result.output
 
 
-def test_wrong_passphrase_is_refused_and_nothing_changes(
+def test_wrong_passphrase_is_refused_audited_and_nothing_else_changes(
     app: Flask, deployment: Deployment, settings: Settings, tmp_path: Path
 ) -> None:
     store(app, 2)
     database = app_state(app).database
     wrong = passphrase_file(tmp_path, "not the passphrase at all", "wrong")
     before = snapshot(database)
-    for command in (
-        ["keys", "rotate", "shelter"],
-        ["keys", "verify", "shelter"],
-        ["keys", "reseal", "shelter"],
-        ["keys", "change-passphrase", "shelter", "--new-passphrase-file", str(wrong)],
-        ["report", "minimal"],
+    for command, purpose in (
+        (["keys", "rotate", "shelter"], "keys rotate"),
+        (["keys", "verify", "shelter"], "keys verify"),
+        (["keys", "reseal", "shelter"], "keys reseal"),
+        (
+            ["keys", "change-passphrase", "shelter", "--new-passphrase-file", str(wrong)],
+            "keys change-passphrase",
+        ),
+        (["report", "minimal"], "answer counts of minimal"),
     ):
         result = run(settings, *command, "--passphrase-file", str(wrong))
         assert result.exit_code == 1, (command, result.output)
         assert re.search(r"passphrase (does not open|opens none)", result.output), result.output
         assert "Traceback" not in result.output
-        assert snapshot(database) == before, command
+        after = snapshot(database)
+        unaudited = {table: rows for table, rows in after.items() if table != "audit_events"}
+        assert unaudited == {t: r for t, r in before.items() if t != "audit_events"}, command
+        assert len(after["audit_events"]) == len(before["audit_events"]) + 1, command
+        with database.session() as session:
+            newest = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+            assert newest is not None and newest.action == "key.unlock.refused", command
+            assert newest.detail == f"wrong passphrase for {purpose}"
+            assert newest.programme_id == deployment.programme_id
+        before = after
 
 
 def test_unknown_programme_and_key_id_are_clear_errors(

@@ -60,7 +60,7 @@ def test_first_admin_then_sign_in(app: Flask, run: Invoke) -> None:
     assert sign_in(client, "root", password).status_code == 303
     assert client.get("/admin/").headers["Location"] == "/auth/two-factor"
     again = run("users", "create-admin", "second", input=f"{password}\n{password}\n")
-    assert again.exit_code == 1 and "an administrator already exists (root)" in again.output
+    assert again.exit_code == 1 and "An administrator already exists (root)" in again.output
     actor, action = actions(app)[0]
     assert actor.startswith("cli:") and action == "user.create"
 

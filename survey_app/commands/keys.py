@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import audit, custody, sealing
+from .. import custody, sealing
 from ..custody import add_key
 from ..erasure import flush_deleted
 from ..models import KeyStatus, Programme, ProgrammeKey
@@ -99,7 +99,8 @@ def rotate(
     When the server holds the current private key, give the ring's passphrase: the new key is
     wrapped with it too.
     """
-    with ctx.require_current_schema().session() as session:
+    database = ctx.require_current_schema()
+    with database.session() as session:
         found = custody.find_programme(session, programme)
         previous = current_key(session, found.id)
         if previous is None:
@@ -110,7 +111,12 @@ def rotate(
             secret = operator.passphrase(passphrase_file, f"Passphrase of {programme}'s keys")
         else:
             secret = operator.new_passphrase(passphrase_file)
-        rotation = custody.rotate(session, found, secret, actor=operator.actor(), key_file=key_file)
+        with custody.refusal_recorded(
+            database, found.id, actor=operator.actor(), purpose="keys rotate"
+        ):
+            rotation = custody.rotate(
+                session, found, secret, actor=operator.actor(), key_file=key_file
+            )
     click.echo(
         f"key {rotation.new_key_id} is now {programme}'s current key; "
         f"key {rotation.retired_key_id} is retired and still opens the responses sealed to it"
@@ -133,13 +139,17 @@ def change_passphrase(
 ) -> None:
     """Rewrap every key of PROGRAMME that the current passphrase opens under a new one."""
     file_text = operator.key_file_text(key_file)
-    with ctx.require_current_schema().session() as session:
+    database = ctx.require_current_schema()
+    with database.session() as session:
         found = custody.find_programme(session, programme)
         old = operator.passphrase(passphrase_file, "Current passphrase")
         new = operator.new_passphrase(new_passphrase_file)
-        change = custody.change_passphrase(
-            session, found, old, new, actor=operator.actor(), key_file_text=file_text
-        )
+        with custody.refusal_recorded(
+            database, found.id, actor=operator.actor(), purpose="keys change-passphrase"
+        ):
+            change = custody.change_passphrase(
+                session, found, old, new, actor=operator.actor(), key_file_text=file_text
+            )
         if key_file is not None and change.key_file_text is not None:
             # Inside the transaction: if the file cannot be replaced, the ring is not changed.
             operator.replace_key_file(key_file, change.key_file_text)
@@ -193,12 +203,12 @@ def verify(
 ) -> None:
     """Unlock PROGRAMME's keys and open a random sample of the responses sealed to each."""
     file_text = operator.key_file_text(key_file)
-    with ctx.require_current_schema().session() as session:
-        found = custody.find_programme(session, programme)
-        secret = operator.passphrase(passphrase_file)
-        with custody.unlock_programme(session, found.id, secret, file_text) as unlocked:
-            checks = custody.verify(session, found, unlocked, sample_size=sample)
-        audit.record(session, operator.actor(), "key.unlock", found.id, "keys verify")
+    database = ctx.require_current_schema()
+    found = _programme_of(ctx, programme)
+    secret = operator.passphrase(passphrase_file)
+    checks = custody.verify_ring(
+        database, found, secret, file_text, actor=operator.actor(), sample_size=sample
+    )
     for check in checks:
         if check.status is KeyStatus.DESTROYED:
             state = "destroyed: its responses cannot be opened"
@@ -283,8 +293,14 @@ def reseal(
     file_text = operator.key_file_text(key_file)
     found = _programme_of(ctx, programme)
     with database.session() as session:
-        unlocked = custody.unlock_programme(
-            session, found.id, operator.passphrase(passphrase_file), file_text
+        unlocked = custody.unlock_audited(
+            database,
+            session,
+            found.id,
+            operator.passphrase(passphrase_file),
+            file_text,
+            actor=operator.actor(),
+            purpose="keys reseal",
         )
     with unlocked:
         progress = custody.reseal(

@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, programme_admin
 from ..models import Programme
-from . import Context, operator, pass_context
+from . import Context, friendly_errors, operator, pass_context
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 CONTACT_KEYS = {"name", "phone", "hours", "note"}
 
@@ -49,6 +48,10 @@ def parse_help_contacts(text: str) -> dict[str, list[dict[str, str]]]:
     return contacts
 
 
+def _actor() -> audit.Actor:
+    return audit.Actor(operator.actor())
+
+
 def register(main: click.Group) -> None:
     main.add_command(programmes)
 
@@ -60,37 +63,30 @@ def programmes() -> None:
 
 @programmes.command("create")
 @click.argument("slug")
-@click.option("--name", required=True, help="Full name, shown to staff only.")
+@click.option(
+    "--name", required=True, help="Full name, shown to staff only (up to 200 characters)."
+)
 @click.option(
     "--public-title",
     default="Feedback",
     show_default=True,
     help="Neutral title respondents see; never name the programme's purpose.",
 )
-@click.option("--retention-days", default=730, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--retention-days",
+    default=730,
+    show_default=True,
+    type=int,
+    help=f"Days responses are kept (1 to {programme_admin.MAX_RETENTION_DAYS}).",
+)
 @pass_context
+@friendly_errors(programme_admin.ProgrammeAdminError)
 def create(ctx: Context, slug: str, name: str, public_title: str, retention_days: int) -> None:
     """Create programme SLUG."""
-    if not SLUG.match(slug):
-        raise click.ClickException(
-            f"programme id {slug!r}: use 2-63 lower-case letters, digits and dashes"
-        )
+    details = programme_admin.ProgrammeDetails(name, public_title, retention_days)
     with ctx.require_current_schema().session() as session:
-        if session.scalar(select(Programme).where(Programme.slug == slug)):
-            raise click.ClickException(f"programme {slug!r} already exists")
-        programme = Programme(
-            slug=slug,
-            name=name,
-            public_title=public_title,
-            retention_days=retention_days,
-            help_contacts={},
-        )
-        session.add(programme)
-        session.flush()
-        audit.record(
-            session, operator.actor(), "programme.create", programme.id, f"programme {slug}"
-        )
-    click.echo(f"created programme {slug}")
+        programme = programme_admin.create_programme(session, _actor(), slug, details)
+    click.echo(f"created programme {programme.slug}")
 
 
 @programmes.command("list")
@@ -108,6 +104,7 @@ def list_programmes(ctx: Context) -> None:
 @click.argument("slug")
 @click.argument("help_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_context
+@friendly_errors(programme_admin.ProgrammeAdminError)
 def set_help(ctx: Context, slug: str, help_file: Path) -> None:
     """Set the help and referral contacts shown on every respondent page, per language.
 
@@ -124,14 +121,8 @@ def set_help(ctx: Context, slug: str, help_file: Path) -> None:
     except HelpFileError as error:
         raise click.ClickException(f"{help_file}: {error}") from None
     with ctx.require_current_schema().session() as session:
-        programme = session.scalar(select(Programme).where(Programme.slug == slug))
-        if programme is None:
-            raise click.ClickException(f"no programme {slug!r}; see `survey-app programmes list`")
-        programme.help_contacts = contacts
-        languages = ", ".join(sorted(contacts))
-        audit.record(
-            session, operator.actor(), "programme.help", programme.id, f"help contacts: {languages}"
-        )
+        found = programme_admin.find_programme(session, slug)
+        programme_admin.set_help_contacts(session, _actor(), found, contacts)
     click.echo(
         f"help contacts of {slug}: {', '.join(f'{k} ({len(v)})' for k, v in sorted(contacts.items()))}"
     )

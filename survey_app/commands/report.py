@@ -14,15 +14,13 @@ from typing import Any
 
 import click
 
-from .. import audit, custody, sealing
+from .. import custody, sealing
 from ..definitions import Survey as Definition
 from ..definitions import load_directory
-from ..models import Survey
 from ..reports import audited, exports
 from ..reports import refresh as refreshing
-from ..reports.counts import count_answers
 from ..reports.redaction import Redactor
-from ..responses import open_responses
+from ..responses import SurveyNotAssigned
 from . import Context, friendly_errors, operator, pass_context
 
 REPORT_ERRORS = (*refreshing.refresh_errors(), audited.NoSnapshot, exports.UnknownView)
@@ -54,7 +52,7 @@ def report() -> None:
 @operator.key_file_option("The programme's key file, if its private key is kept off the server.")
 @operator.passphrase_file_option()
 @pass_context
-@friendly_errors(custody.CustodyError, sealing.SealingError)
+@friendly_errors(custody.CustodyError, sealing.SealingError, SurveyNotAssigned)
 def counts(
     ctx: Context, survey_id: str, key_file: Path | None, passphrase_file: Path | None
 ) -> None:
@@ -65,24 +63,14 @@ def counts(
         raise click.ClickException(
             f"no valid survey {survey_id!r} in {ctx.settings.surveys_dir}; see `survey-app surveys check`"
         )
-    with database.session() as session:
-        assigned = session.get(Survey, survey_id)
-        if assigned is None:
-            raise click.ClickException(
-                f"survey {survey_id!r} has no responses and no programme yet"
-            )
-        file_text = operator.key_file_text(key_file)
-        secret = operator.passphrase(passphrase_file)
-        with custody.unlock_programme(session, assigned.programme_id, secret, file_text) as keys:
-            counts = count_answers(survey, open_responses(session, survey_id, keys))
-            missing = custody.keys_not_unlocked(session, survey_id, keys)
-        audit.record(
-            session,
-            operator.actor(),
-            "key.unlock",
-            assigned.programme_id,
-            f"report on {survey_id}: {counts.responses} opened, {len(counts.unreadable)} not",
-        )
+    read = audited.answer_counts(
+        database,
+        survey,
+        operator.passphrase(passphrase_file),
+        operator.key_file_text(key_file),
+        actor=operator.actor(),
+    )
+    counts, missing = read.counts, read.not_unlocked
     click.echo(f"{survey_id}: {counts.responses} responses")
     if counts.unreadable:
         click.echo(f"{len(counts.unreadable)} responses could not be opened:", err=True)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from .. import audit
+from .. import audit, programme_admin
 from ..definitions import load_directory
 from ..definitions.xlsform import XLSFormError, convert_xlsform, write_import
-from ..models import Programme, Survey
 from . import Context, friendly_errors, operator, pass_context
 
 
@@ -64,24 +62,12 @@ def import_form(
 @click.argument("survey_id")
 @click.argument("programme")
 @pass_context
+@friendly_errors(programme_admin.ProgrammeAdminError)
 def assign(ctx: Context, survey_id: str, programme: str) -> None:
     """Give SURVEY_ID to PROGRAMME: its responses are sealed to that programme's key."""
     if survey_id not in load_directory(ctx.settings.surveys_dir).surveys:
         raise click.ClickException(f"no valid survey {survey_id!r}; see `survey-app surveys check`")
     with ctx.require_current_schema().session() as session:
-        found = session.scalar(select(Programme).where(Programme.slug == programme))
-        if found is None:
-            raise click.ClickException(
-                f"no programme {programme!r}; see `survey-app programmes list`"
-            )
-        existing = session.get(Survey, survey_id)
-        if existing is not None and existing.programme_id != found.id:
-            raise click.ClickException(
-                f"survey {survey_id!r} already belongs to programme {existing.programme.slug!r}"
-            )
-        if existing is None:
-            session.add(Survey(id=survey_id, programme_id=found.id))
-            audit.record(
-                session, operator.actor(), "survey.assign", found.id, f"survey {survey_id}"
-            )
+        found = programme_admin.find_programme(session, programme)
+        programme_admin.assign_survey(session, audit.Actor(operator.actor()), found, survey_id)
     click.echo(f"survey {survey_id} belongs to programme {programme}")

@@ -35,25 +35,17 @@ def users() -> None:
 @users.command("create-admin")
 @click.argument("username")
 @pass_context
-@friendly_errors(accounts.AccountError)
+@friendly_errors(user_admin.UserAdminError)
 def create_admin(ctx: Context, username: str) -> None:
     """Create the first deployment administrator, USERNAME (asks for a password)."""
     with ctx.require_current_schema().session() as session:
-        existing = session.scalar(select(User.username).where(User.is_superadmin.is_(True)))
-        if existing is not None:
-            raise click.ClickException(
-                f"an administrator already exists ({existing}); sign in as them to add "
-                f"accounts, or use `survey-app users add {username} --superadmin`"
-            )
+        user_admin.refuse_second_administrator(session, username)
         password = click.prompt(
             f"Password for {username} ({accounts.MIN_PASSWORD_LENGTH} characters or more)",
             hide_input=True,
             confirmation_prompt="Repeat the password",
         )
-        user = accounts.create_user(session, username, password, superadmin=True)
-        audit.record(
-            session, operator_name(), "user.create", None, f"created first administrator {username}"
-        )
+        user = user_admin.create_first_administrator(session, _actor(), username, password)
     click.echo(
         f"created administrator {user.username}; sign in at /auth/sign-in, where you will be "
         "asked to set up two-step sign-in"

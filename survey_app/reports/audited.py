@@ -14,18 +14,19 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, custody
 from ..db import Database
 from ..definitions import Survey
 from ..models import Survey as AssignedSurvey
 from ..responses import OpenedResponse, SurveyNotAssigned, UnreadableResponse, open_responses
 from . import exports, snapshot
+from .counts import AnswerCounts, count_answers
 from .free_text import FreeText, collect_free_text
 from .microdata import Microdata, export_microdata
 from .plan import ReportPlan
 from .presentation import Labels, untranslated
 from .redaction import Redactor
-from .refresh import plan_source, unlock_or_record
+from .refresh import plan_source
 
 FORMATS = ("csv", "xlsx", "json")
 MEDIA_TYPES = {
@@ -148,6 +149,47 @@ def free_text(
 
 
 @dataclass(frozen=True)
+class CountsRead:
+    counts: AnswerCounts
+    # (key id, why it was not unlocked, responses of the survey sealed to it)
+    not_unlocked: list[tuple[str, str, int]]
+
+
+def answer_counts(
+    database: Database,
+    current: Survey,
+    passphrase: str,
+    key_file_text: str | None = None,
+    *,
+    actor: str,
+) -> CountsRead:
+    """Plain answer counts of every response, opened with the key; the reading is audited."""
+    with database.session() as session:
+        assigned = session.get(AssignedSurvey, current.id)
+        if assigned is None:
+            raise SurveyNotAssigned(current.id)
+        with custody.unlock_audited(
+            database,
+            session,
+            assigned.programme_id,
+            passphrase,
+            key_file_text,
+            actor=actor,
+            purpose=f"answer counts of {current.id}",
+        ) as keys:
+            counts = count_answers(current, open_responses(session, current.id, keys))
+            missing = custody.keys_not_unlocked(session, current.id, keys)
+        audit.record(
+            session,
+            actor,
+            "key.unlock",
+            assigned.programme_id,
+            f"report on {current.id}: {counts.responses} opened, {len(counts.unreadable)} not",
+        )
+    return CountsRead(counts, missing)
+
+
+@dataclass(frozen=True)
 class _Opened:
     session: Session
     programme_id: int
@@ -170,7 +212,7 @@ def _opened(
         if assigned is None:
             raise SurveyNotAssigned(current.id)
         plan = plan_source(session, current).plan()
-        with unlock_or_record(
+        with custody.unlock_audited(
             database,
             session,
             assigned.programme_id,

@@ -126,7 +126,7 @@ def refresh(
             if workers > 1 and total >= parallel_from:
                 pool = stack.enter_context(WorkerPool(current.id, source, workers))
             keys = stack.enter_context(
-                unlock_or_record(
+                custody.unlock_audited(
                     database,
                     session,
                     assigned.programme_id,
@@ -164,30 +164,6 @@ def refresh(
             threshold=k,
             worker_memory_kb=tuple(peaks),
         )
-
-
-def unlock_or_record(
-    database: Database,
-    session: Session,
-    programme_id: int,
-    passphrase: str,
-    key_file_text: str | None,
-    *,
-    actor: str,
-    purpose: str,
-) -> sealing.UnlockedKeys:
-    """Unlock the programme's keys; a wrong passphrase is written to the audit log first.
-
-    The refusal is recorded in a transaction of its own, as the caller's is rolled back.
-    """
-    try:
-        return custody.unlock_programme(session, programme_id, passphrase, key_file_text)
-    except sealing.WrongPassphrase:
-        with database.session() as record:
-            audit.record(
-                record, actor, "key.unlock.refused", programme_id, f"wrong passphrase for {purpose}"
-            )
-        raise
 
 
 def _candidates(
