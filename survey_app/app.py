@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings, ensure_secret_key, load_settings
 from .db import Database
@@ -26,6 +27,8 @@ from .web import (
 )
 from .web import auth as auth_views
 from .web.text import paragraphs
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -54,7 +57,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(respond.blueprint)
     for staff_blueprint in (auth_views, staff, assist, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
+    _trust_proxies(app, settings)
     return app
+
+
+def _trust_proxies(app: Flask, settings: Settings) -> None:
+    """Take the client's address and scheme from the last `trusted_proxies` proxies' headers.
+
+    Without it every client behind a proxy has the proxy's address and all of them share one
+    rate-limit budget; with too high a number a client could choose its own address.
+    """
+    count = settings.server.trusted_proxies
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+    elif settings.environment == "production":
+        log.warning(
+            "server.trusted_proxies is 0: if a proxy (nginx, Caddy...) is in front of this app, "
+            "every client seems to come from it and all share one rate-limit budget; set "
+            "server.trusted_proxies (SURVEY_APP_SERVER_TRUSTED_PROXIES) to the number of proxies"
+        )
 
 
 def _flask_config(settings: Settings) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from . import migrate
-from .commands import Context, pass_context
+from .commands import Context, pass_context, run_server_or_explain, server_options, with_server
 
 
 @click.group()
@@ -47,19 +47,49 @@ def db_current(ctx: Context) -> None:
 
 
 @main.command()
+@server_options
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes (gunicorn; default: the setting server.workers, or 1). More than one "
+    "needs rate_limits.storage_url.",
+)
 @pass_context
-def serve(ctx: Context) -> None:
-    """Serve the app with the production WSGI server (waitress)."""
+def serve(ctx: Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the app: gunicorn with several worker processes, or waitress with one."""
     from .server import serve as run_server
 
+    settings = with_server(ctx.settings, host=host, port=port, workers=workers)
     ctx.require_current_schema()
-    run_server(ctx.settings)
+    run_server_or_explain(run_server, settings)
 
 
 def _register_commands() -> None:
-    from .commands import audit, demo, keys, links, maintenance, programmes, report, surveys, users
+    from .commands import (
+        audit,
+        demo,
+        keys,
+        links,
+        maintenance,
+        programmes,
+        report,
+        secret_key,
+        surveys,
+        users,
+    )
 
-    for module in (audit, demo, keys, links, maintenance, programmes, report, surveys, users):
+    for module in (
+        audit,
+        demo,
+        keys,
+        links,
+        maintenance,
+        programmes,
+        report,
+        secret_key,
+        surveys,
+        users,
+    ):
         module.register(main)
 
 

@@ -35,6 +35,10 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 4
+    # Worker processes; more than one needs gunicorn (POSIX) and a shared rate-limit store.
+    workers: int = 1
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none are trusted).
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,10 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class SecuritySettings:
-    # Empty means: generate one on first run and keep it in the instance folder.
+    # Empty (and no secret_key_file) means: generate one on first run and keep it in the
+    # instance folder. Several servers must share one key: set it here or in a shared file.
     secret_key: str = ""
+    secret_key_file: str = ""
     staff_idle_minutes: int = 30
     staff_absolute_hours: int = 12
 
@@ -64,8 +70,20 @@ class RespondentSettings:
     max_text_length: int = 2000
     max_form_bytes: int = 65536
     draft_idle_minutes: int = 30
-    submissions_per_minute: int = 30
-    submissions_per_client_per_minute: int = 10
+    # Starts and completions (never page views) a link accepts per minute, from everyone...
+    submissions_per_minute: int = 300
+    # ...and from one address: room for a group on one shelter's Wi-Fi starting together, yet
+    # always below the link's budget so that one address cannot use it all up.
+    submissions_per_client_per_minute: int = 60
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    # Empty: counters in this process's memory (one worker only). Several workers or servers
+    # share them in Redis, e.g. "redis://127.0.0.1:6379/0".
+    storage_url: str = ""
+    # Every Redis key starts with this, so several deployments can share one Redis.
+    key_prefix: str = "survey-app"
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     respondent: RespondentSettings = field(default_factory=RespondentSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
@@ -121,9 +140,12 @@ def load_settings(
 
 
 def ensure_secret_key(settings: Settings) -> str:
-    """The configured key, or one generated once and kept (0600) in the instance folder."""
+    """The configured key (setting or shared file), or one generated once and kept (0600) in
+    the instance folder."""
     if settings.security.secret_key:
         return settings.security.secret_key
+    if settings.security.secret_key_file:
+        return _read_secret_key_file(Path(settings.security.secret_key_file))
     path = settings.instance_path / "secret_key"
     if path.exists():
         key = path.read_text(encoding="ascii").strip()
@@ -137,6 +159,24 @@ def ensure_secret_key(settings: Settings) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
+    return key
+
+
+def _read_secret_key_file(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"security.secret_key_file: {path} does not exist; create it once with "
+            f"`survey-app secret-key new {path}` and copy the same file to every server"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"security.secret_key_file: {path} cannot be read: {error}") from None
+    if len(key) < 32:
+        raise ConfigError(
+            f"security.secret_key_file: {path} holds fewer than 32 characters; "
+            f"make a new one with `survey-app secret-key new {path}`"
+        )
     return key
 
 
@@ -255,6 +295,7 @@ def _check(settings: Settings) -> None:
     positive = {
         "server.port": settings.server.port,
         "server.threads": settings.server.threads,
+        "server.workers": settings.server.workers,
         "respondent.max_text_length": settings.respondent.max_text_length,
         "respondent.max_form_bytes": settings.respondent.max_form_bytes,
         "respondent.draft_idle_minutes": settings.respondent.draft_idle_minutes,
@@ -268,6 +309,26 @@ def _check(settings: Settings) -> None:
     for label, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{label}: must be greater than 0, got {value}")
+    if settings.server.trusted_proxies < 0:
+        raise ConfigError(
+            f"server.trusted_proxies: must be 0 or more, got {settings.server.trusted_proxies}"
+        )
+    respondent = settings.respondent
+    if respondent.submissions_per_client_per_minute >= respondent.submissions_per_minute:
+        raise ConfigError(
+            "respondent.submissions_per_client_per_minute: must be below "
+            f"respondent.submissions_per_minute ({respondent.submissions_per_minute}), "
+            "or one address could use up a link's whole budget"
+        )
+    storage = settings.rate_limits.storage_url
+    if storage and not storage.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"rate_limits.storage_url: use a redis:// address such as redis://127.0.0.1:6379/0, got {storage.split(':')[0]!r}"
+        )
+    if settings.security.secret_key and settings.security.secret_key_file:
+        raise ConfigError(
+            "security.secret_key and security.secret_key_file are both set; keep only one"
+        )
     if not 1 <= settings.server.port <= 65535:
         raise ConfigError(f"server.port: must be between 1 and 65535, got {settings.server.port}")
     region = settings.reports.phone_region

@@ -74,3 +74,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
+    """INSERT a row unless one with the same key exists; True if this call inserted it.
+
+    The database decides (ON CONFLICT DO NOTHING), so two processes racing to add the same row
+    both succeed and exactly one of them reports that it inserted it.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))

@@ -228,3 +228,15 @@ class ReportSnapshot(Base):
     threshold: Mapped[int] = mapped_column(Integer)
     versions: Mapped[str] = mapped_column(String(400))
     content: Mapped[str] = mapped_column(Text)
+
+
+class DeploymentFact(Base):
+    """Facts every server of one deployment must agree on, checked when a server starts.
+
+    Nothing here is secret: the secret key is kept only as a one-way fingerprint.
+    """
+
+    __tablename__ = "deployment_facts"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

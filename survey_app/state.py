@@ -1,4 +1,4 @@
-"""What the running app holds: settings, database and the loaded survey catalogue."""
+"""What the running app holds: settings, database, the loaded survey catalogue, rate limits."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from .config import Settings
 from .db import Database
-from .definitions import Survey, load_directory
+from .definitions import Survey, load_directory, load_survey_json
+from .models import Survey as AssignedSurvey
+from .models import SurveyVersion
+from .responses import register_version
 from .web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,9 @@ class AppState:
     database: Database
     surveys: dict[str, Survey]
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    # Definitions read back from the database; a stored version never changes, so they are kept.
+    _stored: dict[tuple[str, str], Survey] = field(default_factory=dict)
+    _registered: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> AppState:
@@ -28,7 +35,47 @@ class AppState:
         for problem in loaded.problems:
             # An invalid survey is not served; the valid ones still are.
             log.error("survey not served: %s", problem)
-        return cls(settings=settings, database=database, surveys=dict(loaded.surveys))
+        limiter = RateLimiter(settings.rate_limits.storage_url, settings.rate_limits.key_prefix)
+        return cls(
+            settings=settings, database=database, surveys=dict(loaded.surveys), limiter=limiter
+        )
+
+    def survey_at(self, survey_id: str, version: str) -> Survey | None:
+        """One version of a survey: this process's file if it is that version, else the
+        definition stored in the database by whichever server served it. During a rolling
+        update a respondent may start on a server with the old file and go on with a new one."""
+        current = self.surveys.get(survey_id)
+        if current is not None and current.version == version:
+            return current
+        cached = self._stored.get((survey_id, version))
+        if cached is not None:
+            return cached
+        with self.database.session() as session:
+            row = session.get(SurveyVersion, (survey_id, version))
+            definition = None if row is None else row.definition
+        if definition is None:
+            return None
+        survey = load_survey_json(definition)
+        self._stored[(survey_id, version)] = survey
+        return survey
+
+    def ensure_registered(self, survey: Survey) -> None:
+        """Store this version's definition (once per process), so every server can serve it."""
+        if (survey.id, survey.version) in self._registered:
+            return
+        with self.database.session() as session:
+            register_version(session, survey.id, survey.version, survey.canonical_json)
+        self._registered.add((survey.id, survey.version))
+
+    def register_served_versions(self) -> int:
+        """Store the definition of every assigned survey this process serves; how many."""
+        with self.database.session() as session:
+            assigned = set(session.scalars(select(AssignedSurvey.id)))
+            served = [s for s in self.surveys.values() if s.id in assigned]
+            for survey in served:
+                register_version(session, survey.id, survey.version, survey.canonical_json)
+        self._registered.update((s.id, s.version) for s in served)
+        return len(served)
 
 
 def app_state(app: Flask | None = None) -> AppState:

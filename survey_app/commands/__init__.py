@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -58,6 +59,27 @@ class Context:
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
+def server_options(function: F) -> F:
+    """--host and --port (and what they override: server.host, server.port)."""
+    function = click.option(
+        "--port",
+        type=click.IntRange(1, 65535),
+        help="Port to listen on (default: the setting server.port, SURVEY_APP_SERVER_PORT, or 8000).",
+    )(function)
+    return click.option(
+        "--host",
+        help="Address to listen on (default: the setting server.host, or 127.0.0.1).",
+    )(function)
+
+
+def with_server(settings: Settings, **given: Any) -> Settings:
+    """`settings` with the server options given on the command line (None: not given)."""
+    changes = {name: value for name, value in given.items() if value is not None}
+    if not changes:
+        return settings
+    return settings.replace(server=dataclasses.replace(settings.server, **changes))
+
+
 def friendly_errors(*handled: type[Exception]) -> Callable[[F], F]:
     """Turn the domain's own exceptions into one clear line and exit status 1."""
 
@@ -72,3 +94,15 @@ def friendly_errors(*handled: type[Exception]) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def run_server_or_explain(run: Callable[[Settings], None], settings: Settings) -> None:
+    """Serve; a problem that stops the server is one line and exit status 1, not a traceback."""
+    from ..deployment import SecretKeyMismatch
+    from ..server import ServeError
+    from ..web.ratelimit import RateLimitStoreUnavailable
+
+    try:
+        run(settings)
+    except (ServeError, ConfigError, SecretKeyMismatch, RateLimitStoreUnavailable) as error:
+        raise click.ClickException(str(error)) from None

@@ -21,8 +21,8 @@ from ..models import DistributionLink, Programme
 from ..models import Survey as AssignedSurvey
 from ..reports.refresh import refresh
 from ..sample_data import store_generated
-from ..server import serve
-from . import Context, pass_context
+from ..server import ServeError, check_port, serve
+from . import Context, pass_context, run_server_or_explain, server_options, with_server
 from .keys import add_key
 
 DEMO_PROGRAMME = "demo"
@@ -50,14 +50,24 @@ def register(main: click.Group) -> None:
     type=click.IntRange(0, 20000),
     help="Made-up responses per survey, sealed and reported on first run, so there is a report to see.",
 )
+@server_options
 @pass_context
-def demo(ctx: Context, no_serve: bool, sample_responses: int) -> None:
+def demo(
+    ctx: Context, no_serve: bool, sample_responses: int, host: str | None, port: int | None
+) -> None:
     """Set up demo data (first run only) and serve the app on this machine."""
     settings = ctx.settings
     if settings.environment == "production" and not settings.database.url:
         # A demo is served over plain http on this machine: cookies cannot be Secure-only.
         settings = load_settings(overrides={"environment": "development"})
-        ctx._settings = settings
+    settings = with_server(settings, host=host, port=port)
+    ctx._settings = settings
+    if not no_serve:
+        # Before any set-up output, so a busy port is the one line the newcomer sees.
+        try:
+            check_port(settings.server.host, settings.server.port)
+        except ServeError as error:
+            raise click.ClickException(str(error)) from None
     database = ctx.database
     migrate.upgrade(database)
     loaded = load_directory(settings.surveys_dir)
@@ -119,7 +129,7 @@ def demo(ctx: Context, no_serve: bool, sample_responses: int) -> None:
     click.echo(f"\nRead the answers back with: {command} report {example}")
     if not no_serve:
         click.echo(f"\nServing on {base}  (Ctrl+C to stop)\n")
-        serve(settings)
+        run_server_or_explain(serve, settings)
 
 
 def _publish_samples(

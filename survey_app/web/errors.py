@@ -11,7 +11,7 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -51,17 +51,25 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected_error)
 
 
-def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+def render_error(status: int, message: str | None = None, **context: Any) -> tuple[str, int]:
     if is_staff_page(request.path):
         text = message or _staff_messages().get(status) or _messages().get(status)
         try:
             return render_template(
-                "staff/error.html", status=status, message=text or _messages()[400]
+                "staff/error.html", status=status, message=text or _messages()[400], **context
             ), status
         except Exception as error:  # the staff layout itself failed: the plain page answers
             log.error("staff error page failed with %s; plain page shown", type(error).__name__)
     text = message or _messages().get(status, _messages()[400])
-    return render_template("error.html", status=status, message=text), status
+    return render_template("error.html", status=status, message=text, **context), status
+
+
+def too_many_requests(retry_after_seconds: int) -> Response:
+    """429 with Retry-After; the page gets `retry_after_seconds` to say when to try again."""
+    body, status = render_error(429, retry_after_seconds=retry_after_seconds)
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(retry_after_seconds)
+    return response
 
 
 def is_staff_page(path: str) -> bool:

@@ -31,7 +31,8 @@ from ..responses import ResponseMeta, store_response
 from ..state import app_state
 from . import answering
 from .enhance import client_rules
-from .errors import render_error
+from .errors import render_error, too_many_requests
+from .ratelimit import Limit, Refused
 
 blueprint = Blueprint("respond", __name__)
 
@@ -64,8 +65,10 @@ def start(token: str) -> BaseResponse | tuple[str, int]:
     language = request.form.get("lang", survey.default_language)
     if language not in survey.language_codes:
         return render_error(400, _("Please choose one of the languages offered."))
-    if not _within_rate_limits(token):
-        return render_error(429)
+    refused = _rate_limited()
+    if refused is not None:
+        return too_many_requests(refused.retry_after_seconds)
+    app_state().ensure_registered(survey)
     with _database_session() as db:
         code_hash = None
         if link.requires_code:
@@ -105,21 +108,24 @@ def start(token: str) -> BaseResponse | tuple[str, int]:
 @blueprint.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
 def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
     link, survey, programme = _served(token)
-    if not 1 <= number <= len(survey.pages):
-        abort(404)
     handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
     if handle is None:
+        if not 1 <= number <= len(survey.pages):
+            abort(404)
         return redirect(url_for("respond.landing", token=token), code=303)
     with _database_session() as db:
         store = _drafts(db)
         try:
-            state = _current_draft(store, handle, token, survey)
+            current_draft = _current_draft(store, handle, token, survey)
         except DraftFinished:
             # A second copy of the last page, sent after the first was stored (a double tap).
             return _already_received(token, session.get("lang", survey.default_language))
-        if state is None:
+        if current_draft is None:
             session.clear()
             return render_template("respond/expired.html", token=token, programme=programme), 410
+        state, survey = current_draft
+        if not 1 <= number <= len(survey.pages):
+            abort(404)
         g.language = state.language
         # Pages are taken in order: nobody reaches a later page (or the end) by typing its URL.
         furthest = answering.furthest_page(survey, state.history, state.answers)
@@ -136,17 +142,21 @@ def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
 
 def _current_draft(
     store: DraftStore, handle: DraftHandle, token: str, survey: Survey
-) -> DraftState | None:
-    """The respondent's draft, or None when it expired or belongs to another survey version."""
+) -> tuple[DraftState, Survey] | None:
+    """The respondent's draft and the survey version it was begun on, or None when it expired.
+
+    The version comes from the database when this process serves another one: after a survey
+    file changes, respondents finish the version they started, on whichever server they reach.
+    """
     try:
         state = store.load(handle)
     except DraftExpired:
         return None
-    if state.link_token != token or state.survey_version != survey.version:
-        # The survey changed under the respondent; starting again is the only honest option.
+    answered = app_state().survey_at(survey.id, state.survey_version)
+    if state.link_token != token or answered is None:
         store.discard(handle)
         return None
-    return state
+    return state, answered
 
 
 def _receive_page(
@@ -185,9 +195,10 @@ def _receive_page(
         consent = survey.consent_question()
         assert consent is not None  # consent_given is only false for a survey that asks it
         return redirect(_page_url(token, survey.pages.index(survey.page_of(consent.id)) + 1), 303)
-    if not _within_rate_limits(token):
+    refused = _rate_limited()
+    if refused is not None:
         store.save(handle, state)
-        return render_error(429)
+        return too_many_requests(refused.retry_after_seconds)
     if not store.finish(handle):
         # The same page was sent twice at once and the other request stored the answers.
         return _already_received(token, state.language)
@@ -275,13 +286,18 @@ def _render_page(
     )
 
 
-def _within_rate_limits(token: str) -> bool:
+def _rate_limited() -> Refused | None:
+    """Count a start or a completion (never a page view): the address first, then the link, so
+    what an address is refused never uses up the link's budget."""
     state = app_state()
     limits = state.settings.respondent
-    client = state.limiter.client_key(request.remote_addr)
-    return state.limiter.allow(
-        f"link:{token}", limits.submissions_per_minute
-    ) and state.limiter.allow(client, limits.submissions_per_client_per_minute)
+    token = request.view_args["token"] if request.view_args else ""
+    return state.limiter.hit(
+        Limit(
+            state.limiter.client_key(request.remote_addr), limits.submissions_per_client_per_minute
+        ),
+        Limit(f"link:{token}", limits.submissions_per_minute),
+    )
 
 
 def _page_url(token: str, number: int | None) -> str:
