@@ -111,7 +111,7 @@ def test_rate_limit_answers_429_and_keeps_no_address(tmp_path: Path, database_ur
     assert statuses == [303, 303, 429]
     assert 1 <= int(reply.headers["Retry-After"]) <= 60
     storage = app_state(app).limiter.storage
-    assert storage.storage and not any("198.51.100.9" in key for key in storage.storage)  # type: ignore[attr-defined]
+    assert storage.storage and not any("198.51.100.9" in key for key in storage.storage)
     with app_state(app).database.session() as session:
         assert session.scalars(select(DistributionLink)).all()
     app_state(app).database.dispose()

@@ -13,15 +13,15 @@ import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
 from click.testing import CliRunner
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import FIXTURES, Deployment, Respondent, csrf_token, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.config import ConfigError, load_settings
@@ -29,6 +29,8 @@ from survey_app.deployment import SecretKeyMismatch, check_secret_key
 from survey_app.models import Response
 from survey_app.server import WorkersNeedSharedStore, prepare
 from survey_app.state import app_state
+from tests.support.apps import FIXTURES, Deployment, deploy, make_settings
+from tests.support.web import Respondent, csrf_token
 
 REDIS_URL = os.environ.get("SURVEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PROXY = "10.0.0.2"
@@ -182,9 +184,9 @@ def test_rate_limits_are_shared_through_redis_and_keep_no_address(
     assert keys and not any("198.51.100" in key for key in keys)
     address_keys = [key for key in keys if ":address-key:" in key]
     assert len(address_keys) == 1  # one key for every process, and it expires
-    assert 0 < store.ttl(address_keys[0]) <= 2 * 86400
+    assert 0 < cast(int, store.ttl(address_keys[0])) <= 2 * 86400
     for counter in (key for key in keys if "LIMITER" in key):
-        assert 0 < store.ttl(counter) <= 60
+        assert 0 < cast(int, store.ttl(counter)) <= 60
     for app in (first, second):
         app_state(app).database.dispose()
 
@@ -212,6 +214,15 @@ def test_several_workers_need_a_shared_store(tmp_path: Path, database_url: str) 
         prepare(make_settings(tmp_path, database_url, server={"workers": 2}))
 
 
+def same_browser(client: FlaskClient, other_server: Flask) -> FlaskClient:
+    """A client of `other_server` holding `client`'s session cookie: one browser, two servers."""
+    cookie = client.get_cookie("s")
+    assert cookie is not None
+    moved = other_server.test_client()
+    moved.set_cookie("s", cookie.value)
+    return moved
+
+
 def test_a_draft_goes_on_with_its_version_on_a_server_with_another_file(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -235,9 +246,7 @@ def test_a_draft_goes_on_with_its_version_on_a_server_with_another_file(
     # The same browser (one cookie jar) reaches the old server, then the new one, and back.
     old_client = old_server.test_client()
     assert Respondent(old_client, token).start().status_code == 303
-    new_client = new_server.test_client()
-    for cookie in old_client._cookies.values():
-        new_client.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    new_client = same_browser(old_client, new_server)
     page = new_client.get(f"/s/{token}/p/1")
     assert page.status_code == 200
     reply = Respondent(new_client, token).submit(1, {"consent": "yes"})
@@ -249,9 +258,7 @@ def test_a_draft_goes_on_with_its_version_on_a_server_with_another_file(
     # Someone who starts on the new server can finish on the old one.
     fresh = new_server.test_client()
     assert Respondent(fresh, token).start().status_code == 303
-    other_old = old_server.test_client()
-    for cookie in fresh._cookies.values():
-        other_old.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    other_old = same_browser(fresh, old_server)
     assert Respondent(other_old, token).submit(1, {"consent": "yes"}).status_code == 303
     assert "Did you feel safe here?" in other_old.get(f"/s/{token}/p/2").get_data(as_text=True)
     assert Respondent(other_old, token).submit(2, {"felt_safe": "yes"}).status_code == 303

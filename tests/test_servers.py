@@ -26,10 +26,10 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from conftest import SERVED_SURVEYS, deploy, make_settings
 from survey_app import create_app, migrate
 from survey_app.models import Response
 from survey_app.state import app_state
+from tests.support.apps import SERVED_SURVEYS, deploy, make_settings
 
 REDIS_URL = os.environ.get("SURVEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
