@@ -3,7 +3,8 @@
 What an analyst reads, and what is done first:
 
 * every text and long-text answer, and every "Other, please say what" detail, is redacted
-  (contact details, ID-like numbers, the configured names: see ``redaction.Redactor``);
+  (contact details, ID-like numbers and codes, addresses, dates of birth, names: see
+  ``redaction.Redactor``);
 * answers are grouped by question, and a question's answers are shown only when at least k
   responses answered it; otherwise only that there were fewer than k, never how many;
 * within a question the answers are in random order, and nothing is shown beside an answer:

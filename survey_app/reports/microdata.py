@@ -4,7 +4,7 @@ One row per response: survey version, round, channel, site and every question's 
 is done to it first:
 
 * Free text (text and long-text answers, "Other" details) is redacted: contact details, ID-like
-  numbers and the configured names are replaced (``redaction.Redactor``).
+  numbers and codes, addresses, dates of birth and names are replaced (``redaction.Redactor``).
 * The quasi-identifiers, site and the disaggregation questions, are checked together: a
   combination of their values shared by fewer than k rows could single a person out. The rarest
   value of the column that varies most among such rows is merged into "(other values)", again
