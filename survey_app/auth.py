@@ -443,6 +443,14 @@ class PasswordTooShort(PasswordChangeError):
         )
 
 
+class PasswordTooCommon(PasswordChangeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This password is too easy to guess: it is a common password, or is built from one "
+            "or from repeated or sequential characters. A few unrelated words make a good one."
+        )
+
+
 class PasswordIsUserName(PasswordChangeError):
     def __init__(self) -> None:
         super().__init__("The new password must not contain your user name. Choose another.")
@@ -460,6 +468,8 @@ def change_password(session: Session, user: User, current: str, new: str, repeat
         raise PasswordIsUserName()
     if len(new) < accounts.MIN_PASSWORD_LENGTH:
         raise PasswordTooShort()
+    if accounts.too_easy_to_guess(new, [user.username]):
+        raise PasswordTooCommon()
     user.password_hash = accounts.hash_password(new)
     user.must_change_password = False
     user.session_epoch += 1

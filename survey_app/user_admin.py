@@ -12,7 +12,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import accounts, audit
+from . import accounts, audit, auth
 from .models import Membership, Programme, Role, User
 
 # Unambiguous when read aloud or copied from a screen: no 0/O, 1/l/I.
@@ -189,6 +189,41 @@ def grant_role(
         f"{user.username} is {role.value} of {programme.slug}",
     )
     return membership
+
+
+def add_member(
+    session: Session,
+    actor: audit.Actor,
+    acting: User,
+    username: str,
+    programme: Programme,
+    role: Role,
+) -> Membership | None:
+    """Add the account named `username` to `programme`, or pass the request on (None).
+
+    A deployment administrator adds anyone. A programme administrator adds directly only an
+    account that belongs solely to programmes they administer; anyone else (another
+    programme's member, a deployment administrator, a name that does not exist) would give
+    them that person's details and take the account out of its own administrators' hands. So
+    the request is recorded in the audit log for a deployment administrator to act on, and the
+    caller answers the same in every such case: the answer never tells which user names exist.
+    """
+    name = username.strip().lower()
+    user = session.scalar(select(User).where(User.username == name))
+    if acting.is_superadmin and acting.active:
+        if user is None:
+            raise UnknownUser(username.strip())
+        return grant_role(session, actor, user, programme, role)
+    if user is not None and auth.can_manage_user(acting, user):
+        return grant_role(session, actor, user, programme, role)
+    audit.record(
+        session,
+        actor.name,
+        "role.request",
+        programme.id,
+        f"asks a deployment administrator to make {name[:64]!r} {role.value} of {programme.slug}",
+    )
+    return None
 
 
 def change_role(session: Session, actor: audit.Actor, membership: Membership, role: Role) -> None:

@@ -182,12 +182,22 @@ def add_member(programme_id: int) -> Page:
         found: Programme = _get(db, Programme, programme_id)
         if form.validate_on_submit():
             try:
-                user = user_admin.find_user(db, form.username.data)
-                user_admin.grant_role(db, actor(), user, found, Role(form.role.data))
+                added = user_admin.add_member(
+                    db, actor(), current_user(), form.username.data, found, Role(form.role.data)
+                )
             except user_admin.UserAdminError as error:
                 form.add_error(error.field, str(error))
             else:
-                flash(_("%(name)s added.", name=user.username), "success")
+                if added is None:
+                    flash(
+                        _(
+                            "Your request has been passed to a deployment administrator, who "
+                            "decides whether this account can be added."
+                        ),
+                        "info",
+                    )
+                else:
+                    flash(_("%(name)s added.", name=added.user.username), "success")
                 return redirect(url_for("admin.programme", programme_id=programme_id), 303)
         return _programme_page(db, found, member_form=form)
 
@@ -323,6 +333,9 @@ def users() -> str:
             query = query.where(User.memberships.any(Membership.programme_id.in_(mine)))
         found = db.scalars(query).all()
         names = {pid: value for pid, value in db.execute(select(Programme.id, Programme.slug))}
+        if not me.is_superadmin:
+            # Another programme's name, or the roles someone holds there, are not theirs to see.
+            names = {pid: names[pid] for pid in mine}
         rows = [(u, auth.can_manage_user(me, u)) for u in found]
         now = datetime.now(UTC)
         return render_template(

@@ -19,6 +19,7 @@ from . import sessions
 from .access import current_user, rule
 from .errors import render_error
 from .forms import ChangePasswordForm, CodeForm, SignInForm, TwoFactorForm
+from .redirects import same_site_path
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -41,7 +42,7 @@ def sign_in() -> Page:
         return render_template("auth/sign_in.html", form=form, ended=ended), status
     if not _allowed_attempt():
         return render_error(429)
-    next_url = _safe_next(request.args.get("next"))
+    next_url = same_site_path(request.args.get("next"))
     with app_state().database.session() as db:
         user = _check_password(db, form)
         if user is not None and user.totp_secret:
@@ -123,7 +124,7 @@ def sign_in_code() -> Page:
         return render_template("auth/code.html", form=form), status
     if not _allowed_attempt():
         return render_error(429)
-    next_url = sessions.pending_next()
+    next_url = same_site_path(sessions.pending_next())
     with app_state().database.session() as db:
         fresh = _reloaded(db, user)
         try:
@@ -148,6 +149,23 @@ def sign_out() -> BaseResponse:
     sessions.end()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.sign_in"), 303)
+
+
+@blueprint.before_app_request
+def _quick_exit_signs_out_everywhere() -> None:
+    """The quick exit, sent by a signed-in staff member, ends their session on the server
+    too: a copy of the session cookie (a shared computer, a proxy) stops working at once.
+    Only the POST the exit button sends does it; a GET of /exit changes nothing."""
+    if request.endpoint != "respond.quick_exit" or request.method != "POST":
+        return
+    user = sessions.signed_in_user()
+    if user is None:
+        return
+    with app_state().database.session() as db:
+        fresh = db.get(User, user.id)
+        if fresh is not None:
+            auth.record_sign_out(db, fresh, reason="quick exit")
+    sessions.end()
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
@@ -229,10 +247,3 @@ def _allowed_attempt() -> bool:
     state = app_state()
     key = "sign-in:" + state.limiter.client_key(request.remote_addr)
     return state.limiter.allow(key, SIGN_IN_ATTEMPTS_PER_MINUTE)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host (an open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
