@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import migrate
+from . import demo_secrets, migrate
 from .commands import Context, pass_context, run_server_or_explain, server_options, with_server
 
 
@@ -26,8 +26,9 @@ def db() -> None:
 @pass_context
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    migrate.upgrade(ctx.database, revision)
-    click.echo(f"database at revision {migrate.current_revision(ctx.database)}")
+    database = ctx.database_to_set_up()
+    migrate.upgrade(database, revision)
+    click.echo(f"database at revision {migrate.current_revision(database)}")
 
 
 @db.command("downgrade")
@@ -59,6 +60,11 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
     """Serve the app: gunicorn with several worker processes, or waitress with one."""
     from .server import serve as run_server
 
+    if not ctx.settings.is_development:
+        try:
+            demo_secrets.refuse_if_present(ctx.settings.instance_path)
+        except demo_secrets.DemoSecretsPresent as error:
+            raise click.ClickException(str(error)) from None
     settings = with_server(ctx.settings, host=host, port=port, workers=workers)
     ctx.require_current_schema()
     run_server_or_explain(run_server, settings)

@@ -118,6 +118,14 @@ class Settings:
             return self.database.url
         return f"sqlite:///{(self.instance_path / 'survey.db').resolve()}"
 
+    def missing_database_file(self) -> Path | None:
+        """The SQLite file the settings name, if it does not exist (None: it does, or not SQLite)."""
+        url = self.database_url
+        if not url.startswith("sqlite:///") or url in {"sqlite://", "sqlite:///:memory:"}:
+            return None
+        path = Path(url.removeprefix("sqlite:///").split("?", 1)[0]).resolve()
+        return None if path.exists() else path
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 

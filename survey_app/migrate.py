@@ -11,12 +11,25 @@ from alembic.script import ScriptDirectory
 
 from .db import Database
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+class MigrationsMissing(Exception):
+    """Neither an installed copy nor a source checkout holds the migrations."""
+
+
+def migrations_dir() -> Path:
+    """The migrations inside an installed wheel, or the top-level migrations/ of a checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "migrations", package.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise MigrationsMissing(
+        f"the database migrations are missing beside {package}; reinstall survey-app"
+    )
 
 
 def alembic_config(database: Database) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
     return config
 

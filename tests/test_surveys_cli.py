@@ -14,7 +14,7 @@ from survey_app.cli import main
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, ROOT, make_settings
 
-XLSFORMS = ROOT.parent / "shared" / "xlsforms"
+XLSFORMS = FIXTURES / "xlsforms"
 
 
 def run(*args: str, surveys: Path) -> tuple[int, str]:
@@ -57,7 +57,6 @@ def test_an_invalid_survey_is_reported_and_not_served_the_valid_ones_are(
     app_state(app).database.dispose()
 
 
-@pytest.mark.skipif(not XLSFORMS.exists(), reason="../shared/xlsforms is not beside this checkout")
 def test_import_writes_a_checked_survey_and_refuses_to_overwrite(tmp_path: Path) -> None:
     code, output = run(
         "surveys",
@@ -83,7 +82,6 @@ def test_import_writes_a_checked_survey_and_refuses_to_overwrite(tmp_path: Path)
     assert "sample.toml already exists; use --force to replace it" in output
 
 
-@pytest.mark.skipif(not XLSFORMS.exists(), reason="../shared/xlsforms is not beside this checkout")
 def test_import_of_an_unconvertible_form_names_rows_and_writes_nothing(tmp_path: Path) -> None:
     code, output = run("surveys", "import", str(XLSFORMS / "kobo_date_time.xlsx"), surveys=tmp_path)
     assert code == 1

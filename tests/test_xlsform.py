@@ -24,10 +24,8 @@ from survey_app.definitions.xlsform import (
     write_import,
 )
 
-XLSFORMS = Path(__file__).resolve().parents[2] / "shared" / "xlsforms"
-needs_real_forms = pytest.mark.skipif(
-    not XLSFORMS.is_dir(), reason=f"the real XLSForms are not at {XLSFORMS}"
-)
+# Real forms from the field, copied into the suite with their provenance (see its README.md).
+XLSFORMS = Path(__file__).resolve().parent / "fixtures" / "xlsforms"
 
 Cells = Sequence[object]
 
@@ -106,13 +104,43 @@ REFUSED = {
 }
 
 
-@needs_real_forms
-def test_every_real_form_has_an_expected_outcome() -> None:
-    found = {path.name for path in XLSFORMS.glob("*.xlsx")}
-    assert found == CONVERTS | set(REFUSED)
+ALL_FORMS = sorted(path.name for path in XLSFORMS.glob("*.xls*"))
+# Known importer gaps, each failing for the stated reason until fixed (strict: a fix must remove it).
+IMPORTER_GAPS = {
+    "pyxform_field_list.xlsx": "a language used by only some labels is kept as a survey language "
+    "whose translations are missing, so the written survey does not load",
+}
 
 
-@needs_real_forms
+def test_the_pinned_forms_are_in_the_fixtures() -> None:
+    assert CONVERTS | set(REFUSED) <= set(ALL_FORMS)
+
+
+def test_every_form_in_the_fixtures_has_its_provenance() -> None:
+    provenance = (XLSFORMS / "README.md").read_text(encoding="utf-8")
+    assert len(ALL_FORMS) >= 40
+    assert [name for name in ALL_FORMS if f"| {name} |" not in provenance] == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(reason=IMPORTER_GAPS[name], strict=True))
+        if name in IMPORTER_GAPS
+        else name
+        for name in ALL_FORMS
+    ],
+)
+def test_every_real_form_converts_or_is_refused_with_a_reason(name: str) -> None:
+    """Conformance net: no form from the field crashes the importer or yields a broken survey."""
+    try:
+        result = convert_xlsform(XLSFORMS / name)
+    except XLSFormError as error:
+        assert str(error).startswith(name) or error.problems, str(error)
+        return
+    assert load(result).questions()
+
+
 @pytest.mark.parametrize("name", sorted(CONVERTS))
 def test_real_form_converts_and_loads_without_problems(name: str) -> None:
     result = convert_xlsform(XLSFORMS / name)
@@ -121,14 +149,12 @@ def test_real_form_converts_and_loads_without_problems(name: str) -> None:
     assert survey.questions()
 
 
-@needs_real_forms
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_real_form_is_refused_with_the_exact_rows(name: str) -> None:
     error = unconvertible(XLSFORMS / name)
     assert rows_of(error) == REFUSED[name]
 
 
-@needs_real_forms
 def test_sample_form_keeps_questions_types_and_choices() -> None:
     result = convert_xlsform(XLSFORMS / "kobo_sample_xlsform.xlsx")
     assert {q: (v["type"], v.get("choices")) for q, v in questions(result).items()} == {
@@ -144,7 +170,6 @@ def test_sample_form_keeps_questions_types_and_choices() -> None:
     assert "taken as English (en)" in notes_text(result.notes)
 
 
-@needs_real_forms
 def test_acknowledge_becomes_consent_and_its_ok_becomes_yes() -> None:
     result = convert_xlsform(XLSFORMS / "kobo_acknowledge.xlsx")
     pages = document(result)["pages"]
@@ -160,7 +185,6 @@ def test_acknowledge_becomes_consent_and_its_ok_becomes_yes() -> None:
     assert "survey row 3: relevant: 'OK' of an acknowledge question replaced by 'yes'" in notes
 
 
-@needs_real_forms
 def test_form_meta_drops_every_identifying_row_with_a_note_and_leaves_nothing() -> None:
     with pytest.raises(NothingToConvert) as caught:
         convert_xlsform(XLSFORMS / "kobo_form_meta.xlsx")
@@ -170,7 +194,6 @@ def test_form_meta_drops_every_identifying_row_with_a_note_and_leaves_nothing() 
                        (7, "deviceid"), (8, "phonenumber")]
 
 
-@needs_real_forms
 def test_date_time_form_names_time_and_datetime_and_keeps_date_precision_notes() -> None:
     error = unconvertible(XLSFORMS / "kobo_date_time.xlsx")
     assert "time-of-day answers are not supported" in error.problems[0].message
@@ -178,7 +201,6 @@ def test_date_time_form_names_time_and_datetime_and_keeps_date_precision_notes()
     assert "name 'no-calendar_date' renamed to 'no_calendar_date'" in notes_text(error.notes)
 
 
-@needs_real_forms
 def test_range_with_misspelt_parameter_is_refused_and_good_ranges_become_ratings() -> None:
     error = unconvertible(XLSFORMS / "kobo_number_decimal_range.xlsx")
     assert "unknown range parameter 'tart'" in error.problems[0].message
@@ -186,14 +208,12 @@ def test_range_with_misspelt_parameter_is_refused_and_good_ranges_become_ratings
     assert rating_rows == [4, 7, 8]
 
 
-@needs_real_forms
 def test_matrix_calculations_are_refused_as_calculated_answers() -> None:
     error = unconvertible(XLSFORMS / "kobo_calculations_constraints_matrix.xlsx")
     assert all("calculated answers are not supported" in p.message for p in error.problems)
     assert "column 'read_only' is not supported" in notes_text(error.notes)
 
 
-@needs_real_forms
 def test_tetun_labels_and_curly_quotes_in_relevant() -> None:
     result = convert_xlsform(XLSFORMS / "kpi_unicode_relevant.xlsx")
     survey_table = document(result)["survey"]
@@ -208,14 +228,12 @@ def test_tetun_labels_and_curly_quotes_in_relevant() -> None:
     assert relevant is not None and relevant.is_true({"respondent_marital": "other"})
 
 
-@needs_real_forms
 def test_accented_choice_values_are_kept() -> None:
     result = convert_xlsform(XLSFORMS / "kpi_sample_accent.xlsx")
     survey = load(result)
     assert survey.question("words_with_accents").choice_values() == ("père", "té", "tête")
 
 
-@needs_real_forms
 def test_or_specify_other_becomes_other() -> None:
     result = convert_xlsform(XLSFORMS / "pyxform_specify_other.xlsx")
     question = load(result).question("sex")
@@ -223,7 +241,6 @@ def test_or_specify_other_becomes_other() -> None:
     assert question.label.as_dict() == {"en": "What sex are you?"}
 
 
-@needs_real_forms
 def test_cascading_choice_filter_filters_by_option_columns() -> None:
     result = convert_xlsform(XLSFORMS / "xlsform_cascading_select.xlsx")
     assert result.survey_id == "cascading_select"
@@ -236,7 +253,6 @@ def test_cascading_choice_filter_filters_by_option_columns() -> None:
     assert shown == ["brewster", "cameron"]
 
 
-@needs_real_forms
 def test_converted_text_is_laid_out_like_the_format_documentation() -> None:
     text = convert_xlsform(XLSFORMS / "xlsform_cascading_select.xlsx").toml_text
     headers = [line for line in text.splitlines() if line.startswith("[")]

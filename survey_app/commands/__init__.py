@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from .. import migrate
-from ..config import ConfigError, Settings, load_settings
+from ..config import CONFIG_ENV, ENV_PREFIX, ConfigError, Settings, load_settings
 from ..db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,13 +37,26 @@ class Context:
 
     @property
     def database(self) -> Database:
+        """The existing database; a command that needs data never creates an empty one."""
+        if self._database is None:
+            missing = self.settings.missing_database_file()
+            if missing is not None:
+                raise click.ClickException(no_database_message(self.settings, missing))
+            self._database = self._open()
+        return self._database
+
+    def database_to_set_up(self) -> Database:
+        """The database, created (with its instance folder) if there is none yet."""
         if self._database is None:
             self.settings.instance_path.mkdir(parents=True, exist_ok=True)
-            self._database = Database(
-                self.settings.database_url,
-                sqlite_busy_timeout_ms=self.settings.database.sqlite_busy_timeout_ms,
-            )
+            self._database = self._open()
         return self._database
+
+    def _open(self) -> Database:
+        return Database(
+            self.settings.database_url,
+            sqlite_busy_timeout_ms=self.settings.database.sqlite_busy_timeout_ms,
+        )
 
     def close(self) -> None:
         if self._database is not None:
@@ -49,11 +65,44 @@ class Context:
 
     def require_current_schema(self) -> Database:
         database = self.database
-        if not migrate.is_up_to_date(database):
+        try:
+            up_to_date = migrate.is_up_to_date(database)
+        except OperationalError as error:
+            raise click.ClickException(
+                f"cannot reach the database {database.engine.url.render_as_string()}: "
+                f"{str(error.orig).strip().splitlines()[0]}. {HOW_TO_CHOOSE}"
+            ) from None
+        if not up_to_date:
             raise click.ClickException(
                 "the database schema is not up to date; run `survey-app db upgrade` first"
             )
         return database
+
+
+HOW_TO_CHOOSE = (
+    f"Choose the instance folder with {ENV_PREFIX}INSTANCE_PATH or `instance_path` in the "
+    f"config file named by {CONFIG_ENV} (or the database with {ENV_PREFIX}DATABASE_URL / "
+    "`database.url` there)"
+)
+
+
+def no_database_message(settings: Settings, missing: Path) -> str:
+    where = f"{missing.parent} (from {describe_instance_source(settings)})"
+    return (
+        f"no database at {missing}: looked in the instance folder {where}. {HOW_TO_CHOOSE}; "
+        "to start a new one there, run `survey-app db upgrade`."
+    )
+
+
+def describe_instance_source(settings: Settings) -> str:
+    if os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH"):
+        return f"{ENV_PREFIX}INSTANCE_PATH"
+    config_file = os.environ.get(CONFIG_ENV)
+    if config_file:
+        return f"{CONFIG_ENV}={config_file}"
+    if settings.instance_path.is_absolute():
+        return "the settings"
+    return f"the default 'instance', relative to the working folder {Path.cwd()}"
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .. import migrate, sealing
+from .. import demo_secrets, migrate, sealing
 from ..accounts import create_user
 from ..config import Settings, load_settings
 from ..db import Database
@@ -21,7 +21,6 @@ from ..models import DistributionLink, Programme
 from ..models import Survey as AssignedSurvey
 from ..reports.refresh import refresh
 from ..sample_data import store_generated
-from ..server import ServeError, check_port, serve
 from . import Context, pass_context, run_server_or_explain, server_options, with_server
 from .keys import add_key
 
@@ -63,12 +62,14 @@ def demo(
     settings = with_server(settings, host=host, port=port)
     ctx._settings = settings
     if not no_serve:
+        from ..server import ServeError, check_port  # the web app, imported only to serve
+
         # Before any set-up output, so a busy port is the one line the newcomer sees.
         try:
             check_port(settings.server.host, settings.server.port)
         except ServeError as error:
             raise click.ClickException(str(error)) from None
-    database = ctx.database
+    database = ctx.database_to_set_up()
     migrate.upgrade(database)
     loaded = load_directory(settings.surveys_dir)
     for problem in loaded.problems:
@@ -113,22 +114,29 @@ def demo(
         click.echo("\nSurvey links (open one on a phone-sized browser window):")
         for link in links:
             click.echo(f"  {base}/s/{link.token}   {link.survey_id} at {link.site}")
+    if secrets_shown:
+        # Kept on disk at once, so that nothing going wrong below loses them.
+        saved_secrets = demo_secrets.write(settings.instance_path, secrets_shown).resolve()
     if new_instance and sample_responses:
         _publish_samples(database, loaded.surveys, sample_responses, passphrase, settings)
-    if secrets_shown:
-        click.echo("\nDemo secrets, shown this once (write them down):")
-        for line in secrets_shown:
-            click.echo(f"  {line}")
-    else:
+    if not secrets_shown:
+        saved = demo_secrets.path_in(settings.instance_path)
+        kept = f" and saved in {saved.resolve()}" if saved.exists() else ""
         click.echo(
-            "\nDemo data was set up earlier; its secrets were shown then. "
+            f"\nDemo data was set up earlier; its secrets were shown then{kept}. "
             f"Delete {settings.instance_path}/ to start afresh."
         )
     command = Path(sys.argv[0]).name if Path(sys.argv[0]).parent == Path() else sys.argv[0]
     example = next(iter(sorted(loaded.surveys)), "SURVEY_ID")
     click.echo(f"\nRead the answers back with: {command} report {example}")
     if not no_serve:
-        click.echo(f"\nServing on {base}  (Ctrl+C to stop)\n")
+        click.echo(f"\nServing on {base}  (Ctrl+C to stop)")
+    if secrets_shown:
+        # Last, so they do not scroll away among the other lines.
+        click.echo("\n" + demo_secrets.boxed(secrets_shown, saved_secrets) + "\n")
+    if not no_serve:
+        from ..server import serve
+
         run_server_or_explain(serve, settings)
 
 

@@ -46,7 +46,7 @@ def backup(ctx: Context, path: Path | None) -> None:
 @friendly_errors(backups.BackupError)
 def restore(ctx: Context, path: Path, force: bool) -> None:
     """Bring back the backup in PATH, replacing the database's contents."""
-    database = ctx.database
+    database = ctx.database_to_set_up()
     backups.restore(database, path, force=force)
     with database.session() as session:
         audit.record(session, operator.actor(), "restore", None, f"restored from {path}")

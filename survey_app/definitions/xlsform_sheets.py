@@ -86,14 +86,24 @@ def read_workbook(path: Path) -> dict[str, Sheet]:
             workbook.close()
 
 
+# Spreadsheet programs may save formatting for a million empty rows (pyxform's UCL biomass form
+# does); reading them all takes minutes. No form leaves this many blank rows between questions.
+BLANK_ROWS_END_A_SHEET = 1000
+
+
 def _read_sheet(name: str, rows: Iterable[tuple[Any, ...]]) -> Sheet:
     header: list[str] | None = None
     columns: list[Column] = []
     data: list[Row] = []
+    blank_run = 0
     for excel_row in rows:
         values = [cell_text(cell.value) for cell in excel_row if hasattr(cell, "value")]
         if not any(values):
+            blank_run += 1
+            if blank_run >= BLANK_ROWS_END_A_SHEET:
+                break
             continue
+        blank_run = 0
         number = _row_number(excel_row)
         if header is None:
             header = values
