@@ -97,6 +97,9 @@ class DraftStore:
     def __init__(self, session: Session, idle: timedelta) -> None:
         self.session = session
         self.idle = idle
+        # The session's identity map holds rows weakly: keeping the loaded row here lets a
+        # later save in the same request use it instead of reading it again.
+        self._loaded: dict[str, Draft] = {}
 
     def create(self, state: DraftState) -> DraftHandle:
         handle = DraftHandle(secrets.token_hex(16), AESGCM.generate_key(bit_length=256))
@@ -113,6 +116,7 @@ class DraftStore:
         draft = self.session.get(Draft, handle.draft_id)
         if draft is None or _aware(draft.expires_at) <= datetime.now(UTC):
             raise DraftExpired()
+        self._loaded[handle.draft_id] = draft
         if draft.ciphertext == FINISHED:
             raise DraftFinished()
         try:

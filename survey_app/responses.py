@@ -154,11 +154,15 @@ def store_response(
 
     Nothing is returned on purpose: callers have no response id to log or show.
     """
-    survey = session.get(Survey, survey_id)
-    if survey is None:
-        raise SurveyNotAssigned(survey_id)
-    key = current_key(session, survey.programme_id)
-    if key is None:
+    key = session.scalars(
+        select(ProgrammeKey)
+        .join(Survey, Survey.programme_id == ProgrammeKey.programme_id)
+        .where(Survey.id == survey_id, ProgrammeKey.status == KeyStatus.CURRENT)
+    ).first()
+    if key is None:  # rare: find out which of the two is missing, to say what to do
+        survey = session.get(Survey, survey_id)
+        if survey is None:
+            raise SurveyNotAssigned(survey_id)
         raise NoCurrentKey(survey.programme.slug)
     register_version(session, survey_id, survey_version, definition)
     response_id = secrets.token_hex(16)

@@ -93,7 +93,9 @@ def serve(settings: Settings) -> None:
     configure_logging(settings.log_level)
     app = prepare(settings)
     if settings.server.workers > 1:
-        _serve_with_gunicorn(app, settings)
+        # Connections opened by the checks must not be shared by the forked workers.
+        app_state(app).database.dispose()
+        serve_with_gunicorn(app, settings)
     else:
         _serve_with_waitress(app, settings)
 
@@ -143,14 +145,13 @@ def _serve_with_waitress(app: Flask, settings: Settings) -> None:
     server.run()
 
 
-def _serve_with_gunicorn(app: Flask, settings: Settings) -> None:
+def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
+    """Serve `app` (built before the workers fork) with server.workers gunicorn processes."""
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:
         raise WorkersNeedGunicorn(settings.server.workers) from None
 
-    # Connections opened by the checks must not be shared by the forked workers.
-    app_state(app).database.dispose()
     host = settings.server.host
     bind = f"[{host}]:{settings.server.port}" if ":" in host else f"{host}:{settings.server.port}"
     options: dict[str, Any] = {

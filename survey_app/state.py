@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .config import Settings
 from .db import Database
@@ -59,12 +60,13 @@ class AppState:
         self._stored[(survey_id, version)] = survey
         return survey
 
-    def ensure_registered(self, survey: Survey) -> None:
-        """Store this version's definition (once per process), so every server can serve it."""
+    def ensure_registered(self, survey: Survey, session: Session) -> None:
+        """Store this version's definition (once per process, in the caller's transaction), so
+        every server can serve a draft of it. `serve` registers every served survey at start;
+        this covers surveys assigned while the server runs."""
         if (survey.id, survey.version) in self._registered:
             return
-        with self.database.session() as session:
-            register_version(session, survey.id, survey.version, survey.canonical_json)
+        register_version(session, survey.id, survey.version, survey.canonical_json)
         self._registered.add((survey.id, survey.version))
 
     def register_served_versions(self) -> int:

@@ -21,6 +21,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..definitions import Survey
@@ -61,15 +63,16 @@ def landing(token: str) -> str:
 
 @blueprint.post("/s/<token>/start")
 def start(token: str) -> BaseResponse | tuple[str, int]:
-    link, survey, programme = _served(token)
-    language = request.form.get("lang", survey.default_language)
-    if language not in survey.language_codes:
-        return render_error(400, _("Please choose one of the languages offered."))
-    refused = _rate_limited()
-    if refused is not None:
-        return too_many_requests(refused.retry_after_seconds)
-    app_state().ensure_registered(survey)
+    # One transaction for the whole request, reads included.
     with _database_session() as db:
+        link, survey, programme = _served(token, db)
+        language = request.form.get("lang", survey.default_language)
+        if language not in survey.language_codes:
+            return render_error(400, _("Please choose one of the languages offered."))
+        refused = _rate_limited()
+        if refused is not None:
+            return too_many_requests(refused.retry_after_seconds)
+        app_state().ensure_registered(survey, db)
         code_hash = None
         if link.requires_code:
             code_hash = hash_code(request.form.get("code", ""))
@@ -107,13 +110,14 @@ def start(token: str) -> BaseResponse | tuple[str, int]:
 
 @blueprint.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
 def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
-    link, survey, programme = _served(token)
     handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
-    if handle is None:
-        if not 1 <= number <= len(survey.pages):
-            abort(404)
-        return redirect(url_for("respond.landing", token=token), code=303)
+    # One transaction for the whole request, reads included.
     with _database_session() as db:
+        link, survey, programme = _served(token, db)
+        if handle is None:
+            if not 1 <= number <= len(survey.pages):
+                abort(404)
+            return redirect(url_for("respond.landing", token=token), code=303)
         store = _drafts(db)
         try:
             current_draft = _current_draft(store, handle, token, survey)
@@ -244,16 +248,27 @@ def quick_exit() -> BaseResponse:
     return response
 
 
-def _served(token: str) -> tuple[DistributionLink, Survey, Programme]:
+# Built once: every respondent request runs it, and building a statement costs more than
+# running this one.
+_SERVED = (
+    select(DistributionLink, Programme)
+    .join(Programme, Programme.id == DistributionLink.programme_id)
+    .where(DistributionLink.token == bindparam("token"))
+)
+
+
+def _served(token: str, db: Session | None = None) -> tuple[DistributionLink, Survey, Programme]:
+    """The active link, its survey and programme (one query, in `db`'s transaction if given)."""
     state = app_state()
-    with state.database.session() as db:
-        link = db.get(DistributionLink, token)
-        if link is None or not link.active:
-            abort(404)
-        programme = db.get(Programme, link.programme_id)
-        db.expunge_all()
+    if db is None:
+        with state.database.session() as own:
+            return _served(token, own)
+    found = db.execute(_SERVED, {"token": token}).first()
+    if found is None or not found[0].active:
+        abort(404)
+    link, programme = found
     survey = state.surveys.get(link.survey_id)
-    if survey is None or programme is None:
+    if survey is None:
         abort(404)
     g.programme = programme
     return link, survey, programme
