@@ -108,6 +108,7 @@ def test_suppressed_cells_show_as_suppressed_on_screen_in_charts_and_downloads(
     view = next(v for v, s in zip(views, screens, strict=True) if "chart-suppressed" in s)
     got = viewer.get(f"{DASHBOARD}/report.csv", query_string={"view": view})
     assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
+    assert got.headers["Content-Type"] == "text/csv; charset=utf-8"
     cells = [c for row in csv.reader(io.StringIO(got.get_data().decode("utf-8-sig"))) for c in row]
     assert SUPPRESSED in cells
 
@@ -116,6 +117,7 @@ def test_suppressed_cells_show_as_suppressed_on_screen_in_charts_and_downloads(
     assert SUPPRESSED in [c.value for s in book.worksheets for r in s.iter_rows() for c in r]
 
     got = viewer.get(f"{DASHBOARD}/report.json", query_string={"view": view})
+    assert got.headers["Content-Type"] == "application/json"
     document = json.loads(got.get_data(as_text=True))
     assert document["views"][0]["id"] == view
     assert SUPPRESSED in json.dumps(document["views"][0]["tables"])

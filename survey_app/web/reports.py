@@ -268,12 +268,15 @@ def _download(survey_id: str, fmt: str) -> BaseResponse:
         return redirect(url_for("reports.dashboard", survey_id=survey_id))
     except UnknownView:
         abort(404)
-    return send_file(
+    response = send_file(
         BytesIO(found.content),
         mimetype=found.media_type,
         as_attachment=True,
         download_name=found.filename,
     )
+    # The media type is complete (CSV names its charset); Werkzeug would add a second charset.
+    response.headers["Content-Type"] = found.media_type
+    return response
 
 
 @blueprint.get("/<survey_id>/report.csv")
