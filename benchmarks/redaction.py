@@ -15,6 +15,9 @@ show how far the figures carry to answers the rules were not fitted to (no targe
 then the time to redact 10,000 answers, against a plain regex baseline (e-mails, links and runs
 of digits replaced with ``re.sub``, nothing else) timed in the same run on the same answers.
 
+and the slowest of a few 2,000-character answers written to stall the page (long runs of what
+each recogniser looks at).
+
 Targets: with configured names, recall at least 95% on every kind but unlisted names, and
 precision at least 90%. Recall on unlisted names is reported as a figure.
 
@@ -136,6 +139,35 @@ def main(argv: Sequence[str]) -> int:
         f"\nRedacting {TIMED_ANSWERS:,} answers (best of 3): plain regex {plain:.2f} s, "
         f"redaction with configured names {ours:.2f} s ({ours / plain:.1f}x the plain regex, "
         f"{ours / TIMED_ANSWERS * 1e3:.2f} ms an answer)"
+    )
+    # Answers written to stall the analyst's page: the longest a respondent may send (2,000
+    # characters), made of what each recogniser looks at, over and over.
+    stalling = {
+        text[:2000]
+        for text in (
+            "12-" * 700,
+            "1/" * 1000,
+            "1 " * 1000,
+            "+1 " * 700,
+            "(1) " * 500,
+            "a." * 1000,
+            "a@" * 1000,
+            "x dot " * 350,
+            "amina at " * 230,
+            "Amina " * 340,
+            "Abc " * 500,
+            "AB 12 " * 340,
+            "12 Rue " * 290,
+            "one two " * 250,
+            "@a_" * 700,
+            "محمد " * 400,
+        )
+    }
+    worst = max(timed(configured.redact, [text]) for text in stalling)
+    worst_plain = max(timed(baseline, [text]) for text in stalling)
+    print(
+        f"Slowest of {len(stalling)} answers of 2,000 characters written to stall it: "
+        f"{worst * 1e3:.0f} ms (plain regex {worst_plain * 1e3:.1f} ms)"
     )
     problems = misses_targets(with_names)
     for problem in problems:

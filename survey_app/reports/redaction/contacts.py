@@ -9,15 +9,19 @@ import phonenumbers
 
 from .text import EMAIL, HANDLE, LINK, NUMBER, PHONE, Span
 
-_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+# Parts are bounded (a local part has at most 64 characters) so that a long run of word
+# characters costs linear time, not quadratic: an answer cannot stall the analyst's page.
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}")
 # Spelled out to dodge filters: "amina dot k at gmail dot com", "amina (at) gmail (dot) com".
 _DOT = r"(?:\s*[(\[]\s*dot\s*[)\]]\s*|\s+dot\s+|\s+point\s+|\s+punto\s+|\.)"
 _AT = r"(?:\s*[(\[]\s*(?:at|arobase|arroba)\s*[)\]]\s*|\s+(?:at|arobase|arroba)\s+)"
 _SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.])\w[\w+\-]*(?:{_DOT}\w[\w+\-]*)*{_AT}\w[\w\-]*(?:{_DOT}\w[\w\-]*)*"
+    rf"(?<![\w.])\w[\w+\-]{{0,40}}(?:{_DOT}\w[\w+\-]{{0,40}}){{0,4}}{_AT}"
+    rf"\w[\w\-]{{0,40}}(?:{_DOT}\w[\w\-]{{0,40}}){{0,4}}"
     rf"{_DOT}(?:com|org|net|fr|es|co|uk|de|ru|ua|ng|ke|in|info|mail)\b",
     re.IGNORECASE,
 )
+_AT_WORD = re.compile(r"\b(?:at|arobase|arroba)\b", re.IGNORECASE)
 _SPELLED_DOT = re.compile(r"\s(?:dot|point|punto)\s")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _COMMON_TLDS = (
@@ -56,6 +60,8 @@ _DIGIT_RUN = re.compile(rf"(?<![\d+])(?:\+[ \u00a0]?)?\(?\d+\)?(?:{_SEPARATOR}\(
 
 def emails(text: str) -> list[Span]:
     found = [Span(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(text)]
+    if not _AT_WORD.search(text):
+        return found
     for match in _SPELLED_EMAIL.finditer(text):
         # "ask at help.example.org" is a link: a plain "at" needs a spelled "dot" too.
         spelled = match.group().casefold()
@@ -81,8 +87,16 @@ def handles(text: str) -> list[Span]:
     return found
 
 
+# Candidates ``phonenumbers`` may try in one answer: a real answer has a handful; "1/1/1/..."
+# typed 1,000 times would otherwise cost a quarter of a second. Phone-shaped runs it no longer
+# tries are still caught by ``digit_runs``.
+MAX_PHONE_CANDIDATES = 50
+
+
 def phones(text: str, region: str | None) -> list[Span]:
-    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
+    matcher = phonenumbers.PhoneNumberMatcher(
+        text, region, leniency=phonenumbers.Leniency.VALID, max_tries=MAX_PHONE_CANDIDATES
+    )
     return [Span(match.start, match.end, PHONE) for match in matcher]
 
 
