@@ -71,6 +71,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import os
 import struct
@@ -396,6 +397,16 @@ def envelope_key_id(blob: bytes) -> str:
 class _OpeningKey:
     private: X25519PrivateKey
     public_raw: bytes
+    # HKDF of the private key: keys the record keys of the responses sealed to this key.
+    record_secret: bytes = b""
+
+
+_RECORD_KEY_INFO = b"survey-app report record key v1"
+
+
+def _record_secret(private: X25519PrivateKey) -> bytes:
+    raw = private.private_bytes_raw()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_RECORD_KEY_INFO).derive(raw)
 
 
 # Shared by every closed UnlockedKeys; never written to.
@@ -425,7 +436,9 @@ class UnlockedKeys:
             except WrongPassphrase:
                 locked.add(item.key_id)
                 continue
-            opening[_key_id_bytes(item.public_raw)] = _OpeningKey(private, item.public_raw)
+            opening[_key_id_bytes(item.public_raw)] = _OpeningKey(
+                private, item.public_raw, _record_secret(private)
+            )
         if not seen:
             raise NoKeys("there are no keys to unlock: generate or import a key first")
         if not opening:
@@ -460,6 +473,19 @@ class UnlockedKeys:
                 f"response {binding.response_id!r} fails authentication: "
                 "it was altered or belongs to another row"
             ) from None
+
+    def record_key(self, blob: bytes, response_id: str) -> int:
+        """A 32-bit number fixed for this response and unknown to anyone without the key.
+
+        Reports add these up per published cell (the cell key method, ``reports.perturbation``):
+        it is HMAC-SHA256 of the response id under a secret derived from the private key the
+        response is sealed to, so it is the same at every refresh and no viewer can work it out.
+        """
+        opening = self._opening.get(blob[1 : 1 + _KEY_ID_SIZE])
+        if opening is None:
+            raise UnknownKeyId("the response is sealed to a key that is not unlocked")
+        digest = hmac.new(opening.record_secret, response_id.encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:4], "big")
 
     def close(self) -> None:
         """Drop references to the private keys (Python cannot promise to wipe them)."""

@@ -12,6 +12,7 @@ import pytest
 
 from survey_app.definitions import Survey, load_survey_text
 from survey_app.reports.build import build_snapshot
+from survey_app.reports.perturbation import Protection
 from survey_app.reports.plan import NOT_ASKED, ReportPlan
 from survey_app.reports.snapshot import SUPPRESSED, SnapshotDoc, TableDoc, view_by_id
 from survey_app.reports.stats import numeric_summary
@@ -78,6 +79,7 @@ target = 0.8
 """
 
 Response = tuple[dict[str, Any], str, str, str]  # answers, site, period, channel
+EXACT = Protection(5, perturb=False)
 
 
 def survey(text: str = SURVEY) -> Survey:
@@ -86,19 +88,22 @@ def survey(text: str = SURVEY) -> Survey:
 
 def snapshot(
     responses: list[Response],
-    k: int = 5,
+    k: int | Protection = 5,
     *,
     current: Survey | None = None,
     older: Sequence[tuple[Survey, list[Response]]] = (),
+    seed: int = 1,
 ) -> SnapshotDoc:
+    """The snapshot of ``responses``, each with a random record key (the same for a seed)."""
     current = current or survey()
     plan = ReportPlan.build(current, [s for s, _ in older])
     counter = TallyCounter(plan)
+    keys = random.Random(seed)
     for answers, site, period, channel in responses:
-        counter.add(current.version, period, answers, site, channel)
+        counter.add(current.version, period, answers, site, channel, keys.getrandbits(32))
     for old, old_responses in older:
         for answers, site, period, channel in old_responses:
-            counter.add(old.version, period, answers, site, channel)
+            counter.add(old.version, period, answers, site, channel, keys.getrandbits(32))
     return build_snapshot(plan, counter.tally(), k, created_at="2026-11-28T12:00:00+00:00")
 
 
@@ -139,7 +144,7 @@ def test_skipped_and_declined_are_shown_apart_and_left_out_of_percentages() -> N
         + many({}, 6)
         + many({"felt_safe": "_pnts"}, 5)
     )
-    frequency = table(snapshot(responses), "felt_safe")
+    frequency = table(snapshot(responses, EXACT), "felt_safe")
     assert cells(frequency) == {"yes": 20, "partly": 10, "no": 10, "_skipped": 6, "_pnts": 5}
     assert frequency["bases"] == [40]
     assert percents(frequency) == {
@@ -151,60 +156,115 @@ def test_skipped_and_declined_are_shown_apart_and_left_out_of_percentages() -> N
     }
 
 
-def test_a_small_count_is_suppressed_with_a_partner_and_their_percentages() -> None:
+def test_counts_are_adjusted_and_everything_else_follows_from_the_adjusted_counts() -> None:
     responses = (
         many({"felt_safe": "yes"}, 30)
         + many({"felt_safe": "partly"}, 2)
         + many({"felt_safe": "no"}, 9)
     )
-    frequency = table(snapshot(responses), "felt_safe")
-    shown = cells(frequency)
-    assert shown["partly"] == SUPPRESSED
-    hidden = [key for key, value in shown.items() if value == SUPPRESSED]
-    assert len(hidden) >= 2, "one suppressed cell would follow from the total"
-    for key in hidden:
-        assert percents(frequency)[key] == SUPPRESSED
-    # The base follows from the published total and skips, so percentages of the rest stay.
-    assert frequency["bases"] == [41]
-    assert percents(frequency)["yes"] == 73.2
+    shown = []
+    for seed in range(40):
+        frequency = table(snapshot(responses, seed=seed), "felt_safe")
+        counts = cells(frequency)
+        assert counts["partly"] in (0, *range(5, 40)), "a count of 2 is never shown as 1 to 4"
+        base = counts["yes"] + counts["partly"] + counts["no"]
+        assert frequency["bases"] == [base]
+        assert percents(frequency)["yes"] == round(100 * counts["yes"] / base, 1)
+        shown.append(counts["yes"])
+    assert len(set(shown)) > 3, "the adjustment differs with the people counted"
+    assert abs(sum(shown) / len(shown) - 30) < 1.5, "and is not biased"
 
 
-def test_numbers_are_summarised_and_dates_counted_by_month() -> None:
+def test_the_same_people_give_the_same_number_in_every_table() -> None:
+    rng = random.Random(3)
+    responses = [
+        (
+            {"felt_safe": rng.choice(["yes", "yes", "partly", "no"])},
+            rng.choice(["North", "South"]),
+            "2026-W05",
+            rng.choice(["self", "assisted"]),
+        )
+        for _ in range(80)
+    ]
+    # Everyone of the survey's only round: the round column counts the same people as "all".
+    document = snapshot(responses)
+    frequency = cells(table(document, "felt_safe"))
+    for dimension in ("site", "channel"):
+        assert cells(table(document, "felt_safe", dimension)) == frequency
+    # Counted in another order, or in two workers: the same published numbers.
+    plan = ReportPlan.build(survey())
+    keys = random.Random(1)
+    keyed = [(r, keys.getrandbits(32)) for r in responses]
+    halves = [TallyCounter(plan), TallyCounter(plan)]
+    for index, ((answers, site, period, channel), key) in enumerate(reversed(keyed)):
+        halves[index % 2].add(survey().version, period, answers, site, channel, key)
+    tally = halves[0].tally()
+    tally.add(halves[1].tally())
+    again = build_snapshot(plan, tally, 5, created_at=document["created_at"])
+    assert again == document
+
+
+def test_one_more_person_draws_the_noise_afresh_for_the_cells_they_join() -> None:
+    base = many({"felt_safe": "yes"}, 30) + many({"felt_safe": "no"}, 20)
+    changed = 0
+    for seed in range(30):
+        before = cells(table(snapshot(base, seed=seed), "felt_safe"))
+        after = cells(
+            table(snapshot([*base, *many({"felt_safe": "no"}, 1)], seed=seed), "felt_safe")
+        )
+        assert after["yes"] == before["yes"], "nobody joined 'yes': same people, same number"
+        changed += after["no"] != before["no"] + 1
+    assert changed > 10
+
+
+def test_numbers_publish_median_and_quartiles_and_dates_only_whether_given() -> None:
     responses = [
         ({"visits": v, "arrived": f"2026-0{1 + v % 3}-1{v % 9}"}, "North", "2026-W10", "self")
         for v in range(1, 31)
     ]
-    document = snapshot(responses)
+    document = snapshot(responses, EXACT)
     visits = table(document, "visits")
     summary = visits["summaries"][0]
     assert isinstance(summary, dict)
-    assert summary["n"] == 30 and summary["mean"] == 15.5 and summary["median"] == 15.5
-    assert (summary["q1"], summary["q3"]) == (8.25, 22.75)
+    assert summary == {"n": 30, "median": 15.5, "q1": 8.25, "q3": 22.75}
     arrived = cells(table(document, "arrived"))
-    assert arrived == {"2026-01": 10, "2026-02": 10, "2026-03": 10}
+    assert arrived == {"_answered": 30, "_skipped": 0, "_pnts": 0}
+    assert "2026-01" not in json.dumps(document), "no row label comes from the answers"
 
 
-def test_small_groups_are_merged_so_crosstabs_keep_the_frequency_totals() -> None:
+def test_a_summary_of_few_people_is_not_published() -> None:
+    responses = (
+        many({"visits": 3}, 40, site="North")
+        + many({"visits": 90}, 6, site="South")
+        + many({"felt_safe": "no"}, 14, site="South")
+    )
+    document = snapshot(responses, EXACT)
+    by_site = table(document, "visits", "site")
+    assert by_site["columns"] == ["all", "North", "South"]
+    north, south = by_site["summaries"][1:]
+    assert isinstance(north, dict) and north["median"] == 3
+    assert south == SUPPRESSED, "six people's values are not summarised"
+    assert table(document, "visits", view="site=South")["summaries"] == [SUPPRESSED]
+
+
+def test_small_groups_are_merged_or_not_broken_down() -> None:
     responses = (
         many({"felt_safe": "yes", "age_band": "young"}, 12)
         + many({"felt_safe": "no", "age_band": "young"}, 8)
         + many({"felt_safe": "yes", "age_band": "old"}, 9)
         + many({"felt_safe": "no", "age_band": "old"}, 6)
-        + many({"felt_safe": "yes"}, 2)  # age skipped by two people: a group under k
+        + many({"felt_safe": "yes"}, 2)  # age skipped by two people: a group under 3k
     )
-    document = snapshot(responses)
+    document = snapshot(responses, EXACT)
     age = next(d for d in document["dimensions"] if d["id"] == "age_band")
     sizes = {g["key"]: g["size"] for g in age["groups"]}
-    assert all(size >= 5 for size in sizes.values())
-    assert sum(sizes.values()) == len(responses)
+    assert sizes == {"young": 20, "_combined": 17}
     crosstab = table(document, "felt_safe", "age_band")
-    assert crosstab["columns"][0] == "all"
+    assert crosstab["columns"] == ["all", "young", "_combined"]
     assert cells(crosstab) == cells(table(document, "felt_safe"))
-    assert crosstab["sizes"][1:] == [sizes[key] for key in crosstab["columns"][1:]]
-    assert "_skipped" not in crosstab["columns"], "a group of two is not shown on its own"
 
 
-def test_a_filter_shows_the_column_of_the_crosstab_with_its_suppression() -> None:
+def test_a_filter_shows_the_column_of_the_crosstab() -> None:
     rng = random.Random(3)
     responses = [
         (
@@ -232,7 +292,7 @@ def test_indicator_has_wilson_interval_target_and_change_between_rounds() -> Non
         + many({"felt_safe": "yes"}, 24, period="2026-W40")
         + many({"felt_safe": "no"}, 6, period="2026-W40")
     )
-    document = snapshot(responses)
+    document = snapshot(responses, EXACT)
     variable = next(v for v in document["variables"] if v["id"] == "indicator:safe")
     assert variable["target"] == 0.8
     overall = table(document, "indicator:safe")["estimates"][0]
@@ -245,20 +305,25 @@ def test_indicator_has_wilson_interval_target_and_change_between_rounds() -> Non
     assert (change["first"], change["last"]) == ("2026-Q1", "2026-Q4")
     assert change["difference"] == pytest.approx(0.4)
     assert 0 < change["lower"] < 0.4 < change["upper"]
+    adjusted = table(snapshot(responses), "indicator:safe")
+    estimate = adjusted["estimates"][0]
+    assert isinstance(estimate, dict)
+    met = cells(adjusted)["_met"]
+    assert (estimate["numerator"], estimate["denominator"]) == (met, adjusted["bases"][0])
 
 
-def test_fewer_than_k_responses_publish_no_table() -> None:
-    document = snapshot(many({"felt_safe": "yes"}, 4))
-    assert document["responses"] == 4
+def test_fewer_than_3k_responses_publish_no_table() -> None:
+    document = snapshot(many({"felt_safe": "yes"}, 14))
+    assert document["responses"] == 14
     assert document["views"] == []
     assert "no table is published" in document["notes"][0]
 
 
 def test_free_text_never_reaches_the_snapshot() -> None:
     secret = "my sister Amina at the hotel on Rue 9"
-    document = snapshot(many({"felt_safe": "yes", "comment": secret}, 12))
+    document = snapshot(many({"felt_safe": "yes", "comment": secret}, 22), EXACT)
     assert secret not in json.dumps(document)
-    assert cells(table(document, "comment")) == {"_answered": 12}
+    assert cells(table(document, "comment")) == {"_answered": 22, "_skipped": 0, "_pnts": 0}
 
 
 def test_older_versions_count_where_the_question_still_matches() -> None:
@@ -270,6 +335,7 @@ def test_older_versions_count_where_the_question_still_matches() -> None:
     current = survey()
     document = snapshot(
         many({"felt_safe": "yes", "visits": 3}, 10),
+        EXACT,
         current=current,
         older=[(old, many({"felt_safe": "never", "visits": "three"}, 6))],
     )
@@ -280,6 +346,11 @@ def test_older_versions_count_where_the_question_still_matches() -> None:
     )
     rows = next(v for v in document["variables"] if v["id"] == "felt_safe")["rows"]
     assert [r["label"]["en"] for r in rows if r["key"] == "never"] == ["Never"]
+
+
+def test_an_answer_the_survey_does_not_list_gets_no_row() -> None:
+    document = snapshot(many({"felt_safe": "Amina's cousin"}, 20) + many({"felt_safe": "yes"}, 20))
+    assert "Amina" not in json.dumps(document)
 
 
 def test_every_table_is_protected_in_a_realistic_snapshot() -> None:
@@ -305,7 +376,7 @@ def test_every_table_is_protected_in_a_realistic_snapshot() -> None:
                         small = isinstance(value, int) and 1 <= value < 5
                         assert not small, (view["id"], t)
                 for size in t["sizes"]:
-                    assert size >= 5
+                    assert size >= 15
 
 
 def test_summary_from_counts_matches_summary_of_values() -> None:
@@ -358,7 +429,7 @@ def test_odd_shapes_build_without_error_and_show_no_small_count() -> None:
         document = snapshot(responses, k)
         json.dumps(document)
         for view in document["views"]:
-            assert view["responses"] >= k
+            assert view["responses"] >= 3 * k
             for tables in view["tables"].values():
                 for t in [tables["frequency"], *tables["crosstabs"]]:
                     for row in t["rows"]:

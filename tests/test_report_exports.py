@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 import re
 from collections import Counter
 from datetime import date
@@ -19,7 +20,7 @@ from survey_app.reports.microdata import _generalise, export_microdata
 from survey_app.reports.plan import ReportPlan
 from survey_app.reports.presentation import Labels, grids_of, variable_of
 from survey_app.reports.redaction import Redactor
-from survey_app.reports.snapshot import SUPPRESSED, SnapshotDoc, view_by_id
+from survey_app.reports.snapshot import SnapshotDoc, view_by_id
 from survey_app.reports.tally import TallyCounter
 from survey_app.responses import OpenedResponse, ResponseMeta, UnreadableResponse
 
@@ -72,11 +73,11 @@ def document() -> SnapshotDoc:
         ("good", 25, "2026-W40"),
         ("bad", 6, "2026-W40"),
     ]
+    keys = random.Random(7)
     for mood, count, period in plan_rows:
         for i in range(count):
-            counter.add(
-                survey.version, period, {"mood": mood, "group": "ab"[i % 2]}, "North", "self"
-            )
+            answers = {"mood": mood, "group": "ab"[i % 2]}
+            counter.add(survey.version, period, answers, "North", "self", keys.getrandbits(32))
     return build_snapshot(plan, counter.tally(), 5, created_at="2026-11-28T12:00:00+00:00")
 
 
@@ -97,15 +98,16 @@ def test_text_that_a_spreadsheet_would_run_is_neutralised(text: str, shown: str)
     assert exports.neutralise(text) == shown
 
 
-def test_csv_neutralises_labels_keeps_numbers_and_marks_suppressed_cells() -> None:
+def test_csv_neutralises_labels_keeps_numbers_and_says_counts_are_adjusted() -> None:
     labels = Labels(document(), "en")
     rows = list(csv.reader(io.StringIO(exports.to_csv(labels))))
     cells = [cell for row in rows for cell in row]
     assert '\'=HYPERLINK("http://x")' in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
-    assert SUPPRESSED in cells
+    assert any("every count is slightly adjusted" in cell for cell in cells)
+    assert not any(cell in ("1", "2", "3", "4") for cell in cells)
     change = next(row for row in rows if row and row[0] == "2026-Q1")
-    assert change[1] == "2026-Q4" and float(change[2]) == pytest.approx(16.1, abs=0.1)
+    assert change[1] == "2026-Q4" and float(change[2]) == pytest.approx(16.1, abs=12)
 
 
 def test_xlsx_has_an_about_sheet_then_one_sheet_per_table_indicators_first() -> None:
@@ -117,7 +119,7 @@ def test_xlsx_has_an_about_sheet_then_one_sheet_per_table_indicators_first() -> 
     assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
     values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
     assert '\'=HYPERLINK("http://x")' in values
-    assert SUPPRESSED in values
+    assert any(isinstance(v, str) and "slightly adjusted" in v for v in values)
 
 
 def test_sheet_names_stay_unique_when_cut_to_length() -> None:
@@ -138,7 +140,7 @@ def test_json_export_holds_the_one_view_asked_for() -> None:
         exports.to_json(found, "site=Nowhere")
 
 
-def test_bar_chart_marks_suppressed_answers_and_escapes_labels() -> None:
+def test_bar_chart_draws_adjusted_answers_and_escapes_labels() -> None:
     found = document()
     labels = Labels(found, "en")
     view = view_by_id(found, "all")
@@ -148,7 +150,7 @@ def test_bar_chart_marks_suppressed_answers_and_escapes_labels() -> None:
     assert svg is not None
     assert 'role="img"' in svg and '<title id="c-mood-title">Mood</title>' in svg
     assert 'aria-labelledby="c-mood-title c-mood-desc"' in svg
-    assert 'class="chart-suppressed"' in svg and ">suppressed</text>" in svg
+    assert svg.count('class="chart-bar') >= 2
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert "style=" not in svg
 
@@ -169,13 +171,12 @@ def test_indicator_and_trend_charts_draw_intervals_and_the_target() -> None:
     assert "2026-Q1" in trend and "2026-Q4" in trend
 
 
-def test_grids_put_indicators_first_and_carry_the_marker() -> None:
+def test_grids_put_indicators_first() -> None:
     found = document()
     view = view_by_id(found, "all")
     assert view is not None
     grids = grids_of(Labels(found, "en"), view)
     assert grids[0].variable["id"] == "indicator:good"
-    assert any(SUPPRESSED in row for g in grids for row in g.rows)
 
 
 def test_generalisation_merges_rare_values_until_every_combination_has_k_rows() -> None:

@@ -71,12 +71,12 @@ def test_a_response_moved_to_another_row_is_counted_as_unreadable(
 ) -> None:
     state = app_state(app)
     survey = state.surveys[SURVEY]
-    store_generated(state.database, survey, 12)
+    store_generated(state.database, survey, 60)
     with state.database.session() as db:
         first, second = db.scalars(select(Response).order_by(Response.id).limit(2))
         db.execute(update(Response).where(Response.id == first.id).values(sealed=second.sealed))
     outcome = refresh(state.database, survey, 5, PASSPHRASE, actor="test", workers=1)
-    assert outcome.responses == 11
+    assert outcome.responses == 59
     assert outcome.unreadable == {sealing.TamperedResponse.__name__: 1}
     with state.database.session() as db:
         document = snapshot.latest(db, SURVEY)

@@ -15,13 +15,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from survey_app.config import Settings
-from survey_app.models import AuditEvent, DistributionLink, ReportSnapshot, Role
+from survey_app.models import AuditEvent, DistributionLink, ReportSnapshot, Response, Role
 from survey_app.models import Survey as AssignedSurveyRow
 from survey_app.reports import free_text
-from survey_app.reports.snapshot import SUPPRESSED
 from survey_app.responses import ResponseMeta, store_response
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
@@ -91,7 +90,7 @@ def test_an_analyst_refreshes_and_a_viewer_sees_the_dashboard(
     assert "Hamlet" not in re.sub(r"Other \(combined\)[^<]*", "", html)
 
 
-def test_suppressed_cells_show_as_suppressed_on_screen_in_charts_and_downloads(
+def test_adjusted_counts_are_explained_on_screen_and_in_downloads(
     app: Flask, deployment: Deployment, responses: None
 ) -> None:
     refresh(app, deployment)
@@ -99,28 +98,32 @@ def test_suppressed_cells_show_as_suppressed_on_screen_in_charts_and_downloads(
     html = viewer.get(DASHBOARD).get_data(as_text=True)
     views = re.findall(r'<option value="([^"]+)"', html)
     assert "site=North" in views and "round=2026-Q1" in views and "channel=self" in views
+    assert "site=Hamlet" not in views, "a site of three people is not broken down"
     screens = [
         viewer.get(DASHBOARD, query_string={"view": v}).get_data(as_text=True) for v in views
     ]
-    assert any('<td class="suppressed">suppressed</td>' in s for s in screens)
-    assert any('class="chart-suppressed"' in s and ">suppressed</text>" in s for s in screens)
+    for screen in screens:
+        assert "every count is slightly adjusted" in screen
+        numbers = [int(n) for n in re.findall(r'<td class="number">(\d+)</td>', screen)]
+        assert numbers and not any(1 <= n <= 4 for n in numbers)
+        assert 'class="chart-bar"' in screen
 
-    view = next(v for v, s in zip(views, screens, strict=True) if "chart-suppressed" in s)
+    view = "site=North"
     got = viewer.get(f"{DASHBOARD}/report.csv", query_string={"view": view})
     assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
     assert got.headers["Content-Type"] == "text/csv; charset=utf-8"
     cells = [c for row in csv.reader(io.StringIO(got.get_data().decode("utf-8-sig"))) for c in row]
-    assert SUPPRESSED in cells
+    assert any("every count is slightly adjusted" in c for c in cells)
 
     got = viewer.get(f"{DASHBOARD}/report.xlsx", query_string={"view": view})
     book = load_workbook(io.BytesIO(got.get_data()))
-    assert SUPPRESSED in [c.value for s in book.worksheets for r in s.iter_rows() for c in r]
+    values = [c.value for s in book.worksheets for r in s.iter_rows() for c in r]
+    assert not any(isinstance(v, int) and 1 <= v <= 4 for v in values[20:])
 
     got = viewer.get(f"{DASHBOARD}/report.json", query_string={"view": view})
     assert got.headers["Content-Type"] == "application/json"
     document = json.loads(got.get_data(as_text=True))
     assert document["views"][0]["id"] == view
-    assert SUPPRESSED in json.dumps(document["views"][0]["tables"])
 
     with app_state(app).database.session() as db:
         actions = [e.action for e in db.scalars(select(AuditEvent))]
@@ -217,15 +220,21 @@ def test_a_programme_with_one_survey_links_straight_to_its_report(
     assert f'<a class="button secondary" href="{DASHBOARD}/refresh">Refresh reports</a>' in home
 
 
-def test_counts_are_said_with_the_right_plural_form(app: Flask, deployment: Deployment) -> None:
+def test_a_small_closed_round_waits_and_counts_are_said_with_the_right_plural_form(
+    app: Flask, deployment: Deployment
+) -> None:
     state = app_state(app)
     store_generated(state.database, state.surveys[SURVEY], 1)
     analyst = refresh(app, deployment)
     page = analyst.get(DASHBOARD).get_data(as_text=True)
-    assert "The report was refreshed from 1 response." in page
-    assert re.search(r"Published [\d-]+ [\d:]+ from 1 response\.", page)
-    assert "Fewer than 5 responses have been counted, so no table is shown yet" in page
-    store_generated(state.database, state.surveys[SURVEY], 1, seed=8)
+    assert "The report was refreshed from 0 responses." in page
+    assert "Fewer than 15 responses have been counted, so no table is shown yet" in page
+    assert "is waiting to be published with the next one" in page
+    store_generated(state.database, state.surveys[SURVEY], 60, seed=8)
+    with state.database.session() as db:
+        first, second, third = db.scalars(select(Response).order_by(Response.id).limit(3))
+        db.execute(update(Response).where(Response.id == first.id).values(sealed=third.sealed))
+        db.execute(update(Response).where(Response.id == second.id).values(sealed=third.sealed))
     arabic = {"Accept-Language": "ar"}
     page_url = f"{DASHBOARD}/refresh"
     form = analyst.get(page_url, headers=arabic).get_data(as_text=True)
@@ -236,7 +245,7 @@ def test_counts_are_said_with_the_right_plural_form(app: Flask, deployment: Depl
     )
     assert reply.status_code == 303
     page = analyst.get(DASHBOARD, headers=arabic).get_data(as_text=True)
-    assert "تم تحديث التقرير استنادًا إلى إجابتين." in page  # the dual, not "2 responses"
+    assert "تعذّر فتح إجابتين ولم تُحتسبا." in page  # the dual, not "2 responses"
 
 
 def store(app: Flask, site: str, answers: dict[str, object]) -> None:

@@ -1,29 +1,31 @@
 """The report snapshot: every published table of a survey, from the counts of its responses.
 
-What is published, for threshold k:
+Every count is perturbed (``perturbation``) and everything else worked out from published
+counts (``tables``); groups are shown only when big enough (``groups``). What is published,
+for threshold k:
 
 * the view "all": for each question and indicator its frequency table over everyone, and its
   cross-tab by each dimension (site, round, channel, and each disaggregation question);
   indicators with Wilson 95% intervals and their change from the first to the last round
   (Newcombe interval);
 * a view per group of site, round and channel (the filters): each variable's frequencies in
-  that group, which are the group's column of the cross-tab in "all", suppression included, so
-  a filter never shows anything the cross-tab does not.
+  that group, which are the group's column of the cross-tab in "all", so a filter never shows
+  anything the cross-tab does not.
 
 Cross-tabs inside a filter (age band within one site) would be three-way tables; they are not
 published. Of two disaggregation questions only one cross-tab is published (the later question
 by the earlier), as its mirror image would be protected differently and give cells away.
-Nothing is published at all when fewer than k responses are counted.
+Nothing is published at all when fewer than 3k responses are counted.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..definitions import Survey
 from .groups import COMBINED, Group, exclusive_groups, overlapping_groups
+from .perturbation import MODULUS, Protection
 from .plan import ALL, CHANNEL, ROUND, SITE, Dimension, ReportPlan, Variable, VariableKind, builtin
 from .snapshot import (
     FORMAT,
@@ -39,8 +41,7 @@ from .snapshot import (
     now_iso,
 )
 from .stats import newcombe_difference
-from .suppression import suppress_table
-from .tables import Layout, ProtectedTable, column_of, crosstab, frequency_table, layout_of, publish
+from .tables import Layout, column_of, crosstab, frequency_table, layout_of, publish
 from .tally import GroupCounts, Tally, group_counts
 
 FILTER_DIMENSIONS = (ROUND, SITE, CHANNEL)
@@ -53,25 +54,41 @@ class _Split:
 
 
 def build_snapshot(
-    plan: ReportPlan, tally: Tally, k: int, *, created_at: str | None = None
+    plan: ReportPlan,
+    tally: Tally,
+    protection: Protection | int,
+    *,
+    created_at: str | None = None,
+    rounds: dict[str, str] | None = None,
 ) -> SnapshotDoc:
-    """Every published table of ``plan``'s survey over ``tally``, suppressed with threshold k."""
-    counts = group_counts(plan, tally)
-    layouts = _layouts(plan, counts)
+    """Every published table of ``plan``'s survey over ``tally``, protected.
+
+    ``protection`` may be just the threshold k (the standard protection); ``rounds`` maps each
+    quarter counted to its publication round.
+    """
+    if isinstance(protection, int):
+        protection = Protection(protection)
+    k = protection.k
+    counts = group_counts(plan, tally, rounds)
+    versions = frozenset(plan.versions)
+    layouts = {v.id: layout_of(v, versions) for v in plan.variables}
     document = _skeleton(plan.survey, tally, k, created_at or now_iso())
     document["variables"] = [_variable_doc(v, layouts[v.id]) for v in plan.variables]
     total = counts.sizes[(ALL, ALL)]
-    if total < k:
+    if total < protection.smallest_group:
         document["notes"].append(
-            f"Fewer than {k} responses have been counted: no table is published yet."
+            f"Fewer than {protection.smallest_group} responses have been counted: "
+            "no table is published yet."
         )
         return document
 
-    frequencies = {v.id: frequency_table(counts, v, layouts[v.id], k) for v in plan.variables}
+    frequencies = {
+        v.id: frequency_table(counts, v, layouts[v.id], protection) for v in plan.variables
+    }
     splits = [
         split
         for dimension in plan.dimensions
-        if (split := _split(dimension, counts, frequencies, k)) is not None
+        if (split := _split(dimension, counts, layouts, protection)) is not None
     ]
     document["dimensions"] = [_dimension_doc(split) for split in splits]
     crosstabs: dict[tuple[str, str], TableDoc] = {}
@@ -82,14 +99,12 @@ def build_snapshot(
         for split in splits:
             if len(split.groups) < 2 or not _publishes(plan, variable, split.dimension):
                 continue
-            table = crosstab(
-                counts, frequency, split.dimension.id, split.groups, split.dimension.exclusive, k
-            )
-            published = publish(table, counts, k)
+            table = crosstab(counts, frequency, split.dimension.id, split.groups, protection)
+            published = publish(table, counts, protection)
             crosstabs[(variable.id, split.dimension.id)] = published
             tables.append(published)
         everyone[variable.id] = VariableTables(
-            frequency=publish(frequency, counts, k),
+            frequency=publish(frequency, counts, protection),
             crosstabs=tables,
             change=_change(crosstabs.get((variable.id, ROUND))),
         )
@@ -123,16 +138,6 @@ def _skeleton(survey: Survey, tally: Tally, k: int, created_at: str) -> Snapshot
     )
 
 
-def _layouts(plan: ReportPlan, counts: GroupCounts) -> dict[str, Layout]:
-    seen: dict[str, set[str]] = {v.id: set() for v in plan.variables}
-    totals: dict[str, Counter[str]] = {v.id: Counter() for v in plan.variables}
-    for (variable_id, category), number in counts.cells.get((ALL, ALL), Counter()).items():
-        if variable_id in seen:
-            seen[variable_id].add(category)
-            totals[variable_id][category] += number
-    return {v.id: layout_of(v, seen[v.id], totals[v.id]) for v in plan.variables}
-
-
 def _variable_doc(variable: Variable, layout: Layout) -> VariableDoc:
     target = variable.indicator.target if variable.indicator is not None else None
     return VariableDoc(
@@ -146,36 +151,41 @@ def _variable_doc(variable: Variable, layout: Layout) -> VariableDoc:
 
 
 def _split(
-    dimension: Dimension,
-    counts: GroupCounts,
-    frequencies: dict[str, ProtectedTable],
-    k: int,
+    dimension: Dimension, counts: GroupCounts, layouts: dict[str, Layout], protection: Protection
 ) -> _Split | None:
+    smallest = protection.smallest_group
     if dimension.question is None:
         values = counts.groups_of(dimension.id)
-        sizes = [counts.sizes[(dimension.id, value)] for value in values]
         if not values:
             return None
-        pattern = suppress_table([sizes], k)
+
+        def sizes(members: Sequence[str]) -> tuple[int, int]:
+            groups = [(dimension.id, m) for m in members]
+            true = sum(counts.sizes[g] for g in groups)
+            key = sum(counts.size_keys[g] for g in groups) % MODULUS
+            return true, protection.published(true, key)
+
         labels = [
             (builtin(value), True) if dimension.id == CHANNEL else ({"en": value}, False)
             for value in values
         ]
-        suppressed = list(pattern.suppressed[0])
-        return _Split(dimension, exclusive_groups(values, sizes, suppressed, labels, k))
-    frequency = frequencies[dimension.id]
-    layout = frequency.layout
+        return _Split(dimension, exclusive_groups(values, labels, sizes, smallest))
+    variable_id = dimension.id
+
+    def answered(members: Sequence[str]) -> tuple[int, int]:
+        true = sum(counts.count((ALL, ALL), variable_id, m) for m in members)
+        key = sum(counts.cell_key((ALL, ALL), variable_id, m) for m in members) % MODULUS
+        return true, protection.published(true, key)
+
+    layout = layouts[variable_id]
     if dimension.exclusive:
-        rows = range(len(layout.options), len(layout.rows))
-    else:
-        rows = range(len(layout.options))
-    values = [layout.rows[r].key for r in rows]
-    sizes = [frequency.counts[r][0] for r in rows]
-    labels = [(layout.rows[r].label, layout.rows[r].builtin) for r in rows]
-    if dimension.exclusive:
-        suppressed = [frequency.suppressed[r][0] for r in rows]
-        return _Split(dimension, exclusive_groups(values, sizes, suppressed, labels, k))
-    return _Split(dimension, overlapping_groups(values, sizes, labels, k))
+        values = [c.key for c in layout.exclusive]
+        labels = [(c.label, c.builtin) for c in layout.exclusive]
+        return _Split(dimension, exclusive_groups(values, labels, answered, smallest))
+    options = layout.options
+    values = [c.key for c in options]
+    labels = [(c.label, c.builtin) for c in options]
+    return _Split(dimension, overlapping_groups(values, labels, answered, smallest))
 
 
 def _publishes(plan: ReportPlan, variable: Variable, dimension: Dimension) -> bool:

@@ -51,6 +51,15 @@ def find_view(document: SnapshotDoc, view_id: str) -> ViewDoc:
     return view
 
 
+# Said beside every published table, on screen and in every download.
+ADJUSTED = (
+    "To protect the people who answered, every count is slightly adjusted: it may be a few "
+    "above or below the true number, and a count from 1 to %(k)d less one is never shown. "
+    "Totals and percentages are worked out from the adjusted counts. Small groups are not "
+    "broken down, and only closed rounds are published."
+)
+
+
 def about(labels: Labels, view: ViewDoc) -> list[list[Cell]]:
     document = labels.document
     t = labels.translate
@@ -62,13 +71,7 @@ def about(labels: Labels, view: ViewDoc) -> list[list[Cell]]:
         [t("Responses counted"), document["responses"]],
         [t("Responses that could not be opened"), unreadable],
         [t("Threshold"), document["threshold"]],
-        [
-            t("Suppressed"),
-            t(
-                "A value marked suppressed is hidden to protect the people who answered: "
-                "fewer than the threshold gave it, or it would let such a value be worked out."
-            ),
-        ],
+        [t("Adjusted counts"), t(ADJUSTED) % {"k": document["threshold"]}],
         [t("Survey versions"), ", ".join(document["versions"])],
     ]
     lines.extend([[t("Note"), note] for note in document["notes"]])

@@ -1,20 +1,24 @@
-"""The groups a dimension splits respondents into, none of them smaller than k.
+"""The groups a dimension splits respondents into: only groups big enough to be broken down.
 
-For a dimension whose groups do not overlap (site, round, channel, a single-choice question) the
-groups follow the dimension's own published frequency table: each value shown there is a group;
-the values suppressed there are merged into one "combined" group, whose size anyone can already
-work out from that table (everyone minus the values shown). If the combined group is still under
-k, the smallest shown values join it until it is not. So every group is at least k, the groups
-cover everyone, and every cross-tab by the dimension keeps the same totals as the question's
-frequency table (see ``linked``).
+A table is broken down only by groups whose *published* size is at least the smallest group
+(3k, ``Protection.smallest_group``): a small group's own column would be a handful of people
+with noise of a couple of counts on each cell. Every decision here is taken on published
+(perturbed) sizes, never on true ones, so whether a group is shown tells nothing a viewer does
+not see anyway.
+
+For a dimension whose groups do not overlap (site, round, channel, a single-choice question),
+the values too small on their own are merged into one "Other (combined)" group; if that is
+still too small, the smallest shown values join it until it is not, or until everything is in
+it (then the dimension has a single group and no cross-tab is published). The combined group is
+counted, and its numbers perturbed, as a group of its own.
 
 For a multiple-choice question one person may be in several groups (one per option chosen):
-each option chosen by at least k people is a group; the others are not shown.
+each option chosen by enough people is a group; the others are not shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .plan import Text
@@ -27,51 +31,64 @@ class Group:
     key: str
     label: Text
     members: tuple[str, ...]
-    size: int
+    size: int  # published
     builtin: bool = False
+    true_size: int = 0
+
+
+PublishedSize = Callable[[Sequence[str]], tuple[int, int]]  # members -> (true, published)
 
 
 def exclusive_groups(
     values: Sequence[str],
-    sizes: Sequence[int],
-    suppressed: Sequence[bool],
     labels: Sequence[tuple[Text, bool]],
-    k: int,
+    size_of: PublishedSize,
+    smallest: int,
 ) -> list[Group]:
-    """Groups of a dimension from its frequency table and that table's suppression pattern.
+    """Groups of a dimension whose values do not overlap.
 
-    ``labels[i]`` is (label, builtin) of ``values[i]``. Returns no groups when fewer than k
-    people are counted at all.
+    ``labels[i]`` is (label, builtin) of ``values[i]``; ``size_of(members)`` gives the true and
+    published number of people in the union of ``members``.
     """
-    if sum(sizes) < k:
-        return []
-    shown = [i for i, size in enumerate(sizes) if size > 0 and not suppressed[i]]
-    combined = [i for i, size in enumerate(sizes) if size > 0 and suppressed[i]]
-    while combined and sum(sizes[i] for i in combined) < k and shown:
-        smallest = min(shown, key=lambda i: (sizes[i], i))
-        shown.remove(smallest)
-        combined.append(smallest)
-    groups = [Group(values[i], labels[i][0], (values[i],), sizes[i], labels[i][1]) for i in shown]
+    sizes = [size_of([value]) for value in values]
+    present = [i for i, (_, shown) in enumerate(sizes) if shown > 0]
+    shown = [i for i in present if sizes[i][1] >= smallest]
+    combined = [i for i in present if sizes[i][1] < smallest]
+    while combined and shown and size_of([values[i] for i in combined])[1] < smallest:
+        smallest_shown = min(shown, key=lambda i: (sizes[i][1], i))
+        shown.remove(smallest_shown)
+        combined.append(smallest_shown)
+    groups = [
+        Group(values[i], labels[i][0], (values[i],), sizes[i][1], labels[i][1], sizes[i][0])
+        for i in shown
+    ]
     if combined:
         members = tuple(values[i] for i in sorted(combined))
-        groups.append(
-            Group(
-                COMBINED,
-                {"en": "Other (combined)"},
-                members,
-                sum(sizes[i] for i in combined),
-                builtin=True,
+        true, published = size_of(members)
+        if published >= smallest:
+            groups.append(
+                Group(
+                    COMBINED,
+                    {"en": "Other (combined)"},
+                    members,
+                    published,
+                    builtin=True,
+                    true_size=true,
+                )
             )
-        )
     return groups
 
 
 def overlapping_groups(
-    values: Sequence[str], sizes: Sequence[int], labels: Sequence[tuple[Text, bool]], k: int
+    values: Sequence[str],
+    labels: Sequence[tuple[Text, bool]],
+    size_of: PublishedSize,
+    smallest: int,
 ) -> list[Group]:
-    """Groups of a multiple-choice dimension: the options chosen by at least k people."""
-    return [
-        Group(value, label, (value,), size, builtin)
-        for value, size, (label, builtin) in zip(values, sizes, labels, strict=True)
-        if size >= k
-    ]
+    """Groups of a multiple-choice dimension: the options chosen by enough people."""
+    groups = []
+    for value, (label, builtin) in zip(values, labels, strict=True):
+        true, published = size_of([value])
+        if published >= smallest:
+            groups.append(Group(value, label, (value,), published, builtin, true))
+    return groups

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from ..definitions import DatePrecision, Indicator, LocalisedText, Question, QuestionType, Survey
+from ..definitions import Indicator, LocalisedText, Question, QuestionType, Survey
 from ..definitions.schema import CHOICE_TYPES, NUMBER_TYPES, TEXT_TYPES, YES_NO_TYPES
 
 # Category keys of the rows every table may have besides the answers themselves.
@@ -41,7 +41,7 @@ class VariableKind(StrEnum):
     CHOICE = "choice"  # one answer out of a list: single, yes/no, rating
     MULTIPLE = "multiple"  # any number of options, each counted on its own
     NUMBER = "number"  # integer or decimal: how many answered, and a numeric summary
-    DATE = "date"  # counted by month (or year for year-precision dates)
+    DATE = "date"  # only how many gave a date: rows made of dates would come from the data
     TEXT = "text"  # free text: only how many answered, never what
     INDICATOR = "indicator"
 
@@ -86,19 +86,23 @@ class Variable:
     kind: VariableKind
     label: Text
     question_type: str
-    # Answer categories known from the definitions, in order (dates are found in the data).
+    # Answer categories known from the definitions, in order.
     categories: tuple[Category, ...]
     # Versions in which the question was asked (every version for an indicator).
     versions: frozenset[str]
     question: Question | None = None
     indicator: Indicator | None = None
-    month_length: int = 7  # dates: 7 groups by month ("2026-11"), 4 by year
 
     def status_keys(self) -> tuple[str, ...]:
         """Categories that say whether and how a question was answered, not what."""
         if self.kind is VariableKind.INDICATOR:
             return (MET, NOT_MET, NOT_COUNTED)
-        if self.kind in (VariableKind.MULTIPLE, VariableKind.NUMBER, VariableKind.TEXT):
+        if self.kind in (
+            VariableKind.MULTIPLE,
+            VariableKind.NUMBER,
+            VariableKind.TEXT,
+            VariableKind.DATE,
+        ):
             return (ANSWERED, *SPECIAL_KEYS)
         return SPECIAL_KEYS
 
@@ -188,8 +192,7 @@ def _question_variable(question: Question, versions: Mapping[str, Survey]) -> Va
     if question.type in NUMBER_TYPES:
         return replace(text_only, kind=VariableKind.NUMBER)
     if question.type is QuestionType.DATE:
-        by_year = question.precision is DatePrecision.YEAR
-        return replace(text_only, kind=VariableKind.DATE, month_length=4 if by_year else 7)
+        return replace(text_only, kind=VariableKind.DATE)
     kind = VariableKind.MULTIPLE if question.type is QuestionType.MULTIPLE else VariableKind.CHOICE
     categories = _categories(question, [asked[v] for v in sorted(asked)])
     return replace(text_only, kind=kind, categories=categories)

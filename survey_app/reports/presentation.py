@@ -232,7 +232,6 @@ def _extra_rows(
             extra.append([t("Target (%)"), *_spread([target] * len(estimates), percent)])
     if kind == VariableKind.NUMBER.value and "summaries" in table:
         for name, label in (
-            ("mean", t("Mean")),
             ("median", t("Median")),
             ("q1", t("Lower quartile")),
             ("q3", t("Upper quartile")),

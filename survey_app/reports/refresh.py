@@ -3,6 +3,9 @@
 The key is unlocked for the run only and closed before the tables are built; what is stored is
 the disclosure-controlled snapshot, which viewers read without any key. The refresh is written
 to the audit log in the same transaction as the snapshot.
+
+Only responses of closed publication rounds are opened and counted (``rounds``): responses of
+the open round wait for it to close, whenever the report is refreshed.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from sqlalchemy import select
@@ -23,15 +27,17 @@ from ..models import SurveyVersion
 from ..responses import SurveyNotAssigned, wrapped_keys
 from . import snapshot
 from .build import build_snapshot
+from .perturbation import Protection
+from .rounds import RoundPlan, plan_rounds
 from .tally import Tally
 from .unsealing import (
     PARALLEL_FROM,
     PlanSource,
     UnsealingError,
     WorkerPool,
-    count_rows,
     default_workers,
     one_time_keys,
+    period_counts,
     row_batches,
     tally_in_process,
 )
@@ -66,6 +72,9 @@ class RefreshOutcome:
     threshold: int
     # Peak resident memory of each worker process, in KiB (none when counted in-process).
     worker_memory_kb: tuple[int, ...] = ()
+    # Responses stored but not counted: open rounds, and closed ones not yet big enough.
+    waiting: int = 0
+    open_rounds: tuple[str, ...] = ()
 
 
 def current_definition(session: Session, survey_id: str, catalogue: Mapping[str, Survey]) -> Survey:
@@ -103,20 +112,26 @@ def refresh(
     workers: int | None = None,
     progress: Progress | None = None,
     parallel_from: int = PARALLEL_FROM,
+    as_of: date | None = None,
+    protection: Protection | None = None,
 ) -> RefreshOutcome:
-    """Open every response of ``current``'s survey, publish a new snapshot, audit it.
+    """Open the responses of ``current``'s closed rounds, publish a new snapshot, audit it.
 
     Responses are counted in ``workers`` processes (default: one per core) when there are at
-    least ``parallel_from`` of them, else in this process.
+    least ``parallel_from`` of them, else in this process. ``as_of`` is the day that decides
+    which rounds are closed (today); ``protection`` is for tests that weaken it on purpose.
     """
     workers = default_workers() if workers is None else workers
+    protection = Protection(k) if protection is None else protection
+    as_of = datetime.now(UTC).date() if as_of is None else as_of
     with database.session() as session:
         assigned = session.get(AssignedSurvey, current.id)
         if assigned is None:
             raise SurveyNotAssigned(current.id)
         source = plan_source(session, current)
         plan = source.plan()
-        total = count_rows(session, current.id)
+        rounds = publication_rounds(session, current.id, as_of, protection)
+        total = rounds.counted
         if progress is not None:
             progress.start(total)
         advance = progress.advance if progress is not None else None
@@ -136,7 +151,7 @@ def refresh(
                     purpose=f"refresh of the report on {current.id}",
                 )
             )
-            batches = row_batches(session, current.id)
+            batches = row_batches(session, current.id, periods=set(rounds.periods))
             if pool is not None:
                 candidates = _candidates(session, assigned.programme_id, key_file_text, keys)
                 one_time = one_time_keys(candidates, passphrase)
@@ -146,7 +161,9 @@ def refresh(
             not_unlocked = []
             if tally.unreadable.get(sealing.UnknownKeyId.__name__):
                 not_unlocked = custody.keys_not_unlocked(session, current.id, keys)
-        document = build_snapshot(plan, tally, k)
+        document = build_snapshot(plan, tally, protection, rounds=rounds.by_quarter)
+        if rounds.waiting:
+            document["notes"].append(_waiting_note(rounds))
         row = snapshot.save(session, document)
         audit.record(
             session,
@@ -163,7 +180,37 @@ def refresh(
             versions=sorted(tally.versions),
             threshold=k,
             worker_memory_kb=tuple(peaks),
+            waiting=rounds.waiting,
+            open_rounds=rounds.open_rounds,
         )
+
+
+def publication_rounds(
+    session: Session, survey_id: str, as_of: date, protection: Protection
+) -> RoundPlan:
+    """The rounds a refresh on ``as_of`` publishes (see ``rounds``)."""
+    return plan_rounds(
+        period_counts(session, survey_id),
+        as_of,
+        protection.smallest_group,
+        closed_only=protection.closed_rounds_only,
+    )
+
+
+def _waiting_note(rounds: RoundPlan) -> str:
+    parts = []
+    if rounds.open_rounds:
+        parts.append(f"round {', '.join(rounds.open_rounds)} is open")
+    if rounds.held_back:
+        parts.append(
+            f"closed round {', '.join(rounds.held_back)} is waiting to be published with the "
+            "next one, as it is too small on its own"
+        )
+    return (
+        "Only closed rounds are published: "
+        + "; ".join(parts)
+        + ". Their responses are counted once the round closes."
+    )
 
 
 def _candidates(

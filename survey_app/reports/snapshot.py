@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ..models import ReportSnapshot
 
-FORMAT = 1
+FORMAT = 2
 SUPPRESSED: Literal["suppressed"] = "suppressed"
 
 Text = dict[str, str]
@@ -87,8 +87,7 @@ class EstimateDoc(TypedDict):
 
 
 class SummaryDoc(TypedDict):
-    n: int
-    mean: float
+    n: int  # the published number who answered
     median: float
     q1: float
     q3: float

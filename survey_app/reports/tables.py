@@ -1,18 +1,24 @@
-"""The published tables of one variable: counts, suppression, percentages and estimates.
+"""The published tables of one variable: perturbed counts, and everything worked out from them.
 
-Every table of a variable in a view is protected as one family (see ``linked``): first the
-frequency table over everyone, then each cross-tab with the frequency table's suppression
-pattern held fixed. A table's percentages, bases, numeric summaries and indicator estimates are
-worked out only from what the table publishes:
+Every count is published through the cell key method (``perturbation``): the true count of a
+cell and the sum of its people's record keys give the published count, so the same people give
+the same number wherever they are counted. Everything else a table shows is computed from the
+published counts only, never from a true one:
 
-* a percentage needs its count and its column's base (the number who answered) published; the
-  base is published only when it follows from the published cells anyway (every suppressed
-  cell of the column is an answer, or every one is a "skipped" kind of row);
-* an indicator's proportion needs both "met" and "not met" published; its Wilson interval goes
-  with it;
-* a numeric summary needs the number who answered published, and at least k of them. In a
-  cross-tab, if the groups whose summary is hidden add up to 1..k-1 people, the overall mean
-  would give their mean away, so the smallest shown groups are hidden too.
+* a column's base (the denominator of its percentages) is the sum of its published answer
+  cells, or the published "answered" cell (multiple choice, numbers, free text, dates);
+* percentages are published cell / published base;
+* an indicator's estimate and its Wilson interval use the published "met" and "not met";
+* a column's size is the published count of the people in it (everyone in the view is the
+  exact number of responses counted, which is no secret).
+
+Numeric questions publish no mean (a mean beside others and their sizes lets counts and values
+be solved for) and no minimum or maximum: the median and quartiles, only for a column whose
+published "answered" is at least the smallest group shown on its own (3k).
+
+Rows come from the survey file only: its answers, then "skipped" and "prefer not to say", and
+"not asked" when some version did not ask the question. An answer the survey does not list is
+not given a row: its text would be a label taken from the data.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .groups import Group
-from .linked import protect_crosstab
+from .perturbation import MODULUS, Protection
 from .plan import (
     ALL,
     ANSWERED,
     MET,
+    NOT_ASKED,
     NOT_MET,
     SPECIAL_KEYS,
     Category,
@@ -46,14 +53,8 @@ from .snapshot import (
     TableDoc,
 )
 from .stats import wilson_interval
-from .suppression import suppress_table
 from .tally import GroupCounts, GroupKey
 from .weighted import summarise_counts
-
-WITHHELD = (
-    "not published: the small counts in this table have no other cells to be hidden among, "
-    "so hiding them would not protect them"
-)
 
 
 @dataclass(frozen=True)
@@ -92,71 +93,78 @@ def _is_status(key: str) -> bool:
     return key.startswith("_")
 
 
-def layout_of(variable: Variable, seen: set[str], totals: Counter[str]) -> Layout:
-    """Rows for ``variable``: its categories, those found only in the data, then the status
-    rows that anyone is counted in."""
-    known = {c.key for c in variable.categories}
-    found = sorted(key for key in seen if key not in known and not _is_status(key))
-    answers = (*variable.categories, *(Category(key, {"en": key}) for key in found))
+def layout_of(variable: Variable, all_versions: frozenset[str]) -> Layout:
+    """Rows for ``variable``, from the survey alone: its categories, then its status rows."""
     status = [
         Category(key, builtin(key), builtin=True)
         for key in variable.status_keys()
-        if totals[key] > 0 or key in (ANSWERED, MET, NOT_MET)
+        if key != NOT_ASKED or not all_versions <= variable.versions
     ]
     if variable.kind is VariableKind.MULTIPLE:
-        return Layout(options=answers, exclusive=tuple(status))
-    if variable.kind in (VariableKind.NUMBER, VariableKind.TEXT, VariableKind.INDICATOR):
+        return Layout(options=variable.categories, exclusive=tuple(status))
+    if variable.kind in (
+        VariableKind.NUMBER,
+        VariableKind.TEXT,
+        VariableKind.INDICATOR,
+        VariableKind.DATE,
+    ):
         return Layout(options=(), exclusive=tuple(status))
-    return Layout(options=(), exclusive=(*answers, *status))
+    return Layout(options=(), exclusive=(*variable.categories, *status))
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     members: tuple[GroupKey, ...]
-    size: int
+    size: int  # true number of people
+    shown: int  # published number of people
 
 
 @dataclass
 class ProtectedTable:
-    """Counts of one table with what may be published; column 0 is everyone in the view."""
+    """One table: true and published counts; column 0 is everyone in the view."""
 
     variable: Variable
     layout: Layout
     dimension: str | None
     columns: list[Column]
-    counts: list[list[int]]  # [row][column], rows in layout order
-    suppressed: list[list[bool]]
-    withheld: bool = False
-    # Whether the groups cover everyone exactly once (not for a multiple-choice dimension).
-    exclusive: bool = True
+    counts: list[list[int]]  # [row][column], rows in layout order: true counts
+    published: list[list[int]]  # the same, as published
+
+
+def group_size(counts: GroupCounts, members: Sequence[GroupKey], protection: Protection) -> Column:
+    """A column of the people in ``members`` (groups of one dimension), its size published."""
+    size = sum(counts.sizes[m] for m in members)
+    key = sum(counts.size_keys[m] for m in members) % MODULUS
+    if members == ((ALL, ALL),):
+        return Column(ALL, tuple(members), size, size)
+    return Column("", tuple(members), size, protection.published(size, key))
 
 
 def _column_counts(
-    counts: GroupCounts, variable: Variable, rows: Sequence[Category], column: Column
-) -> list[int]:
-    return [
-        sum(counts.count(member, variable.id, category.key) for member in column.members)
-        for category in rows
-    ]
+    counts: GroupCounts,
+    variable: Variable,
+    rows: Sequence[Category],
+    column: Column,
+    protection: Protection,
+) -> tuple[list[int], list[int]]:
+    true, shown = [], []
+    for category in rows:
+        count = sum(counts.count(m, variable.id, category.key) for m in column.members)
+        key = sum(counts.cell_key(m, variable.id, category.key) for m in column.members)
+        true.append(count)
+        shown.append(protection.published(count, key % MODULUS))
+    return true, shown
 
 
 def frequency_table(
-    counts: GroupCounts, variable: Variable, layout: Layout, k: int
+    counts: GroupCounts, variable: Variable, layout: Layout, protection: Protection
 ) -> ProtectedTable:
-    """The variable over everyone: the fixed margin of every cross-tab of it."""
-    everyone = Column(ALL, ((ALL, ALL),), counts.sizes[(ALL, ALL)])
-    column = _column_counts(counts, variable, layout.rows, everyone)
-    n_options = len(layout.options)
-    options, exclusive = column[:n_options], column[n_options:]
-    mask = [1 <= value < k for value in options]
-    protected = suppress_table([exclusive], k)
-    if protected.grand_total() is None:
-        mask += [True] * len(exclusive)
-    else:
-        mask += list(protected.suppressed[0])
+    """The variable over everyone in the view."""
+    everyone = group_size(counts, ((ALL, ALL),), protection)
+    true, shown = _column_counts(counts, variable, layout.rows, everyone, protection)
     return ProtectedTable(
-        variable, layout, None, [everyone], [[v] for v in column], [[m] for m in mask]
+        variable, layout, None, [everyone], [[v] for v in true], [[v] for v in shown]
     )
 
 
@@ -165,87 +173,37 @@ def crosstab(
     frequency: ProtectedTable,
     dimension: str,
     groups: Sequence[Group],
-    exclusive_groups: bool,
-    k: int,
+    protection: Protection,
 ) -> ProtectedTable:
-    """The variable by the groups of a dimension, protected with the frequency table fixed."""
+    """The variable by the groups of a dimension; column 0 is the frequency table."""
     variable, layout = frequency.variable, frequency.layout
     columns = [frequency.columns[0]] + [
-        Column(g.key, tuple((dimension, m) for m in g.members), g.size) for g in groups
+        Column(g.key, tuple((dimension, m) for m in g.members), g.true_size, g.size) for g in groups
     ]
-    by_column = [_column_counts(counts, variable, layout.rows, c) for c in columns[1:]]
-    n_options = len(layout.options)
-    n_rows = len(layout.rows)
-    cells = [[column[r] for column in by_column] for r in range(n_rows)]
-    mask = [[False] * len(groups) for _ in range(n_rows)]
-    margin = [row[0] for row in frequency.suppressed]
-    withheld = False
-    for r in range(n_options):
-        mask[r] = (
-            _protect_line(cells[r], margin[r], k) if exclusive_groups else _primary(cells[r], k)
+    true = [row[:] for row in frequency.counts]
+    shown = [row[:] for row in frequency.published]
+    for column in columns[1:]:
+        column_true, column_shown = _column_counts(
+            counts, variable, layout.rows, column, protection
         )
-    exclusive_rows = list(range(n_options, n_rows))
-    if exclusive_groups:
-        free = [i for i, r in enumerate(exclusive_rows) if margin[r]]
-        protected = protect_crosstab([cells[r] for r in exclusive_rows], k, free)
-        if protected is None:
-            withheld = True
-        else:
-            for i, r in enumerate(exclusive_rows):
-                mask[r] = list(protected[i])
-    else:
-        for c in range(len(groups)):
-            column = [cells[r][c] for r in exclusive_rows]
-            result = suppress_table([column], k)
-            for i, r in enumerate(exclusive_rows):
-                mask[r][c] = result.suppressed[0][i] or result.grand_total() is None
-    return ProtectedTable(
-        variable,
-        layout,
-        dimension,
-        columns,
-        [[frequency.counts[r][0], *cells[r]] for r in range(n_rows)],
-        [[margin[r], *mask[r]] for r in range(n_rows)],
-        withheld=withheld,
-        exclusive=exclusive_groups,
-    )
-
-
-def _primary(line: list[int], k: int) -> list[bool]:
-    return [1 <= value < k for value in line]
-
-
-def _protect_line(line: list[int], total_suppressed: bool, k: int) -> list[bool]:
-    """One option of a multiple-choice question across groups, its total published or not."""
-    if total_suppressed:
-        return [True] * len(line)
-    return list(suppress_table([line], k).suppressed[0])
+        for r in range(len(layout.rows)):
+            true[r].append(column_true[r])
+            shown[r].append(column_shown[r])
+    return ProtectedTable(variable, layout, dimension, columns, true, shown)
 
 
 # ---------------------------------------------------------------------------------------------
 # Publishing
 
 
-def publish(table: ProtectedTable, counts: GroupCounts, k: int) -> TableDoc:
-    """The table as published: suppressed counts and what goes with them are the marker."""
+def publish(table: ProtectedTable, counts: GroupCounts, protection: Protection) -> TableDoc:
+    """The table as published: perturbed counts and what is computed from them."""
     layout, variable = table.layout, table.variable
     n_columns = len(table.columns)
-    if table.withheld:
-        return TableDoc(
-            variable=variable.id,
-            dimension=table.dimension,
-            columns=[c.key for c in table.columns],
-            sizes=[c.size for c in table.columns],
-            rows=[],
-            bases=[],
-            withheld=WITHHELD,
-        )
     bases = [_base(table, c) for c in range(n_columns)]
     rows = []
     for r, category in enumerate(layout.rows):
-        shown: list[Count] = [
-            SUPPRESSED if table.suppressed[r][c] else table.counts[r][c] for c in range(n_columns)
-        ]
+        shown: list[Count] = list(table.published[r])
         percents: list[Percent] = [
             _percent(table, r, c, bases[c], category) for c in range(n_columns)
         ]
@@ -254,15 +212,15 @@ def publish(table: ProtectedTable, counts: GroupCounts, k: int) -> TableDoc:
         variable=variable.id,
         dimension=table.dimension,
         columns=[c.key for c in table.columns],
-        sizes=[c.size for c in table.columns],
+        sizes=[c.shown for c in table.columns],
         rows=rows,
-        bases=bases,
+        bases=list(bases),
         withheld=None,
     )
     if variable.kind is VariableKind.INDICATOR:
         document["estimates"] = [_estimate(table, c, bases[c]) for c in range(n_columns)]
     if variable.kind is VariableKind.NUMBER:
-        document["summaries"] = _summaries(table, counts, k)
+        document["summaries"] = _summaries(table, counts, protection)
     return document
 
 
@@ -270,61 +228,48 @@ def _row(table: ProtectedTable, key: str) -> int | None:
     return next((r for r, c in enumerate(table.layout.rows) if c.key == key), None)
 
 
-def _cell(table: ProtectedTable, key: str, column: int) -> Count | None:
-    r = _row(table, key)
-    if r is None:
-        return None
-    return SUPPRESSED if table.suppressed[r][column] else table.counts[r][column]
-
-
 def _base(table: ProtectedTable, column: int) -> Count | None:
-    """The denominator of the column's percentages, if it may be published."""
+    """The denominator of the column's percentages, from published cells."""
     kind = table.variable.kind
-    if kind in (VariableKind.MULTIPLE, VariableKind.NUMBER, VariableKind.TEXT):
-        return _cell(table, ANSWERED, column)
+    if kind in (VariableKind.MULTIPLE, VariableKind.NUMBER, VariableKind.TEXT, VariableKind.DATE):
+        r = _row(table, ANSWERED)
+        return None if r is None else table.published[r][column]
     if kind is VariableKind.INDICATOR:
-        met, not_met = _cell(table, MET, column), _cell(table, NOT_MET, column)
-        if isinstance(met, int) and isinstance(not_met, int):
-            return met + not_met
-        return SUPPRESSED
+        met, not_met = _row(table, MET), _row(table, NOT_MET)
+        assert met is not None and not_met is not None
+        return table.published[met][column] + table.published[not_met][column]
     n_options = len(table.layout.options)
-    answers = [
-        r for r, c in enumerate(table.layout.rows) if r >= n_options and c.key not in SPECIAL_KEYS
-    ]
-    others = [r for r in range(n_options, len(table.layout.rows)) if r not in answers]
-    hidden_answers = any(table.suppressed[r][column] for r in answers)
-    hidden_others = any(table.suppressed[r][column] for r in others)
-    if hidden_answers and hidden_others:
-        return SUPPRESSED
-    return sum(table.counts[r][column] for r in answers)
+    return sum(
+        table.published[r][column]
+        for r, c in enumerate(table.layout.rows)
+        if r >= n_options and c.key not in SPECIAL_KEYS
+    )
 
 
 def _percent(
     table: ProtectedTable, row: int, column: int, base: Count | None, category: Category
 ) -> Percent:
     kind = table.variable.kind
-    if kind in (VariableKind.NUMBER, VariableKind.TEXT):
+    if kind in (VariableKind.NUMBER, VariableKind.TEXT, VariableKind.DATE):
         return None
     if kind is VariableKind.INDICATOR:
         if category.key not in (MET, NOT_MET):
             return None
     elif _is_status(category.key):
         return None
-    if table.suppressed[row][column] or not isinstance(base, int):
-        return SUPPRESSED
-    if base == 0:
+    if not isinstance(base, int) or base == 0:
         return None
-    return round(100 * table.counts[row][column] / base, 1)
+    # An option of a multiple-choice question is perturbed apart from "answered", so it can
+    # come out above it: such a share is shown as 100.
+    return min(100.0, round(100 * table.published[row][column] / base, 1))
 
 
 def _estimate(table: ProtectedTable, column: int, base: Count | None) -> EstimateDoc | str | None:
-    if not isinstance(base, int):
-        return SUPPRESSED
-    if base == 0:
+    if not isinstance(base, int) or base == 0:
         return None
     met_row = _row(table, MET)
     assert met_row is not None, "an indicator always has a 'met' row"
-    met = table.counts[met_row][column]
+    met = table.published[met_row][column]
     lower, upper = wilson_interval(met, base)
     return EstimateDoc(
         value=round(met / base, 4),
@@ -335,41 +280,27 @@ def _estimate(table: ProtectedTable, column: int, base: Count | None) -> Estimat
     )
 
 
-def _summaries(table: ProtectedTable, counts: GroupCounts, k: int) -> list[SummaryDoc | str | None]:
+def _summaries(
+    table: ProtectedTable, counts: GroupCounts, protection: Protection
+) -> list[SummaryDoc | str | None]:
     answered_row = _row(table, ANSWERED)
     assert answered_row is not None
-    answered = table.counts[answered_row]
-    shown = [
-        not table.suppressed[answered_row][c] and answered[c] >= k
-        for c in range(len(table.columns))
-    ]
-    # Groups of one cross-tab add up to everyone: the overall mean and the shown groups' means
-    # give away the mean of the hidden ones, so they must be k or more people together.
-    groups = list(range(1, len(table.columns)))
-    while table.exclusive and groups:
-        hidden = sum(answered[c] for c in groups if not shown[c])
-        if not 1 <= hidden < k:
-            break
-        candidates = [c for c in groups if shown[c]]
-        if not candidates:
-            break
-        shown[min(candidates, key=lambda c: (answered[c], c))] = False
     result: list[SummaryDoc | str | None] = []
     for c, column in enumerate(table.columns):
-        if answered[c] == 0 and not table.suppressed[answered_row][c]:
+        shown = table.published[answered_row][c]
+        if shown == 0:
             result.append(None)
-            continue
-        if not shown[c]:
-            result.append(SUPPRESSED)
             continue
         values: Counter[float] = Counter()
         for member in column.members:
             values.update(counts.values(member, table.variable.id))
+        if shown < protection.smallest_group or sum(values.values()) < protection.k:
+            result.append(SUPPRESSED)
+            continue
         summary = summarise_counts(values)
         result.append(
             SummaryDoc(
-                n=summary.n,
-                mean=round(summary.mean, 2),
+                n=shown,
                 median=round(summary.median, 2),
                 q1=round(summary.q1, 2),
                 q3=round(summary.q3, 2),

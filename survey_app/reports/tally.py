@@ -14,13 +14,14 @@ per-dimension counts are added up from these afterwards by ``group_counts``.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from ..definitions import PREFER_NOT_TO_SAY as PNTS_ANSWER
+from .perturbation import MODULUS
 from .plan import (
     ALL,
     ANSWERED,
@@ -92,10 +93,16 @@ class Tally:
     numbers: Counter[tuple[Membership, str, float]] = field(default_factory=Counter)
     versions: Counter[str] = field(default_factory=Counter)
     unreadable: Counter[str] = field(default_factory=Counter)
+    # Sums of the record keys of the responses counted in ``sizes`` and ``counts`` (cell keys
+    # before the modulus, see ``perturbation``).
+    size_keys: Counter[Membership] = field(default_factory=Counter)
+    count_keys: Counter[tuple[Membership, str, str]] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
         self.sizes.update(other.sizes)
         self.counts.update(other.counts)
+        self.size_keys.update(other.size_keys)
+        self.count_keys.update(other.count_keys)
         self.numbers.update(other.numbers)
         self.versions.update(other.versions)
         self.unreadable.update(other.unreadable)
@@ -120,7 +127,7 @@ class _VersionRules:
     texts: tuple[tuple[str, _Lookup, int], ...]
     multiples: tuple[tuple[str, str, dict[str, int], int, int, int], ...]
     numbers: tuple[tuple[str, dict[float, int], int, int, int], ...]
-    dates: tuple[tuple[str, str, int, int, int], ...]
+    dates: tuple[tuple[str, int, int, int], ...]
     indicators: tuple[_IndicatorRule, ...]
     block_questions: tuple[tuple[tuple[str, bool], ...], ...]  # (question id or "", exclusive)
 
@@ -180,13 +187,20 @@ class TallyCounter:
         self._pending: list[list[int]] = []
         self._pending_size = 0
         self._counts: list[Counter[int]] = []
+        self._keys: list[defaultdict[int, int]] = []  # per membership, record keys per slot
         self._versions: Counter[str] = Counter()
         self._unreadable: Counter[str] = Counter()
 
     # --- the hot path: one call per response --------------------------------------------
 
     def add(
-        self, version: str, period: str, answers: Mapping[str, Any], site: str, channel: str
+        self,
+        version: str,
+        period: str,
+        answers: Mapping[str, Any],
+        site: str,
+        channel: str,
+        record_key: int = 0,
     ) -> None:
         rules = self._rules.get(version) or self._rules_for(version)
         self._versions[version] += 1
@@ -223,14 +237,16 @@ class TallyCounter:
                 for option in value:
                     slot = options.get(option)
                     slots.append(slot if slot is not None else self._slot(variable_id, option))
-        for question_id, variable_id, length, skipped, pnts in rules.dates:
+        for question_id, answered, skipped, pnts in rules.dates:
             value = get(question_id)
             if value is None:
                 slots.append(skipped)
             elif value == PNTS_ANSWER:
                 slots.append(pnts)
             else:
-                slots.append(self._slot(variable_id, str(value)[:length]))
+                # Only whether a date was given: rows made of the dates themselves would
+                # publish a value one person gave as a row label.
+                slots.append(answered)
         for indicator in rules.indicators:
             slots.append(indicator.slot(answers))
 
@@ -240,6 +256,9 @@ class TallyCounter:
         pending = self._pending
         for member in members:
             pending[member] += slots
+            keys = self._keys[member]
+            for slot in slots:
+                keys[slot] += record_key
         self._pending_size += len(slots) * len(members)
         if self._pending_size >= _FLUSH_AT:
             self._flush()
@@ -285,6 +304,7 @@ class TallyCounter:
             self._members.append(membership)
             self._pending.append([])
             self._counts.append(Counter())
+            self._keys.append(defaultdict(int))
         return member
 
     def _base(self, site: str, period: str, channel: str) -> int:
@@ -303,7 +323,7 @@ class TallyCounter:
         texts: list[tuple[str, _Lookup, int]] = []
         multiples: list[tuple[str, str, dict[str, int], int, int, int]] = []
         numbers: list[tuple[str, dict[float, int], int, int, int]] = []
-        dates: list[tuple[str, str, int, int, int]] = []
+        dates: list[tuple[str, int, int, int]] = []
         indicators: list[_IndicatorRule] = []
         for variable in self._plan.variables:
             slot = self._slot_maker(variable.id)
@@ -331,7 +351,7 @@ class TallyCounter:
                 by_value = self._number_slots.setdefault(variable.id, {})
                 numbers.append((variable.id, by_value, slot(ANSWERED), skipped, pnts))
             elif variable.kind is VariableKind.DATE:
-                dates.append((variable.id, variable.id, variable.month_length, skipped, pnts))
+                dates.append((variable.id, slot(ANSWERED), skipped, pnts))
             else:
                 status = {None: skipped, PNTS_ANSWER: pnts}
                 texts.append((variable.id, status.get, slot(ANSWERED)))
@@ -373,15 +393,20 @@ class TallyCounter:
         counts: Counter[tuple[Membership, str, str]] = Counter()
         numbers: Counter[tuple[Membership, str, float]] = Counter()
         sizes: Counter[Membership] = Counter()
+        size_keys: Counter[Membership] = Counter()
+        count_keys: Counter[tuple[Membership, str, str]] = Counter()
         for member, by_slot in enumerate(self._counts):
             membership = members[member]
+            keys = self._keys[member]
             for slot, number in by_slot.items():
                 variable_id, category = slots[slot]
                 if isinstance(category, str):
                     if (variable_id, category) == _SIZE:
                         sizes[membership] = number
+                        size_keys[membership] = keys[slot] % MODULUS
                     else:
                         counts[(membership, variable_id, category)] = number
+                        count_keys[(membership, variable_id, category)] = keys[slot] % MODULUS
                 else:
                     numbers[(membership, variable_id, category)] = number
         return Tally(
@@ -390,20 +415,32 @@ class TallyCounter:
             numbers=numbers,
             versions=Counter(self._versions),
             unreadable=Counter(self._unreadable),
+            size_keys=size_keys,
+            count_keys=count_keys,
         )
 
 
 @dataclass
 class GroupCounts:
-    """Counts per group of each dimension, added up from a tally's memberships."""
+    """Counts per group of each dimension, added up from a tally's memberships.
+
+    ``size_keys`` and ``cell_keys`` add up the record keys of the same people (the cell keys of
+    ``perturbation``, before the modulus); a union of groups adds them up again.
+    """
 
     sizes: Counter[GroupKey] = field(default_factory=Counter)
     cells: dict[GroupKey, Counter[tuple[str, str]]] = field(default_factory=dict)
     numbers: dict[GroupKey, dict[str, Counter[float]]] = field(default_factory=dict)
+    size_keys: Counter[GroupKey] = field(default_factory=Counter)
+    cell_keys: dict[GroupKey, Counter[tuple[str, str]]] = field(default_factory=dict)
 
     def count(self, group: GroupKey, variable_id: str, category: str) -> int:
         cells = self.cells.get(group)
         return cells[(variable_id, category)] if cells is not None else 0
+
+    def cell_key(self, group: GroupKey, variable_id: str, category: str) -> int:
+        keys = self.cell_keys.get(group)
+        return keys[(variable_id, category)] if keys is not None else 0
 
     def values(self, group: GroupKey, variable_id: str) -> Counter[float]:
         return self.numbers.get(group, {}).get(variable_id, Counter())
@@ -412,24 +449,33 @@ class GroupCounts:
         return sorted(value for dim, value in self.sizes if dim == dimension_id)
 
 
-def group_counts(plan: ReportPlan, tally: Tally) -> GroupCounts:
-    """Counts per (dimension, group), from the counts per membership."""
+def group_counts(
+    plan: ReportPlan, tally: Tally, rounds: Mapping[str, str] | None = None
+) -> GroupCounts:
+    """Counts per (dimension, group), from the counts per membership.
+
+    ``rounds`` maps each quarter to the publication round it is counted in (each quarter is a
+    round of its own without it).
+    """
     block_list = blocks(plan)
     expanded: dict[Membership, list[GroupKey]] = {}
 
     def groups(membership: Membership) -> list[GroupKey]:
         found = expanded.get(membership)
         if found is None:
-            found = expanded[membership] = _expand(membership, block_list)
+            found = expanded[membership] = _expand(membership, block_list, rounds)
         return found
 
     result = GroupCounts()
     for membership, size in tally.sizes.items():
         for group in groups(membership):
             result.sizes[group] += size
+            result.size_keys[group] += tally.size_keys[membership]
     for (membership, variable_id, category), number in tally.counts.items():
+        key = tally.count_keys[(membership, variable_id, category)]
         for group in groups(membership):
             result.cells.setdefault(group, Counter())[(variable_id, category)] += number
+            result.cell_keys.setdefault(group, Counter())[(variable_id, category)] += key
     for (membership, variable_id, value), number in tally.numbers.items():
         for group in groups(membership):
             by_variable = result.numbers.setdefault(group, {})
@@ -457,9 +503,15 @@ def _block_key(
     return tuple(values)
 
 
-def _expand(membership: Membership, block_list: Sequence[tuple[Dimension, ...]]) -> list[GroupKey]:
+def _expand(
+    membership: Membership,
+    block_list: Sequence[tuple[Dimension, ...]],
+    rounds: Mapping[str, str] | None,
+) -> list[GroupKey]:
     if membership[0] == BASE:
         _, site, round_, channel = membership
+        if rounds is not None:
+            round_ = rounds.get(round_, round_)
         return [(ALL, ALL), (SITE, site), (ROUND, round_), (CHANNEL, channel)]
     block = block_list[int(membership[1])]
     found: list[GroupKey] = []

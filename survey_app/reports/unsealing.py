@@ -25,7 +25,7 @@ import os
 import queue
 import resource
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
@@ -102,15 +102,31 @@ def count_rows(session: Session, survey_id: str) -> int:
     return session.scalar(select(func.count()).where(Response.survey_id == survey_id)) or 0
 
 
+def period_counts(session: Session, survey_id: str) -> dict[str, int]:
+    """How many responses are stored for each coarse period (readable or not)."""
+    query = (
+        select(Response.period, func.count())
+        .where(Response.survey_id == survey_id)
+        .group_by(Response.period)
+    )
+    return {period: count for period, count in session.execute(query)}
+
+
 def row_batches(
-    session: Session, survey_id: str, batch_size: int = BATCH_SIZE
+    session: Session,
+    survey_id: str,
+    batch_size: int = BATCH_SIZE,
+    periods: Collection[str] | None = None,
 ) -> Iterator[list[Row]]:
+    """The survey's rows in batches; only those of ``periods`` when given."""
     query = (
         select(Response.id, Response.survey_version, Response.period, Response.sealed)
         .where(Response.survey_id == survey_id)
         .order_by(Response.id)
         .execution_options(yield_per=batch_size)
     )
+    if periods is not None:
+        query = query.where(Response.period.in_(sorted(periods)))
     for partition in session.execute(query).partitions(batch_size):
         yield [(row[0], row[1], row[2], row[3]) for row in partition]
 
@@ -126,7 +142,8 @@ def count_batch(
         except (sealing.SealingError, MalformedPayload) as error:
             counter.add_unreadable(type(error).__name__)
             continue
-        counter.add(version, period, answers, meta.site, meta.channel)
+        record_key = keys.record_key(blob, response_id)
+        counter.add(version, period, answers, meta.site, meta.channel, record_key)
 
 
 def tally_in_process(

@@ -1,0 +1,291 @@
+"""Attacks on published reports, through the real refresh, against the real protection.
+
+Each attack runs on the example surveys with deliberately rare groups, refreshed by the same
+function the CLI and the web page call. Each must recover nothing against the real setting, and
+must succeed against a deliberately weakened one (counts not adjusted, rounds not waited for),
+which shows it is an attack that works. See docs/disclosure-control.md.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from survey_app.config import Settings
+from survey_app.db import Database
+from survey_app.definitions import Survey
+from survey_app.models import ReportSnapshot
+from survey_app.reports import snapshot
+from survey_app.reports.perturbation import Protection, true_range
+from survey_app.reports.plan import ReportPlan, VariableKind
+from survey_app.reports.refresh import refresh
+from survey_app.reports.snapshot import SnapshotDoc, view_by_id
+from survey_app.sample_data import store_generated
+from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
+from tests.support.report_attacks import (
+    Scores,
+    answer_key,
+    frequency,
+    ground_truth,
+    linked_attack,
+    store_known,
+)
+
+K = 5
+TODAY = date(2026, 11, 30)  # 2026-Q1..Q3 are closed, Q4 is open
+REAL = Protection(K)
+NOT_ADJUSTED = Protection(K, perturb=False)
+NO_ROUNDS = Protection(K, closed_rounds_only=False)
+NOTHING = Protection(K, perturb=False, closed_rounds_only=False)
+SURVEYS = ("service-feedback", "reintegration-checkin")
+FIRST_HALF = (date(2026, 2, 10), date(2026, 5, 12))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url, surveys_dir=str(ROOT / "surveys"))
+
+
+def publish(
+    database: Database, survey: Survey, protection: Protection, as_of: date = TODAY
+) -> SnapshotDoc:
+    """Refresh as an analyst does, and read the snapshot back as a viewer does."""
+    outcome = refresh(
+        database, survey, K, PASSPHRASE, actor="test", workers=1, as_of=as_of,
+        protection=protection,
+    )  # fmt: skip
+    with database.session() as db:
+        row = db.get(ReportSnapshot, outcome.snapshot_id)
+        assert row is not None
+        return snapshot.parse(row.content)
+
+
+def rare_groups(database: Database, survey: Survey) -> None:
+    """A programme with small sites and an early small round; nothing in 2026-Q3."""
+    store_generated(database, survey, 160, sites=("North", "South", "East"), days=FIRST_HALF)
+    store_generated(database, survey, 3, seed=2, sites=("Hamlet",), days=FIRST_HALF)
+    store_generated(database, survey, 9, seed=3, sites=("Village",), days=FIRST_HALF)
+    store_generated(
+        database, survey, 12, seed=4, sites=("Camp",), channels=("assisted",), days=FIRST_HALF
+    )
+    store_generated(database, survey, 16, seed=5, days=(date(2025, 11, 3),))
+
+
+# ---------------------------------------------------------------------------------------------
+# One report
+
+
+@pytest.mark.parametrize("survey_id", SURVEYS)
+def test_solving_every_linked_table_recovers_no_small_count(
+    app: Flask, deployment: Deployment, survey_id: str
+) -> None:
+    state = app_state(app)
+    survey = state.surveys[survey_id]
+    rare_groups(state.database, survey)
+    document = publish(state.database, survey, REAL)
+    truth = ground_truth(state.database, survey, deployment.programme_id, PASSPHRASE, TODAY, REAL)
+    found = linked_attack(
+        document, ReportPlan.build(survey), truth, perturbed=True, integer_sample=6, seed=1
+    )
+    assert found.small_cells > 50, "the data has small counts to find"
+    assert found.integer_checked == 6
+    assert found.recovered == []
+    assert min(found.widths) >= K, "every small count keeps at least k possible values"
+
+
+def test_the_same_solver_recovers_hidden_small_counts_when_counts_are_exact(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["reintegration-checkin"]
+    rare_groups(state.database, survey)
+    document = publish(state.database, survey, NOT_ADJUSTED)
+    truth = ground_truth(
+        state.database, survey, deployment.programme_id, PASSPHRASE, TODAY, NOT_ADJUSTED
+    )
+    plan = ReportPlan.build(survey)
+    # Published as they are, every small count is there to read.
+    exact = linked_attack(document, plan, truth, perturbed=False)
+    assert exact.small_cells > 50 and len(exact.recovered) == exact.small_cells
+    # Hidden in the site cross-tabs (as cell suppression without enough complementary cells
+    # would hide them), they are still solved for from the linked tables.
+    hidden = linked_attack(
+        document,
+        plan,
+        truth,
+        perturbed=False,
+        hidden=lambda cell, value: cell[1] == "site" and 1 <= value < K,
+        integer_sample=4,
+    )
+    recovered_in_sites = [cell for cell, _ in hidden.recovered if cell[1] == "site"]
+    assert len(recovered_in_sites) > 10
+
+
+def test_a_forty_response_round_still_gives_a_readable_report(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    store_generated(state.database, survey, 40, days=(date(2026, 8, 3),))
+    document = publish(state.database, survey, REAL)
+    assert document["responses"] == 40
+    view = view_by_id(document, "all")
+    assert view is not None
+    assert len(view["tables"]) == len(document["variables"])
+    indicator = view["tables"]["indicator:felt_safe"]["frequency"]
+    assert isinstance(indicator["estimates"][0], dict)
+    assert any(t["crosstabs"] for t in view["tables"].values()), "some break-down is shown"
+
+
+# ---------------------------------------------------------------------------------------------
+# Two reports
+
+
+def differencing(
+    database: Database, survey: Survey, protection: Protection, trials: int, seed: int
+) -> Scores:
+    """Publish, add 1 to 4 known responses, publish again, guess their answers; repeat."""
+    rng = random.Random(seed)
+    plan = ReportPlan.build(survey)
+    scores = Scores()
+    before = publish(database, survey, protection)
+    for trial in range(trials):
+        newcomers = []
+        # New responses arrive today (the open round), or in a closed quarter after the last
+        # published round, too small to be published on its own.
+        day = TODAY if trial % 2 == 0 else date(2026, 8, 12)
+        for _ in range(1 + trial % 4):
+            newcomers.append(store_known(database, survey, rng, day))
+        after = publish(database, survey, protection)
+        scores.score(plan, before, after, newcomers)
+        if protection.closed_rounds_only:
+            assert_same_numbers(before, after)
+        before = after
+    return scores
+
+
+def assert_same_numbers(before: SnapshotDoc, after: SnapshotDoc) -> None:
+    """Every view, filter and download of the two reports shows the same numbers."""
+    assert before["views"] == after["views"]
+    assert before["dimensions"] == after["dimensions"]
+    assert before["responses"] == after["responses"]
+
+
+def test_differencing_two_reports_tells_nothing_about_new_people(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    rare_groups(state.database, survey)
+    scores = differencing(state.database, survey, REAL, trials=8, seed=3)
+    question, excess = scores.worst_excess()
+    assert excess <= 5, f"{question}: differencing beats the published percentages by {excess}"
+
+
+@pytest.mark.parametrize(
+    ("weakened", "at_least"), [(NOTHING, 25), (NO_ROUNDS, 15)], ids=["exact", "adjusted only"]
+)
+def test_differencing_recovers_new_answers_when_reports_are_weakened(
+    app: Flask, deployment: Deployment, weakened: Protection, at_least: float
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    rare_groups(state.database, survey)
+    scores = differencing(state.database, survey, weakened, trials=8, seed=3)
+    assert scores.mean_excess() >= at_least
+
+
+# ---------------------------------------------------------------------------------------------
+# Merged groups
+
+
+def merged_sites(database: Database, survey: Survey) -> None:
+    store_generated(database, survey, 60, sites=("North", "South"))
+    store_generated(database, survey, 14, seed=2, sites=("Small",))
+    store_generated(database, survey, 15, seed=3, sites=("Medium",))
+
+
+def site_column(document: SnapshotDoc, variable_id: str, site: str) -> dict[str, int] | None:
+    view = view_by_id(document, f"site={site}")
+    return None if view is None else frequency(document, variable_id, f"site={site}")
+
+
+def test_merged_groups_compared_across_reports_expose_a_hidden_group_when_weakened(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    merged_sites(state.database, survey)
+    first = publish(state.database, survey, NOTHING)
+    groups = {g["key"]: g["members"] for g in first["dimensions"][0]["groups"]}
+    assert sorted(groups["_combined"]) == ["Medium", "Small"]
+    truth = ground_truth(
+        state.database, survey, deployment.programme_id, PASSPHRASE, TODAY, NOTHING
+    )
+    newcomer = store_known(state.database, survey, random.Random(9), TODAY, site="Small")
+    second = publish(state.database, survey, NOTHING)
+    recovered = 0
+    for variable in ReportPlan.build(survey).variables:
+        combined = site_column(first, variable.id, "_combined")
+        medium = site_column(second, variable.id, "Medium")
+        small_now = site_column(second, variable.id, "Small")
+        assert combined is not None and medium is not None and small_now is not None
+        small_then = {key: combined[key] - medium[key] for key in combined}
+        actual = {key: truth.count(("site", "Small"), variable.id, key) for key in combined}
+        if small_then == actual:
+            recovered += 1
+        if variable.kind is VariableKind.CHOICE:
+            grown = [key for key in small_now if small_now[key] - small_then[key] == 1]
+            assert grown == [answer_key(variable, newcomer)], "and the newcomer's answer"
+    assert recovered == len(ReportPlan.build(survey).variables), "the hidden group, exactly"
+
+
+def test_merged_groups_compared_across_reports_expose_nothing(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    merged_sites(state.database, survey)
+    first = publish(state.database, survey, REAL)
+    # One newcomer in the small site: the open round is not published, nothing changes.
+    store_known(state.database, survey, random.Random(9), TODAY, site="Small")
+    assert_same_numbers(first, publish(state.database, survey, REAL))
+    truth = ground_truth(state.database, survey, deployment.programme_id, PASSPHRASE, TODAY, REAL)
+    # The round closes with more people in the small site: the reports now differ by a round
+    # of at least 3k people, and the difference of the merged columns is a difference of
+    # independently adjusted counts.
+    rng = random.Random(10)
+    for _ in range(16):
+        store_known(state.database, survey, rng, date(2026, 10, 14), site="Small")
+    second = publish(state.database, survey, REAL, as_of=date(2027, 1, 10))
+    assert second["responses"] == first["responses"] + 17
+    exposed = []
+    for variable in ReportPlan.build(survey).variables:
+        combined = site_column(first, variable.id, "_combined")
+        medium = site_column(second, variable.id, "Medium")
+        if combined is None or medium is None:
+            continue
+        for key in combined:
+            low = max(0, true_range(combined[key], K)[0] - true_range(medium[key], K)[1])
+            high = true_range(combined[key], K)[1] - true_range(medium[key], K)[0]
+            true: Any = truth.count(("site", "Small"), variable.id, key)
+            if 1 <= true < K and high - low < K:
+                exposed.append((variable.id, key))
+    assert exposed == []
+
+
+def test_a_round_closes_a_week_after_its_quarter(app: Flask, deployment: Deployment) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    store_generated(state.database, survey, 20, days=(date(2026, 9, 21),))
+    quarter_end = date(2026, 9, 30)
+    for as_of, counted in ((quarter_end + timedelta(days=7), 0), (quarter_end + timedelta(8), 20)):
+        outcome = refresh(state.database, survey, K, PASSPHRASE, actor="t", workers=1, as_of=as_of)
+        assert outcome.responses == counted
+        assert outcome.open_rounds == (() if counted else ("2026-Q3",))
