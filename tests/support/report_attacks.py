@@ -107,6 +107,8 @@ class _Program:
         self.row_low: list[float] = []
         self.row_high: list[float] = []
         self.truth: dict[Cell, int] = {}  # the small true counts among the unknowns
+        self._cached: dict[str, Any] = {}
+        self._cached_rows = -1
 
     def variable(self, key: Any, low: float, high: float) -> int:
         if key in self.index:
@@ -165,9 +167,8 @@ class _Program:
         return float(sign * result.fun)
 
     def _constraints(self) -> dict[str, Any]:
-        cached: dict[str, Any] | None = self.__dict__.get("_cached")
-        if cached is not None and cached["rows"] == len(self.rows):
-            return cached["found"]
+        if self._cached_rows == len(self.rows):
+            return self._cached
         equal = [r for r in range(len(self.rows)) if self.row_low[r] == self.row_high[r]]
         upper = [r for r in range(len(self.rows)) if self.row_low[r] != self.row_high[r]]
         found: dict[str, Any] = {}
@@ -177,7 +178,7 @@ class _Program:
         if upper:
             found["A_ub"] = self.matrix(upper)
             found["b_ub"] = [self.row_high[r] for r in upper]
-        self.__dict__["_cached"] = {"rows": len(self.rows), "found": found}
+        self._cached, self._cached_rows = found, len(self.rows)
         return found
 
 
@@ -302,8 +303,8 @@ def linked_attack(
                     where = "" if c == 0 else dimension
                     for slot in (MET, NOT_MET, NOT_COUNTED):
                         terms = {cells[(indicator_id, where, slot, c)]: -1.0}
-                        for key, goes_to in mapping.items():
-                            found = cells.get((question.id, where, key, c))
+                        for row_key, goes_to in mapping.items():
+                            found = cells.get((question.id, where, row_key, c))
                             if goes_to == slot and found is not None:
                                 terms[found] = terms.get(found, 0.0) + 1.0
                         program.equal(terms)
