@@ -57,7 +57,7 @@ def responses(app: Flask, deployment: Deployment) -> None:
     # A site whose name a spreadsheet would run as a formula, and one too small to show.
     store_generated(state.database, survey, 30, seed=8, sites=("=SUM(A1:A9)",))
     store_generated(state.database, survey, 2, seed=9, sites=("Hamlet",))
-    store_generated(state.database, survey, 12, seed=10, sites=("West",))
+    store_generated(state.database, survey, 25, seed=10, sites=("West",))
 
 
 def test_refresh_publishes_an_audited_snapshot_with_a_progress_bar(
@@ -68,10 +68,10 @@ def test_refresh_publishes_an_audited_snapshot_with_a_progress_bar(
     )
     assert result.exit_code == 0, result.output
     assert "Opening responses" in result.output
-    assert "report published" in result.output and "from 304 responses" in result.output
+    assert "report published" in result.output and "from 317 responses" in result.output
     with app_state(app).database.session() as db:
         row = db.scalars(select(ReportSnapshot)).one()
-        assert (row.survey_id, row.response_count, row.threshold) == (SURVEY, 304, 5)
+        assert (row.survey_id, row.response_count, row.threshold) == (SURVEY, 317, 5)
         document = parse(row.content)
         events = db.scalars(select(AuditEvent).where(AuditEvent.action == "report.refresh"))
         assert len(list(events)) == 1
@@ -185,4 +185,4 @@ def test_plain_counts_still_answer_to_report_survey_id(
         main, ["report", SURVEY], input=PASSPHRASE + "\n", env=environment(settings)
     )
     assert result.exit_code == 0, result.output
-    assert f"{SURVEY}: 304 responses" in result.output
+    assert f"{SURVEY}: 317 responses" in result.output

@@ -7,10 +7,11 @@ with noise of a couple of counts on each cell. Every decision here is taken on p
 not see anyway.
 
 For a dimension whose groups do not overlap (site, round, channel, a single-choice question),
-the values too small on their own are merged into one "Other (combined)" group; if that is
-still too small, the smallest shown values join it until it is not, or until everything is in
-it (then the dimension has a single group and no cross-tab is published). The combined group is
-counted, and its numbers perturbed, as a group of its own.
+the values too small on their own are merged into one "Other (combined)" group, shown if it is
+big enough, else left out (its people are still counted in "all"; what "all" minus the shown
+groups gives is a sum of independently adjusted counts, not their numbers). The combined group
+is counted, and its numbers adjusted, as a group of its own. No shown value is ever merged to
+make it bigger: one small site must not take a big one out of the report.
 
 For a multiple-choice question one person may be in several groups (one per option chosen):
 each option chosen by enough people is a group; the others are not shown.
@@ -54,10 +55,6 @@ def exclusive_groups(
     present = [i for i, (_, shown) in enumerate(sizes) if shown > 0]
     shown = [i for i in present if sizes[i][1] >= smallest]
     combined = [i for i in present if sizes[i][1] < smallest]
-    while combined and shown and size_of([values[i] for i in combined])[1] < smallest:
-        smallest_shown = min(shown, key=lambda i: (sizes[i][1], i))
-        shown.remove(smallest_shown)
-        combined.append(smallest_shown)
     groups = [
         Group(values[i], labels[i][0], (values[i],), sizes[i][1], labels[i][1], sizes[i][0])
         for i in shown
