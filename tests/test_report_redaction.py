@@ -67,6 +67,9 @@ def test_international_number_is_found_without_a_region() -> None:
         "C'était bien.et merci, fin.de semaine. It ended.Then I ran.",
         "J'avais 17 ans en 2018, maintenant 23 ans.",
         "عملت ١٢ ساعة في اليوم لمدة ٣ سنوات",
+        "Paid 1500 EUR to the agent; the NGO 2024 report; COVID 19 was hard.",
+        "I took the A1 and M6 to Leeds. Section 8 and Article 3 ECHR. Level B2.",
+        "I hope, by the grace of God, to stay. May was the hardest month.",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

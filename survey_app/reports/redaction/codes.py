@@ -16,16 +16,23 @@ from .text import NUMBER, Span
 
 # Capitals of the Latin (with accents), Greek and Cyrillic alphabets, and digits of any script.
 _GROUP = r"[A-Z\u00c0-\u00de\u0391-\u03a9\u0400-\u042f\d]+"
+# Words in capitals that sit beside figures in ordinary answers ("2010 I left", "1500 EUR",
+# "the NGO 2024 report"): they end a code rather than join it.
+_NOT_PART = frozenset(
+    "I A EUR USD GBP KES NGN GHS UGX TZS ETB ERN JOD LBP EGP SAR AED QAR INR NPR PKR BDT PHP "
+    "VND THB CNY RUB UAH RON MDL ALL CHF NGO NGOS UN EU UK US USA NHS ID AM PM".split()
+)
 _CODE = re.compile(rf"(?<![\w@.\-/]){_GROUP}(?:(?:[ \-]|\.(?=\d)){_GROUP})*(?![\w@])")
 
 
 def codes(text: str) -> list[Span]:
     spans = []
     for match in _CODE.finditer(text):
-        # A word in capitals (PLATE, COVID) splits the run: the pieces are judged apart.
+        # A word in capitals (PLATE, COVID, EUR) splits the run: the pieces are judged apart.
         run: list[re.Match[str]] = []
         for group in [*re.finditer(_GROUP, match.group()), None]:
-            if group is not None and not (group.group().isalpha() and len(group.group()) > 3):
+            word = "" if group is None else group.group()
+            if group is not None and not (word.isalpha() and (len(word) > 3 or word in _NOT_PART)):
                 run.append(group)
                 continue
             if run:
