@@ -74,6 +74,7 @@ def _register_commands() -> None:
     from .commands import (
         audit,
         demo,
+        doctor,
         keys,
         links,
         maintenance,
@@ -86,6 +87,7 @@ def _register_commands() -> None:
 
     for module in (
         audit,
+        doctor,
         demo,
         keys,
         links,

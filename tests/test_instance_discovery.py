@@ -73,7 +73,7 @@ def test_the_command_line_does_not_load_the_web_app_unless_it_serves() -> None:
         "from survey_app.cli import main\n"
         "result = CliRunner().invoke(main, ['--help'])\n"
         "assert result.exit_code == 0, result.output\n"
-        "for name in ('keys', 'report', 'links', 'demo'):\n"
+        "for name in ('keys', 'report', 'links', 'doctor', 'demo'):\n"
         "    assert CliRunner().invoke(main, [name, '--help']).exit_code == 0, name\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'waitress'}))\n"
     )
