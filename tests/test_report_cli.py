@@ -167,10 +167,19 @@ def test_microdata_is_redacted_and_rare_combinations_are_merged(
     text = json.dumps(rows)
     assert "Marie" not in text and "marie@example.org" not in text
     assert "[name]" in text and "[email]" in text
-    quasi = ["site", "services", "age_band", "gender", "time_in_support"]
+    # Every column that could single someone out, checked together on the written file; the
+    # questions asked only for some services or genders, and "Other" details, by whether they
+    # were answered (which tells the answer they depend on).
+    quasi = ["version", "round", "channel", "site", "services", "age_band", "gender"]
+    quasi += ["time_in_support"]
+    dependent = ["services_other", "gender_self_described"]
+    dependent += [f"useful_{s}" for s in ("legal", "medical", "psychological", "shelter")]
+    dependent += [f"useful_{s}" for s in ("job", "cash", "other")]
+    markers = ("(skipped)", "(prefer not to say)", "(not asked)", "(other values)")
     combinations: dict[tuple[str, ...], int] = {}
     for row in rows:
-        key = tuple(row[name] for name in quasi)
+        status = tuple(row[n] if row[n] in markers else "answered" for n in dependent)
+        key = (*(row[n] for n in quasi), *status)
         combinations[key] = combinations.get(key, 0) + 1
     assert min(combinations.values()) >= 5
     assert not any(value.startswith("=") for row in rows for value in row.values())

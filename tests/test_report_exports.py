@@ -227,3 +227,16 @@ def test_microdata_redacts_free_text_and_never_carries_ids_or_days() -> None:
     assert "r1" not in text.split("\r\n")[1] and "2026-03-02" not in text
     header = text.split("\r\n")[0].lstrip("\ufeff").split(",")
     assert header == ["row", "version", "round", "channel", "site", "mood", "group", "note"]
+
+
+def test_microdata_withholds_rare_free_text_and_answers_the_survey_does_not_list() -> None:
+    survey = load_survey_text(SURVEY, "exp.toml")
+    responses: list[OpenedResponse | UnreadableResponse] = [
+        opened({"mood": "good", "group": "a"}, "North", n) for n in range(10)
+    ]
+    responses += [opened({"mood": "Amina", "group": "a", "note": "it was fine"}, "North", 10)]
+    responses += [opened({"mood": "bad", "group": "a", "note": "the night shift"}, "North", 11)]
+    result = export_microdata(ReportPlan.build(survey), responses, 5, Redactor([], None))
+    assert "Amina" not in result.text and "(other values)" in result.text
+    assert "night shift" not in result.text and "it was fine" not in result.text
+    assert "note: withheld, only 2 answered (fewer than 5)" in result.changes

@@ -5,15 +5,22 @@ is done to it first:
 
 * Free text (text and long-text answers, "Other" details) is redacted: contact details, ID-like
   numbers and codes, addresses, dates of birth and names are replaced (``redaction.Redactor``).
-* The quasi-identifiers, site and the disaggregation questions, are checked together: a
-  combination of their values shared by fewer than k rows could single a person out. The rarest
-  value of the column that varies most among such rows is merged into "(other values)", again
-  and again (a greedy generalisation, as in Sweeney's Datafly); rows still in a combination
-  under k when nothing is left to merge are withheld. Every merge and the number withheld are
-  reported.
+  A free-text column that fewer than k people filled in is withheld whole: a rare text is as
+  good as a name, and its redaction cannot be relied on. An answer the survey does not list is
+  written "(other values)".
+* The quasi-identifiers are checked together: version, round, channel, site, the
+  disaggregation questions, and every question that depends on one of them (asked only for
+  some of its values, or its "Other" detail), as each of these shows the value it depends on.
+  A dependent column counts by whether it was answered, not by its answer. A
+  combination of their values shared by fewer than k rows could single a person out. The
+  rarest value of the column that varies most among such rows is merged into "(other values)",
+  again and again (a greedy generalisation, as in Sweeney's Datafly); a dependent answer whose
+  status is merged is replaced too; rows still in a combination under k when nothing is left to
+  merge are withheld. Every merge and the number withheld are reported.
 * No exact day, no response id, no language: only what the analysis needs.
 
-Free text therefore only ever appears in rows whose combination is shared by at least k rows.
+So every combination of the quasi-identifiers, as written in the file, is shared by at least k
+rows, and free text only ever appears in such rows.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..definitions import PREFER_NOT_TO_SAY, Question, QuestionType
-from ..definitions.schema import TEXT_TYPES
+from ..definitions.schema import CHOICE_TYPES, TEXT_TYPES, YES_NO_TYPES
 from ..responses import OpenedResponse, UnreadableResponse
 from .exports import neutralise
 from .plan import ReportPlan
@@ -48,6 +55,7 @@ class Microdata:
     withheld: int
     unreadable: int
     changes: list[str] = field(default_factory=list)
+    quasi_identifiers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -55,17 +63,51 @@ class _Column:
     name: str
     question: Question | None = None
     free_text: bool = False
+    quasi: bool = False  # a quasi-identifier (see the module doc)
+    dependent: bool = False  # one by whether it was answered, as it depends on another
+
+
+ANSWERED = "(answered)"
+WITHHELD = "(withheld: fewer than k answers)"
 
 
 def _columns(plan: ReportPlan) -> list[_Column]:
-    columns = [_Column("version"), _Column("round"), _Column("channel"), _Column("site")]
+    quasi = _quasi_identifiers(plan)
+    breakdowns = {d.id for d in plan.dimensions}
+    columns = [_Column(name, quasi=True) for name in ("version", "round", "channel", "site")]
     for question in plan.survey.questions():
         if not question.has_answer or question.type is QuestionType.CONSENT:
             continue
-        columns.append(_Column(question.id, question, question.type in TEXT_TYPES))
-        if question.other_id is not None:
-            columns.append(_Column(question.other_id, question, free_text=True))
+        for key in question.answer_keys():
+            free = key != question.id or question.type in TEXT_TYPES
+            dependent = key in quasi and key not in breakdowns
+            columns.append(_Column(key, question, free, key in quasi, dependent))
     return columns
+
+
+def _quasi_identifiers(plan: ReportPlan) -> set[str]:
+    """Disaggregation questions, and the questions (and "Other" details) that depend on them."""
+    found = {d.id for d in plan.dimensions if d.question is not None}
+    changed = True
+    while changed:
+        changed = False
+        for page in plan.survey.pages:
+            page_refs = page.relevant.references() if page.relevant is not None else frozenset()
+            for question in page.questions:
+                references = set(page_refs)
+                for expression in (question.relevant, question.choice_filter):
+                    if expression is not None:
+                        references |= expression.references()
+                if references & found:
+                    new = set(question.answer_keys())
+                elif question.id in found and question.other_id is not None:
+                    new = {question.other_id}
+                else:
+                    new = set()
+                if new - found:
+                    found |= new
+                    changed = True
+    return found
 
 
 def _value(answers: dict[str, Any], column: _Column, asked: bool) -> str:
@@ -88,8 +130,7 @@ def export_microdata(
     redactor: Redactor,
 ) -> Microdata:
     columns = _columns(plan)
-    quasi = ["site", *(d.id for d in plan.dimensions if d.question is not None)]
-    positions = [i for i, column in enumerate(columns) if column.name in quasi]
+    positions = [i for i, column in enumerate(columns) if column.quasi]
     rows: list[list[str]] = []
     unreadable = 0
     for item in opened:
@@ -97,14 +138,46 @@ def export_microdata(
             unreadable += 1
             continue
         rows.append(_row(plan, columns, item, redactor))
-    changes, withheld = _generalise(rows, positions, [columns[i].name for i in positions], k)
+    changes = _withhold_rare_text(rows, columns, k)
+    # The check runs on what each quasi-identifier shows: a dependent one by whether it was
+    # answered (its answer is what the analysis is about, its presence tells the other's).
+    keys = [
+        [_status(row[p]) if columns[p].dependent else row[p] for p in range(len(columns))]
+        for row in rows
+    ]
+    merged, withheld = _generalise(keys, positions, [columns[i].name for i in positions], k)
+    changes += merged
+    for row, key in zip(rows, keys, strict=True):
+        for p in positions:
+            if key[p] == OTHER:
+                row[p] = OTHER
     kept = [row for index, row in enumerate(rows) if index not in withheld]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["row", *(column.name for column in columns)])
     for number, row in enumerate(kept, start=1):
         writer.writerow([str(number), *(neutralise(cell) for cell in row)])
-    return Microdata(buffer.getvalue(), len(kept), len(withheld), unreadable, changes)
+    quasi_names = [columns[p].name for p in positions]
+    return Microdata(buffer.getvalue(), len(kept), len(withheld), unreadable, changes, quasi_names)
+
+
+def _status(value: str) -> str:
+    return value if value in (SKIPPED, DECLINED, NOT_ASKED, WITHHELD, OTHER) else ANSWERED
+
+
+def _withhold_rare_text(rows: list[list[str]], columns: list[_Column], k: int) -> list[str]:
+    """Free-text columns that fewer than k people filled in are withheld whole."""
+    changes = []
+    for p, column in enumerate(columns):
+        if not column.free_text:
+            continue
+        answered = sum(1 for row in rows if _status(row[p]) == ANSWERED)
+        if 0 < answered < k:
+            for row in rows:
+                if _status(row[p]) == ANSWERED:
+                    row[p] = WITHHELD
+            changes.append(f"{column.name}: withheld, only {answered} answered (fewer than {k})")
+    return changes
 
 
 def _row(
@@ -125,8 +198,20 @@ def _row(
         value = _value(item.answers, column, asked)
         if column.free_text and value not in (SKIPPED, DECLINED, NOT_ASKED):
             value = redactor.redact(value)
+        elif value not in (SKIPPED, DECLINED, NOT_ASKED):
+            value = _listed(column.question, value)
         row.append(value)
     return row
+
+
+def _listed(question: Question, value: str) -> str:
+    """A choice answer if the survey lists it (each option of a multiple choice), else OTHER."""
+    if question.type not in CHOICE_TYPES | YES_NO_TYPES | {QuestionType.RATING}:
+        return value  # numbers and dates are written as given
+    known = {str(v) for v in question.choice_values()}
+    if question.type is QuestionType.MULTIPLE:
+        return "; ".join(v if v in known else OTHER for v in value.split("; "))
+    return value if value in known else OTHER
 
 
 def _generalise(
