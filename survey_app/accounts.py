@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
+from .messages import N_, DomainError
 from .models import User
 
 MIN_PASSWORD_LENGTH = 12
@@ -20,16 +21,39 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _hasher = PasswordHasher()
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A request about an account that cannot be carried out; the message says why."""
 
 
-class PasswordTooCommon(AccountError):
+class PasswordTooShort(AccountError):
+    message_id = N_("Passwords must have at least %(count)d characters.")
+
     def __init__(self) -> None:
-        super().__init__(
-            "this password is too easy to guess: it is a common password, or is built from one "
-            "or from repeated or sequential characters; a few unrelated words make a good one"
-        )
+        super().__init__(count=MIN_PASSWORD_LENGTH)
+
+
+class UserNameRefused(AccountError):
+    message_id = N_(
+        "User name '%(username)s': use 2 to 63 lower-case letters, digits, dots, dashes or "
+        "underscores."
+    )
+
+    def __init__(self, username: str) -> None:
+        super().__init__(username=username)
+
+
+class UserNameTaken(AccountError):
+    message_id = N_("User '%(username)s' already exists.")
+
+    def __init__(self, username: str) -> None:
+        super().__init__(username=username)
+
+
+class PasswordTooCommon(AccountError):
+    message_id = N_(
+        "This password is too easy to guess: it is a common password, or is built from one or "
+        "from repeated or sequential characters. A few unrelated words make a good one."
+    )
 
 
 def too_easy_to_guess(password: str, user_inputs: Sequence[str] = ()) -> bool:
@@ -47,14 +71,14 @@ def too_easy_to_guess(password: str, user_inputs: Sequence[str] = ()) -> bool:
 def check_new_password(password: str, username: str = "") -> None:
     """Raise AccountError when `password` may not be chosen."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"passwords must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort()
     if too_easy_to_guess(password, [username] if username else []):
         raise PasswordTooCommon()
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"passwords must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise PasswordTooShort()
     return _hasher.hash(password)
 
 
@@ -69,11 +93,9 @@ def create_user(
     session: Session, username: str, password: str, *, superadmin: bool = False
 ) -> User:
     if not USERNAME.match(username):
-        raise AccountError(
-            f"user name {username!r}: use 2-63 lower-case letters, digits, dots, dashes or underscores"
-        )
+        raise UserNameRefused(username)
     if session.scalar(select(User).where(User.username == username)) is not None:
-        raise AccountError(f"user {username!r} already exists")
+        raise UserNameTaken(username)
     check_new_password(password, username)
     user = User(
         username=username,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .messages import N_, DomainError
 from .models import AccessCode, DistributionLink, Programme, Survey
 
 # Unambiguous on a printed card: no 0/O, 1/I/L.
@@ -16,8 +17,37 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 
 
-class DistributionError(Exception):
-    """A link or code request that cannot be carried out; the message says why."""
+MAX_CODES = 5000
+
+
+class DistributionError(DomainError):
+    """A link or code request that cannot be carried out; `field` names the input at fault."""
+
+    field = ""
+
+
+class SurveyNotInProgramme(DistributionError):
+    field = "survey"
+    message_id = N_(
+        "Survey '%(survey)s' does not belong to programme '%(slug)s'; assign it with "
+        "`survey-app surveys assign %(survey)s %(slug)s`."
+    )
+
+    def __init__(self, survey_id: str, slug: str) -> None:
+        super().__init__(survey=survey_id, slug=slug)
+
+
+class SiteInvalid(DistributionError):
+    field = "site"
+    message_id = N_("Give a short site name (1 to 100 characters).")
+
+
+class CodeCountInvalid(DistributionError):
+    field = "count"
+    message_id = N_("Make between 1 and %(most)d codes at a time.")
+
+    def __init__(self) -> None:
+        super().__init__(most=MAX_CODES)
 
 
 def create_link(
@@ -30,13 +60,10 @@ def create_link(
 ) -> DistributionLink:
     survey = session.get(Survey, survey_id)
     if survey is None or survey.programme_id != programme.id:
-        raise DistributionError(
-            f"survey {survey_id!r} does not belong to programme {programme.slug!r}; "
-            f"assign it with `survey-app surveys assign {survey_id} {programme.slug}`"
-        )
+        raise SurveyNotInProgramme(survey_id, programme.slug)
     site = site.strip()
     if not site or len(site) > 100:
-        raise DistributionError("site: give a short site name (1 to 100 characters)")
+        raise SiteInvalid()
     link = DistributionLink(
         token=secrets.token_urlsafe(12),
         programme_id=programme.id,
@@ -63,8 +90,8 @@ def new_code() -> str:
 
 def create_codes(session: Session, link: DistributionLink, count: int) -> tuple[str, list[str]]:
     """A batch of single-use codes for `link`: the codes are returned once, only hashes are kept."""
-    if not 1 <= count <= 5000:
-        raise DistributionError("count: make between 1 and 5000 codes at a time")
+    if not 1 <= count <= MAX_CODES:
+        raise CodeCountInvalid()
     batch = secrets.token_hex(4)
     codes: list[str] = []
     while len(codes) < count:

@@ -12,13 +12,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from . import audit, distribution
+from .messages import N_, DomainError
 from .models import AccessCode, DistributionLink, Programme, Survey
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_RETENTION_DAYS = 3650
 
 
-class ProgrammeAdminError(Exception):
+class ProgrammeAdminError(DomainError):
     """A change that cannot be made; `field` names the form field at fault, if any."""
 
     field = ""
@@ -26,89 +27,87 @@ class ProgrammeAdminError(Exception):
 
 class SlugInvalid(ProgrammeAdminError):
     field = "slug"
+    message_id = N_(
+        "'%(slug)s' cannot be a programme id: use 2 to 63 lower-case letters, digits and dashes, "
+        "starting with a letter or digit (for example city-shelter)."
+    )
 
     def __init__(self, slug: str) -> None:
-        super().__init__(
-            f"{slug!r} cannot be a programme id: use 2 to 63 lower-case letters, digits and "
-            "dashes, starting with a letter or digit (for example city-shelter)."
-        )
+        super().__init__(slug=slug)
 
 
 class SlugTaken(ProgrammeAdminError):
     field = "slug"
+    message_id = N_("A programme with the id '%(slug)s' already exists; choose another id.")
 
     def __init__(self, slug: str) -> None:
-        super().__init__(f"A programme with the id {slug!r} already exists; choose another id.")
+        super().__init__(slug=slug)
 
 
 class NameMissing(ProgrammeAdminError):
     field = "name"
-
-    def __init__(self) -> None:
-        super().__init__("Give the programme a name (up to 200 characters).")
+    message_id = N_("Give the programme a name (up to 200 characters).")
 
 
 class PublicTitleMissing(ProgrammeAdminError):
     field = "public_title"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "Give a neutral public title (up to 200 characters), such as 'Feedback'; "
-            "respondents see it in their browser."
-        )
+    message_id = N_(
+        "Give a neutral public title (up to 200 characters), such as 'Feedback'; respondents "
+        "see it in their browser."
+    )
 
 
 class RetentionOutOfRange(ProgrammeAdminError):
     field = "retention_days"
+    message_id = N_("Keep responses between 1 and %(most)d days (730 is two years).")
 
     def __init__(self) -> None:
-        super().__init__(
-            f"Keep responses between 1 and {MAX_RETENTION_DAYS} days (730 is two years)."
-        )
+        super().__init__(most=MAX_RETENTION_DAYS)
 
 
 class LinkTakesNoCodes(ProgrammeAdminError):
     field = "count"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This link does not ask for access codes. Create a new link with 'Ask for an "
-            "access code' ticked, then make codes for that one."
-        )
+    message_id = N_(
+        "This link does not ask for access codes. Create a new link with 'Ask for an access "
+        "code' ticked, then make codes for that one."
+    )
 
 
 class LinkDisabled(ProgrammeAdminError):
     field = "count"
-
-    def __init__(self) -> None:
-        super().__init__("This link is switched off. Switch it on before making codes for it.")
+    message_id = N_("This link is switched off. Switch it on before making codes for it.")
 
 
 class CodeCountOutOfRange(ProgrammeAdminError):
     field = "count"
+    message_id = N_("Make between 1 and %(most)d codes at a time.")
 
     def __init__(self) -> None:
-        super().__init__("Make between 1 and 5000 codes at a time.")
+        super().__init__(most=distribution.MAX_CODES)
 
 
 class ProgrammeNotFound(ProgrammeAdminError):
     field = "programme"
+    message_id = N_("There is no programme '%(slug)s'; see `survey-app programmes list`.")
 
     def __init__(self, slug: str) -> None:
-        super().__init__(f"no programme {slug!r}; see `survey-app programmes list`")
+        super().__init__(slug=slug)
 
 
 class SurveyElsewhere(ProgrammeAdminError):
     field = "survey"
+    message_id = N_("Survey '%(survey)s' already belongs to programme '%(owner)s'.")
 
     def __init__(self, survey_id: str, owner: str) -> None:
-        super().__init__(f"Survey {survey_id!r} already belongs to programme {owner!r}.")
+        super().__init__(survey=survey_id, owner=owner)
 
 
 class LinkInvalid(ProgrammeAdminError):
     """The distribution module refused the link; its message says why."""
 
-    field = "site"
+    def __init__(self, refused: distribution.DistributionError) -> None:
+        self.field = refused.field
+        super().__init__(refused.message, **refused.params)
 
 
 @dataclass(frozen=True)
@@ -217,7 +216,7 @@ def create_link(
             session, programme, survey_id, site, requires_code=requires_code
         )
     except distribution.DistributionError as error:
-        raise LinkInvalid(str(error)) from None
+        raise LinkInvalid(error) from None
     codes = ", access codes required" if requires_code else ""
     audit.record(
         session,
@@ -249,7 +248,7 @@ def create_code_batch(
         raise LinkTakesNoCodes()
     if not link.active:
         raise LinkDisabled()
-    if not 1 <= count <= 5000:
+    if not 1 <= count <= distribution.MAX_CODES:
         raise CodeCountOutOfRange()
     batch, codes = distribution.create_codes(session, link, count)
     audit.record(

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import accounts, audit, auth
+from .messages import N_, DomainError
 from .models import Membership, Programme, Role, User
 
 # Unambiguous when read aloud or copied from a screen: no 0/O, 1/l/I.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
-class UserAdminError(Exception):
+class UserAdminError(DomainError):
     """An account change that cannot be made; the message says what to do instead."""
 
     field = ""
@@ -27,46 +28,61 @@ class UserAdminError(Exception):
 
 class UnknownUser(UserAdminError):
     field = "username"
+    message_id = N_(
+        "There is no user called '%(username)s'. Check the spelling, or create the account "
+        "first (Administration, Accounts, New account)."
+    )
 
     def __init__(self, username: str) -> None:
         self.username = username
-        super().__init__(
-            f"There is no user called {username!r}. Check the spelling, or create the account "
-            "first (Administration, Accounts, New account)."
-        )
+        super().__init__(username=username)
 
 
 class UserNameInvalid(UserAdminError):
+    """The account cannot be made as asked; carries the accounts module's reason."""
+
     field = "username"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, refused: accounts.AccountError) -> None:
+        super().__init__(refused.message, **refused.params)
 
 
 class AlreadyMember(UserAdminError):
     field = "username"
+    message_id = N_(
+        "%(username)s is already a member of this programme (as %(role)s); change their role "
+        "in the list of members instead."
+    )
 
     def __init__(self, username: str, role: Role) -> None:
-        super().__init__(
-            f"{username} is already a member of this programme (as {role.value}); change "
-            "their role in the list of members instead."
-        )
+        super().__init__(username=username, role=role.value)
 
 
 class OwnAccount(UserAdminError):
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"You cannot {what} yourself: ask another administrator, so that no one can lock "
-            "themselves out by mistake."
-        )
+    """Nobody changes their own account's standing, so that nobody locks themselves out."""
+
+    SWITCH_OFF = N_(
+        "You cannot switch off yourself: ask another administrator, so that no one can lock "
+        "themselves out by mistake."
+    )
+    CHANGE_ROLE = N_(
+        "You cannot change the role of yourself: ask another administrator, so that no one can "
+        "lock themselves out by mistake."
+    )
+    REMOVE = N_(
+        "You cannot remove yourself: ask another administrator, so that no one can lock "
+        "themselves out by mistake."
+    )
 
 
 class AdministratorExists(UserAdminError):
+    message_id = N_(
+        "An administrator already exists (%(existing)s); sign in as them to add accounts, or "
+        "use `survey-app users add %(username)s --superadmin`."
+    )
+
     def __init__(self, existing: str, username: str) -> None:
-        super().__init__(
-            f"An administrator already exists ({existing}); sign in as them to add accounts, "
-            f"or use `survey-app users add {username} --superadmin`."
-        )
+        super().__init__(existing=existing, username=username)
 
 
 def temporary_password() -> str:
@@ -97,7 +113,7 @@ def create_user(
             session, username.strip().lower(), password, superadmin=superadmin
         )
     except accounts.AccountError as error:
-        raise UserNameInvalid(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+        raise UserNameInvalid(error) from None
     user.must_change_password = True
     kind = "deployment administrator" if superadmin else "staff account"
     audit.record(session, actor.name, "user.create", None, f"created {kind} {user.username}")
@@ -121,7 +137,7 @@ def create_first_administrator(
     try:
         user = accounts.create_user(session, username.strip().lower(), password, superadmin=True)
     except accounts.AccountError as error:
-        raise UserNameInvalid(f"{str(error)[0].upper()}{str(error)[1:]}.") from None
+        raise UserNameInvalid(error) from None
     audit.record(
         session, actor.name, "user.create", None, f"created first administrator {user.username}"
     )
@@ -162,7 +178,7 @@ def reset_two_factor(session: Session, actor: audit.Actor, target: User) -> None
 
 def set_active(session: Session, actor: audit.Actor, target: User, active: bool) -> None:
     if target.id == actor.user_id:
-        raise OwnAccount("switch off")
+        raise OwnAccount(OwnAccount.SWITCH_OFF)
     if target.active == active:
         return
     target.active = active
@@ -228,7 +244,7 @@ def add_member(
 
 def change_role(session: Session, actor: audit.Actor, membership: Membership, role: Role) -> None:
     if membership.user_id == actor.user_id:
-        raise OwnAccount("change the role of")
+        raise OwnAccount(OwnAccount.CHANGE_ROLE)
     if membership.role == role:
         return
     before = membership.role
@@ -246,7 +262,7 @@ def change_role(session: Session, actor: audit.Actor, membership: Membership, ro
 
 def remove_membership(session: Session, actor: audit.Actor, membership: Membership) -> None:
     if membership.user_id == actor.user_id:
-        raise OwnAccount("remove")
+        raise OwnAccount(OwnAccount.REMOVE)
     user = membership.user
     user.session_epoch += 1
     detail = f"{user.username} is no longer {membership.role.value}"

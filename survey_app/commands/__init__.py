@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from babel import default_locale
+from babel.support import Translations
 from sqlalchemy.exc import OperationalError
 
 from .. import migrate
 from ..config import CONFIG_ENV, ENV_PREFIX, ConfigError, Settings, load_settings
 from ..db import Database
+from ..messages import DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,6 +132,19 @@ def with_server(settings: Settings, **given: Any) -> Settings:
     return settings.replace(server=dataclasses.replace(settings.server, **changes))
 
 
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def in_operator_language(error: Exception) -> str:
+    """The error's message in the language the terminal asks for (LANGUAGE, LC_ALL,
+    LC_MESSAGES or LANG, as gettext reads them); English when that is not translated."""
+    if not isinstance(error, DomainError):
+        return str(error)
+    language = default_locale("LC_MESSAGES")
+    translations = Translations.load(TRANSLATIONS, [language] if language else None)
+    return error.translated(translations.gettext)
+
+
 def friendly_errors(*handled: type[Exception]) -> Callable[[F], F]:
     """Turn the domain's own exceptions into one clear line and exit status 1."""
 
@@ -138,7 +154,7 @@ def friendly_errors(*handled: type[Exception]) -> Callable[[F], F]:
             try:
                 return function(*args, **kwargs)
             except handled as error:
-                raise click.ClickException(str(error)) from None
+                raise click.ClickException(in_operator_language(error)) from None
 
         return wrapper  # type: ignore[return-value]
 

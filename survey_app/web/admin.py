@@ -39,6 +39,7 @@ from .forms import (
     RoleForm,
     StaffForm,
 )
+from .i18n import translated
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -85,7 +86,7 @@ def new_programme() -> Page:
             try:
                 programme = programme_admin.create_programme(db, actor(), form.slug.data, details)
             except programme_admin.ProgrammeAdminError as error:
-                form.add_error(error.field, str(error))
+                form.add_error(error.field, error)
             else:
                 flash(_("Programme %(name)s created.", name=programme.name), "success")
                 return redirect(url_for("admin.programme", programme_id=programme.id), 303)
@@ -106,7 +107,7 @@ def programme(programme_id: int) -> Page:
             try:
                 programme_admin.update_programme(db, actor(), found, details)
             except programme_admin.ProgrammeAdminError as error:
-                form.add_error(error.field, str(error))
+                form.add_error(error.field, error)
             else:
                 flash(_("Programme settings saved."), "success")
                 return redirect(url_for("admin.programme", programme_id=programme_id), 303)
@@ -186,7 +187,7 @@ def add_member(programme_id: int) -> Page:
                     db, actor(), current_user(), form.username.data, found, Role(form.role.data)
                 )
             except user_admin.UserAdminError as error:
-                form.add_error(error.field, str(error))
+                form.add_error(error.field, error)
             else:
                 if added is None:
                     flash(
@@ -214,7 +215,7 @@ def change_role(membership_id: int) -> Page:
             try:
                 user_admin.change_role(db, actor(), membership, Role(form.role.data))
             except user_admin.UserAdminError as error:
-                flash(str(error), "error")
+                flash(translated(error), "error")
             else:
                 flash(_("Role changed."), "success")
         programme_id = membership.programme_id
@@ -230,7 +231,7 @@ def remove_member(membership_id: int) -> Page:
         try:
             user_admin.remove_membership(db, actor(), membership)
         except user_admin.UserAdminError as error:
-            flash(str(error), "error")
+            flash(translated(error), "error")
         else:
             flash(_("Member removed from the programme."), "success")
     return redirect(url_for("admin.programme", programme_id=programme_id), 303)
@@ -257,7 +258,7 @@ def new_link(programme_id: int) -> Page:
                     requires_code=form.requires_code.data,
                 )
             except programme_admin.ProgrammeAdminError as error:
-                form.add_error(error.field, str(error))
+                form.add_error(error.field, error)
             else:
                 flash(_("Link created."), "success")
                 return redirect(url_for("admin.link", token=link.token), 303)
@@ -305,7 +306,7 @@ def new_codes(token: str) -> Page:
                     db, actor(), found, form.count.data
                 )
             except programme_admin.ProgrammeAdminError as error:
-                form.add_error(error.field, str(error))
+                form.add_error(error.field, error)
             else:
                 found_programme = db.get(Programme, found.programme_id)
                 return render_template(
@@ -368,7 +369,7 @@ def new_user() -> Page:
                     role=Role(form.role.data) if chosen else None,
                 )
             except user_admin.UserAdminError as error:
-                form.add_error(error.field, str(error))
+                form.add_error(error.field, error)
             else:
                 return render_template(
                     "admin/temporary_password.html", user=created, password=password, new=True
@@ -424,7 +425,7 @@ def set_user_active(user_id: int) -> Page:
         try:
             user_admin.set_active(db, actor(), target, active)
         except user_admin.UserAdminError as error:
-            flash(str(error), "error")
+            flash(translated(error), "error")
         else:
             flash(_("Account switched on.") if active else _("Account switched off."), "success")
     return redirect(url_for("admin.user", user_id=user_id), 303)

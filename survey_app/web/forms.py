@@ -21,13 +21,17 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..messages import DomainError
 from ..models import Role
+from .i18n import translated
 
 
 class StaffForm(FlaskForm):  # type: ignore[misc]
     """Base for the staff forms; `add_error` puts a domain error beside its field."""
 
-    def add_error(self, field_name: str, message: str) -> None:
+    def add_error(self, field_name: str, message: str | DomainError) -> None:
+        if isinstance(message, DomainError):
+            message = translated(message)
         field = getattr(self, field_name, None) if field_name else None
         if field is None:
             self.form_errors.append(message)

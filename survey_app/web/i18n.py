@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, gettext
+
+from ..messages import DomainError
 
 UI_LANGUAGES = ("en", "fr", "es", "ar")
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi", "sd", "ug"})
@@ -29,6 +31,11 @@ def _select_locale() -> str:
 def page_language() -> str:
     """The language the page is written in: the survey language if one was chosen."""
     return str(getattr(g, "language", None) or session.get("lang") or _select_locale())
+
+
+def translated(error: DomainError) -> str:
+    """A domain error's message in the page's language."""
+    return error.translated(gettext)
 
 
 def init_app(app: Flask) -> None:
