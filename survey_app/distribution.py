@@ -65,7 +65,7 @@ def create_link(
     if not site or len(site) > 100:
         raise SiteInvalid()
     link = DistributionLink(
-        token=secrets.token_urlsafe(12),
+        token=new_link_token(),
         programme_id=programme.id,
         survey_id=survey_id,
         site=site,
@@ -76,6 +76,15 @@ def create_link(
     session.add(link)
     session.flush()
     return link
+
+
+def new_link_token() -> str:
+    """A random link token that never starts with a dash, which a command line would read as
+    an option (`survey-app links disable -x...` fails)."""
+    while True:
+        token = secrets.token_urlsafe(12)
+        if not token.startswith("-"):
+            return token
 
 
 def hash_code(code: str) -> str:

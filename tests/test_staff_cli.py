@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -163,3 +164,14 @@ def test_empty_link_list_and_unknown_accounts_say_what_to_do_at_the_terminal(
     assert "page" not in unknown.output
     ghost = run("users", "reset-password", "ghost")
     assert ghost.exit_code == 1 and "survey-app users add ghost" in ghost.output
+
+
+def test_a_link_token_is_never_read_as_an_option(
+    app: Flask, run: Invoke, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = iter(["-starts-with-a-dash", "Fine-token_abcdef"])
+    real = secrets.token_urlsafe
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda size: next(drawn, None) or real(size))
+    created = run("links", "create", "shelter", "minimal", "--site", "Clinic")
+    assert "created link Fine-token_abcdef:" in created.output
+    assert run("links", "disable", "Fine-token_abcdef").exit_code == 0
