@@ -132,7 +132,7 @@ def sites(tmp_path: Path, database_templates: DatabaseTemplates) -> Iterator[dic
         app = create_app(settings)
         deployment = deploy(app)
         state = app_state(app)
-        store_generated(state.database, state.surveys["minimal"], 12)
+        store_generated(state.database, state.surveys["minimal"], 60)
         admin = make_account(app, "root", superadmin=True, totp=True)
         analyst = make_account(
             app, "ana", role=Role.ANALYST, programme_id=deployment.programme_id, totp=True
