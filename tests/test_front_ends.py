@@ -301,7 +301,6 @@ ONE_FRONT_END: dict[str, str] = {
     "user.activate": "web: the accounts page switches accounts on and off",
     "user.deactivate": "web: the accounts page switches accounts on and off",
     "programme.change": "web: the programme page edits a programme's details",
-    "role.request": "web: a programme administrator asks for an account they may not add",
     "report.free-text": "web: free text is read on screen only, never written to a file",
     "role.request": "web: a programme admin asks a deployment administrator to add an account "
     "from elsewhere; at the terminal the operator adds people directly",
