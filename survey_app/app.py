@@ -19,6 +19,7 @@ from .web import (
     errors,
     i18n,
     input_guard,
+    preview,
     reports,
     respond,
     security,
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     sessions.init_app(app)
     access.init_app(app)
     app.register_blueprint(respond.blueprint)
-    for staff_blueprint in (auth_views, staff, assist, admin, reports):
+    for staff_blueprint in (auth_views, staff, assist, preview, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
     _trust_proxies(app, settings)
     return app
