@@ -7,8 +7,10 @@ published counts only, never from a true one:
 
 * a column's base (the denominator of its percentages) is the sum of its published answer
   cells, or the published "answered" cell (multiple choice, numbers, free text, dates);
-* percentages are published cell / published base;
-* an indicator's estimate and its Wilson interval use the published "met" and "not met";
+* percentages are published cell / published base, shown when that base is at least the
+  smallest group (3k): a share of a handful of people, each count a few off, would mislead;
+* an indicator's estimate and its Wilson interval use the published "met" and "not met", on
+  the same condition;
 * a column's size is the published count of the people in it (everyone in the view is the
   exact number of responses counted, which is no secret).
 
@@ -205,7 +207,7 @@ def publish(table: ProtectedTable, counts: GroupCounts, protection: Protection) 
     for r, category in enumerate(layout.rows):
         shown: list[Count] = list(table.published[r])
         percents: list[Percent] = [
-            _percent(table, r, c, bases[c], category) for c in range(n_columns)
+            _percent(table, r, c, bases[c], category, protection) for c in range(n_columns)
         ]
         rows.append(RowDoc(key=category.key, counts=shown, percents=percents))
     document = TableDoc(
@@ -218,7 +220,9 @@ def publish(table: ProtectedTable, counts: GroupCounts, protection: Protection) 
         withheld=None,
     )
     if variable.kind is VariableKind.INDICATOR:
-        document["estimates"] = [_estimate(table, c, bases[c]) for c in range(n_columns)]
+        document["estimates"] = [
+            _estimate(table, c, bases[c], protection) for c in range(n_columns)
+        ]
     if variable.kind is VariableKind.NUMBER:
         document["summaries"] = _summaries(table, counts, protection)
     return document
@@ -247,7 +251,12 @@ def _base(table: ProtectedTable, column: int) -> Count | None:
 
 
 def _percent(
-    table: ProtectedTable, row: int, column: int, base: Count | None, category: Category
+    table: ProtectedTable,
+    row: int,
+    column: int,
+    base: Count | None,
+    category: Category,
+    protection: Protection,
 ) -> Percent:
     kind = table.variable.kind
     if kind in (VariableKind.NUMBER, VariableKind.TEXT, VariableKind.DATE):
@@ -259,14 +268,21 @@ def _percent(
         return None
     if not isinstance(base, int) or base == 0:
         return None
+    if base < protection.smallest_group:
+        # A share of a handful of people, each count a few off, would mislead more than inform.
+        return SUPPRESSED
     # An option of a multiple-choice question is perturbed apart from "answered", so it can
     # come out above it: such a share is shown as 100.
     return min(100.0, round(100 * table.published[row][column] / base, 1))
 
 
-def _estimate(table: ProtectedTable, column: int, base: Count | None) -> EstimateDoc | str | None:
+def _estimate(
+    table: ProtectedTable, column: int, base: Count | None, protection: Protection
+) -> EstimateDoc | str | None:
     if not isinstance(base, int) or base == 0:
         return None
+    if base < protection.smallest_group:
+        return SUPPRESSED
     met_row = _row(table, MET)
     assert met_row is not None, "an indicator always has a 'met' row"
     met = table.published[met_row][column]
