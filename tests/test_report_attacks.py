@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from survey_app.config import Settings
 from survey_app.db import Database
 from survey_app.definitions import Survey
-from survey_app.models import ReportSnapshot
+from survey_app.models import ReportSnapshot, Response
 from survey_app.reports import snapshot
 from survey_app.reports.perturbation import Protection, true_range
 from survey_app.reports.plan import ReportPlan, VariableKind
@@ -305,3 +306,36 @@ def test_a_round_closes_a_week_after_its_quarter(app: Flask, deployment: Deploym
         outcome = refresh(state.database, survey, K, PASSPHRASE, actor="t", workers=1, as_of=as_of)
         assert outcome.responses == counted
         assert outcome.open_rounds == (() if counted else ("2026-Q3",))
+
+
+def test_a_published_round_that_changes_is_withheld_from_then_on(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["service-feedback"]
+    store_generated(state.database, survey, 40, days=(date(2026, 5, 4),))
+    store_generated(state.database, survey, 30, seed=2, days=(date(2026, 8, 3),))
+    first = publish(state.database, survey, REAL)
+    assert [(r["key"], r["responses"]) for r in first["rounds"]] == [
+        ("2026-Q2", 40),
+        ("2026-Q3", 30),
+    ]
+    # One response of a published round is erased (or its row altered, or its key not
+    # unlocked): publishing the round without it would tell what it said.
+    with state.database.session() as db:
+        gone = db.scalars(select(Response).where(Response.period == "2026-W19").limit(1)).one()
+        db.delete(gone)
+    second = publish(state.database, survey, REAL)
+    assert [r["key"] for r in second["rounds"]] == ["2026-Q3"]
+    assert second["withheld_quarters"] == ["2026-Q2"]
+    assert any("no longer published" in note for note in second["notes"])
+    assert second["responses"] == 30
+    # Nor does it come back, whatever is added to it later.
+    store_known(state.database, survey, random.Random(3), date(2026, 5, 5))
+    third = publish(state.database, survey, REAL)
+    assert third["withheld_quarters"] == ["2026-Q2"] and third["views"] == second["views"]
+    # A response dated into the other published round (only the database allows it) withholds
+    # that one too.
+    store_known(state.database, survey, random.Random(4), date(2026, 8, 4))
+    fourth = publish(state.database, survey, REAL)
+    assert fourth["withheld_quarters"] == ["2026-Q2", "2026-Q3"] and fourth["views"] == []

@@ -135,6 +135,8 @@ def _skeleton(survey: Survey, tally: Tally, k: int, created_at: str) -> Snapshot
         variables=[],
         dimensions=[],
         views=[],
+        rounds=[],
+        withheld_quarters=[],
     )
 
 

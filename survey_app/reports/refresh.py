@@ -28,8 +28,9 @@ from ..responses import SurveyNotAssigned, wrapped_keys
 from . import snapshot
 from .build import build_snapshot
 from .perturbation import Protection
-from .rounds import RoundPlan, plan_rounds
-from .tally import Tally
+from .rounds import RoundPlan, changed_rounds, plan_rounds
+from .snapshot import RoundDoc
+from .tally import BASE, Tally
 from .unsealing import (
     PARALLEL_FROM,
     PlanSource,
@@ -131,6 +132,8 @@ def refresh(
         source = plan_source(session, current)
         plan = source.plan()
         rounds = publication_rounds(session, current.id, as_of, protection)
+        published, withheld = _published_before(session, current.id, protection)
+        rounds = rounds.without(withheld)
         total = rounds.counted
         if progress is not None:
             progress.start(total)
@@ -158,12 +161,34 @@ def refresh(
                 tally = pool.count(batches, one_time, advance, peaks)
             else:
                 tally = tally_in_process(batches, current.id, plan, keys, advance)
+            changed = changed_rounds(rounds.rounds, _per_quarter(tally), published)
+            if changed:
+                # A published round changed: count again without it (rare, so in-process).
+                rounds = rounds.without(changed)
+                batches = row_batches(session, current.id, periods=set(rounds.periods))
+                tally = tally_in_process(batches, current.id, plan, keys)
             not_unlocked = []
             if tally.unreadable.get(sealing.UnknownKeyId.__name__):
                 not_unlocked = custody.keys_not_unlocked(session, current.id, keys)
         document = build_snapshot(plan, tally, protection, rounds=rounds.by_quarter)
+        counted = _per_quarter(tally)
+        document["rounds"] = [
+            RoundDoc(
+                key=r.key,
+                quarters=list(r.quarters),
+                responses=sum(counted.get(q, 0) for q in r.quarters),
+            )
+            for r in rounds.rounds
+        ]
+        document["withheld_quarters"] = list(rounds.withheld)
         if rounds.waiting:
             document["notes"].append(_waiting_note(rounds))
+        if rounds.withheld:
+            document["notes"].append(
+                f"Quarter {', '.join(rounds.withheld)} is no longer published: responses were "
+                "removed from it, added to it or could not be opened after it was published, "
+                "and comparing the reports would show what they said."
+            )
         row = snapshot.save(session, document)
         audit.record(
             session,
@@ -195,6 +220,31 @@ def publication_rounds(
         protection.smallest_group,
         closed_only=protection.closed_rounds_only,
     )
+
+
+def _published_before(
+    session: Session, survey_id: str, protection: Protection
+) -> tuple[list[tuple[tuple[str, ...], int]], set[str]]:
+    """Rounds of the newest snapshot with their responses, and the quarters withheld for good."""
+    if not protection.closed_rounds_only:
+        return [], set()
+    try:
+        previous = snapshot.latest(session, survey_id)
+    except snapshot.SnapshotFormatError:
+        return [], set()  # made before rounds were recorded
+    if previous is None:
+        return [], set()
+    published = [(tuple(r["quarters"]), r["responses"]) for r in previous.get("rounds", [])]
+    return published, set(previous.get("withheld_quarters", []))
+
+
+def _per_quarter(tally: Tally) -> dict[str, int]:
+    """Responses counted per quarter (the round of a membership is its quarter)."""
+    found: dict[str, int] = {}
+    for membership, size in tally.sizes.items():
+        if membership[0] == BASE:
+            found[membership[2]] = found.get(membership[2], 0) + size
+    return found
 
 
 def _waiting_note(rounds: RoundPlan) -> str:

@@ -12,12 +12,20 @@ completes them. So between any two reports, whenever they were refreshed, the re
 are the same or differ by whole publication rounds of at least 3k people, and the tables of
 such a round are published anyway (its column of the cross-tabs by round). New responses in the
 open round change nothing that is published.
+
+A published round must never change. Responses can still leave one (erasure, retention, a key
+that is not unlocked, a row altered so it no longer opens) or, through the database, be added
+to one. So each snapshot records its rounds with the exact number of responses counted in each,
+and the next refresh compares: a round whose quarters or count differ from what was published
+is withheld from then on (its quarters are recorded as withheld in every later snapshot).
+Comparing the two reports then gives the withheld round's own column, published before, and
+nothing about the responses that changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from .tally import round_of
@@ -42,6 +50,7 @@ class RoundPlan:
     open_rounds: tuple[str, ...] = ()
     held_back: tuple[str, ...] = ()  # closed quarters waiting to reach the minimum
     waiting: int = 0  # responses not counted (open or held back)
+    withheld: tuple[str, ...] = ()  # quarters of rounds that changed after publication
 
     @property
     def counted(self) -> int:
@@ -50,6 +59,35 @@ class RoundPlan:
     @property
     def by_quarter(self) -> dict[str, str]:
         return {q: r.key for r in self.rounds for q in r.quarters}
+
+    def without(self, quarters: set[str]) -> RoundPlan:
+        """The plan with every round that has one of ``quarters`` withheld for good."""
+        kept = tuple(r for r in self.rounds if not quarters & set(r.quarters))
+        dropped = {q for r in self.rounds if r not in kept for q in r.quarters}
+        withheld = tuple(sorted(set(self.withheld) | quarters | dropped))
+        periods = {p: key for p, key in self.periods.items() if key in {r.key for r in kept}}
+        return replace(self, rounds=kept, periods=periods, withheld=withheld)
+
+
+def changed_rounds(
+    rounds: tuple[PublicationRound, ...],
+    counted: Mapping[str, int],
+    published: list[tuple[tuple[str, ...], int]],
+) -> set[str]:
+    """Quarters of the rounds counted now that differ from the rounds published before.
+
+    ``counted``: responses counted per quarter now; ``published``: (quarters, responses) of the
+    rounds of the previous snapshot. A round differs if it shares a quarter with a published
+    round but not all its quarters, or not its number of responses.
+    """
+    before = {quarter: (quarters, n) for quarters, n in published for quarter in quarters}
+    changed: set[str] = set()
+    for found in rounds:
+        now = sum(counted.get(q, 0) for q in found.quarters)
+        for quarter in found.quarters:
+            if quarter in before and before[quarter] != (found.quarters, now):
+                changed |= set(found.quarters) | set(before[quarter][0])
+    return changed
 
 
 def quarter_end(quarter: str) -> date | None:

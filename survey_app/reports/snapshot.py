@@ -6,10 +6,11 @@ with a suppressed count are the marker too. Labels written in the survey file ar
 language of the survey (``{"en": ..., "fr": ...}``); labels the application provides are marked
 ``builtin`` and are translated when shown.
 
-Layout (``format`` 1)::
+Layout (``format`` 2)::
 
     survey_id, title, default_language, languages, created_at, threshold, responses,
-    unreadable {reason: count}, versions [..], suppressed_marker, notes [..]
+    unreadable {reason: count}, versions [..], suppressed_marker, notes [..],
+    rounds [{key, quarters, responses}], withheld_quarters [..]
     variables   [{id, kind, type, label, target, rows: [{key, label, kind, builtin}]}]
     dimensions  [{id, label, builtin, exclusive, groups: [{key, label, builtin, members, size}]}]
     views       [{id, dimension, group, responses, tables: {variable id: {frequency, crosstabs,
@@ -127,6 +128,12 @@ class ViewDoc(TypedDict):
     tables: dict[str, VariableTables]
 
 
+class RoundDoc(TypedDict):
+    key: str
+    quarters: list[str]
+    responses: int  # exact: a publication round holds at least 3k people
+
+
 class SnapshotDoc(TypedDict):
     format: int
     survey_id: str
@@ -143,6 +150,10 @@ class SnapshotDoc(TypedDict):
     variables: list[VariableDoc]
     dimensions: list[DimensionDoc]
     views: list[ViewDoc]
+    # The publication rounds counted, and the quarters withheld for good because a round
+    # changed after it was published (see ``rounds``).
+    rounds: list[RoundDoc]
+    withheld_quarters: list[str]
 
 
 class SnapshotFormatError(ValueError):
