@@ -124,7 +124,11 @@ def site(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, Any]]:
         tmp_path,
         database_url,
         surveys_dir=str(ROOT / "surveys"),
-        respondent={"quick_exit_url": EXIT_URL, "submissions_per_client_per_minute": 1000},
+        respondent={
+            "quick_exit_url": EXIT_URL,
+            "submissions_per_client_per_minute": 1000,
+            "submissions_per_minute": 10_000,
+        },
     )
     app = create_app(settings)
     migrate.upgrade(app_state(app).database)
