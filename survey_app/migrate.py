@@ -1,15 +1,18 @@
-"""Alembic, driven from code so operators never edit alembic.ini."""
+"""Alembic, driven from code so operators never edit alembic.ini.
+
+Alembic is imported by the functions that use it, not with this module: most commands (and
+`survey-app --help`) never migrate, and importing Alembic costs more than the rest of them.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
 
 from .db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 class MigrationsMissing(Exception):
@@ -28,6 +31,8 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(database: Database) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
@@ -35,6 +40,8 @@ def alembic_config(database: Database) -> Config:
 
 
 def upgrade(database: Database, revision: str = "head") -> None:
+    from alembic import command
+
     with database.engine.begin() as connection:
         config = alembic_config(database)
         config.attributes["connection"] = connection
@@ -42,6 +49,8 @@ def upgrade(database: Database, revision: str = "head") -> None:
 
 
 def downgrade(database: Database, revision: str) -> None:
+    from alembic import command
+
     with database.engine.begin() as connection:
         config = alembic_config(database)
         config.attributes["connection"] = connection
@@ -49,11 +58,15 @@ def downgrade(database: Database, revision: str) -> None:
 
 
 def current_revision(database: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with database.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision(database: Database) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from .xlsform_languages import Language, language_from_header
 
 SURVEY_SHEET = "survey"
@@ -68,6 +66,8 @@ def read_workbook(path: Path) -> dict[str, Sheet]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
         try:
+            import openpyxl  # only when a form is imported: a slow import
+
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as error:
             # openpyxl raises many unrelated types for a file that is not a valid workbook

@@ -17,8 +17,6 @@ import json
 import re
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-
 from .presentation import Cell, Grid, Labels, grids_of
 from .snapshot import SnapshotDoc, ViewDoc, view_by_id
 
@@ -109,6 +107,8 @@ def _csv_cells(line: Iterable[Cell]) -> list[str]:
 
 def to_xlsx(labels: Labels, view_id: str = "all") -> bytes:
     view = find_view(labels.document, view_id)
+    from openpyxl import Workbook  # only when a workbook is asked for: a slow import
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_sheet_name(labels.translate("About"), set()))
     for line in about(labels, view):
