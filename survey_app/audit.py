@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from .db import as_utc
 from .models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -38,9 +39,7 @@ class Actor:
 
 
 def _canonical_at(moment: datetime) -> str:
-    # SQLite hands timestamps back without a zone; they were written in UTC.
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat()
+    return as_utc(moment).isoformat()
 
 
 def row_hash(
@@ -98,24 +97,6 @@ def record(
     )
     session.flush()
     return event
-
-
-def first_broken_link(session: Session) -> int | None:
-    """The id of the first row whose hash does not follow from the rows before it, if any."""
-    expected_previous = GENESIS_HASH
-    for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        recomputed = row_hash(
-            event.previous_hash,
-            event.at,
-            event.actor,
-            event.action,
-            event.programme_id,
-            event.detail,
-        )
-        if event.previous_hash != expected_previous or event.row_hash != recomputed:
-            return event.id
-        expected_previous = event.row_hash
-    return None
 
 
 class ProblemKind(enum.StrEnum):

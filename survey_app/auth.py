@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 import pyotp
@@ -210,15 +210,8 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite returns stored UTC timestamps without their zone.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def locked_until(user: User, now: datetime) -> datetime | None:
-    until = _aware(user.locked_until)
+    until = user.locked_until
     return until if until is not None and until > now else None
 
 

@@ -114,7 +114,7 @@ class DraftStore:
 
     def load(self, handle: DraftHandle) -> DraftState:
         draft = self.session.get(Draft, handle.draft_id)
-        if draft is None or _aware(draft.expires_at) <= datetime.now(UTC):
+        if draft is None or draft.expires_at <= datetime.now(UTC):
             raise DraftExpired()
         self._loaded[handle.draft_id] = draft
         if draft.ciphertext == FINISHED:
@@ -169,8 +169,3 @@ def coarse_expiry(moment: datetime) -> datetime:
     """`moment` rounded up to the next `EXPIRY_STEP`, so the idle time is never cut short."""
     step = EXPIRY_STEP.total_seconds()
     return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

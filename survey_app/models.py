@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base
+from .db import Base, UTCDateTime
 
 
 class Role(enum.StrEnum):
@@ -82,7 +81,7 @@ class ProgrammeKey(Base):
     status: Mapped[KeyStatus] = mapped_column(
         _enum(KeyStatus, "key_status"), default=KeyStatus.CURRENT
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     programme: Mapped[Programme] = relationship(back_populates="keys")
 
@@ -107,7 +106,7 @@ class SurveyVersion(Base):
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"), primary_key=True)
     version: Mapped[str] = mapped_column(String(16), primary_key=True)
     definition: Mapped[str] = mapped_column(Text)
-    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
     survey: Mapped[Survey] = relationship(back_populates="versions")
 
@@ -142,7 +141,7 @@ class DistributionLink(Base):
     site: Mapped[str] = mapped_column(String(100))
     requires_code: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AccessCode(Base):
@@ -163,7 +162,7 @@ class Draft(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class User(Base):
@@ -178,7 +177,7 @@ class User(Base):
     is_superadmin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # Changing it ends every session of the user (sign-out everywhere, password reset).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
@@ -207,7 +206,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
     programme_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
@@ -223,7 +222,7 @@ class ReportSnapshot(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     response_count: Mapped[int] = mapped_column(Integer)
     threshold: Mapped[int] = mapped_column(Integer)
     versions: Mapped[str] = mapped_column(String(400))

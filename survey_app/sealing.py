@@ -212,10 +212,6 @@ class PublicKey:
     def __post_init__(self) -> None:
         _check_public(self.key_id, self.raw)
 
-    @classmethod
-    def from_raw(cls, raw: bytes) -> PublicKey:
-        return cls(key_id=key_id_for(raw), raw=raw)
-
 
 @dataclass(frozen=True)
 class WrappedKey:

@@ -24,7 +24,7 @@ def test_rows_chain_onto_each_other(app: Flask) -> None:
         rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         assert rows[0].previous_hash == audit.GENESIS_HASH
         assert [r.previous_hash for r in rows[1:]] == [r.row_hash for r in rows[:-1]]
-        assert audit.first_broken_link(session) is None
+        assert audit.verify_chain(session) == []
 
 
 def test_edited_row_breaks_the_chain(app: Flask) -> None:
@@ -35,7 +35,8 @@ def test_edited_row_breaks_the_chain(app: Flask) -> None:
             update(AuditEvent).where(AuditEvent.id == second).values(detail="nothing happened")
         )
     with app_state(app).database.session() as session:
-        assert audit.first_broken_link(session) == second
+        problems = audit.verify_chain(session)
+        assert [(p.kind, p.event_id) for p in problems] == [(audit.ProblemKind.ALTERED, second)]
 
 
 def test_removed_row_breaks_the_chain(app: Flask) -> None:
@@ -44,4 +45,5 @@ def test_removed_row_breaks_the_chain(app: Flask) -> None:
         ids = session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
         session.execute(delete(AuditEvent).where(AuditEvent.id == ids[1]))
     with app_state(app).database.session() as session:
-        assert audit.first_broken_link(session) == ids[2]
+        problems = audit.verify_chain(session)
+        assert [(p.kind, p.event_id) for p in problems] == [(audit.ProblemKind.REMOVED, ids[2])]

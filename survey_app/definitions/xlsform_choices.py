@@ -38,7 +38,6 @@ class ChoiceList:
     options: list[dict[str, Any]] = field(default_factory=list)
     values: set[str] = field(default_factory=set)
     checked: bool = False
-    usable: bool = False
 
 
 class ChoiceLists:
@@ -88,7 +87,6 @@ class ChoiceLists:
         name_header = _plain_header(self.sheet, "name")
         label_columns = [column for column in self.sheet.columns if column.base == "label"]
         first_row: dict[str, int] = {}
-        problems_before = len(self.findings.problems)
         if choice_list.key != choice_list.name:
             self.findings.note(
                 CHOICES_SHEET,
@@ -130,7 +128,6 @@ class ChoiceLists:
                     option[key] = row.get(header)
             choice_list.options.append(option)
             choice_list.values.add(value)
-        choice_list.usable = len(self.findings.problems) == problems_before
 
 
 def localised(

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..definitions import Survey
 from .groups import COMBINED, Group, exclusive_groups, overlapping_groups
 from .perturbation import MODULUS, Protection
-from .plan import ALL, CHANNEL, ROUND, SITE, Dimension, ReportPlan, Variable, VariableKind, builtin
+from .plan import ALL, CHANNEL, ROUND, SITE, Dimension, ReportPlan, Variable, builtin
 from .snapshot import (
     FORMAT,
     SUPPRESSED,
@@ -265,11 +265,3 @@ def _change(by_round: TableDoc | None) -> ChangeDoc | None:
         lower=round(lower, 4),
         upper=round(upper, 4),
     )
-
-
-def views_of(document: SnapshotDoc, dimension_id: str) -> Sequence[ViewDoc]:
-    return [view for view in document["views"] if view["dimension"] == dimension_id]
-
-
-def is_indicator(variable: VariableDoc) -> bool:
-    return variable["kind"] == VariableKind.INDICATOR.value

@@ -39,7 +39,6 @@ from .plan import (
     NOT_MET,
     SPECIAL_KEYS,
     Category,
-    Text,
     Variable,
     VariableKind,
     builtin,
@@ -344,7 +343,3 @@ def column_of(document: TableDoc, index: int) -> TableDoc:
     if "summaries" in document:
         sliced["summaries"] = [document["summaries"][index]]
     return sliced
-
-
-def label_of(categories: Sequence[Category], key: str) -> Text:
-    return next((c.label for c in categories if c.key == key), {"en": key})

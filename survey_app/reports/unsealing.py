@@ -231,20 +231,6 @@ class WorkerPool:
         self.results.close()
 
 
-def tally_in_workers(
-    batches: Iterable[Sequence[Row]],
-    survey_id: str,
-    plan: PlanSource,
-    keys: OneTimeKeys,
-    workers: int,
-    progress: Progress | None = None,
-    peaks: list[int] | None = None,
-) -> Tally:
-    """Count the batches in ``workers`` processes (see the module doc)."""
-    with WorkerPool(survey_id, plan, workers) as pool:
-        return pool.count(batches, keys, progress, peaks)
-
-
 def _context() -> ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     assert isinstance(context, ForkServerContext)
