@@ -9,7 +9,13 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Settings, ensure_secret_key, load_settings
+from .config import (
+    Settings,
+    check_can_serve,
+    ensure_secret_key,
+    load_settings,
+    make_instance_folder,
+)
 from .db import Database
 from .state import AppState
 from .web import (
@@ -34,8 +40,9 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
+    check_can_serve(settings)
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(settings.instance_path)
     app.config.update(_flask_config(settings))
     # Less whitespace in every page: respondents may pay for each byte.
     app.jinja_env.trim_blocks = True

@@ -39,6 +39,10 @@ class ServerSettings:
     workers: int = 1
     # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none are trusted).
     trusted_proxies: int = 0
+    # The address respondents reach the app at ("https://feedback.example.org"): links and
+    # printed code cards are built from it, never from a request's Host header. Required in
+    # production; elsewhere it defaults to http://<host>:<port>.
+    public_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,13 @@ class SecuritySettings:
     # instance folder. Several servers must share one key: set it here or in a shared file.
     secret_key: str = ""
     secret_key_file: str = ""
+    # Keys that never go into the database, kept like secret_key: the setting, a shared file
+    # (code_key_file, totp_key_file), or else a file in the instance folder made on first use.
+    # Losing code_key voids every printed code card; losing totp_key every 2FA set-up.
+    code_key: str = ""
+    code_key_file: str = ""
+    totp_key: str = ""
+    totp_key_file: str = ""
     staff_idle_minutes: int = 30
     staff_absolute_hours: int = 12
 
@@ -113,6 +124,16 @@ class Settings:
         return self.environment != "production"
 
     @property
+    def public_url(self) -> str:
+        """Where respondents reach the app, without a trailing slash."""
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        return f"http://{self.server.host}:{self.server.port}"
+
+    def respondent_link(self, token: str) -> str:
+        return f"{self.public_url}/s/{token}"
+
+    @property
     def database_url(self) -> str:
         if self.database.url:
             return self.database.url
@@ -147,45 +168,78 @@ def load_settings(
     return settings
 
 
+# The secrets kept outside the database: setting name -> file in the instance folder.
+KEY_FILES = {"secret_key": "secret_key", "code_key": "code_key", "totp_key": "totp_key"}
+
+
 def ensure_secret_key(settings: Settings) -> str:
     """The configured key (setting or shared file), or one generated once and kept (0600) in
     the instance folder."""
-    if settings.security.secret_key:
-        return settings.security.secret_key
-    if settings.security.secret_key_file:
-        return _read_secret_key_file(Path(settings.security.secret_key_file))
-    path = settings.instance_path / "secret_key"
+    return ensure_key(settings, "secret_key")
+
+
+def ensure_key(settings: Settings, name: str) -> str:
+    """Key `name`: its setting, else its shared file (`<name>_file`), else its instance file,
+    made (0600) on first use."""
+    configured = str(getattr(settings.security, name))
+    if configured:
+        return configured
+    shared = str(getattr(settings.security, f"{name}_file"))
+    if shared:
+        return _read_key_file(name, Path(shared))
+    path = settings.instance_path / KEY_FILES[name]
     if path.exists():
         key = path.read_text(encoding="ascii").strip()
         if len(key) >= 32:
             return key
         raise ConfigError(
-            f"{path}: the stored secret key is too short; delete the file to renew it"
+            f"{path}: the stored {name.replace('_', ' ')} is too short; restore it from the "
+            'backup (see README, "Keys outside the database")'
         )
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(settings.instance_path)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it just now: use theirs
+        return ensure_key(settings, name)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key)
     return key
 
 
-def _read_secret_key_file(path: Path) -> str:
+def _read_key_file(name: str, path: Path) -> str:
     try:
         key = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         raise ConfigError(
-            f"security.secret_key_file: {path} does not exist; create it once with "
+            f"security.{name}_file: {path} does not exist; create it once with "
             f"`survey-app secret-key new {path}` and copy the same file to every server"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"security.secret_key_file: {path} cannot be read: {error}") from None
+        raise ConfigError(f"security.{name}_file: {path} cannot be read: {error}") from None
     if len(key) < 32:
         raise ConfigError(
-            f"security.secret_key_file: {path} holds fewer than 32 characters; "
+            f"security.{name}_file: {path} holds fewer than 32 characters; "
             f"make a new one with `survey-app secret-key new {path}`"
         )
     return key
+
+
+def make_instance_folder(path: Path) -> None:
+    """The instance folder, readable by its owner only whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o777 != 0o700:
+        path.chmod(0o700)
+
+
+def check_can_serve(settings: Settings) -> None:
+    """What the web app needs beyond what every command needs."""
+    if settings.environment == "production" and not settings.server.public_url:
+        raise ConfigError(
+            "server.public_url: production needs the address respondents use "
+            "(such as 'https://feedback.example.org'): links and code cards are built from it, "
+            "never from the Host header a client sends"
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -333,10 +387,11 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"rate_limits.storage_url: use a redis:// address such as redis://127.0.0.1:6379/0, got {storage.split(':')[0]!r}"
         )
-    if settings.security.secret_key and settings.security.secret_key_file:
-        raise ConfigError(
-            "security.secret_key and security.secret_key_file are both set; keep only one"
-        )
+    for name in KEY_FILES:
+        if getattr(settings.security, name) and getattr(settings.security, f"{name}_file"):
+            raise ConfigError(
+                f"security.{name} and security.{name}_file are both set; keep only one"
+            )
     if not 1 <= settings.server.port <= 65535:
         raise ConfigError(f"server.port: must be between 1 and 65535, got {settings.server.port}")
     region = settings.reports.phone_region
@@ -348,13 +403,23 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"reports.threshold: must be at least 2, got {settings.reports.threshold}"
         )
-    if settings.security.secret_key and len(settings.security.secret_key) < 32:
-        raise ConfigError(
-            "security.secret_key: must be at least 32 characters; leave it empty to generate one"
-        )
+    for name in KEY_FILES:
+        configured = str(getattr(settings.security, name))
+        if configured and len(configured) < 32:
+            raise ConfigError(
+                f"security.{name}: must be at least 32 characters; leave it empty to generate one"
+            )
     url = settings.respondent.quick_exit_url
     if not url.startswith("https://"):
         raise ConfigError(f"respondent.quick_exit_url: must be an https:// address, got {url!r}")
+    public = settings.server.public_url
+    if public and (
+        not public.startswith(("https://", "http://")) or any(c in public for c in "?#@ ")
+    ):
+        raise ConfigError(
+            f"server.public_url: give the address respondents use, such as "
+            f"'https://feedback.example.org', got {public!r}"
+        )
     db_url = settings.database.url
     if db_url and not db_url.startswith(
         ("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")

@@ -24,8 +24,14 @@ from sqlalchemy.orm import Session
 
 from . import audit, sealing
 from .db import Database
-from .models import KeyStatus, Programme, ProgrammeKey, Response, Survey
-from .responses import MalformedPayload, current_key, decode_payload, wrapped_keys
+from .models import InboxResponse, KeyStatus, Programme, ProgrammeKey, Response, Survey
+from .responses import (
+    MalformedPayload,
+    current_key,
+    decode_payload,
+    stored_responses,
+    wrapped_keys,
+)
 
 
 class CustodyError(Exception):
@@ -110,11 +116,12 @@ def _as_wrapped(key: ProgrammeKey) -> sealing.WrappedKey | None:
 
 def response_counts(session: Session, programme_id: int) -> dict[str, int]:
     """How many responses each key of the programme seals."""
+    stored = stored_responses()
     query = (
-        select(Response.key_id, func.count())
-        .join(ProgrammeKey, ProgrammeKey.key_id == Response.key_id)
+        select(stored.c.key_id, func.count())
+        .join(ProgrammeKey, ProgrammeKey.key_id == stored.c.key_id)
         .where(ProgrammeKey.programme_id == programme_id)
-        .group_by(Response.key_id)
+        .group_by(stored.c.key_id)
     )
     return {key_id: count for key_id, count in session.execute(query)}
 
@@ -360,10 +367,11 @@ def keys_not_unlocked(
 ) -> list[tuple[str, str, int]]:
     """(key id, why it is not unlocked, responses of the survey sealed to it), for a report."""
     survey = session.get(Survey, survey_id)
+    stored = stored_responses()
     query = (
         select(ProgrammeKey, func.count())
-        .join(Response, Response.key_id == ProgrammeKey.key_id)
-        .where(Response.survey_id == survey_id, ProgrammeKey.key_id.not_in(keys.key_ids))
+        .join(stored, stored.c.key_id == ProgrammeKey.key_id)
+        .where(stored.c.survey_id == survey_id, ProgrammeKey.key_id.not_in(keys.key_ids))
         .group_by(ProgrammeKey.key_id)
         .order_by(ProgrammeKey.key_id)
     )
@@ -431,9 +439,10 @@ def verify(
         if key.key_id not in keys.key_ids:
             checks.append(KeyCheck(key.key_id, key.status, total, unlocked=False))
             continue
+        stored = stored_responses()
         sample = session.execute(
-            select(Response.id, Response.survey_id, Response.survey_version, Response.sealed)
-            .where(Response.key_id == key.key_id)
+            select(stored.c.id, stored.c.survey_id, stored.c.survey_version, stored.c.sealed)
+            .where(stored.c.key_id == key.key_id)
             .order_by(func.random())
             .limit(sample_size)
         )
@@ -496,11 +505,12 @@ def destruction_impact(session: Session, programme: Programme, key_id: str) -> d
     """
     key = find_key(session, programme, key_id)
     _check_destroyable(key, programme)
+    stored = stored_responses()
     query = (
-        select(Response.survey_id, func.count())
-        .where(Response.key_id == key.key_id)
-        .group_by(Response.survey_id)
-        .order_by(Response.survey_id)
+        select(stored.c.survey_id, func.count())
+        .where(stored.c.key_id == key.key_id)
+        .group_by(stored.c.survey_id)
+        .order_by(stored.c.survey_id)
     )
     return {survey_id: count for survey_id, count in session.execute(query)}
 
@@ -594,31 +604,34 @@ def reseal(
             f"moving responses from keys {', '.join(sources) or '(none)'} to key {target.key_id}",
         )
     progress = ResealProgress(target.key_id)
-    last_id = ""
-    while sources:
-        with database.session() as session:
-            rows = session.execute(
-                select(Response.id, Response.survey_id, Response.survey_version, Response.sealed)
-                .join(Survey, Survey.id == Response.survey_id)
-                .where(
-                    Survey.programme_id == programme_id,
-                    Response.key_id.in_(sources),
-                    Response.id > last_id,
-                )
-                .order_by(Response.id)
-                .limit(batch_size)
-                .with_for_update(of=Response)
-            ).all()
-            if not rows:
-                break
-            changes = _reseal_batch(rows, keys, target_public, progress)
-            if changes:
-                session.execute(update(Response), changes)
-            last_id = rows[-1].id
-        progress.moved += len(changes)
-        progress.batches += 1
-        if after_batch is not None:
-            after_batch(progress)
+    # Released rows and rows still in the inbox alike; each batch goes in id order, so the
+    # transactions of a reseal say nothing about when a response arrived.
+    for table in (Response, InboxResponse):
+        last_id = ""
+        while sources:
+            with database.session() as session:
+                rows = session.execute(
+                    select(table.id, table.survey_id, table.survey_version, table.sealed)
+                    .join(Survey, Survey.id == table.survey_id)
+                    .where(
+                        Survey.programme_id == programme_id,
+                        table.key_id.in_(sources),
+                        table.id > last_id,
+                    )
+                    .order_by(table.id)
+                    .limit(batch_size)
+                    .with_for_update(of=table)
+                ).all()
+                if not rows:
+                    break
+                changes = _reseal_batch(rows, keys, target_public, progress)
+                if changes:
+                    session.execute(update(table), changes)
+                last_id = rows[-1].id
+            progress.moved += len(changes)
+            progress.batches += 1
+            if after_batch is not None:
+                after_batch(progress)
     with database.session() as session:
         counts = response_counts(session, programme_id)
         progress.left_on = {

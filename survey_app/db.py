@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic autogenerate and batch operations agree across databases.
@@ -60,9 +71,28 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def protect_sqlite_files(url: str) -> None:
+    """The SQLite database and its -wal and -shm files readable by their owner only.
+
+    SQLite creates -wal and -shm with the database file's mode, so creating that file 0600
+    first (whatever the umask) covers all three; existing files are tightened too.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o777 != 0o600:
+            file.chmod(0o600)
+
+
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        protect_sqlite_files(url)
         engine = create_engine(
             url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000}, **kwargs
         )
@@ -78,8 +108,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        # Deleted responses are overwritten with zeros rather than left in free pages.
+        # Deleted rows (responses, drafts, released inbox rows) are overwritten with zeros
+        # rather than left in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
+        # Checkpoint after every commit and cut the WAL back to nothing when it restarts, so
+        # the WAL holds the last transaction or two, not a history of the day in order.
+        cursor.execute("PRAGMA wal_autocheckpoint=1")
+        cursor.execute("PRAGMA journal_size_limit=0")
         cursor.close()
 
 

@@ -1,12 +1,23 @@
-"""Distribution links and single-use access codes."""
+"""Distribution links and single-use access codes.
+
+A code is kept only as HMAC-SHA256 under the code key (`security.code_key`, or the instance
+file ``code_key``), which is never in the database: a database copy alone cannot be searched
+for valid codes. Codes made before keyed hashes were stored as plain SHA-256; they are still
+accepted (see `legacy_hash`), and stay guessable from a copy until reissued.
+
+A code is spent when the respondent *starts*, not when the response is stored, so no
+transaction that stores a response touches a code. The price: a code entered and then
+abandoned is used up; the respondent asks for a new card.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from .messages import N_, DomainError
@@ -87,9 +98,18 @@ def new_link_token() -> str:
             return token
 
 
-def hash_code(code: str) -> str:
-    normalised = code.strip().upper().replace("-", "").replace(" ", "")
-    return hashlib.sha256(normalised.encode()).hexdigest()
+def _normalise(code: str) -> bytes:
+    return code.strip().upper().replace("-", "").replace(" ", "").encode()
+
+
+def hash_code(code: str, key: str) -> str:
+    """What is stored of a code: its keyed hash."""
+    return hmac.new(key.encode(), _normalise(code), hashlib.sha256).hexdigest()
+
+
+def legacy_hash(code: str) -> str:
+    """How codes were stored before keyed hashes; still accepted for cards already printed."""
+    return hashlib.sha256(_normalise(code)).hexdigest()
 
 
 def new_code() -> str:
@@ -97,7 +117,9 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-def create_codes(session: Session, link: DistributionLink, count: int) -> tuple[str, list[str]]:
+def create_codes(
+    session: Session, link: DistributionLink, count: int, key: str
+) -> tuple[str, list[str]]:
     """A batch of single-use codes for `link`: the codes are returned once, only hashes are kept."""
     if not 1 <= count <= MAX_CODES:
         raise CodeCountInvalid()
@@ -105,7 +127,7 @@ def create_codes(session: Session, link: DistributionLink, count: int) -> tuple[
     codes: list[str] = []
     while len(codes) < count:
         code = new_code()
-        digest = hash_code(code)
+        digest = hash_code(code, key)
         if session.get(AccessCode, digest) is not None or code in codes:
             continue
         session.add(AccessCode(code_hash=digest, link_token=link.token, batch=batch, spent=False))
@@ -114,28 +136,22 @@ def create_codes(session: Session, link: DistributionLink, count: int) -> tuple[
     return batch, codes
 
 
-def code_is_usable(session: Session, link_token: str, code_hash: str) -> bool:
-    found = session.scalar(
-        select(AccessCode.spent).where(
-            AccessCode.code_hash == code_hash, AccessCode.link_token == link_token
-        )
-    )
-    return found is False
+def spend_code(session: Session, link_token: str, code: str, key: str) -> bool:
+    """Mark the code spent, in the caller's transaction; False if unknown or already spent.
 
-
-def spend_code(session: Session, link_token: str, code_hash: str) -> bool:
-    """Mark the code spent, in the caller's transaction; False if it was spent meanwhile.
-
-    The conditional UPDATE makes two simultaneous submissions with one code race safely: only
-    one of them changes the row.
+    The conditional UPDATE makes two simultaneous starts with one code race safely: only one
+    of them changes the row.
     """
-    result = session.execute(
-        update(AccessCode)
-        .where(
-            AccessCode.code_hash == code_hash,
-            AccessCode.link_token == link_token,
-            AccessCode.spent.is_(False),
+    for digest in (hash_code(code, key), legacy_hash(code)):
+        result = session.execute(
+            update(AccessCode)
+            .where(
+                AccessCode.code_hash == digest,
+                AccessCode.link_token == link_token,
+                AccessCode.spent.is_(False),
+            )
+            .values(spent=True)
         )
-        .values(spent=True)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+        if getattr(result, "rowcount", 0) == 1:
+            return True
+    return False

@@ -59,7 +59,6 @@ class DraftState:
     answers: dict[str, Any] = field(default_factory=dict)
     # Pages visited in order, so "Back" returns to the page actually seen before.
     history: list[int] = field(default_factory=list)
-    code_hash: str | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, separators=(",", ":"), ensure_ascii=False).encode()

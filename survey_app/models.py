@@ -106,20 +106,14 @@ class SurveyVersion(Base):
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"), primary_key=True)
     version: Mapped[str] = mapped_column(String(16), primary_key=True)
     definition: Mapped[str] = mapped_column(Text)
-    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 1 for the first version of the survey stored, then 2, 3...: which is newest, never when.
+    ordinal: Mapped[int] = mapped_column(Integer)
 
     survey: Mapped[Survey] = relationship(back_populates="versions")
 
 
-class Response(Base):
-    __tablename__ = "responses"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["survey_id", "survey_version"],
-            ["survey_versions.survey_id", "survey_versions.version"],
-            name="fk_responses_survey_version",
-        ),
-    )
+class _StoredResponse:
+    """The columns of a stored response, shared by the inbox and the released table."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     survey_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -128,6 +122,57 @@ class Response(Base):
     period: Mapped[str] = mapped_column(String(10), index=True)
     key_id: Mapped[str] = mapped_column(ForeignKey("programme_keys.key_id"), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Response(_StoredResponse, Base):
+    """Released responses. On SQLite the table has no rowid, so its file is ordered by the
+    random id; rows only ever arrive here in whole releases (see `survey_app.release`)."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["survey_id", "survey_version"],
+            ["survey_versions.survey_id", "survey_versions.version"],
+            name="fk_responses_survey_version",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class InboxResponse(_StoredResponse, Base):
+    """Acknowledged responses not yet released into `responses`: durable, and read by every
+    reader of responses, but in arrival order for at most one release interval."""
+
+    __tablename__ = "response_inbox"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["survey_id", "survey_version"],
+            ["survey_versions.survey_id", "survey_versions.version"],
+            name="fk_response_inbox_survey_version",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class Release(Base):
+    """The one row saying which release interval was last released."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The interval (a UTC day, "2026-11-30") in which the last release ran.
+    last_interval: Mapped[str] = mapped_column(String(10))
+
+
+class TrafficCount(Base):
+    """Respondent requests per UTC day, route pattern and status (see `survey_app.traffic`)."""
+
+    __tablename__ = "traffic_counts"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    route: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class DistributionLink(Base):

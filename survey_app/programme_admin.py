@@ -241,7 +241,7 @@ def set_link_active(
 
 
 def create_code_batch(
-    session: Session, actor: audit.Actor, link: DistributionLink, count: int
+    session: Session, actor: audit.Actor, link: DistributionLink, count: int, code_key: str
 ) -> tuple[str, list[str]]:
     """A batch of single-use codes: returned this once, only their hashes are kept."""
     if not link.requires_code:
@@ -250,7 +250,7 @@ def create_code_batch(
         raise LinkDisabled()
     if not 1 <= count <= distribution.MAX_CODES:
         raise CodeCountOutOfRange()
-    batch, codes = distribution.create_codes(session, link, count)
+    batch, codes = distribution.create_codes(session, link, count, code_key)
     audit.record(
         session,
         actor.name,

@@ -11,16 +11,16 @@ import json
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Subquery, func, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import sealing
-from .models import KeyStatus, ProgrammeKey, Response, Survey, SurveyVersion
+from .models import InboxResponse, KeyStatus, ProgrammeKey, Response, Survey, SurveyVersion
 
 Channel = Literal["self", "assisted"]
 PAYLOAD_FORMAT = 1
@@ -122,7 +122,17 @@ def register_version(session: Session, survey_id: str, version: str, definition:
 
     INSERT ... ON CONFLICT DO NOTHING: several first responses to a new version arriving at
     once all find the row there afterwards, and none of them fails on the primary key.
+
+    Called when a respondent starts (and again, as a no-op, when a response is stored), so the
+    row is not written in the same transaction as the first response to the version. Versions
+    are numbered in the order they were first answered; no time is kept.
     """
+    known = (
+        select(func.count())
+        .select_from(SurveyVersion)
+        .where(SurveyVersion.survey_id == survey_id)
+        .scalar_subquery()
+    )
     dialect_insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
     session.execute(
         dialect_insert(SurveyVersion)
@@ -130,7 +140,7 @@ def register_version(session: Session, survey_id: str, version: str, definition:
             survey_id=survey_id,
             version=version,
             definition=definition,
-            first_seen=datetime.now(UTC),
+            ordinal=known + 1,
         )
         .on_conflict_do_nothing(index_elements=["survey_id", "version"])
     )
@@ -150,9 +160,10 @@ def store_response(
     meta: ResponseMeta,
     period_granularity: str,
 ) -> None:
-    """Seal the answers to the programme's current key and add the row to the session.
+    """Seal the answers to the programme's current key and add the row to the inbox.
 
-    Nothing is returned on purpose: callers have no response id to log or show.
+    Nothing is returned on purpose: callers have no response id to log or show. The row waits
+    in `response_inbox` until the next release (`survey_app.release`).
     """
     key = session.scalars(
         select(ProgrammeKey)
@@ -174,7 +185,7 @@ def store_response(
         encode_payload(answers, meta),
     )
     session.add(
-        Response(
+        InboxResponse(
             id=response_id,
             survey_id=survey_id,
             survey_version=survey_version,
@@ -201,14 +212,32 @@ def wrapped_keys(session: Session, programme_id: int) -> list[sealing.WrappedKey
     ]
 
 
+def stored_responses() -> Subquery:
+    """Every stored response, released or still in the inbox: what every reader must read."""
+    return union_all(
+        *(
+            select(
+                table.id,
+                table.survey_id,
+                table.survey_version,
+                table.period,
+                table.key_id,
+                table.sealed,
+            )
+            for table in (Response, InboxResponse)
+        )
+    ).subquery("stored_responses")
+
+
 def open_responses(
     session: Session, survey_id: str, keys: sealing.UnlockedKeys, *, batch_size: int = 2000
 ) -> Iterator[OpenedResponse | UnreadableResponse]:
     """Every response of a survey, opened; the ones that cannot be opened are reported, not dropped."""
+    stored = stored_responses()
     query = (
-        select(Response.id, Response.survey_version, Response.period, Response.sealed)
-        .where(Response.survey_id == survey_id)
-        .order_by(Response.id)
+        select(stored.c.id, stored.c.survey_version, stored.c.period, stored.c.sealed)
+        .where(stored.c.survey_id == survey_id)
+        .order_by(stored.c.id)
         .execution_options(yield_per=batch_size)
     )
     for response_id, version, period, blob in session.execute(query):

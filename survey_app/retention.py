@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import Database
 from .drafts import DraftStore
-from .models import Draft, Programme, Response, Survey
+from .models import Draft, InboxResponse, Programme, Response, Survey
+from .responses import stored_responses
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -133,9 +134,10 @@ def _plan(
 ) -> list[tuple[str, list[str], int]]:
     """(survey id, expired periods, responses in them) for each survey with something to delete."""
     with database.session() as session:
+        stored = stored_responses()
         pairs = session.execute(
-            select(Response.survey_id, Response.period)
-            .join(Survey, Survey.id == Response.survey_id)
+            select(stored.c.survey_id, stored.c.period)
+            .join(Survey, Survey.id == stored.c.survey_id)
             .where(Survey.programme_id == programme_id)
             .distinct()
         ).all()
@@ -151,8 +153,8 @@ def _plan(
                 continue
             count = session.scalar(
                 select(func.count())
-                .select_from(Response)
-                .where(Response.survey_id == survey_id, Response.period.in_(periods))
+                .select_from(stored)
+                .where(stored.c.survey_id == survey_id, stored.c.period.in_(periods))
             )
             found.append((survey_id, periods, int(count or 0)))
     return found
@@ -165,18 +167,19 @@ def _delete_in_batches(
     batch_size: int,
     after_batch: Callable[[int], None] | None,
 ) -> None:
-    while True:
-        with database.session() as session:
-            ids = session.scalars(
-                select(Response.id)
-                .where(Response.survey_id == survey_id, Response.period.in_(periods))
-                .limit(batch_size)
-            ).all()
-            if not ids:
-                return
-            session.execute(delete(Response).where(Response.id.in_(ids)))
-        if after_batch is not None:
-            after_batch(len(ids))
+    for table in (Response, InboxResponse):
+        while True:
+            with database.session() as session:
+                ids = session.scalars(
+                    select(table.id)
+                    .where(table.survey_id == survey_id, table.period.in_(periods))
+                    .limit(batch_size)
+                ).all()
+                if not ids:
+                    break
+                session.execute(delete(table).where(table.id.in_(ids)))
+            if after_batch is not None:
+                after_batch(len(ids))
 
 
 def _purge_drafts(session: Session, dry_run: bool) -> int:

@@ -1,7 +1,8 @@
 """Production serving: gunicorn with several worker processes where it runs, waitress otherwise.
 
-Neither server writes an access log (gunicorn's is off unless configured; waitress has none), and
-the app's own log records no address. Proxy headers are read by the app alone (ProxyFix, as many
+Neither server writes an access log (gunicorn's is off unless configured; waitress has none); the
+app logs staff requests without any address and only counts respondent requests (see
+web.security and survey_app.traffic), and every line goes through `survey_app.logs.SafeFormatter`. Proxy headers are read by the app alone (ProxyFix, as many
 proxies deep as `server.trusted_proxies` says); the servers are told to trust none.
 
 Before serving, the checks that concern the whole deployment run once: the port is free, several
@@ -23,6 +24,7 @@ from flask import Flask
 from .app import create_app
 from .config import Settings
 from .deployment import check_secret_key
+from .logs import LINE_FORMAT, SafeFormatter, configure_logging
 from .state import app_state
 
 log = logging.getLogger(__name__)
@@ -66,12 +68,6 @@ class WorkersNeedGunicorn(ServeError):
         )
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
-
 def prepare(settings: Settings) -> Flask:
     """The app, after the checks that concern the whole deployment (see the module's doc)."""
     if settings.server.workers > 1 and not settings.rate_limits.storage_url:
@@ -92,12 +88,16 @@ def prepare(settings: Settings) -> Flask:
 def serve(settings: Settings) -> None:
     configure_logging(settings.log_level)
     app = prepare(settings)
-    if settings.server.workers > 1:
-        # Connections opened by the checks must not be shared by the forked workers.
-        app_state(app).database.dispose()
-        serve_with_gunicorn(app, settings)
-    else:
-        _serve_with_waitress(app, settings)
+    try:
+        if settings.server.workers > 1:
+            # Connections opened by the checks must not be shared by the forked workers.
+            app_state(app).database.dispose()
+            serve_with_gunicorn(app, settings)
+        else:
+            _serve_with_waitress(app, settings)
+    finally:
+        # The day's respondent counts are kept in memory until now.
+        app_state(app).traffic.flush()
 
 
 def check_port(host: str, port: int) -> None:
@@ -166,6 +166,10 @@ def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
         "forwarded_allow_ips": "",  # the app's ProxyFix alone decides which headers to trust
         "control_socket_disable": True,
         "proc_name": "survey-app",
+        # gunicorn's own lines (its error log) go through the same escaping and path cutting.
+        "logger_class": _safe_gunicorn_logger(),
+        # Each worker counts respondent requests in its own memory: store them as it stops.
+        "worker_exit": lambda _server, _worker: app_state(app).traffic.flush(),
     }
 
     class SurveyAppServer(BaseApplication):  # type: ignore[misc]
@@ -178,6 +182,18 @@ def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
 
     log.info("serving on %s (gunicorn, %d worker processes)", bind, settings.server.workers)
     SurveyAppServer().run()
+
+
+def _safe_gunicorn_logger() -> type[Any]:
+    from gunicorn.glogging import Logger
+
+    class SafeLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for handler in [*self.error_log.handlers, *self.access_log.handlers]:
+                handler.setFormatter(SafeFormatter(LINE_FORMAT))
+
+    return SafeLogger
 
 
 def _max_body(settings: Settings) -> int:

@@ -9,12 +9,13 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .config import Settings
+from .config import Settings, ensure_key
 from .db import Database
 from .definitions import Survey, load_directory, load_survey_json
 from .models import Survey as AssignedSurvey
 from .models import SurveyVersion
 from .responses import register_version
+from .traffic import TrafficCounter
 from .web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ class AppState:
     settings: Settings
     database: Database
     surveys: dict[str, Survey]
+    traffic: TrafficCounter
+    # The keyed hash of access codes uses it; never stored in the database.
+    code_key: str
     limiter: RateLimiter = field(default_factory=RateLimiter)
     # Definitions read back from the database; a stored version never changes, so they are kept.
     _stored: dict[tuple[str, str], Survey] = field(default_factory=dict)
@@ -38,7 +42,12 @@ class AppState:
             log.error("survey not served: %s", problem)
         limiter = RateLimiter(settings.rate_limits.storage_url, settings.rate_limits.key_prefix)
         return cls(
-            settings=settings, database=database, surveys=dict(loaded.surveys), limiter=limiter
+            settings=settings,
+            database=database,
+            surveys=dict(loaded.surveys),
+            limiter=limiter,
+            traffic=TrafficCounter(database),
+            code_key=ensure_key(settings, "code_key"),
         )
 
     def survey_at(self, survey_id: str, version: str) -> Survey | None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from survey_app import create_app, migrate
 from survey_app.distribution import create_codes, create_link
-from survey_app.models import AccessCode, DistributionLink, Programme, Response
+from survey_app.models import AccessCode, DistributionLink, InboxResponse, Programme
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings
 from tests.support.web import Respondent, csrf_token
@@ -22,7 +22,7 @@ def coded_link(app: Flask, deployment: Deployment, count: int = 2) -> tuple[str,
         programme = session.get(Programme, deployment.programme_id)
         assert programme is not None
         link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
-        _batch, codes = create_codes(session, link, count)
+        _batch, codes = create_codes(session, link, count, app_state(app).code_key)
         return link.token, codes
 
 
@@ -36,15 +36,21 @@ def finish(client: FlaskClient, token: str) -> Any:
     return respondent.submit(2, {"felt_safe": "yes"})
 
 
-def test_a_code_is_spent_with_the_submission_and_cannot_be_reused(
+def test_a_code_is_spent_when_the_respondent_starts_and_cannot_be_reused(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token, (code, _other) = coded_link(app, deployment)
     assert start_with_code(client, token, code.lower().replace("-", " ")).status_code == 303
+
+    def spent() -> int:
+        with app_state(app).database.session() as session:
+            return len(session.scalars(select(AccessCode).where(AccessCode.spent.is_(True))).all())
+
+    # Spent at the start: the transaction that stores the response never touches a code.
+    assert spent() == 1
     assert finish(client, token).status_code == 303
+    assert spent() == 1
     with app_state(app).database.session() as session:
-        spent = session.scalars(select(AccessCode).where(AccessCode.spent.is_(True))).all()
-        assert len(spent) == 1
         # Nothing in the code's row or the response's row points at the other.
         assert set(AccessCode.__table__.columns.keys()) == {
             "code_hash",
@@ -52,28 +58,55 @@ def test_a_code_is_spent_with_the_submission_and_cannot_be_reused(
             "batch",
             "spent",
         }
-        assert len(session.scalars(select(Response)).all()) == 1
-    again = start_with_code(client, token, code)
+        assert len(session.scalars(select(InboxResponse)).all()) == 1
+    again = start_with_code(app.test_client(), token, code)
     assert again.status_code == 403
     assert "not valid or has already been used" in again.get_data(as_text=True)
 
 
-def test_a_code_spent_meanwhile_keeps_the_answers_and_says_so(
+def test_one_code_started_twice_at_once_lets_only_one_in(
     app: Flask, deployment: Deployment
 ) -> None:
     token, (code, _other) = coded_link(app, deployment)
     first, second = app.test_client(), app.test_client()
     assert start_with_code(first, token, code).status_code == 303
-    assert start_with_code(second, token, code).status_code == 303
+    assert start_with_code(second, token, code).status_code == 403
     assert finish(first, token).status_code == 303
-    reply = finish(second, token)
-    assert reply.status_code == 409
-    assert "already been used" in reply.get_data(as_text=True)
-    # The second respondent's answers are still there to see.
-    page = second.get(f"/s/{token}/p/2").get_data(as_text=True)
-    assert 'value="yes" checked' in page
     with app_state(app).database.session() as session:
-        assert len(session.scalars(select(Response)).all()) == 1
+        assert len(session.scalars(select(InboxResponse)).all()) == 1
+
+
+def test_codes_are_stored_under_a_key_that_is_not_in_the_database(
+    app: Flask, deployment: Deployment
+) -> None:
+    import hashlib
+
+    _token, codes = coded_link(app, deployment)
+    with app_state(app).database.session() as session:
+        stored = set(session.scalars(select(AccessCode.code_hash)))
+    # Plain hashes of the codes (what a copy could be searched for) are not what is kept.
+    plain = {hashlib.sha256(c.replace("-", "").encode()).hexdigest() for c in codes}
+    assert stored.isdisjoint(plain)
+    # The key is a file in the instance folder, readable by its owner only.
+    key_file = app_state(app).settings.instance_path / "code_key"
+    assert key_file.read_text().strip() == app_state(app).code_key
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_card_printed_before_keyed_hashes_still_opens_its_link(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    from survey_app.distribution import legacy_hash
+
+    token, _codes = coded_link(app, deployment)
+    with app_state(app).database.session() as session:
+        session.add(
+            AccessCode(
+                code_hash=legacy_hash("ABCD-EFGH"), link_token=token, batch="old", spent=False
+            )
+        )
+    assert start_with_code(client, token, "abcd efgh").status_code == 303
+    assert start_with_code(app.test_client(), token, "ABCD-EFGH").status_code == 403
 
 
 def test_unknown_or_missing_code_is_refused(

@@ -365,7 +365,7 @@ def test_links_and_code_cards(app: Flask, admin: FlaskClient, deployment: Deploy
     assert len(codes) == 3 and f"/s/{token}" in text(cards)
     with app_state(app).database.session() as db:
         hashes = set(db.scalars(select(AccessCode.code_hash).where(AccessCode.link_token == token)))
-        assert hashes == {hash_code(code) for code in codes}
+        assert hashes == {hash_code(code, app_state(app).code_key) for code in codes}
     assert "<td>3</td><td>0</td>" in text(admin.get(coded_page))  # the batch, none used yet
     assert (
         post(admin, f"{link_page}/active", {"active": "0"}, page_url=link_page).status_code == 303

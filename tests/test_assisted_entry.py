@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from survey_app import create_app, migrate, sealing
-from survey_app.models import AuditEvent, Programme, Response, Role
+from survey_app.models import AuditEvent, InboxResponse, Programme, Role
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, deploy, make_settings
@@ -75,7 +75,7 @@ def opened(app: Flask, deployment: Deployment) -> list[OpenedResponse]:
 
 def stored(app: Flask) -> int:
     with app_state(app).database.session() as db:
-        return int(db.scalar(select(func.count()).select_from(Response)) or 0)
+        return int(db.scalar(select(func.count()).select_from(InboxResponse)) or 0)
 
 
 def test_choosing_a_survey_site_and_language(caseworker: FlaskClient) -> None:
@@ -138,7 +138,7 @@ def test_nothing_about_the_submission_or_the_caseworker_is_kept_in_the_clear(
     enter(caseworker, {"consent": "yes", "felt_safe": "yes"})
     assert _audit_rows(app) == before  # no audit row per submission
     with app_state(app).database.session() as db:
-        row = db.scalars(select(Response)).one()
+        row = db.scalars(select(InboxResponse)).one()
         assert b"casey" not in row.sealed
         clear = " ".join(str(v) for v in (row.id, row.survey_id, row.period, row.key_id))
         assert "casey" not in clear and "North" not in clear
@@ -178,7 +178,7 @@ def test_there_is_no_way_to_list_or_reopen_entries(app: Flask, caseworker: Flask
         "/staff/surveys/<survey_id>/paper",
     ]
     with app_state(app).database.session() as db:
-        response_id = db.scalars(select(Response.id)).one()
+        response_id = db.scalars(select(InboxResponse.id)).one()
     for url in ("/staff/assist", "/staff/", ENTRY):
         assert response_id not in text(caseworker.get(url))
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from survey_app import custody, sealing
 from survey_app.db import Database
 from survey_app.erasure import flush_deleted
-from survey_app.models import AuditEvent, KeyStatus, Programme, ProgrammeKey, Response
+from survey_app.models import AuditEvent, KeyStatus, Programme, ProgrammeKey
 from survey_app.state import app_state
 from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
-from tests.support.custody import open_all, sealed_rows, snapshot, store
+from tests.support.custody import open_all, replace_sealed, sealed_rows, snapshot, store
 
 OTHER_PASSPHRASE = "a different passphrase entirely"
 ACTOR = "cli:tester"
@@ -225,11 +225,8 @@ def test_verify_samples_each_key_and_counts_failures(app: Flask, deployment: Dep
     store(app, 3)
     database = database_of(app)
     victim = next(r for r, (k, _b) in sealed_rows(database).items() if k == deployment.key_id)
-    with database.session() as session:
-        blob = session.get(Response, victim).sealed  # type: ignore[union-attr]
-        session.execute(
-            update(Response).where(Response.id == victim).values(sealed=blob[:-1] + b"\x00")
-        )
+    blob = sealed_rows(database)[victim][1]
+    replace_sealed(database, victim, blob[:-1] + b"\x00")
     with database.session() as session, unlock(app, deployment) as keys:
         programme = custody.find_programme(session, "shelter")
         checks = {c.key_id: c for c in custody.verify(session, programme, keys, sample_size=50)}
@@ -390,13 +387,8 @@ def test_reseal_leaves_rows_it_cannot_open_and_reports_them(
     database = database_of(app)
     store(app, 3)
     victim = sorted(sealed_rows(database))[1]
-    with database.session() as session:
-        blob = session.get(Response, victim).sealed  # type: ignore[union-attr]
-        session.execute(
-            update(Response)
-            .where(Response.id == victim)
-            .values(sealed=blob[:60] + b"!" + blob[61:])
-        )
+    blob = sealed_rows(database)[victim][1]
+    replace_sealed(database, victim, blob[:60] + b"!" + blob[61:])
     rotate(app, deployment)
     with unlock(app, deployment) as keys:
         progress = custody.reseal(database, deployment.programme_id, keys, actor=ACTOR)

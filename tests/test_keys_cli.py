@@ -11,11 +11,17 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from survey_app.config import Settings
-from survey_app.models import AuditEvent, KeyStatus, ProgrammeKey, Response
+from survey_app.models import AuditEvent, KeyStatus, ProgrammeKey
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, Deployment
 from tests.support.cli import run
-from tests.support.custody import passphrase_file, sealed_rows, snapshot, store
+from tests.support.custody import (
+    passphrase_file,
+    replace_sealed,
+    sealed_rows,
+    snapshot,
+    store,
+)
 
 NEW_PASSPHRASE = "a brand new passphrase"
 KEY_ID = re.compile(r"key ([0-9a-f]{16}) is now")
@@ -169,8 +175,7 @@ def test_verify_reports_each_key_and_fails_on_a_bad_response(
     assert f"{deployment.key_id}\tcurrent\t3 responses\tsampled 3: 3 ok, 0 failed" in result.output
     victim, (_key, blob) = next(iter(sealed_rows(app_state(app).database).items()))
     altered = blob[:-1] + bytes([blob[-1] ^ 1])
-    with app_state(app).database.session() as session:
-        session.execute(update(Response).where(Response.id == victim).values(sealed=altered))
+    replace_sealed(app_state(app).database, victim, altered)
     result = run(settings, "keys", "verify", "shelter", "--passphrase-file", secret)
     assert result.exit_code == 1
     assert "sampled 3: 2 ok, 1 failed" in result.output

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from survey_app.distribution import create_codes, create_link
 from survey_app.drafts import FINISHED
-from survey_app.models import AccessCode, Draft, Programme, Response, SurveyVersion
+from survey_app.models import AccessCode, Draft, InboxResponse, Programme, SurveyVersion
 from survey_app.state import app_state
 from tests.support.apps import Deployment
 from tests.support.served import Browser, Reply, at_once, served
@@ -66,7 +66,7 @@ def test_a_last_page_sent_six_times_at_once_stores_one_response(
         thanks = respondents[0].get(f"/s/{token}/done/en")
     assert thanks.status == 200
     assert "Nothing was" not in thanks.text
-    assert count(app, Response) == 3
+    assert count(app, InboxResponse) == 3
     with app_state(app).database.session() as session:
         # What is left of each draft until it expires: the fact it was finished, no answers.
         assert session.scalars(select(Draft.ciphertext)).all() == [FINISHED] * 3
@@ -79,14 +79,14 @@ def test_a_coded_last_page_sent_at_once_spends_the_code_once_and_stores_once(
         programme = session.get(Programme, deployment.programme_id)
         assert programme is not None
         link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
-        _batch, codes = create_codes(session, link, 1)
+        _batch, codes = create_codes(session, link, 1, app_state(app).code_key)
         token = link.token
     with served(app) as address:
         browser = Browser(address)
         csrf = on_last_page(browser, token, codes[0])
         replies = send_last_page_at_once(browser, token, csrf)
     assert_told_received(replies, token)
-    assert count(app, Response) == 1
+    assert count(app, InboxResponse) == 1
     with app_state(app).database.session() as session:
         assert session.scalars(select(AccessCode.spent)).all() == [True]
 
@@ -107,7 +107,7 @@ def test_eight_first_responses_to_a_new_version_at_once_make_one_version_row(
             ]
         )
     assert_told_received(replies, token)
-    assert count(app, Response) == 8
+    assert count(app, InboxResponse) == 8
     assert count(app, SurveyVersion) == 1
 
 
@@ -125,4 +125,4 @@ def test_a_copy_of_the_last_page_sent_after_it_was_stored_is_told_it_was_receive
         thanks = late_tap.get(second.location)
     assert_told_received([first, second], token)
     assert "Thank you" in thanks.text
-    assert count(app, Response) == 1
+    assert count(app, InboxResponse) == 1

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from survey_app import sealing
 from survey_app.config import Settings
-from survey_app.models import ReportSnapshot, Response
+from survey_app.models import InboxResponse, ReportSnapshot
 from survey_app.reports import snapshot
 from survey_app.reports.refresh import refresh
 from survey_app.sample_data import store_generated
@@ -73,8 +73,10 @@ def test_a_response_moved_to_another_row_is_counted_as_unreadable(
     survey = state.surveys[SURVEY]
     store_generated(state.database, survey, 60)
     with state.database.session() as db:
-        first, second = db.scalars(select(Response).order_by(Response.id).limit(2))
-        db.execute(update(Response).where(Response.id == first.id).values(sealed=second.sealed))
+        first, second = db.scalars(select(InboxResponse).order_by(InboxResponse.id).limit(2))
+        db.execute(
+            update(InboxResponse).where(InboxResponse.id == first.id).values(sealed=second.sealed)
+        )
     outcome = refresh(state.database, survey, 5, PASSPHRASE, actor="test", workers=1)
     assert outcome.responses == 59
     assert outcome.unreadable == {sealing.TamperedResponse.__name__: 1}

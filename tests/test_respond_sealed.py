@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from survey_app.drafts import FINISHED
-from survey_app.models import Draft, Response
+from survey_app.models import Draft, InboxResponse
 from survey_app.state import app_state
 from tests.support.apps import Deployment, read_back
 from tests.support.web import Respondent, csrf_token
@@ -41,7 +41,7 @@ def test_full_survey_is_sealed_and_readable_with_the_key(
     assert "Thank you" in client.get(reply.headers["Location"]).get_data(as_text=True)
 
     with app_state(app).database.session() as session:
-        rows = session.scalars(select(Response)).all()
+        rows = session.scalars(select(InboxResponse)).all()
         assert len(rows) == 1
         row = rows[0]
         assert len(row.id) == 32 and row.key_id == deployment.key_id
@@ -74,7 +74,7 @@ def test_declining_consent_stores_nothing_and_shows_help(
     body = reply.get_data(as_text=True)
     assert "Nothing has been saved" in body and "+1 555 0100" in body
     with app_state(app).database.session() as session:
-        assert session.scalars(select(Response)).all() == []
+        assert session.scalars(select(InboxResponse)).all() == []
         assert session.scalars(select(Draft)).all() == []
 
 
@@ -116,7 +116,7 @@ def test_bad_answers_get_4xx_messages_and_are_kept(
     too_long = answer_page(client, token, 2, {"comment": "x" * 2001})
     assert too_long.status_code == 422
     with app_state(app).database.session() as session:
-        assert session.scalars(select(Response)).all() == []
+        assert session.scalars(select(InboxResponse)).all() == []
 
 
 def test_arabic_page_is_right_to_left(client: FlaskClient, deployment: Deployment) -> None:
@@ -237,7 +237,7 @@ def test_skipping_consent_is_not_agreeing(
     assert reply.status_code == 422
     assert "Please answer this question." in reply.get_data(as_text=True)
     with app_state(app).database.session() as session:
-        assert session.scalars(select(Response)).all() == []
+        assert session.scalars(select(InboxResponse)).all() == []
 
 
 def test_later_pages_cannot_be_reached_by_their_address(
@@ -258,7 +258,7 @@ def test_later_pages_cannot_be_reached_by_their_address(
     )
     assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}/p/1")
     with app_state(app).database.session() as session:
-        assert session.scalars(select(Response)).all() == []
+        assert session.scalars(select(InboxResponse)).all() == []
 
 
 def test_a_draft_keeps_only_a_quarter_hour_of_activity_time(

@@ -61,7 +61,14 @@ def test_no_third_party_assets() -> None:
 def test_cookies_are_httponly_samesite_and_secure_in_production(
     tmp_path: Path, database_url: str
 ) -> None:
-    app = create_app(make_settings(tmp_path, database_url, environment="production"))
+    app = create_app(
+        make_settings(
+            tmp_path,
+            database_url,
+            environment="production",
+            server={"public_url": "https://feedback.example.org"},
+        )
+    )
     migrate.upgrade(app_state(app).database)
 
     deployment = deploy(app)
@@ -119,7 +126,10 @@ def test_logs_hold_no_address_and_no_answer(
         },
     )
     access = [r.getMessage() for r in caplog.records if r.name == "survey_app.access"]
-    assert any(line.startswith("POST /s/") for line in access)
+    # Respondent requests are counted, never logged one by one.
+    assert not any("/s/" in line for line in access)
+    _day, counts = app_state(app).traffic.current()
+    assert counts[("POST /s/<token>/p/<int:number>", 303)] == 2
     everything = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("203.0.113.77", "SentinelBrowser", "SENTINEL-ANSWER-42", "sentinel-query"):
         assert secret not in everything

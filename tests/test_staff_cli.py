@@ -132,7 +132,7 @@ def test_links_and_codes(app: Flask, run: Invoke, deployment: Deployment) -> Non
     assert len(codes) == 4
     with app_state(app).database.session() as db:
         stored = set(db.scalars(select(AccessCode.code_hash).where(AccessCode.link_token == token)))
-    assert stored == {hash_code(code) for code in codes}
+    assert stored == {hash_code(code, app_state(app).code_key) for code in codes}
     open_link = deployment.links["minimal"]
     refused = run("codes", "create", open_link, "--count", "4")
     assert refused.exit_code == 1 and "does not ask for access codes" in refused.output

@@ -6,20 +6,20 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from survey_app import custody, sealing
 from survey_app.config import Settings
 from survey_app.models import Programme, Response
+from survey_app.responses import stored_responses
 from survey_app.state import app_state
 from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
 from tests.support.cli import run
-from tests.support.custody import passphrase_file, sealed_rows, store
+from tests.support.custody import passphrase_file, replace_sealed, sealed_rows, store
 
 
 def set_blob(app: Flask, response_id: str, blob: bytes) -> None:
-    with app_state(app).database.session() as session:
-        session.execute(update(Response).where(Response.id == response_id).values(sealed=blob))
+    replace_sealed(app_state(app).database, response_id, blob)
 
 
 def add_response_sealed_to_another_programmes_key(app: Flask) -> str:
@@ -31,7 +31,7 @@ def add_response_sealed_to_another_programmes_key(app: Flask) -> str:
         session.add(other)
         session.flush()
         custody.add_key(session, other, foreign, keep_private=True)
-        version = session.scalar(select(Response.survey_version).limit(1))
+        version = session.scalar(select(stored_responses().c.survey_version).limit(1))
         assert version is not None
         blob = sealing.seal(
             foreign.public,

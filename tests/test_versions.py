@@ -12,7 +12,7 @@ from sqlalchemy import select
 from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.definitions import load_survey_json
-from survey_app.models import Response, SurveyVersion
+from survey_app.models import InboxResponse, SurveyVersion
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings
 from tests.support.web import Respondent
@@ -59,7 +59,7 @@ def test_old_answers_survive_rewording_adding_and_removing_questions(
         assert set(versions) == {old_version, new_version}
         old = load_survey_json(versions[old_version])
         assert old.version == old_version and old.has_question("age")
-        assert sorted(r.survey_version for r in session.scalars(select(Response))) == sorted(
+        assert sorted(r.survey_version for r in session.scalars(select(InboxResponse))) == sorted(
             [old_version, new_version]
         )
     app_state(second).database.dispose()

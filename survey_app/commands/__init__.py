@@ -15,7 +15,14 @@ from babel.support import Translations
 from sqlalchemy.exc import OperationalError
 
 from .. import migrate
-from ..config import CONFIG_ENV, ENV_PREFIX, ConfigError, Settings, load_settings
+from ..config import (
+    CONFIG_ENV,
+    ENV_PREFIX,
+    ConfigError,
+    Settings,
+    load_settings,
+    make_instance_folder,
+)
 from ..db import Database
 from ..messages import DomainError
 
@@ -51,7 +58,7 @@ class Context:
     def database_to_set_up(self) -> Database:
         """The database, created (with its instance folder) if there is none yet."""
         if self._database is None:
-            self.settings.instance_path.mkdir(parents=True, exist_ok=True)
+            make_instance_folder(self.settings.instance_path)
             self._database = self._open()
         return self._database
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit, programme_admin
+from ..config import ensure_key
 from ..models import DistributionLink, Programme
 from . import Context, friendly_errors, pass_context
 from .operator import actor as operator_name
@@ -119,7 +120,11 @@ def create_codes(ctx: Context, link: str, count: int) -> None:
     """Make a batch of codes for LINK and print them, this once; only their hashes are kept."""
     with ctx.require_current_schema().session() as session:
         batch, made = programme_admin.create_code_batch(
-            session, _actor(), _find_link(session, link), count
+            session,
+            _actor(),
+            _find_link(session, link),
+            count,
+            ensure_key(ctx.settings, "code_key"),
         )
     click.echo(f"batch {batch}: {len(made)} codes for link {link} (shown once)", err=True)
     for code in made:

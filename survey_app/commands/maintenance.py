@@ -9,12 +9,14 @@ import click
 from .. import audit, migrate
 from .. import backup as backups
 from ..erasure import flush_deleted
+from ..release import pending, release_all, release_if_due
 from ..retention import purge as purge_expired
+from ..traffic import stored_counts
 from . import Context, friendly_errors, operator, pass_context
 
 
 def register(main: click.Group) -> None:
-    for command in (backup, restore, purge):
+    for command in (backup, restore, purge, release, traffic):
         main.add_command(command)
 
 
@@ -66,6 +68,11 @@ def purge(ctx: Context, dry_run: bool, batch_size: int) -> None:
     Run it daily (see README, "Retention"). Deleted rows are overwritten on SQLite.
     """
     database = ctx.require_current_schema()
+    if not dry_run:
+        with database.session() as session:
+            moved = release_if_due(session)
+        if moved:
+            click.echo(f"{moved} responses released from the inbox")
     report = purge_expired(database, actor=operator.actor(), dry_run=dry_run, batch_size=batch_size)
     verb = "would be removed" if dry_run else "removed"
     for item in report.surveys:
@@ -80,3 +87,44 @@ def purge(ctx: Context, dry_run: bool, batch_size: int) -> None:
         click.echo(f"period {period!r} cannot be read, so its responses are kept", err=True)
     if not dry_run and (report.responses or report.drafts):
         flush_deleted(database, "responses", "drafts")
+
+
+@click.command()
+@click.option(
+    "--now",
+    "right_now",
+    is_flag=True,
+    help="Release everything waiting, even mid-day (cuts the day into two batches).",
+)
+@pass_context
+def release(ctx: Context, right_now: bool) -> None:
+    """Move responses waiting in the inbox into the response table, in random order.
+
+    This happens by itself when someone starts a survey on a new day (UTC); run it daily (or
+    let `survey-app purge` do it) so a quiet survey's responses do not wait. See README,
+    "What is kept".
+    """
+    database = ctx.require_current_schema()
+    with database.session() as session:
+        moved = release_all(session) if right_now else release_if_due(session)
+        waiting = pending(session)
+    click.echo(f"{moved} responses released; {waiting} waiting for the next release")
+
+
+@click.command()
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 3660))
+@pass_context
+def traffic(ctx: Context, days: int) -> None:
+    """Respondent requests per day, route and status (they are counted, never logged).
+
+    A server adds its counts for a day when the day ends or when it stops; the counts of the
+    day in progress are in its memory until then.
+    """
+    database = ctx.require_current_schema()
+    rows = stored_counts(database, days)
+    if not rows:
+        click.echo("no respondent request counts stored yet")
+        return
+    click.echo("day\troute\tstatus\tcount")
+    for row in rows:
+        click.echo(f"{row.day}\t{row.route}\t{row.status}\t{row.count}")

@@ -85,7 +85,7 @@ def current_definition(session: Session, survey_id: str, catalogue: Mapping[str,
     stored = session.scalars(
         select(SurveyVersion)
         .where(SurveyVersion.survey_id == survey_id)
-        .order_by(SurveyVersion.first_seen.desc())
+        .order_by(SurveyVersion.ordinal.desc())
         .limit(1)
     ).first()
     if stored is None:
@@ -97,7 +97,7 @@ def plan_source(session: Session, current: Survey) -> PlanSource:
     older = session.scalars(
         select(SurveyVersion.definition)
         .where(SurveyVersion.survey_id == current.id, SurveyVersion.version != current.version)
-        .order_by(SurveyVersion.first_seen)
+        .order_by(SurveyVersion.ordinal)
     )
     return PlanSource(current.canonical_json, tuple(older))
 

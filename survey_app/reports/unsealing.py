@@ -38,8 +38,7 @@ from sqlalchemy.orm import Session
 
 from .. import sealing
 from ..definitions import load_survey_json
-from ..models import Response
-from ..responses import MalformedPayload, decode_payload
+from ..responses import MalformedPayload, decode_payload, stored_responses
 from .plan import ReportPlan
 from .tally import Tally, TallyCounter
 
@@ -99,15 +98,17 @@ def one_time_keys(candidates: Iterable[sealing.WrappedKey], passphrase: str) -> 
 
 
 def count_rows(session: Session, survey_id: str) -> int:
-    return session.scalar(select(func.count()).where(Response.survey_id == survey_id)) or 0
+    stored = stored_responses()
+    return session.scalar(select(func.count()).where(stored.c.survey_id == survey_id)) or 0
 
 
 def period_counts(session: Session, survey_id: str) -> dict[str, int]:
     """How many responses are stored for each coarse period (readable or not)."""
+    stored = stored_responses()
     query = (
-        select(Response.period, func.count())
-        .where(Response.survey_id == survey_id)
-        .group_by(Response.period)
+        select(stored.c.period, func.count())
+        .where(stored.c.survey_id == survey_id)
+        .group_by(stored.c.period)
     )
     return {period: count for period, count in session.execute(query)}
 
@@ -119,14 +120,15 @@ def row_batches(
     periods: Collection[str] | None = None,
 ) -> Iterator[list[Row]]:
     """The survey's rows in batches; only those of ``periods`` when given."""
+    stored = stored_responses()
     query = (
-        select(Response.id, Response.survey_version, Response.period, Response.sealed)
-        .where(Response.survey_id == survey_id)
-        .order_by(Response.id)
+        select(stored.c.id, stored.c.survey_version, stored.c.period, stored.c.sealed)
+        .where(stored.c.survey_id == survey_id)
+        .order_by(stored.c.id)
         .execution_options(yield_per=batch_size)
     )
     if periods is not None:
-        query = query.where(Response.period.in_(sorted(periods)))
+        query = query.where(stored.c.period.in_(sorted(periods)))
     for partition in session.execute(query).partitions(batch_size):
         yield [(row[0], row[1], row[2], row[3]) for row in partition]
 

@@ -277,7 +277,7 @@ def _link_page(db: Session, found: DistributionLink, form: CodesForm) -> tuple[s
         "admin/link.html",
         link=found,
         programme=db.get(Programme, found.programme_id),
-        url=url_for("respond.landing", token=found.token, _external=True),
+        url=app_state().settings.respondent_link(found.token),
         batches=programme_admin.code_batches(db, found),
         form=form,
     ), 422 if form.errors or form.form_errors else 200
@@ -303,7 +303,7 @@ def new_codes(token: str) -> Page:
         if form.validate_on_submit():
             try:
                 batch, codes = programme_admin.create_code_batch(
-                    db, actor(), found, form.count.data
+                    db, actor(), found, form.count.data, app_state().code_key
                 )
             except programme_admin.ProgrammeAdminError as error:
                 form.add_error(error.field, error)
@@ -315,7 +315,7 @@ def new_codes(token: str) -> Page:
                     programme=found_programme,
                     batch=batch,
                     codes=codes,
-                    url=url_for("respond.landing", token=found.token, _external=True),
+                    url=app_state().settings.respondent_link(found.token),
                 )
         return _link_page(db, found, form)
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import traceback
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from ..failures import describe
 
 log = logging.getLogger("survey_app.errors")
 
@@ -94,13 +97,18 @@ def _http_error(error: HTTPException) -> Any:
 
 
 def _unexpected_error(error: Exception) -> tuple[str, int]:
-    # The exception's message may quote what a respondent typed, so only its type and where it
-    # was raised are logged.
-    frames = "\n".join(
-        f"  {frame.filename}:{frame.lineno} in {frame.name}"
-        for frame in traceback.extract_tb(error.__traceback__)
+    # The exception's message may quote what a respondent typed, so only its cause as far as it
+    # is safe (see `failures`), the route's name (never its path) and where it was raised are
+    # logged, on one line.
+    frames = " < ".join(
+        f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+        for frame in reversed(traceback.extract_tb(error.__traceback__))
     )
     log.error(
-        "unhandled %s on %s %s\n%s", type(error).__name__, request.method, request.endpoint, frames
+        "unhandled error on %s %s: %s; at %s",
+        request.method,
+        request.endpoint or "(no route)",
+        describe(error),
+        frames,
     )
     return render_error(500)

@@ -6,6 +6,7 @@ Views stay thin: reading a page's answers is `survey_app.web.answering`, drafts 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,13 +23,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..definitions import Survey
-from ..distribution import code_is_usable, hash_code, spend_code
+from ..distribution import spend_code
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
+from ..failures import describe
 from ..models import DistributionLink, Programme
+from ..release import release_if_due
 from ..responses import ResponseMeta, store_response
 from ..state import app_state
 from . import answering
@@ -37,6 +41,7 @@ from .errors import render_error, too_many_requests
 from .ratelimit import Limit, Refused
 
 blueprint = Blueprint("respond", __name__)
+log = logging.getLogger(__name__)
 
 DRAFT_COOKIE_KEY = "d"
 
@@ -63,6 +68,7 @@ def landing(token: str) -> str:
 
 @blueprint.post("/s/<token>/start")
 def start(token: str) -> BaseResponse | tuple[str, int]:
+    _release_if_due()
     # One transaction for the whole request, reads included.
     with _database_session() as db:
         link, survey, programme = _served(token, db)
@@ -73,34 +79,30 @@ def start(token: str) -> BaseResponse | tuple[str, int]:
         if refused is not None:
             return too_many_requests(refused.retry_after_seconds)
         app_state().ensure_registered(survey, db)
-        code_hash = None
-        if link.requires_code:
-            code_hash = hash_code(request.form.get("code", ""))
-            if not code_is_usable(db, token, code_hash):
-                g.language = language
-                return render_template(
-                    "respond/landing.html",
-                    token=token,
-                    survey=survey,
-                    programme=programme,
-                    languages=survey.languages,
-                    requires_code=True,
-                    code_error=_(
-                        "This code is not valid or has already been used. Please check the card."
-                    ),
-                ), 403
+        # The code is spent here, at the start, so that no transaction storing a response ever
+        # touches a code (see survey_app.distribution).
+        if link.requires_code and not spend_code(
+            db, token, request.form.get("code", ""), app_state().code_key
+        ):
+            g.language = language
+            return render_template(
+                "respond/landing.html",
+                token=token,
+                survey=survey,
+                programme=programme,
+                languages=survey.languages,
+                requires_code=True,
+                code_error=_(
+                    "This code is not valid or has already been used. Please check the card."
+                ),
+            ), 403
         store = _drafts(db)
         store.purge_expired()
         old = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
         if old is not None:
             store.discard(old)
         handle = store.create(
-            DraftState(
-                link_token=token,
-                language=language,
-                survey_version=survey.version,
-                code_hash=code_hash,
-            )
+            DraftState(link_token=token, language=language, survey_version=survey.version)
         )
     session.clear()
     session[DRAFT_COOKIE_KEY] = handle.to_cookie()
@@ -206,9 +208,6 @@ def _receive_page(
     if not store.finish(handle):
         # The same page was sent twice at once and the other request stored the answers.
         return _already_received(token, state.language)
-    if state.code_hash is not None and not spend_code(db, token, state.code_hash):
-        store.save(handle, state)
-        return render_error(409, _("This code has already been used. Your answers were not sent."))
     store_response(
         db,
         survey_id=survey.id,
@@ -299,6 +298,15 @@ def _render_page(
         rules=client_rules(current),
         max_text=_max_text(),
     )
+
+
+def _release_if_due() -> None:
+    """Release yesterday's responses if nobody did yet; a failure must not stop a respondent."""
+    try:
+        with _database_session() as db:
+            release_if_due(db)
+    except SQLAlchemyError as error:
+        log.error("release of stored responses failed: %s", describe(error))
 
 
 def _rate_limited() -> Refused | None:

@@ -1,7 +1,9 @@
 """Headers every response carries, and an access log that cannot identify anyone.
 
-The access log keeps method, path, status and duration only: no address, no user agent, no
-referrer and no query string (a query string could carry anything).
+Staff requests are logged one line each: method, path, status and duration, never an address,
+user agent, referrer or query string (a query string could carry anything). Respondent requests
+(everything outside the staff areas, static files included) are never logged one by one: they
+are only counted per day, route pattern and status (`survey_app.traffic`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 from flask import Flask, Response, request
 
 from ..state import app_state
+from ..traffic import TrafficCounter
+from .errors import is_staff_page
 
 access_log = logging.getLogger("survey_app.access")
 
@@ -32,9 +36,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+ROUTE_KEY = "survey_app.route"
+
+
 def init_app(app: Flask) -> None:
+    # First of the app's before_request functions, so it runs whatever the others decide.
+    app.before_request(_note_route)
     app.after_request(_add_headers)
-    app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = AccessLogMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, app_state(app).traffic
+    )
+
+
+def _note_route(*_args: Any) -> None:
+    if request.url_rule is not None:
+        request.environ[ROUTE_KEY] = request.url_rule.rule
 
 
 def _add_headers(response: Response) -> Response:
@@ -61,8 +77,11 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: WSGIApp) -> None:
+    """One line per staff request; respondent requests only counted."""
+
+    def __init__(self, app: WSGIApp, traffic: TrafficCounter) -> None:
         self.app = app
+        self.traffic = traffic
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -75,10 +94,19 @@ class AccessLogMiddleware:
         try:
             return self.app(environ, recording_start_response)
         finally:
-            access_log.info(
-                "%s %s %s %.0fms",
-                environ.get("REQUEST_METHOD", "-"),
-                environ.get("PATH_INFO", "-"),
-                status_holder[0] if status_holder else "-",
-                (time.perf_counter() - started) * 1000,
-            )
+            method = str(environ.get("REQUEST_METHOD", "-"))
+            path = str(environ.get("PATH_INFO", "-"))
+            status = status_holder[0] if status_holder else "-"
+            if is_staff_page(path):
+                access_log.info(
+                    "%s %s %s %.0fms", method, path, status, (time.perf_counter() - started) * 1000
+                )
+            else:
+                self.traffic.count(
+                    f"{method} {_route(environ)}", int(status) if status.isdigit() else 0
+                )
+
+
+def _route(environ: dict[str, Any]) -> str:
+    """The pattern of the route that answered (``/s/<token>/p/<int:number>``), never the path."""
+    return str(environ.get(ROUTE_KEY, "(no such page)"))

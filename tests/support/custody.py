@@ -7,12 +7,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, update
 
 from survey_app import sealing
 from survey_app.db import Database
-from survey_app.models import Response
-from survey_app.responses import ResponseMeta, decode_payload, store_response
+from survey_app.models import InboxResponse, Response
+from survey_app.responses import (
+    ResponseMeta,
+    decode_payload,
+    store_response,
+    stored_responses,
+)
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE
 
@@ -50,7 +55,8 @@ def store(
 def sealed_rows(database: Database) -> dict[str, tuple[str, bytes]]:
     """Response id -> (key id, sealed blob)."""
     with database.session() as session:
-        rows = session.execute(select(Response.id, Response.key_id, Response.sealed))
+        stored = stored_responses()
+        rows = session.execute(select(stored.c.id, stored.c.key_id, stored.c.sealed))
         return {response_id: (key_id, blob) for response_id, key_id, blob in rows}
 
 
@@ -58,8 +64,9 @@ def open_all(database: Database, keys: sealing.UnlockedKeys) -> dict[str, dict[s
     """Response id -> answers, opening every row; raises if any row does not open."""
     opened = {}
     with database.session() as session:
+        stored = stored_responses()
         rows = session.execute(
-            select(Response.id, Response.survey_id, Response.survey_version, Response.sealed)
+            select(stored.c.id, stored.c.survey_id, stored.c.survey_version, stored.c.sealed)
         )
         for response_id, survey_id, version, blob in rows:
             binding = sealing.ResponseBinding(response_id, survey_id, version)
@@ -78,3 +85,10 @@ def snapshot(database: Database) -> dict[str, list[tuple[Any, ...]]]:
             rows = connection.execute(select(table)).all()
             contents[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return contents
+
+
+def replace_sealed(database: Database, response_id: str, blob: bytes) -> None:
+    """Put `blob` in the row of `response_id`, released or still in the inbox (an attacker's edit)."""
+    with database.session() as session:
+        for table in (Response, InboxResponse):
+            session.execute(update(table).where(table.id == response_id).values(sealed=blob))
