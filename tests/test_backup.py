@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from survey_app import backup, create_app, custody, migrate
 from survey_app.config import Settings
 from survey_app.db import Database
-from survey_app.models import Response
+from survey_app.models import InboxResponse, Response
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, Deployment, deploy, make_settings
 from tests.support.cli import run
@@ -96,6 +96,7 @@ def test_backup_is_private_sealed_and_restores_over_a_damaged_database(
     # Responses lost after the backup was taken.
     with source.database.session() as session:
         session.execute(delete(Response))
+        session.execute(delete(InboxResponse))
     before = snapshot(source.database)
     refused = run(source.settings, "restore", str(path))
     assert refused.exit_code == 1 and "--force" in refused.output
