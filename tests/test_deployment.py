@@ -26,7 +26,7 @@ from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.config import ConfigError, load_settings
 from survey_app.deployment import SecretKeyMismatch, check_secret_key
-from survey_app.models import Response
+from survey_app.models import InboxResponse
 from survey_app.server import WorkersNeedSharedStore, prepare
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, Deployment, deploy, make_settings
@@ -105,7 +105,7 @@ def test_page_views_do_not_count_and_a_group_on_one_address_can_answer(
         )
         assert reply.status_code == 303
     with app_state(app).database.session() as session:
-        assert len(session.scalars(select(Response)).all()) == 20
+        assert len(session.scalars(select(InboxResponse)).all()) == 20
 
 
 def test_one_address_can_never_use_up_a_links_budget(tmp_path: Path) -> None:
@@ -151,13 +151,23 @@ def test_production_without_the_proxy_setting_warns_at_start(
     tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="survey_app"):
-        create_app(make_settings(tmp_path, database_url, environment="production"))
+        create_app(
+            make_settings(
+                tmp_path,
+                database_url,
+                environment="production",
+                server={"public_url": "https://feedback.example.org"},
+            )
+        )
     assert "server.trusted_proxies is 0" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="survey_app"):
         create_app(
             make_settings(
-                tmp_path, database_url, environment="production", server={"trusted_proxies": 1}
+                tmp_path,
+                database_url,
+                environment="production",
+                server={"trusted_proxies": 1, "public_url": "https://feedback.example.org"},
             )
         )
     assert "trusted_proxies" not in caplog.text
@@ -264,7 +274,7 @@ def test_a_draft_goes_on_with_its_version_on_a_server_with_another_file(
     assert Respondent(other_old, token).submit(2, {"felt_safe": "yes"}).status_code == 303
 
     with app_state(new_server).database.session() as session:
-        versions = sorted(r.survey_version for r in session.scalars(select(Response)))
+        versions = sorted(r.survey_version for r in session.scalars(select(InboxResponse)))
     assert versions == sorted([old_version, app_state(new_server).surveys["minimal"].version])
     for app in (old_server, new_server):
         app_state(app).database.dispose()

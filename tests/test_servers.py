@@ -27,7 +27,7 @@ import redis
 from sqlalchemy import select
 
 from survey_app import create_app, migrate
-from survey_app.models import Response
+from survey_app.models import InboxResponse
 from survey_app.state import app_state
 from tests.support.apps import SERVED_SURVEYS, deploy, make_settings
 
@@ -219,5 +219,5 @@ def test_two_servers_share_sessions_drafts_and_rate_limits(
 
     check = create_app(settings)
     with app_state(check).database.session() as session:
-        assert len(session.scalars(select(Response)).all()) == completed == 6
+        assert len(session.scalars(select(InboxResponse)).all()) == completed == 6
     app_state(check).database.dispose()
