@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select, update
 
 from survey_app.config import Settings
-from survey_app.models import AuditEvent, DistributionLink, ReportSnapshot, Response, Role
+from survey_app.models import AuditEvent, DistributionLink, InboxResponse, ReportSnapshot, Role
 from survey_app.models import Survey as AssignedSurveyRow
 from survey_app.reports import free_text
 from survey_app.responses import ResponseMeta, store_response
@@ -232,9 +232,13 @@ def test_a_small_closed_round_waits_and_counts_are_said_with_the_right_plural_fo
     assert "is waiting to be published with the next one" in page
     store_generated(state.database, state.surveys[SURVEY], 60, seed=8)
     with state.database.session() as db:
-        first, second, third = db.scalars(select(Response).order_by(Response.id).limit(3))
-        db.execute(update(Response).where(Response.id == first.id).values(sealed=third.sealed))
-        db.execute(update(Response).where(Response.id == second.id).values(sealed=third.sealed))
+        first, second, third = db.scalars(select(InboxResponse).order_by(InboxResponse.id).limit(3))
+        db.execute(
+            update(InboxResponse).where(InboxResponse.id == first.id).values(sealed=third.sealed)
+        )
+        db.execute(
+            update(InboxResponse).where(InboxResponse.id == second.id).values(sealed=third.sealed)
+        )
     arabic = {"Accept-Language": "ar"}
     page_url = f"{DASHBOARD}/refresh"
     form = analyst.get(page_url, headers=arabic).get_data(as_text=True)

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -111,4 +111,7 @@ def _unexpected_error(error: Exception) -> tuple[str, int]:
         describe(error),
         frames,
     )
+    # What the failed request loaded may be unusable now (a rolled-back session): the error
+    # page is shown with the neutral title rather than failing in its turn.
+    g.pop("programme", None)
     return render_error(500)
