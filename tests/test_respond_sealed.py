@@ -221,8 +221,15 @@ def test_the_cookie_never_holds_an_answer(
     with app_state(app).database.session() as session:
         (draft,) = session.scalars(select(Draft)).all()
         assert b"SENTINEL" not in draft.ciphertext
-    # Leaving removes the draft on the server and the cookie in the browser.
-    reply = client.get("/exit")
+    # Leaving (the exit button's POST) removes the draft on the server and the cookie in the
+    # browser; a GET of /exit only asks the browser to forget the site.
+    form = csrf_token(client.get(f"/s/{token}/p/2").get_data(as_text=True))
+    copy = app.test_client()
+    copy.set_cookie("s", cookie.value)
+    assert copy.get("/exit").headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    with app_state(app).database.session() as session:
+        assert len(session.scalars(select(Draft)).all()) == 1
+    reply = client.post("/exit", data={"csrf_token": form})
     assert reply.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     with app_state(app).database.session() as session:
         assert session.scalars(select(Draft)).all() == []

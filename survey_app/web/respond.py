@@ -236,9 +236,13 @@ def done(token: str, lang: str) -> str:
 
 @blueprint.route("/exit", methods=["GET", "POST"])
 def quick_exit() -> BaseResponse:
-    """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral."""
+    """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral.
+
+    Only a POST deletes the draft on the server: a GET (a link, a prefetch, another site's
+    image) changes no state; it still clears the browser's cookie, and with it the draft's key.
+    """
     handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
-    if handle is not None:
+    if handle is not None and request.method == "POST":
         with _database_session() as db:
             _drafts(db).discard(handle)
     session.clear()
