@@ -188,10 +188,20 @@ def test_acknowledge_becomes_consent_and_its_ok_becomes_yes() -> None:
 def test_form_meta_drops_every_identifying_row_with_a_note_and_leaves_nothing() -> None:
     with pytest.raises(NothingToConvert) as caught:
         convert_xlsform(XLSFORMS / "kobo_form_meta.xlsx")
-    dropped = [(note.row, note.message.split("'")[1]) for note in caught.value.notes
-               if "row dropped" in note.message]
-    assert dropped == [(2, "start"), (3, "end"), (4, "today"), (5, "username"), (6, "audit"),
-                       (7, "deviceid"), (8, "phonenumber")]
+    dropped = [
+        (note.row, note.message.split("'")[1])
+        for note in caught.value.notes
+        if "row dropped" in note.message
+    ]
+    assert dropped == [
+        (2, "start"),
+        (3, "end"),
+        (4, "today"),
+        (5, "username"),
+        (6, "audit"),
+        (7, "deviceid"),
+        (8, "phonenumber"),
+    ]
 
 
 def test_date_time_form_names_time_and_datetime_and_keeps_date_precision_notes() -> None:
@@ -247,17 +257,18 @@ def test_cascading_choice_filter_filters_by_option_columns() -> None:
     survey = load(result)
     county = survey.question("selected_county")
     assert county.choice_filter is not None
-    shown = [c.value for c in county.choices
-             if county.choice_filter.is_true({"selected_state": "texas"},
-                                             names=c.filter_names())]
+    shown = [
+        c.value
+        for c in county.choices
+        if county.choice_filter.is_true({"selected_state": "texas"}, names=c.filter_names())
+    ]
     assert shown == ["brewster", "cameron"]
 
 
 def test_converted_text_is_laid_out_like_the_format_documentation() -> None:
     text = convert_xlsform(XLSFORMS / "xlsform_cascading_select.xlsx").toml_text
     headers = [line for line in text.splitlines() if line.startswith("[")]
-    assert headers[:4] == ["[survey]", "[choices.states]", "[choices.counties]",
-                           "[choices.cities]"]
+    assert headers[:4] == ["[survey]", "[choices.states]", "[choices.counties]", "[choices.cities]"]
     assert headers[4:] == ["[[pages]]"] + ["[[pages.questions]]"] * 3
     assert 'label = { en = "Select a state" }' in text
 
@@ -268,7 +279,7 @@ def test_converted_text_is_laid_out_like_the_format_documentation() -> None:
 def test_garbage_file_is_not_an_xlsform(tmp_path: Path) -> None:
     path = tmp_path / "form.xlsx"
     path.write_bytes(b"this is not a spreadsheet")
-    with pytest.raises(NotAnXLSForm, match=r"not an \.xlsx workbook"):
+    with pytest.raises(NotAnXLSForm, match=r"not an \.xls or \.xlsx workbook"):
         convert_xlsform(path)
 
 
@@ -282,8 +293,9 @@ def test_workbook_without_survey_sheet_is_not_an_xlsform(tmp_path: Path) -> None
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Questions"
+    workbook.create_sheet("choices")
     workbook.save(tmp_path / "form.xlsx")
-    with pytest.raises(NotAnXLSForm, match=r"no 'survey' sheet \(sheets: Questions\)"):
+    with pytest.raises(NotAnXLSForm, match=r"no 'survey' sheet \(sheets: Questions, choices\)"):
         convert_xlsform(tmp_path / "form.xlsx")
 
 
@@ -350,8 +362,9 @@ def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path
 def test_types_that_cannot_be_converted_say_why(
     tmp_path: Path, type_text: str, reason: str
 ) -> None:
-    path = make_form(tmp_path, [["type", "name", "label"], ["text", "ok", "Fine"],
-                                [type_text, "q", "Question"]])
+    path = make_form(
+        tmp_path, [["type", "name", "label"], ["text", "ok", "Fine"], [type_text, "q", "Question"]]
+    )
     error = unconvertible(path)
     assert rows_of(error) == [("survey", 3, "type")]
     assert reason in error.problems[0].message
@@ -359,31 +372,51 @@ def test_types_that_cannot_be_converted_say_why(
 
 @pytest.mark.parametrize(
     "type_text",
-    ["start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber",
-     "username", "email", "audit", "start-geopoint", "background-audio"],
+    [
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "subscriberid",
+        "simserial",
+        "phonenumber",
+        "username",
+        "email",
+        "audit",
+        "start-geopoint",
+        "background-audio",
+    ],
 )
 def test_identifying_metadata_is_dropped_with_a_note(tmp_path: Path, type_text: str) -> None:
-    path = make_form(tmp_path, [["type", "name", "label"], [type_text, "meta"],
-                                ["text", "ok", "Fine"]])
+    path = make_form(
+        tmp_path, [["type", "name", "label"], [type_text, "meta"], ["text", "ok", "Fine"]]
+    )
     result = convert_xlsform(path)
     assert list(questions(result)) == ["ok"]
     assert f"survey row 2: '{type_text}' row dropped: " in notes_text(result.notes)
 
 
 def test_expression_using_dropped_or_refused_rows_is_refused_in_turn(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "relevant"],
-        ["today", "today"],
-        ["image", "photo", "Photo"],
-        ["text", "a", "A", "${photo} != ''"],
-        ["text", "b", "B", "${a} != ''"],
-        ["text", "c", "C", "${today} != ''"],
-        ["text", "d", "D", "${nowhere} = 1"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["today", "today"],
+            ["image", "photo", "Photo"],
+            ["text", "a", "A", "${photo} != ''"],
+            ["text", "b", "B", "${a} != ''"],
+            ["text", "c", "C", "${today} != ''"],
+            ["text", "d", "D", "${nowhere} = 1"],
+        ],
+    )
     error = unconvertible(path)
-    assert rows_of(error) == [("survey", 3, "type"), ("survey", 4, "relevant"),
-                                      ("survey", 5, "relevant"), ("survey", 6, "relevant"),
-                                      ("survey", 7, "relevant")]
+    assert rows_of(error) == [
+        ("survey", 3, "type"),
+        ("survey", 4, "relevant"),
+        ("survey", 5, "relevant"),
+        ("survey", 6, "relevant"),
+        ("survey", 7, "relevant"),
+    ]
     text = str(error)
     assert "relevant uses ${photo}, which cannot be converted (row 3)" in text
     assert "relevant uses ${a}, which cannot be converted (row 4)" in text
@@ -392,13 +425,16 @@ def test_expression_using_dropped_or_refused_rows_is_refused_in_turn(tmp_path: P
 
 
 def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "calculation", "relevant"],
-        ["integer", "n", "How many?"],
-        ["calculate", "unused", None, "${n} * 2"],
-        ["calculate", "double", None, "${n} * 2"],
-        ["note", "show", "Double is more than 4", None, "${double} > 4"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "calculation", "relevant"],
+            ["integer", "n", "How many?"],
+            ["calculate", "unused", None, "${n} * 2"],
+            ["calculate", "double", None, "${n} * 2"],
+            ["note", "show", "Double is more than 4", None, "${double} > 4"],
+        ],
+    )
     error = unconvertible(path)
     assert rows_of(error) == [("survey", 4, "type"), ("survey", 5, "relevant")]
     assert "${double} is used on row 5" in error.problems[0].message
@@ -406,13 +442,16 @@ def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Pat
 
 
 def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label"],
-        ["begin repeat", "children", "Children"],
-        ["text", "child_age", "Age"],
-        ["end repeat"],
-        ["text", "ok", "Fine"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label"],
+            ["begin repeat", "children", "Children"],
+            ["text", "child_age", "Age"],
+            ["end repeat"],
+            ["text", "ok", "Fine"],
+        ],
+    )
     error = unconvertible(path)
     assert rows_of(error) == [("survey", 2, "type")]
     assert "repeats are not supported" in error.problems[0].message
@@ -420,12 +459,15 @@ def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
 
 
 def test_unbalanced_groups_are_refused(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label"],
-        ["end group"],
-        ["begin group", "g", "G"],
-        ["text", "t", "T"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label"],
+            ["end group"],
+            ["begin group", "g", "G"],
+            ["text", "t", "T"],
+        ],
+    )
     assert rows_of(unconvertible(path)) == [("survey", 2, "type"), ("survey", 3, "type")]
 
 
@@ -444,8 +486,12 @@ def test_choice_rows_are_refused_only_for_lists_in_use(tmp_path: Path) -> None:
         ],
     )
     error = unconvertible(path)
-    assert rows_of(error) == [("choices", 3, "name"), ("choices", 4, "name"),
-                              ("choices", 5, "label"), ("choices", 6, "name")]
+    assert rows_of(error) == [
+        ("choices", 3, "name"),
+        ("choices", 4, "name"),
+        ("choices", 5, "label"),
+        ("choices", 6, "name"),
+    ]
     assert "appears twice in list 'fruit' (also row 2)" in error.problems[0].message
 
 
@@ -461,31 +507,40 @@ def test_or_other_with_an_existing_other_option_is_refused(tmp_path: Path) -> No
 
 
 def test_conditional_required_is_refused(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "required"],
-        ["text", "a", "A", "${b} = 'x'"],
-        ["text", "b", "B"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "required"],
+            ["text", "a", "A", "${b} = 'x'"],
+            ["text", "b", "B"],
+        ],
+    )
     error = unconvertible(path)
     assert rows_of(error) == [("survey", 2, "required")]
 
 
 def test_relevant_using_a_later_answer_is_refused_at_its_row(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "relevant"],
-        ["text", "first", "First", "${second} = 'x'"],
-        ["text", "second", "Second"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["text", "first", "First", "${second} = 'x'"],
+            ["text", "second", "Second"],
+        ],
+    )
     error = unconvertible(path)
     assert rows_of(error) == [("survey", 2, None)]
     assert "can only use answers given earlier" in error.problems[0].message
 
 
 def test_unknown_language_name_is_refused_at_its_header(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label::English (en)", "label::Elvish"],
-        ["text", "a", "A", "Aa"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label::Elvish"],
+            ["text", "a", "A", "Aa"],
+        ],
+    )
     error = unconvertible(path)
     assert rows_of(error) == [("survey", 1, "label::Elvish")]
     assert "label::Elvish (xx)" in error.problems[0].message
@@ -495,16 +550,19 @@ def test_unknown_language_name_is_refused_at_its_header(tmp_path: Path) -> None:
 
 
 def test_types_appearances_and_required_values(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "appearance", "parameters", "required", "default"],
-        ["text", "story", "Tell us", "multiline", None, "yes"],
-        ["date", "arrived", "When did you arrive?", "month-year", None, "TRUE()"],
-        ["date", "born", "Year of birth", "year", None, True],
-        ["range", "score", "Score", None, "start=0 end=10 step=1", 1],
-        ["range", "stars", "Stars", "rating", "start = 1, end = 5", "no"],
-        ["range", "half", "Half points", None, "start=0 end=2 step=0.5", "false"],
-        ["integer", "count", "How many?", "thousands-sep", None, None, 3],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "appearance", "parameters", "required", "default"],
+            ["text", "story", "Tell us", "multiline", None, "yes"],
+            ["date", "arrived", "When did you arrive?", "month-year", None, "TRUE()"],
+            ["date", "born", "Year of birth", "year", None, True],
+            ["range", "score", "Score", None, "start=0 end=10 step=1", 1],
+            ["range", "stars", "Stars", "rating", "start = 1, end = 5", "no"],
+            ["range", "half", "Half points", None, "start=0 end=2 step=0.5", "false"],
+            ["integer", "count", "How many?", "thousands-sep", None, None, 3],
+        ],
+    )
     result = convert_xlsform(path)
     load(result)
     found = questions(result)
@@ -512,12 +570,22 @@ def test_types_appearances_and_required_values(tmp_path: Path) -> None:
     assert found["arrived"]["precision"] == "month"
     assert found["born"]["precision"] == "year"
     assert (found["score"]["type"], found["score"]["min"], found["score"]["max"]) == (
-        "integer", 0, 10)
+        "integer",
+        0,
+        10,
+    )
     assert (found["stars"]["type"], found["stars"]["scale"]) == ("rating", 5)
     assert (found["half"]["type"], found["half"]["min"], found["half"]["max"]) == (
-        "decimal", 0.0, 2.0)
+        "decimal",
+        0.0,
+        2.0,
+    )
     assert [q for q, v in found.items() if v.get("required")] == [
-        "story", "arrived", "born", "score"]
+        "story",
+        "arrived",
+        "born",
+        "score",
+    ]
     notes = notes_text(result.notes)
     assert "survey row 8: appearance 'thousands-sep' is not supported" in notes
     assert "survey row 8: default '3' ignored" in notes
@@ -526,26 +594,33 @@ def test_types_appearances_and_required_values(tmp_path: Path) -> None:
 
 
 def test_groups_become_pages_and_nested_groups_are_flattened(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "relevant"],
-        ["start", "start"],
-        ["select_one yn", "ok", "Okay?"],
-        ["begin group", "safety", "Safety", "${ok} = 'yes'"],
-        ["integer", "nights", "Nights?"],
-        ["begin_group", "inner", "Inner", "${nights} > 1"],
-        ["text", "where", "Where?", "${nights} < 10"],
-        ["end_group"],
-        ["end group"],
-        ["note", "bye", "Thanks"],
-        ["begin group", "meta", "Meta"],
-        ["deviceid", "device"],
-        ["end group"],
-    ], choices=[["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["start", "start"],
+            ["select_one yn", "ok", "Okay?"],
+            ["begin group", "safety", "Safety", "${ok} = 'yes'"],
+            ["integer", "nights", "Nights?"],
+            ["begin_group", "inner", "Inner", "${nights} > 1"],
+            ["text", "where", "Where?", "${nights} < 10"],
+            ["end_group"],
+            ["end group"],
+            ["note", "bye", "Thanks"],
+            ["begin group", "meta", "Meta"],
+            ["deviceid", "device"],
+            ["end group"],
+        ],
+        choices=[["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]],
+    )
     result = convert_xlsform(path)
     load(result)
     pages = document(result)["pages"]
     assert [(p["id"], [q["id"] for q in p["questions"]]) for p in pages] == [
-        ("page_1", ["ok"]), ("safety", ["nights", "where"]), ("page_3", ["bye"])]
+        ("page_1", ["ok"]),
+        ("safety", ["nights", "where"]),
+        ("page_3", ["bye"]),
+    ]
     assert pages[1]["relevant"] == "${ok} = 'yes'"
     assert pages[1]["questions"][1]["relevant"] == "(${nights} > 1) and (${nights} < 10)"
     notes = notes_text(result.notes)
@@ -556,11 +631,14 @@ def test_groups_become_pages_and_nested_groups_are_flattened(tmp_path: Path) -> 
 
 
 def test_invalid_names_are_renamed_and_references_follow(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "relevant", "constraint"],
-        ["integer", "Age-Years", "Age?", None, ". >= 18"],
-        ["text", "2nd", "Second", "${Age-Years} > 20"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant", "constraint"],
+            ["integer", "Age-Years", "Age?", None, ". >= 18"],
+            ["text", "2nd", "Second", "${Age-Years} > 20"],
+        ],
+    )
     result = convert_xlsform(path)
     load(result)
     found = questions(result)
@@ -574,16 +652,26 @@ def test_languages_codes_names_and_missing_translations(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,
         [
-            ["type", "name", "label::English (en)", "label:Français", "label::العربية",
-             "hint::English (en)"],
+            [
+                "type",
+                "name",
+                "label::English (en)",
+                "label::Français",
+                "label::العربية",
+                "hint::English (en)",
+            ],
             ["select_one yn", "safe", "Safe?", "En sécurité ?", "هل شعرت بالأمان؟", "Be honest"],
             ["text", "why", "Why?", None, "لماذا؟"],
         ],
-        choices=[["list name", "name", "label::English (en)", "label:Français",
-                  "label::العربية"],
-                 ["yn", "yes", "Yes", "Oui", "نعم"], ["yn", "no", "No", "Non"]],
-        settings=[["form_title", "form_id", "default_language", "version"],
-                  ["Feedback", "Service Feedback!", "Français", "2024-01"]],
+        choices=[
+            ["list name", "name", "label::English (en)", "label::Français", "label::العربية"],
+            ["yn", "yes", "Yes", "Oui", "نعم"],
+            ["yn", "no", "No", "Non"],
+        ],
+        settings=[
+            ["form_title", "form_id", "default_language", "version"],
+            ["Feedback", "Service Feedback!", "Français", "2024-01"],
+        ],
     )
     result = convert_xlsform(path)
     assert result.survey_id == "service-feedback"
@@ -602,11 +690,92 @@ def test_languages_codes_names_and_missing_translations(tmp_path: Path) -> None:
     assert all("missing translation" in problem.message for problem in caught.value.problems)
 
 
+def test_single_colon_language_beside_double_colons_is_read_as_pyxform_reads_it(
+    tmp_path: Path,
+) -> None:
+    # pyxform splits headers on ":" only when no header uses "::"; otherwise `label:Français`
+    # is not a label at all. The import follows it, and says the column was ignored.
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label:Français"],
+            ["text", "why", "Why?", "Pourquoi ?"],
+        ],
+    )
+    result = convert_xlsform(path)
+    assert document(result)["survey"]["languages"] == ["en"]
+    assert "column 'label:Français' is not supported and was ignored" in notes_text(result.notes)
+
+
+def test_older_column_names_mean_what_pyxform_reads_them_as(tmp_path: Path) -> None:
+    """`bind:relevant`, `bind:required`, `bind:constraint`, `relevance`: no skip logic lost."""
+    path = make_form(
+        tmp_path,
+        [
+            [
+                "type",
+                "name",
+                "label:EN",
+                "label:FR",
+                "bind:relevant",
+                "bind:required",
+                "bind:constraint",
+                "bind:jr:constraintMsg",
+            ],
+            ["select_one who", "who", "Who?", "Qui ?"],
+            [
+                "integer",
+                "weeks",
+                "Weeks pregnant?",
+                "Semaines ?",
+                "${who} = 'mother'",
+                "yes",
+                ". < 45",
+                "At most 44",
+            ],
+        ],
+        choices=[
+            ["list_name", "name", "label:EN", "label:FR"],
+            ["who", "mother", "Mother", "Mère"],
+            ["who", "child", "Child", "Enfant"],
+        ],
+    )
+    result = convert_xlsform(path)
+    weeks = questions(result)["weeks"]
+    assert weeks["relevant"] == "${who} = 'mother'"
+    assert weeks["required"] is True
+    assert weeks["constraint"] == ". < 45"
+    assert weeks["constraint_message"] == {"en": "At most 44"}
+    assert weeks["label"] == {"en": "Weeks pregnant?", "fr": "Semaines ?"}
+    assert document(result)["survey"]["languages"] == ["en", "fr"]
+    assert "not supported" not in notes_text(result.notes)
+
+    relevance = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevance"],
+            ["integer", "age", "Age?"],
+            ["text", "school", "School?", "${age} < 18"],
+        ],
+        name="relevance.xlsx",
+    )
+    assert questions(convert_xlsform(relevance))["school"]["relevant"] == "${age} < 18"
+
+
+def test_xls_workbooks_are_read() -> None:
+    result = convert_xlsform(XLSFORMS / "kobodocs_xlsform_example.xls")
+    survey = load(result)
+    assert len(survey.questions()) == 3
+
+
 def test_survey_id_and_default_language_can_be_chosen(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label::English (en)", "label::Swahili (sw)"],
-        ["text", "a", "A", "Aa"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label::Swahili (sw)"],
+            ["text", "a", "A", "Aa"],
+        ],
+    )
     result = convert_xlsform(path, survey_id="check-in", default_language="sw")
     assert result.survey_id == "check-in"
     assert document(result)["survey"]["languages"] == ["sw", "en"]
@@ -617,14 +786,17 @@ def test_survey_id_and_default_language_can_be_chosen(tmp_path: Path) -> None:
 
 
 def test_acknowledge_after_the_first_page_becomes_yes_no(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label", "relevant"],
-        ["begin group", "intro", "Intro"],
-        ["note", "hello", "Hello"],
-        ["end group"],
-        ["acknowledge", "ack", "Click OK to go on"],
-        ["text", "more", "More?", "${ack} = \u201cOK\u201d"],
-    ])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["begin group", "intro", "Intro"],
+            ["note", "hello", "Hello"],
+            ["end group"],
+            ["acknowledge", "ack", "Click OK to go on"],
+            ["text", "more", "More?", "${ack} = \u201cOK\u201d"],
+        ],
+    )
     result = convert_xlsform(path)
     load(result)
     found = questions(result)
@@ -669,13 +841,23 @@ def test_write_import_refuses_an_id_that_is_not_a_file_name(tmp_path: Path) -> N
 
 
 def test_converted_survey_loads_with_its_types(tmp_path: Path) -> None:
-    path = make_form(tmp_path, [
-        ["type", "name", "label"],
-        ["select_multiple help", "help", "Which help?"],
-        ["decimal", "km", "How far?"],
-        ["note", "n", "Note"],
-    ], choices=[["list_name", "name", "label"], ["help", "legal", "Legal"],
-                ["help", "medical", "Medical"]])
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label"],
+            ["select_multiple help", "help", "Which help?"],
+            ["decimal", "km", "How far?"],
+            ["note", "n", "Note"],
+        ],
+        choices=[
+            ["list_name", "name", "label"],
+            ["help", "legal", "Legal"],
+            ["help", "medical", "Medical"],
+        ],
+    )
     survey = load(convert_xlsform(path))
     assert [q.type for q in survey.questions()] == [
-        QuestionType.MULTIPLE, QuestionType.DECIMAL, QuestionType.NOTE]
+        QuestionType.MULTIPLE,
+        QuestionType.DECIMAL,
+        QuestionType.NOTE,
+    ]

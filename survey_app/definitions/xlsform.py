@@ -1,4 +1,4 @@
-"""Import an XLSForm (.xlsx) as a survey file.
+"""Import an XLSForm (.xls or .xlsx) as a survey file.
 
 `convert_xlsform` reads the survey, choices and settings sheets and returns the TOML text of
 the survey with notes about everything it changed, dropped or assumed. Identifying metadata
@@ -34,6 +34,7 @@ from .xlsform_sheets import (
     Sheet,
     WorkbookUnreadable,
     read_workbook,
+    sheet_names,
 )
 from .xlsform_survey import SurveySheet
 from .xlsform_toml import render_survey
@@ -131,10 +132,6 @@ def convert_xlsform(
         settings.get("default_language", ""),
         findings,
     )
-    for name, sheet in sheets.items():
-        if name not in {SURVEY_SHEET, CHOICES_SHEET, SETTINGS_SHEET} and sheet.rows:
-            findings.note(sheet.name, None, "sheet ignored (only survey, choices and settings "
-                          "are read)")
     converted = SurveySheet(
         survey_sheet, ChoiceLists(choices_sheet, languages, findings), languages, findings
     ).convert()
@@ -146,8 +143,12 @@ def convert_xlsform(
             findings.sorted_notes(),
         )
     if not converted.pages:
-        findings.problem(SURVEY_SHEET, None, None,
-                         "no question is left to convert (every row was dropped; see the notes)")
+        findings.problem(
+            SURVEY_SHEET,
+            None,
+            None,
+            "no question is left to convert (every row was dropped; see the notes)",
+        )
         raise NothingToConvert(
             f"{path.name}: no question is left to convert; nothing was written",
             findings.sorted_problems(),
@@ -227,10 +228,10 @@ def _read_form(path: Path) -> dict[str, Sheet]:
     try:
         sheets = read_workbook(path)
     except WorkbookUnreadable as error:
-        raise refuse(f"not an .xlsx workbook that can be read ({error})") from None
+        raise refuse(f"not an .xls or .xlsx workbook that can be read ({error})") from None
     survey = sheets.get(SURVEY_SHEET)
     if survey is None:
-        found = ", ".join(sheet.name for sheet in sheets.values()) or "none"
+        found = ", ".join(sheet_names(path)) or "none"
         raise refuse(f"the workbook has no 'survey' sheet (sheets: {found})")
     if survey.column("type") is None:
         raise refuse("the survey sheet has no 'type' column in its first row")
@@ -246,12 +247,13 @@ def _settings(sheet: Sheet | None, findings: Findings) -> dict[str, str]:
     settings = {key: value for key, value in settings.items() if value}
     ignored = sorted(set(settings) - _USED_SETTINGS)
     if ignored:
-        findings.note(SETTINGS_SHEET, row.number,
-                      f"settings ignored: {', '.join(ignored)}")
+        findings.note(SETTINGS_SHEET, row.number, f"settings ignored: {', '.join(ignored)}")
     if "version" in settings:
-        findings.note(SETTINGS_SHEET, row.number,
-                      f"version '{settings['version']}' ignored: a survey's version is made "
-                      f"from its content")
+        findings.note(
+            SETTINGS_SHEET,
+            row.number,
+            f"version '{settings['version']}' ignored: a survey's version is made from its content",
+        )
     return settings
 
 
@@ -273,8 +275,11 @@ def _survey_id(
     slug = re.sub(r"[^a-z0-9_-]+", "-", ascii_text.lower()).strip("-_") or "survey"
     if slug != written:
         source = "form_id" if settings.get("form_id") else "file name"
-        findings.note(SETTINGS_SHEET if source == "form_id" else SURVEY_SHEET, None,
-                      f"survey id '{slug}' made from the {source} '{written}'")
+        findings.note(
+            SETTINGS_SHEET if source == "form_id" else SURVEY_SHEET,
+            None,
+            f"survey id '{slug}' made from the {source} '{written}'",
+        )
     return slug
 
 
@@ -288,13 +293,16 @@ def _survey_table(
     title = settings.get("form_title")
     if not title:
         title = settings.get("form_id") or path.stem
-        findings.note(SETTINGS_SHEET, None,
-                      f"no form_title in the settings sheet; the title is '{title}'")
+        findings.note(
+            SETTINGS_SHEET, None, f"no form_title in the settings sheet; the title is '{title}'"
+        )
     if len(languages.codes) > 1:
         # XLSForm has one form_title for all languages, so there is no translation to miss.
-        findings.note(SETTINGS_SHEET, None,
-                      "form_title is used as the title in every language; translate it in the "
-                      "survey file")
+        findings.note(
+            SETTINGS_SHEET,
+            None,
+            "form_title is used as the title in every language; translate it in the survey file",
+        )
     table: dict[str, Any] = {
         "id": identifier,
         "title": {code: title for code in languages.codes},
@@ -325,7 +333,9 @@ def _plan_languages(
             language = column.language
             if not language.recognised or LANGUAGE_CODE.match(language.code) is None:
                 findings.problem(
-                    sheet.name, 1, column.header,
+                    sheet.name,
+                    1,
+                    column.header,
                     f"'{language.name or language.code}' is not a language name this import "
                     f"knows; add its code, e.g. '{column.base}::{language.name} (xx)'",
                 )
@@ -351,15 +361,21 @@ def _default_language(
         code = _code(setting)
         if plain or not named or code in named:
             return code
-        findings.note(SETTINGS_SHEET, None,
-                      f"default_language '{setting}' has no columns in the form; the default "
-                      f"language is '{named[0]}'")
+        findings.note(
+            SETTINGS_SHEET,
+            None,
+            f"default_language '{setting}' has no columns in the form; the default "
+            f"language is '{named[0]}'",
+        )
         return named[0]
     if named and not plain:
         return named[0]
-    findings.note(SURVEY_SHEET, None,
-                  "columns without a language (label, hint) are taken as English (en); set "
-                  "default_language in the settings sheet if they are not")
+    findings.note(
+        SURVEY_SHEET,
+        None,
+        "columns without a language (label, hint) are taken as English (en); set "
+        "default_language in the settings sheet if they are not",
+    )
     return "en"
 
 
@@ -409,8 +425,10 @@ def _with_translations(value: Any, languages: LanguagePlan) -> Any:
 
 
 def _is_localised(value: dict[str, Any], languages: LanguagePlan) -> bool:
-    return bool(value) and set(value) <= set(languages.codes) and all(
-        isinstance(text, str) for text in value.values()
+    return (
+        bool(value)
+        and set(value) <= set(languages.codes)
+        and all(isinstance(text, str) for text in value.values())
     )
 
 

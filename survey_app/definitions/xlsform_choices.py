@@ -18,8 +18,19 @@ from .xlsform_sheets import CHOICES_SHEET, Row, Sheet
 
 # Choices-sheet columns that are not extra keys of an option.
 _NOT_EXTRAS = frozenset(
-    {"list_name", "name", "label", "image", "audio", "video", "big-image", "media::image",
-     "media::audio", "media::video", "media::big-image"}
+    {
+        "list_name",
+        "name",
+        "label",
+        "image",
+        "audio",
+        "video",
+        "big-image",
+        "media::image",
+        "media::audio",
+        "media::video",
+        "media::big-image",
+    }
 )
 
 
@@ -97,13 +108,17 @@ class ChoiceLists:
             value = row.get(name_header) if name_header else ""
             if not value:
                 self.findings.problem(
-                    CHOICES_SHEET, row.number, "name",
+                    CHOICES_SHEET,
+                    row.number,
+                    "name",
                     f"an option of list '{choice_list.name}' has no name (its value)",
                 )
                 continue
             if value in first_row:
                 self.findings.problem(
-                    CHOICES_SHEET, row.number, name_header,
+                    CHOICES_SHEET,
+                    row.number,
+                    name_header,
                     f"option '{value}' appears twice in list '{choice_list.name}' "
                     f"(also row {first_row[value]})",
                 )
@@ -111,7 +126,9 @@ class ChoiceLists:
             first_row[value] = row.number
             if FORBIDDEN_IN_VALUE.search(value) or value in RESERVED_VALUES:
                 self.findings.problem(
-                    CHOICES_SHEET, row.number, name_header,
+                    CHOICES_SHEET,
+                    row.number,
+                    name_header,
                     f"option name '{value}' cannot be a value: it must have no spaces or "
                     f"quotes, and '_pnts' is reserved",
                 )

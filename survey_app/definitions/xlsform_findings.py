@@ -42,9 +42,7 @@ class Findings:
         self.notes: list[ConversionNote] = []
         self.problems: list[ConversionProblem] = []
         # language code -> sheet -> rows with text that lacks that language
-        self._untranslated: dict[str, dict[str, list[int]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
+        self._untranslated: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
 
     def note(self, sheet: str, row: int | None, message: str) -> None:
         self.notes.append(ConversionNote(row=row, sheet=sheet, message=message))

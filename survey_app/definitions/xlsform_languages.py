@@ -191,8 +191,9 @@ def language_from_header(text: str) -> Language:
     known = LANGUAGE_CODES.get(text.casefold())
     if known is not None:
         return Language(code=known, name=text)
-    if _BARE_CODE.match(text):
-        return Language(code=text, name=None)
+    if _BARE_CODE.match(text.lower()):
+        # `label::EN`, `label::fr`: a bare code, in either case.
+        return Language(code=_normalise_code(text), name=None)
     return Language(code=_slug(text), name=text, recognised=False)
 
 

@@ -1,15 +1,21 @@
 """Reading an XLSForm workbook into plain rows of text, and making sense of its column headers.
 
-Everything the converter needs is read into memory here, so the workbook file is closed before
-any conversion starts and the converter never sees openpyxl types.
+The workbook is read by pyxform, the reference XLSForm converter, so that `.xls`, `.xlsx` and
+`.xlsm` files are read exactly as ODK and KoboToolbox read them, and every column header is
+understood as pyxform understands it: its aliases (`bind::relevant`, `relevance`,
+`bind:constraint`, `caption`, `list name`...) and its language suffixes (`label::English (en)`,
+`label:Français`). We keep rows rather than pyxform's nested JSON because every note and
+refusal must name the row it is about, and pyxform's JSON has no row numbers.
+
+Everything the converter needs is read into memory here, so the converter never sees a
+spreadsheet library's types.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +28,7 @@ SETTINGS_SHEET = "settings"
 
 
 class WorkbookUnreadable(Exception):
-    """The file is not an .xlsx workbook openpyxl can read; the message says why."""
+    """The file is not a workbook pyxform can read; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -59,111 +65,143 @@ class Sheet:
         return None
 
 
+# pyxform groups some columns under bind/control/media; these are the names the converter
+# reads them by (`bind::relevant` and `relevance` are both ("bind", "relevant")).
+_GROUPED = {
+    "relevant": "relevant",
+    "required": "required",
+    "constraint": "constraint",
+    "jr:constraintMsg": "constraint_message",
+    "jr:requiredMsg": "required_message",
+    "calculate": "calculation",
+    "readonly": "read_only",
+    "appearance": "appearance",
+    "jr:count": "repeat_count",
+    "image": "image",
+    "big-image": "big-image",
+    "audio": "audio",
+    "video": "video",
+}
+_GROUPS = frozenset({"bind", "control", "media"})
+# pyxform's names for the survey's own settings, back to the XLSForm column names.
+_SETTINGS_NAMES = {"title": "form_title", "id_string": "form_id"}
+
+
 def read_workbook(path: Path) -> dict[str, Sheet]:
-    """All sheets of the workbook, keyed by lower-case sheet name."""
-    # openpyxl warns about spreadsheet features it drops (extensions, data validation); they do
-    # not matter for a form definition, and a warning must not become a failure.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-        try:
-            import openpyxl  # only when a form is imported: a slow import
+    """The survey, choices and settings sheets (those present), keyed by lower-case name."""
+    from pyxform.errors import PyXFormError  # only when a form is imported: a slow import
 
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:
-            # openpyxl raises many unrelated types for a file that is not a valid workbook
-            # (BadZipFile, InvalidFileException, KeyError, XML parse errors...).
-            raise WorkbookUnreadable(f"{type(error).__name__}: {error}") from error
-        try:
-            sheets: dict[str, Sheet] = {}
-            for worksheet in workbook.worksheets:
-                key = worksheet.title.strip().lower()
-                if key not in sheets:
-                    sheets[key] = _read_sheet(worksheet.title.strip(), worksheet.iter_rows())
-            return sheets
-        except Exception as error:
-            raise WorkbookUnreadable(f"{type(error).__name__}: {error}") from error
-        finally:
-            workbook.close()
-
-
-# Spreadsheet programs may save formatting for a million empty rows (pyxform's UCL biomass form
-# does); reading them all takes minutes. No form leaves this many blank rows between questions.
-BLANK_ROWS_END_A_SHEET = 1000
-
-
-def _read_sheet(name: str, rows: Iterable[tuple[Any, ...]]) -> Sheet:
-    header: list[str] | None = None
-    columns: list[Column] = []
-    data: list[Row] = []
-    blank_run = 0
-    for excel_row in rows:
-        values = [cell_text(cell.value) for cell in excel_row if hasattr(cell, "value")]
-        if not any(values):
-            blank_run += 1
-            if blank_run >= BLANK_ROWS_END_A_SHEET:
-                break
+    try:
+        # openpyxl warns about spreadsheet features it drops (extensions, data validation);
+        # they do not matter for a form definition, and a warning must not become a failure.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            data = _read(path)
+    except PyXFormError as error:
+        raise WorkbookUnreadable(str(error)) from error
+    except Exception as error:
+        # The spreadsheet libraries raise many unrelated types for a damaged file.
+        raise WorkbookUnreadable(f"{type(error).__name__}: {error}") from error
+    sheets: dict[str, Sheet] = {}
+    for name in (SURVEY_SHEET, CHOICES_SHEET, SETTINGS_SHEET):
+        rows = getattr(data, name, None)
+        header = getattr(data, f"{name}_header", None)
+        if rows is None:
             continue
-        blank_run = 0
-        number = _row_number(excel_row)
-        if header is None:
-            header = values
-            columns = [parse_column(text) for text in header if text]
-            continue
-        cells = {
-            header[index]: value
-            for index, value in enumerate(values)
-            if index < len(header) and header[index] and value
-        }
-        if cells:
-            data.append(Row(number=number, cells=cells))
+        headers = list(header[0]) if header else []
+        sheets[name] = _read_sheet(name, headers, rows)
+    return sheets
+
+
+def sheet_names(path: Path) -> list[str]:
+    """Every sheet's name as the workbook spells it (for a message about a missing sheet)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            return list(_read(path).sheet_names or [])
+    except Exception:
+        return []
+
+
+def _read(path: Path) -> Any:
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import get_xlsform
+
+    # Only spreadsheets: pyxform would also try any file as Markdown or CSV text.
+    for file_type in (".xlsx", ".xls"):
+        try:
+            return get_xlsform(str(path), file_type=file_type)
+        except PyXFormError as error:
+            last = error
+    raise last
+
+
+def _sheet_headers(name: str) -> tuple[dict[str, Any], set[str]]:
+    """The columns pyxform expects on a sheet, and its aliases for other spellings."""
+    from pyxform import aliases, constants
+    from pyxform.question import MultipleChoiceQuestion
+    from pyxform.survey import Survey
+
+    if name == SURVEY_SHEET:
+        return aliases.survey_header, set(MultipleChoiceQuestion.get_slot_names())
+    if name == CHOICES_SHEET:
+        columns = {constants.LIST_NAME_S, constants.NAME, constants.LABEL, "media"}
+        return aliases.list_header, columns
+    return aliases.settings_header, set(Survey.get_slot_names())
+
+
+def _read_sheet(name: str, headers: list[str], rows: Sequence[dict[str, str]]) -> Sheet:
+    from pyxform.parsing.sheet_headers import process_header
+
+    header_aliases, known = _sheet_headers(name)
+    double_colon = any("::" in header for header in headers)
+    columns = []
+    for header in headers:
+        _, tokens = process_header(header, double_colon, header_aliases, known)
+        columns.append(_column(header, tokens, name))
+    data = []
+    # pyxform keeps blank rows inside a sheet so that row numbers stay right; the first row
+    # of the sheet is its header.
+    for index, cells in enumerate(rows, start=2):
+        text = {key: str(value).strip() for key, value in cells.items() if str(value).strip()}
+        if text:
+            data.append(Row(number=index, cells=text))
     return Sheet(name=name, columns=tuple(columns), rows=tuple(data))
 
 
-def _row_number(excel_row: tuple[object, ...]) -> int:
-    for cell in excel_row:
-        row = getattr(cell, "row", None)
-        if isinstance(row, int):
-            return row
-    raise WorkbookUnreadable("a row without a row number")
+def _column(header: str, tokens: tuple[str, ...], sheet: str) -> Column:
+    if len(tokens) >= 2 and tokens[0] in _GROUPS and tokens[1] in _GROUPED:
+        tokens = (_GROUPED[tokens[1]], *tokens[2:])
+    base = _base_name(tokens[0].lower())
+    if sheet == SETTINGS_SHEET:
+        base = _SETTINGS_NAMES.get(tokens[0], base)
+    if len(tokens) == 1:
+        return Column(header=header, base=base, language=None)
+    language = "::".join(tokens[1:]).strip()
+    if base in TRANSLATABLE and language:
+        return Column(header=header, base=base, language=language_from_header(language))
+    return Column(header=header, base=_base_name(header.lower()), language=None)
 
-
-def cell_text(value: object) -> str:
-    """A cell's value as the text a form author sees (1.0 -> "1", TRUE -> "true")."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
-        return value.date().isoformat()
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    return str(value).strip()
-
-
-_LANGUAGE_SEPARATOR = re.compile(r"::?")
 
 # Base names that may carry a language suffix; for other headers a colon is part of the name
-# (e.g. `body::accuracyThreshold`, `jr:constraintMsg`).
+# (e.g. `body::accuracyThreshold`).
 TRANSLATABLE = frozenset(
-    {"label", "hint", "guidance_hint", "constraint_message", "required_message", "image", "audio",
-     "video", "big-image", "media::image", "media::audio", "media::video", "media::big-image"}
+    {
+        "label",
+        "hint",
+        "guidance_hint",
+        "constraint_message",
+        "required_message",
+        "image",
+        "audio",
+        "video",
+        "big-image",
+        "media::image",
+        "media::audio",
+        "media::video",
+        "media::big-image",
+    }
 )
-
-
-def parse_column(header: str) -> Column:
-    """`label::English (en)` -> base `label`, language en; `list name` -> base `list_name`."""
-    lowered = header.strip().lower()
-    for base in sorted(TRANSLATABLE, key=len, reverse=True):
-        if lowered == base:
-            return Column(header=header, base=_base_name(base), language=None)
-        if lowered.startswith(base) and _LANGUAGE_SEPARATOR.match(lowered, len(base)):
-            rest = _LANGUAGE_SEPARATOR.sub("", header.strip()[len(base):], count=1).strip()
-            if rest:
-                return Column(header=header, base=_base_name(base),
-                              language=language_from_header(rest))
-    return Column(header=header, base=_base_name(lowered), language=None)
 
 
 def _base_name(text: str) -> str:

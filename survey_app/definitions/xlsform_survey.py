@@ -35,22 +35,58 @@ from .xlsform_types import Kind, ParsedType, parse_type
 
 # Columns the converter reads; any other column with content is reported as ignored.
 _READ_COLUMNS = frozenset(
-    {"type", "name", "label", "hint", "required", "relevant", "constraint",
-     "constraint_message", "choice_filter", "appearance", "parameters", "default",
-     "calculation"}
+    {
+        "type",
+        "name",
+        "label",
+        "hint",
+        "required",
+        "relevant",
+        "constraint",
+        "constraint_message",
+        "choice_filter",
+        "appearance",
+        "parameters",
+        "default",
+        "calculation",
+    }
 )
 _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
 _FALSE = frozenset({"no", "false", "false()", "0", "n"})
-_CURLY_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-                               "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
+_CURLY_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+    }
+)
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _CALCULATION_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
 # An XLSForm `range` with these parameters reads as a rating scale of 1..end points.
 _RATING_POINTS = range(MIN_SCALE, MAX_SCALE + 1)
 # Key order of a question in the survey file.
-_QUESTION_KEYS = ("id", "type", "label", "hint", "required", "choices", "choice_filter", "other",
-                  "scale", "min", "max", "precision", "relevant", "constraint",
-                  "constraint_message")
+_QUESTION_KEYS = (
+    "id",
+    "type",
+    "label",
+    "hint",
+    "required",
+    "choices",
+    "choice_filter",
+    "other",
+    "scale",
+    "min",
+    "max",
+    "precision",
+    "relevant",
+    "constraint",
+    "constraint_message",
+)
 # The value an `acknowledge` question records; ours record "yes".
 _ACKNOWLEDGED = "OK"
 
@@ -132,13 +168,14 @@ class SurveySheet:
             return None
         pages = self._assemble(entries)
         choices = {
-            choice_list.key: {"options": choice_list.options}
-            for choice_list in self.choices.used()
+            choice_list.key: {"options": choice_list.options} for choice_list in self.choices.used()
         }
-        rows = {question_location(e.qid): e.number for e in entries
-                if e.kind is Kind.QUESTION and e.qid}
-        rows |= {f"page '{e.qid}'": e.number for e in entries
-                 if e.kind is Kind.BEGIN_GROUP and e.qid}
+        rows = {
+            question_location(e.qid): e.number for e in entries if e.kind is Kind.QUESTION and e.qid
+        }
+        rows |= {
+            f"page '{e.qid}'": e.number for e in entries if e.kind is Kind.BEGIN_GROUP and e.qid
+        }
         return ConvertedSurvey(pages=pages, choices=choices, rows=rows)
 
     def _classify(self) -> list[_Entry]:
@@ -149,16 +186,19 @@ class SurveySheet:
             type_text = row.get(type_header) if type_header else ""
             name = row.get(name_header) if name_header else ""
             if not type_text:
-                if name or any(column.base == "label" and row.get(column.header)
-                               for column in self.sheet.columns):
+                if name or any(
+                    column.base == "label" and row.get(column.header)
+                    for column in self.sheet.columns
+                ):
                     self.findings.problem(SURVEY_SHEET, row.number, "type", "the row has no type")
                 continue
             entry = _Entry(row=row, parsed=parse_type(type_text), name=name)
             if entry.kind is Kind.UNSUPPORTED:
                 self._fail(entry, "type", entry.parsed.reason)
             elif entry.kind is Kind.METADATA:
-                self.findings.note(SURVEY_SHEET, row.number,
-                                   f"'{type_text}' row dropped: {entry.parsed.reason}")
+                self.findings.note(
+                    SURVEY_SHEET, row.number, f"'{type_text}' row dropped: {entry.parsed.reason}"
+                )
             entries.append(entry)
         return entries
 
@@ -172,10 +212,15 @@ class SurveySheet:
                     continue
                 still_open = (
                     f" ('{open_blocks[-1].kind.value}' on row {open_blocks[-1].number} is still "
-                    f"open)" if open_blocks else ""
+                    f"open)"
+                    if open_blocks
+                    else ""
                 )
-                self._fail(entry, "type",
-                           f"'{entry.kind.value}' without a matching '{begin.value}'{still_open}")
+                self._fail(
+                    entry,
+                    "type",
+                    f"'{entry.kind.value}' without a matching '{begin.value}'{still_open}",
+                )
                 continue
             entry.repeat = next(
                 (block for block in open_blocks if block.kind is Kind.BEGIN_REPEAT), None
@@ -190,9 +235,9 @@ class SurveySheet:
             if entry.kind is Kind.BEGIN_REPEAT and entry.repeat is None:
                 inside = f" (rows {entry.number}-{entry.last_row})" if entry.last_row else ""
                 self._fail(
-                    entry, "type",
-                    f"repeats are not supported: each question has one answer per "
-                    f"response{inside}",
+                    entry,
+                    "type",
+                    f"repeats are not supported: each question has one answer per response{inside}",
                 )
 
     def _settle_names(self, entries: list[_Entry]) -> None:
@@ -230,7 +275,8 @@ class SurveySheet:
         if unique != entry.name:
             what = "group" if entry.kind is Kind.BEGIN_GROUP else "question"
             self.findings.note(
-                SURVEY_SHEET, entry.number,
+                SURVEY_SHEET,
+                entry.number,
                 f"{what} name '{entry.name}' renamed to '{unique}' (ids are lower-case letters, "
                 f"digits and _, unique in the survey)",
             )
@@ -270,22 +316,33 @@ class SurveySheet:
         elif base == "acknowledge":
             self.acknowledged.add(entry.name)
         for appearance in appearances:
-            self.findings.note(SURVEY_SHEET, entry.number,
-                               f"appearance '{appearance}' is not supported and was ignored")
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"appearance '{appearance}' is not supported and was ignored",
+            )
         if self._cell(entry, "calculation"):
-            self._fail(entry, "calculation",
-                       "calculated answers are not supported: every answer is given by the "
-                       "respondent")
+            self._fail(
+                entry,
+                "calculation",
+                "calculated answers are not supported: every answer is given by the respondent",
+            )
         if self._cell(entry, "default"):
-            self.findings.note(SURVEY_SHEET, entry.number,
-                               f"default '{self._cell(entry, 'default')}' ignored: answers "
-                               f"start empty")
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"default '{self._cell(entry, 'default')}' ignored: answers start empty",
+            )
         if self._cell(entry, "parameters") and base != "range":
-            self.findings.note(SURVEY_SHEET, entry.number,
-                               f"parameters '{self._cell(entry, 'parameters')}' ignored")
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"parameters '{self._cell(entry, 'parameters')}' ignored",
+            )
         if self._cell(entry, "choice_filter") and base not in {"select_one", "select_multiple"}:
-            self.findings.note(SURVEY_SHEET, entry.number,
-                               "choice_filter ignored: the question has no choices")
+            self.findings.note(
+                SURVEY_SHEET, entry.number, "choice_filter ignored: the question has no choices"
+            )
         entry.question = question
 
     def _build_group(self, entry: _Entry) -> None:
@@ -295,8 +352,11 @@ class SurveySheet:
             entry.question["title"] = title
         for appearance in self._cell(entry, "appearance").split():
             if appearance != "field-list":  # each page already shows its questions together
-                self.findings.note(SURVEY_SHEET, entry.number,
-                                   f"appearance '{appearance}' is not supported and was ignored")
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"appearance '{appearance}' is not supported and was ignored",
+                )
 
     def _build_select(self, entry: _Entry, question: dict[str, Any]) -> None:
         question["type"] = "single" if entry.parsed.base == "select_one" else "multiple"
@@ -308,15 +368,20 @@ class SurveySheet:
         question["choices"] = choice_list.key
         if entry.parsed.other:
             if "other" in choice_list.values:
-                self._fail(entry, "type",
-                           f"'or_other' adds an option 'other', but list '{list_name}' "
-                           f"already has one")
+                self._fail(
+                    entry,
+                    "type",
+                    f"'or_other' adds an option 'other', but list '{list_name}' already has one",
+                )
             other_id = f"{entry.qid}_other"
             clash = next((e for e in self.by_name.values() if e.qid == other_id), None)
             if clash is not None:
-                self._fail(entry, "type",
-                           f"the text of 'or_other' is stored as '{other_id}', which is the "
-                           f"question on row {clash.number}")
+                self._fail(
+                    entry,
+                    "type",
+                    f"the text of 'or_other' is stored as '{other_id}', which is the "
+                    f"question on row {clash.number}",
+                )
             question["other"] = True
 
     def _build_range(self, entry: _Entry, question: dict[str, Any]) -> None:
@@ -326,9 +391,11 @@ class SurveySheet:
             return
         start, end, step = parameters["start"], parameters["end"], parameters["step"]
         if step <= 0 or end < start:
-            self._fail(entry, "parameters",
-                       f"range from {start:g} to {end:g} in steps of {step:g} does not count "
-                       f"upwards")
+            self._fail(
+                entry,
+                "parameters",
+                f"range from {start:g} to {end:g} in steps of {step:g} does not count upwards",
+            )
             return
         whole = all(float(value).is_integer() for value in (start, end, step))
         if whole and start == 1 and step == 1 and int(end) in _RATING_POINTS:
@@ -341,8 +408,10 @@ class SurveySheet:
                 message += f" (steps of {step:g} are not enforced)"
         else:
             question.update(type="decimal", min=start, max=end)
-            message = (f"range {start:g}-{end:g} converted to a number between them "
-                       f"(steps of {step:g} are not enforced)")
+            message = (
+                f"range {start:g}-{end:g} converted to a number between them "
+                f"(steps of {step:g} are not enforced)"
+            )
         self.findings.note(SURVEY_SHEET, entry.number, message)
 
     def _required(self, entry: _Entry) -> bool:
@@ -351,9 +420,12 @@ class SurveySheet:
             return False
         if text in _TRUE:
             return True
-        self._fail(entry, "required",
-                   f"required '{self._cell(entry, 'required')}' must be yes or no (conditional "
-                   f"required is not supported)")
+        self._fail(
+            entry,
+            "required",
+            f"required '{self._cell(entry, 'required')}' must be yes or no (conditional "
+            f"required is not supported)",
+        )
         return False
 
     # ----------------------------------------------------------------- expressions
@@ -370,18 +442,27 @@ class SurveySheet:
                 continue
             source = written.translate(_CURLY_QUOTES)
             if source != written:
-                self.findings.note(SURVEY_SHEET, entry.number,
-                                   f"curly quotes in {column} replaced by straight quotes")
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"curly quotes in {column} replaced by straight quotes",
+                )
             try:
                 expression = parse(source, allow_bare_names=column == "choice_filter")
             except ExpressionError as error:
-                self._fail(entry, column,
-                           f"{column} `{source}`: {error.message} at position {error.position}")
+                self._fail(
+                    entry,
+                    column,
+                    f"{column} `{source}`: {error.message} at position {error.position}",
+                )
                 continue
             if column != "constraint" and expression.uses_current():
-                self._fail(entry, column,
-                           f"{column} `{source}`: '.' (this question's answer) can only be "
-                           f"used in a constraint")
+                self._fail(
+                    entry,
+                    column,
+                    f"{column} `{source}`: '.' (this question's answer) can only be "
+                    f"used in a constraint",
+                )
                 continue
             if column == "choice_filter":
                 self._check_filter_names(entry, source, expression)
@@ -390,9 +471,12 @@ class SurveySheet:
     def _check_filter_names(self, entry: _Entry, source: str, expression: Expression) -> None:
         known = set(self.choices.extra_keys) | {"name"}
         for name in sorted(expression.bare_names() - known):
-            self._fail(entry, "choice_filter",
-                       f"choice_filter `{source}` uses '{name}', which is not a column of the "
-                       f"choices sheet")
+            self._fail(
+                entry,
+                "choice_filter",
+                f"choice_filter `{source}` uses '{name}', which is not a column of the "
+                f"choices sheet",
+            )
 
     def _settle_calculations(self, entries: list[_Entry]) -> None:
         """Drop calculations nothing uses; refuse those a converted row depends on."""
@@ -414,20 +498,28 @@ class SurveySheet:
         while changed:
             changed = False
             for name in sorted(unused):
-                if any(user.kind is not Kind.CALCULATE or user.name not in unused
-                       for user in users.get(name, [])):
+                if any(
+                    user.kind is not Kind.CALCULATE or user.name not in unused
+                    for user in users.get(name, [])
+                ):
                     unused.discard(name)
                     changed = True
         for name, entry in calculations.items():
             if name in unused:
-                self.findings.note(SURVEY_SHEET, entry.number,
-                                   f"calculation '{name}' dropped: no question uses it "
-                                   f"(compute it in the report if it is needed)")
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"calculation '{name}' dropped: no question uses it "
+                    f"(compute it in the report if it is needed)",
+                )
             else:
                 rows = ", ".join(str(user.number) for user in users[name])
-                self._fail(entry, "type",
-                           f"calculations are not supported, and ${{{name}}} is used on "
-                           f"row{'s' if len(users[name]) > 1 else ''} {rows}")
+                self._fail(
+                    entry,
+                    "type",
+                    f"calculations are not supported, and ${{{name}}} is used on "
+                    f"row{'s' if len(users[name]) > 1 else ''} {rows}",
+                )
 
     def _refuse_unusable_references(self, entries: list[_Entry]) -> None:
         """Refuse rows whose expressions use a dropped or refused row, until none is left."""
@@ -538,15 +630,15 @@ class SurveySheet:
             if page["questions"]:
                 kept.append(page)
             elif page["id"] in rows:
-                self.findings.note(SURVEY_SHEET, rows[page["id"]],
-                                   f"group '{page['id']}' dropped: none of its rows were "
-                                   f"converted")
+                self.findings.note(
+                    SURVEY_SHEET,
+                    rows[page["id"]],
+                    f"group '{page['id']}' dropped: none of its rows were converted",
+                )
         self._settle_acknowledgements(kept, entries)
         return kept
 
-    def _settle_acknowledgements(
-        self, pages: list[dict[str, Any]], entries: list[_Entry]
-    ) -> None:
+    def _settle_acknowledgements(self, pages: list[dict[str, Any]], entries: list[_Entry]) -> None:
         """The first `acknowledge` on the first page becomes the consent question."""
         rows = {entry.qid: entry.number for entry in entries if entry.kind is Kind.QUESTION}
         consent_given = False
@@ -562,7 +654,8 @@ class SurveySheet:
                     # A consent question is always asked and always answered.
                     question.pop("required", None)
                     self.findings.note(
-                        SURVEY_SHEET, row,
+                        SURVEY_SHEET,
+                        row,
                         "acknowledge converted to the consent question: it asks yes or no, "
                         "and 'no' ends the survey without storing anything; check that the "
                         "label reads as a yes/no question",
@@ -570,7 +663,8 @@ class SurveySheet:
                 else:
                     question["type"] = "yesno"
                     self.findings.note(
-                        SURVEY_SHEET, row,
+                        SURVEY_SHEET,
+                        row,
                         "acknowledge converted to a yes/no question (only one acknowledge can "
                         "become the consent question: on the first page, with no relevant "
                         "or constraint)",
@@ -578,8 +672,9 @@ class SurveySheet:
 
     def _note_flattened(self, entry: _Entry) -> None:
         parent = entry.groups[0]
-        message = (f"group '{entry.name}' inside group '{parent.name}' flattened into page "
-                   f"'{parent.qid}'")
+        message = (
+            f"group '{entry.name}' inside group '{parent.name}' flattened into page '{parent.qid}'"
+        )
         if "title" in entry.question:
             message += "; its label is not shown"
         if "relevant" in entry.expressions:
@@ -595,11 +690,14 @@ class SurveySheet:
         bare = dict(self.choices.extra_keys, name="value")
         edits = list(_edits(expression.root, ids, bare, self.acknowledged))
         for position, length, replacement in sorted(edits, reverse=True):
-            source = source[:position] + replacement + source[position + length:]
-        if any(isinstance(node, Binary | Call) and _is_acknowledgement(node, self.acknowledged)
-               for node in _nodes(expression.root)):
+            source = source[:position] + replacement + source[position + length :]
+        if any(
+            isinstance(node, Binary | Call) and _is_acknowledgement(node, self.acknowledged)
+            for node in _nodes(expression.root)
+        ):
             self.findings.note(
-                SURVEY_SHEET, entry.number,
+                SURVEY_SHEET,
+                entry.number,
                 f"{column}: '{_ACKNOWLEDGED}' of an acknowledge question replaced by 'yes'",
             )
         parse(source, allow_bare_names=column == "choice_filter")  # the edits keep it valid
@@ -611,23 +709,32 @@ class SurveySheet:
         for column in self.sheet.columns:
             if column.base in _READ_COLUMNS:
                 continue
-            rows = [entry.number for entry in entries
-                    if entry.converted and entry.row.get(column.header)]
+            rows = [
+                entry.number
+                for entry in entries
+                if entry.converted and entry.row.get(column.header)
+            ]
             if rows:
                 shown = ", ".join(str(row) for row in rows[:12])
                 more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
-                self.findings.note(SURVEY_SHEET, None,
-                                   f"column '{column.header}' is not supported and was ignored "
-                                   f"(row{'s' if len(rows) > 1 else ''} {shown}{more})")
+                self.findings.note(
+                    SURVEY_SHEET,
+                    None,
+                    f"column '{column.header}' is not supported and was ignored "
+                    f"(row{'s' if len(rows) > 1 else ''} {shown}{more})",
+                )
 
     def _text(self, entry: _Entry, base: str) -> dict[str, str] | None:
         columns: list[Column] = [c for c in self.sheet.columns if c.base == base]
         text = localised(entry.row, columns, self.languages, self.findings, SURVEY_SHEET)
-        if text is not None and base == "label" and any(
-            _HTML_TAG.search(value) for value in text.values()
+        if (
+            text is not None
+            and base == "label"
+            and any(_HTML_TAG.search(value) for value in text.values())
         ):
-            self.findings.note(SURVEY_SHEET, entry.number,
-                               "the label contains HTML, which is shown as plain text")
+            self.findings.note(
+                SURVEY_SHEET, entry.number, "the label contains HTML, which is shown as plain text"
+            )
         return text
 
     def _header(self, base: str) -> str | None:
@@ -701,8 +808,10 @@ def _is_acknowledgement(node: Binary | Call, acknowledged: set[str]) -> bool:
     if operands is None:
         return False
     return any(
-        isinstance(reference, Reference) and reference.name in acknowledged
-        and isinstance(literal, StringLiteral) and literal.value == _ACKNOWLEDGED
+        isinstance(reference, Reference)
+        and reference.name in acknowledged
+        and isinstance(literal, StringLiteral)
+        and literal.value == _ACKNOWLEDGED
         for reference, literal in (operands, operands[::-1])
     )
 

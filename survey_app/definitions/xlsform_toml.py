@@ -21,8 +21,11 @@ class RenderingMismatch(AssertionError):
 
 def render_survey(document: Mapping[str, Any]) -> str:
     """Render `format`, `[survey]`, `[choices.*]`, `[[pages]]` and `[[indicators]]` in order."""
-    lines = [_key_value(key, value) for key, value in document.items()
-             if not isinstance(value, Mapping | list)]
+    lines = [
+        _key_value(key, value)
+        for key, value in document.items()
+        if not isinstance(value, Mapping | list)
+    ]
     survey = document.get("survey")
     if isinstance(survey, Mapping):
         plain = {key: value for key, value in survey.items() if key not in SURVEY_SECTIONS}
@@ -71,4 +74,4 @@ def _value(value: object) -> str:
             return "[\n" + "".join(f"  {_value(item)},\n" for item in value) + "]"
         return "[" + ", ".join(_value(item) for item in value) + "]"
     rendered = tomli_w.dumps({"v": value})
-    return rendered[len("v = "):].rstrip("\n")
+    return rendered[len("v = ") :].rstrip("\n")

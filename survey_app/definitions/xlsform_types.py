@@ -144,8 +144,11 @@ def parse_type(text: str) -> ParsedType:
         )
     if keyword.split(" ")[0] in {"select_one", "select_multiple", "select1"}:
         return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}' does not name a choice list")
-    reason = (UNSUPPORTED_TYPES.get(keyword) or UNSUPPORTED_TYPES.get(structural)
-              or UNSUPPORTED_TYPES.get(keyword.split(" ")[0]))  # `rank fruits`
+    reason = (
+        UNSUPPORTED_TYPES.get(keyword)
+        or UNSUPPORTED_TYPES.get(structural)
+        or UNSUPPORTED_TYPES.get(keyword.split(" ")[0])
+    )  # `rank fruits`
     if reason is not None:
         return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}': {reason}")
     return ParsedType(Kind.UNSUPPORTED, reason=f"unknown question type '{spaced}'")
