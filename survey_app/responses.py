@@ -20,7 +20,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import sealing
-from .models import InboxResponse, KeyStatus, ProgrammeKey, Response, Survey, SurveyVersion
+from .models import (
+    DistributionLink,
+    InboxResponse,
+    KeyStatus,
+    ProgrammeKey,
+    Response,
+    Survey,
+    SurveyVersion,
+)
+from .padding import padded_length
 
 Channel = Literal["self", "assisted"]
 PAYLOAD_FORMAT = 1
@@ -177,12 +186,14 @@ def store_response(
         raise NoCurrentKey(survey.programme.slug)
     register_version(session, survey_id, survey_version, definition)
     response_id = secrets.token_hex(16)
+    payload = encode_payload(answers, meta)
     blob = sealing.seal(
         sealing.PublicKey(key_id=key.key_id, raw=key.public_key),
         sealing.ResponseBinding(
             response_id=response_id, survey_id=survey_id, survey_version=survey_version
         ),
-        encode_payload(answers, meta),
+        payload,
+        padded_length=padded_length(payload, answers, definition, _sites(session, survey_id)),
     )
     session.add(
         InboxResponse(
@@ -192,6 +203,15 @@ def store_response(
             period=coarse_period(meta.day, period_granularity),
             key_id=key.key_id,
             sealed=blob,
+        )
+    )
+
+
+def _sites(session: Session, survey_id: str) -> list[str]:
+    """Every site the survey is handed out at: the padding makes room for the longest."""
+    return list(
+        session.scalars(
+            select(DistributionLink.site).where(DistributionLink.survey_id == survey_id).distinct()
         )
     )
 

@@ -34,6 +34,20 @@ So a blob copied to another row, or with any header byte altered, fails to open.
 
 A key id is shown to people as its 16 lowercase hex characters.
 
+Response envelope, format version 2 (what `seal` writes today)
+--------------------------------------------------------------
+
+Byte for byte as version 1, with 0x02 as the version byte and
+``info=b"survey-app response v2"`` in the HKDF, except that what is encrypted is the payload
+*padded* to a length the caller chooses, so that a blob's length does not give away what the
+payload holds (see `survey_app.padding` for the lengths chosen)::
+
+    plaintext = payload || 0x80 || 0x00 * k      (k >= 0; ISO/IEC 7816-4 padding)
+
+Opening removes the trailing zeros and the one 0x80 byte; a plaintext without them fails as
+`TamperedResponse`-like `MalformedEnvelope`. Version 1 blobs (no padding) still open. The fixed
+vectors in ``tests/test_sealing.py`` pin both versions byte for byte.
+
 Wrapped private key, wrap format version 1
 ------------------------------------------
 
@@ -88,12 +102,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-FORMAT_VERSION: int = 1
+FORMAT_VERSION: int = 2
+# Every version `UnlockedKeys.open` reads.
+READABLE_VERSIONS: Final = frozenset({1, 2})
 WRAP_FORMAT_VERSION: Final = 1
 KEY_FILE_FORMAT: Final = "survey-app key file v1"
 MIN_PASSPHRASE_LENGTH: Final = 12
 
-_HKDF_INFO: Final = b"survey-app response v1"
+_HKDF_INFO: Final = {1: b"survey-app response v1", 2: b"survey-app response v2"}
+_PAD_MARK: Final = b"\x80"
 _KEY_ID_SIZE: Final = 8
 _X25519_SIZE: Final = 32
 _NONCE_SIZE: Final = 12
@@ -346,35 +363,64 @@ def needs_rewrap(wrapped: WrappedKey) -> bool:
 # --- the envelope --------------------------------------------------------------------------
 
 
-def _message_key(shared: bytes, ephemeral_raw: bytes, recipient_raw: bytes) -> bytes:
+def _message_key(
+    shared: bytes, ephemeral_raw: bytes, recipient_raw: bytes, version: int = FORMAT_VERSION
+) -> bytes:
     hkdf = HKDF(
         algorithm=hashes.SHA256(),
         length=32,
         salt=ephemeral_raw + recipient_raw,
-        info=_HKDF_INFO,
+        info=_HKDF_INFO[version],
     )
     return hkdf.derive(shared)
 
 
-def seal(public: PublicKey, binding: ResponseBinding, payload: bytes) -> bytes:
-    """Encrypt ``payload`` so that only the holder of ``public``'s private key can read it."""
-    ephemeral = X25519PrivateKey.generate()
+def pad(payload: bytes, length: int) -> bytes:
+    """``payload`` padded to ``length`` bytes (at least one byte longer than the payload)."""
+    if length <= len(payload):
+        raise ValueError(f"cannot pad {len(payload)} bytes to {length}")
+    return payload + _PAD_MARK + bytes(length - len(payload) - 1)
+
+
+def unpad(plaintext: bytes) -> bytes:
+    stripped = plaintext.rstrip(b"\x00")
+    if not stripped.endswith(_PAD_MARK):
+        raise MalformedEnvelope("the sealed response's padding is not well formed")
+    return stripped[:-1]
+
+
+def seal(
+    public: PublicKey,
+    binding: ResponseBinding,
+    payload: bytes,
+    *,
+    padded_length: int | None = None,
+    _ephemeral: X25519PrivateKey | None = None,
+    _nonce: bytes | None = None,
+) -> bytes:
+    """Encrypt ``payload`` so that only the holder of ``public``'s private key can read it.
+
+    The payload is padded to ``padded_length`` bytes (default: one more than its length);
+    ``_ephemeral`` and ``_nonce`` exist only for the fixed test vectors.
+    """
+    ephemeral = _ephemeral or X25519PrivateKey.generate()
     ephemeral_raw = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public.raw))
     key = _message_key(shared, ephemeral_raw, public.raw)
-    nonce = os.urandom(_NONCE_SIZE)
+    nonce = _nonce or os.urandom(_NONCE_SIZE)
     header = bytes((FORMAT_VERSION,)) + _key_id_bytes(public.raw) + ephemeral_raw + nonce
-    ciphertext = AESGCM(key).encrypt(nonce, payload, header + binding.encode())
+    plaintext = pad(payload, padded_length or len(payload) + 1)
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, header + binding.encode())
     return header + ciphertext
 
 
 def _check_envelope(blob: bytes) -> None:
     if not blob:
         raise MalformedEnvelope("the sealed response is empty")
-    if blob[0] != FORMAT_VERSION:
+    if blob[0] not in READABLE_VERSIONS:
         raise MalformedEnvelope(
             f"sealed response format version {blob[0]} is unknown; "
-            f"this version reads {FORMAT_VERSION}"
+            f"this version reads {', '.join(map(str, sorted(READABLE_VERSIONS)))}"
         )
     if len(blob) < _MIN_BLOB_SIZE:
         raise MalformedEnvelope(
@@ -460,15 +506,17 @@ class UnlockedKeys:
         except ValueError:
             # A low-order ephemeral point: only an altered blob has one.
             raise TamperedResponse("the sealed response was altered") from None
-        key = _message_key(shared, ephemeral_raw, opening.public_raw)
+        version = blob[0]
+        key = _message_key(shared, ephemeral_raw, opening.public_raw, version)
         associated = blob[:_HEADER_SIZE] + binding.encode()
         try:
-            return AESGCM(key).decrypt(nonce, blob[_HEADER_SIZE:], associated)
+            plaintext = AESGCM(key).decrypt(nonce, blob[_HEADER_SIZE:], associated)
         except InvalidTag:
             raise TamperedResponse(
                 f"response {binding.response_id!r} fails authentication: "
                 "it was altered or belongs to another row"
             ) from None
+        return plaintext if version == 1 else unpad(plaintext)
 
     def record_key(self, blob: bytes, response_id: str) -> int:
         """A 32-bit number fixed for this response and unknown to anyone without the key.

@@ -58,6 +58,12 @@ VECTOR_BLOB = bytes.fromhex(
     "a8429b9d5369d34cbc10b59a9478c6562631f7ef2c8fc53e64c3d64cea941d1df05101f32a71beee89a275"
     "74e8bf5570176518275117e921c2b1d79b85b8"
 )
+# Format version 2: the same payload padded to 64 bytes (ephemeral key a8..a8, nonce 0b..0b).
+VECTOR_BLOB_V2 = bytes.fromhex(
+    "024680afa1f68d0d31f4c4706c6189a1dd5a5f83ffb4d3cd4fecffd75e072c7dab9e3c7bea1c38e1730b0b0b0b"
+    "0b0b0b0b0b0b0b0bea583c5e9d595a22917e2272c70fd5e2f06d0a3447cebc36d7e7f12bc5a78af9561270590d"
+    "ea087732a991c7e14f6d3f06b954cbee2633aae2c3d56a7f24f716108c70cc5a77f117635adee8b3542515"
+)
 VECTOR_PASSPHRASE = "correct horse battery staple"
 VECTOR_WRAPPED = bytes.fromhex(
     "01010a080125aaa70d566c8a09efadd425f801955a53759dfc84ac0456738f20bfbb09d782e9ce1e78ad72"
@@ -105,8 +111,9 @@ def test_sealed_payload_opens_with_the_same_binding(
 
 
 def test_blob_layout_and_key_id(wrapped: WrappedKey, blob: bytes) -> None:
-    assert blob[0] == FORMAT_VERSION == 1
-    assert len(blob) == HEADER + len(PAYLOAD) + 16
+    assert blob[0] == FORMAT_VERSION == 2
+    # Unless told otherwise, the padding is the one 0x80 byte.
+    assert len(blob) == HEADER + len(PAYLOAD) + 1 + 16
     assert envelope_key_id(blob) == wrapped.key_id
     assert len(wrapped.key_id) == 16
     assert PAYLOAD not in blob
@@ -201,8 +208,8 @@ def test_truncated_ciphertext_is_tampering(keys: UnlockedKeys, blob: bytes) -> N
 
 
 def test_unknown_version_byte(keys: UnlockedKeys, blob: bytes) -> None:
-    future = bytes([2]) + blob[1:]
-    with pytest.raises(MalformedEnvelope, match="version 2 is unknown"):
+    future = bytes([3]) + blob[1:]
+    with pytest.raises(MalformedEnvelope, match="version 3 is unknown"):
         keys.open(future, BINDING)
     with pytest.raises(MalformedEnvelope):
         envelope_key_id(future)
@@ -374,6 +381,31 @@ def test_fixed_wrapped_key_still_unwraps_and_opens_the_fixed_blob() -> None:
     assert kdf_params(vector) == CHEAP_KDF
     with UnlockedKeys.unlock([vector], VECTOR_PASSPHRASE) as keys:
         assert keys.open(VECTOR_BLOB, VECTOR_BINDING) == VECTOR_PAYLOAD
+        assert keys.open(VECTOR_BLOB_V2, VECTOR_BINDING) == VECTOR_PAYLOAD
+
+
+def test_the_fixed_version_2_blob_is_what_sealing_writes_today() -> None:
+    ephemeral = X25519PrivateKey.from_private_bytes(bytes.fromhex("a8" * 32))
+    public = PublicKey(VECTOR_KEY_ID, VECTOR_PUBLIC)
+    written = seal(
+        public,
+        VECTOR_BINDING,
+        VECTOR_PAYLOAD,
+        padded_length=64,
+        _ephemeral=ephemeral,
+        _nonce=bytes.fromhex("0b" * 12),
+    )
+    assert written == VECTOR_BLOB_V2
+    assert len(written) == HEADER + 64 + 16
+
+
+def test_padding_hides_the_payload_length(keys: UnlockedKeys, wrapped: WrappedKey) -> None:
+    short = seal(wrapped.public, BINDING, b"{}", padded_length=256)
+    long = seal(wrapped.public, BINDING, b"x" * 200, padded_length=256)
+    assert len(short) == len(long)
+    assert keys.open(short, BINDING) == b"{}" and keys.open(long, BINDING) == b"x" * 200
+    with pytest.raises(ValueError):
+        seal(wrapped.public, BINDING, b"x" * 256, padded_length=256)
 
 
 def test_fixed_vectors_match_the_documented_format() -> None:
@@ -407,3 +439,14 @@ def test_fixed_vectors_match_the_documented_format() -> None:
         for field in ("r-7f3a9c2e", "safety-feedback", "3")
     )
     assert AESGCM(key).decrypt(nonce, VECTOR_BLOB[53:], associated) == VECTOR_PAYLOAD
+    # version 2: the same reading with "v2" in the HKDF info, then the padding removed
+    ephemeral, nonce = VECTOR_BLOB_V2[9:41], VECTOR_BLOB_V2[41:53]
+    shared = X25519PrivateKey.from_private_bytes(VECTOR_PRIVATE).exchange(
+        X25519PublicKey.from_public_bytes(ephemeral)
+    )
+    key = HKDF(
+        hashes.SHA256(), 32, salt=ephemeral + VECTOR_PUBLIC, info=b"survey-app response v2"
+    ).derive(shared)
+    associated = VECTOR_BLOB_V2[:53] + associated[53:]
+    padded = AESGCM(key).decrypt(nonce, VECTOR_BLOB_V2[53:], associated)
+    assert padded == VECTOR_PAYLOAD + b"\x80" + bytes(64 - len(VECTOR_PAYLOAD) - 1)
