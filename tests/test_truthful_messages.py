@@ -27,6 +27,9 @@ KNOWN_TRUE = {
     # About pages and codes, not about answers sent.
     "Nothing is kept: when you leave the page, the answers are gone. Reading them is recorded in the audit log.",
     "Print this page now: the codes are not stored and cannot be shown again.",
+    # Staff preview (web/preview.py): it has no way to store anything (tests/test_preview.py).
+    "Preview: you see the survey as respondents do. Nothing you enter is stored.",
+    "A respondent would now see “Thank you” and their answers would be sealed and stored. In this preview nothing was stored: there is no draft, no response and nothing in any report.",
 }
 
 
