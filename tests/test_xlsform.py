@@ -87,6 +87,7 @@ def unconvertible(path: Path) -> UnconvertibleRows:
 # --------------------------------------------------------------------------- real forms
 
 CONVERTS = {
+    "kobo_date_time.xlsx",
     "kobo_acknowledge.xlsx",
     "kobo_sample_xlsform.xlsx",
     "kpi_sample_accent.xlsx",
@@ -98,7 +99,6 @@ REFUSED = {
     "kobo_calculations_constraints_matrix.xlsx": [
         ("survey", row, "calculation") for row in (13, 19, 25, 29, 30, 31)
     ],
-    "kobo_date_time.xlsx": [("survey", 3, "type"), ("survey", 4, "type")],
     "kobo_number_decimal_range.xlsx": [("survey", 9, "parameters")],
     "kobo_form_meta.xlsx": [("survey", None, None)],
 }
@@ -204,11 +204,14 @@ def test_form_meta_drops_every_identifying_row_with_a_note_and_leaves_nothing() 
     ]
 
 
-def test_date_time_form_names_time_and_datetime_and_keeps_date_precision_notes() -> None:
-    error = unconvertible(XLSFORMS / "kobo_date_time.xlsx")
-    assert "time-of-day answers are not supported" in error.problems[0].message
-    assert "date-and-time answers are not supported" in error.problems[1].message
-    assert "name 'no-calendar_date' renamed to 'no_calendar_date'" in notes_text(error.notes)
+def test_date_time_form_drops_time_and_datetime_and_keeps_the_dates() -> None:
+    result = convert_xlsform(XLSFORMS / "kobo_date_time.xlsx")
+    notes = notes_text(result.notes)
+    assert "survey row 3: 'time' question 'time' dropped: an exact time of day" in notes
+    assert "survey row 4: 'dateTime' question 'date_time' dropped: an exact date and time" in notes
+    assert "name 'no-calendar_date' renamed to 'no_calendar_date'" in notes
+    assert "time" not in questions(result) and "date_time" not in questions(result)
+    assert load(result).questions()
 
 
 def test_range_with_misspelt_parameter_is_refused_and_good_ranges_become_ratings() -> None:
@@ -328,7 +331,6 @@ def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path
         ("survey", 3, "relevant"),
         ("survey", 4, "type"),
         ("survey", 5, "name"),
-        ("survey", 6, "type"),
         ("survey", 7, "type"),
         ("survey", 8, "label"),
     ]
@@ -337,9 +339,11 @@ def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path
     assert "at position" in messages[0]
     assert messages[1] == "unknown question type 'telepathy'"
     assert messages[2] == "name 'age' is already used on row 2"
-    assert "location would identify the respondent" in messages[3]
-    assert messages[4] == "choice list 'nolist' is not in the choices sheet"
-    assert messages[5] == "the question has no label in any language"
+    assert messages[3] == "choice list 'nolist' is not in the choices sheet"
+    assert messages[4] == "the question has no label in any language"
+    assert "survey row 6: 'geopoint' question 'where' dropped: a location" in notes_text(
+        error.notes
+    )
     assert "survey row 3, column 'relevant'" in str(error)
 
 
@@ -348,12 +352,6 @@ def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path
     [
         ("select_one_from_file places.csv", "external file"),
         ("select_multiple_external places", "external file"),
-        ("barcode", "scanned code"),
-        ("image", "photos, recordings and files"),
-        ("audio", "photos, recordings and files"),
-        ("file", "photos, recordings and files"),
-        ("geotrace", "location would identify"),
-        ("datetime", "date-and-time answers"),
         ("rank fruit", "ranking questions are not supported"),
         ("sound", "unknown question type 'sound'"),
         ("select_one", "does not name a choice list"),
@@ -396,32 +394,105 @@ def test_identifying_metadata_is_dropped_with_a_note(tmp_path: Path, type_text: 
     assert f"survey row 2: '{type_text}' row dropped: " in notes_text(result.notes)
 
 
-def test_expression_using_dropped_or_refused_rows_is_refused_in_turn(tmp_path: Path) -> None:
+def test_expression_using_refused_rows_is_refused_in_turn(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,
         [
             ["type", "name", "label", "relevant"],
-            ["today", "today"],
-            ["image", "photo", "Photo"],
-            ["text", "a", "A", "${photo} != ''"],
+            ["telepathy", "mind", "Think"],
+            ["text", "a", "A", "${mind} != ''"],
             ["text", "b", "B", "${a} != ''"],
-            ["text", "c", "C", "${today} != ''"],
             ["text", "d", "D", "${nowhere} = 1"],
         ],
     )
     error = unconvertible(path)
     assert rows_of(error) == [
-        ("survey", 3, "type"),
+        ("survey", 2, "type"),
+        ("survey", 3, "relevant"),
         ("survey", 4, "relevant"),
         ("survey", 5, "relevant"),
-        ("survey", 6, "relevant"),
-        ("survey", 7, "relevant"),
     ]
     text = str(error)
-    assert "relevant uses ${photo}, which cannot be converted (row 3)" in text
-    assert "relevant uses ${a}, which cannot be converted (row 4)" in text
-    assert "relevant uses ${today}, which is dropped (identifying metadata, row 2)" in text
+    assert "relevant uses ${mind}, which cannot be converted (row 2)" in text
+    assert "relevant uses ${a}, which cannot be converted (row 3)" in text
     assert "relevant uses ${nowhere}, which is not a question in this form" in text
+
+
+def test_expressions_using_dropped_rows_are_rewritten_and_named(tmp_path: Path) -> None:
+    """Never a survey that refers to a missing question, never a silent change of meaning."""
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant", "constraint"],
+            ["today", "today"],
+            ["image", "photo", "Photo of the damage"],
+            ["geopoint", "where", "Where are you?"],
+            ["integer", "age", "Age?"],
+            ["text", "why", "Why no photo?", "${photo} = ''"],
+            ["text", "what", "What does it show?", "${photo} != ''"],
+            ["text", "near", "Near what?", "${where} != '' and ${age} > 17"],
+            ["integer", "days", "Days since?", None, ". > 0 or ${today} = ''"],
+            ["begin group", "more", "More", "${where} != ''"],
+            ["text", "detail", "Detail"],
+            ["end group"],
+        ],
+    )
+    result = convert_xlsform(path)
+    survey = load(result)
+    found = questions(result)
+    assert "photo" not in found and "where" not in found and "today" not in found
+    assert found["why"]["relevant"] == "'' = ''"
+    assert found["what"]["relevant"] == "'' != ''"
+    assert found["near"]["relevant"] == "'' != '' and ${age} > 17"
+    assert found["days"]["constraint"] == ". > 0 or '' = ''"
+    assert document(result)["pages"][-1]["relevant"] == "'' != ''"
+    kept = {question.id for question in survey.questions()}
+    for question in survey.questions():
+        for expression in (question.relevant, question.constraint):
+            if expression is not None:
+                assert expression.references() <= kept
+    notes = notes_text(result.notes)
+    assert "survey row 3: 'image' question 'photo' dropped: photos" in notes
+    assert "respondents are not asked it" in notes
+    assert (
+        "survey row 6: relevant `${photo} = ''` used ${photo} (row 3), which was dropped; it "
+        "now reads it as unanswered: `'' = ''`, so this question is always shown"
+    ) in notes
+    assert "survey row 7: relevant `${photo} != ''` used ${photo} (row 3)" in notes
+    assert "so respondents never see this question" in notes
+    assert "survey row 8: relevant" in notes
+    assert "so this question is shown as if that question had been left empty" in notes
+    assert "survey row 9: constraint" in notes
+    assert "answers are checked as if that question had been left empty" in notes
+    assert "survey row 10: relevant" in notes and "respondents never see this page" in notes
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "asked"),
+    [
+        ("q1", "What is your name?", "a name"),
+        ("q2", "Nom complet", "a name"),
+        ("contact", "Your mobile number, so we can call you back", "a phone number"),
+        ("q4", "Número de teléfono", "a phone number"),
+        ("home", "Home address", "an address"),
+        ("phone_number", "How can we reach you?", "a phone number"),
+    ],
+)
+def test_text_question_asking_who_the_respondent_is_gets_a_warning(
+    tmp_path: Path, name: str, label: str, asked: str
+) -> None:
+    path = make_form(
+        tmp_path,
+        [["type", "name", "label"], ["text", name, label], ["text", "town", "Which town?"]],
+    )
+    result = convert_xlsform(path)
+    warnings = [str(n) for n in result.notes if "seems to ask" in n.message]
+    assert warnings == [
+        f"survey row 2: warning: text question '{name}' seems to ask for {asked}, which "
+        f"identifies the respondent and the answers they give; remove it or ask for less "
+        f"(a region, not an address)"
+    ]
+    assert name in questions(result)  # kept: the programme decides
 
 
 def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from .loader import MAX_SCALE, MIN_SCALE
 from .validation import question_location
 from .xlsform_choices import ChoiceLists, identifier, localised
 from .xlsform_findings import Findings
+from .xlsform_identifying import asks_for_identity
 from .xlsform_languages import LanguagePlan
 from .xlsform_sheets import SURVEY_SHEET, Column, Row, Sheet
 from .xlsform_types import Kind, ParsedType, parse_type
@@ -162,6 +163,7 @@ class SurveySheet:
         for entry in entries:
             if entry.converted:
                 self._parse_expressions(entry)
+        self._rewrite_dropped_references(entries)
         self._settle_calculations(entries)
         self._refuse_unusable_references(entries)
         if self.findings.problems:
@@ -198,6 +200,13 @@ class SurveySheet:
             elif entry.kind is Kind.METADATA:
                 self.findings.note(
                     SURVEY_SHEET, row.number, f"'{type_text}' row dropped: {entry.parsed.reason}"
+                )
+            elif entry.kind is Kind.DROPPED:
+                self.findings.note(
+                    SURVEY_SHEET,
+                    row.number,
+                    f"'{type_text}' question '{name}' dropped: {entry.parsed.reason}; "
+                    f"respondents are not asked it",
                 )
             entries.append(entry)
         return entries
@@ -308,6 +317,16 @@ class SurveySheet:
         elif base == "text" and "multiline" in appearances:
             question["type"] = "longtext"
             appearances.remove("multiline")
+        if base == "text" and label is not None:
+            asked = asks_for_identity([*label.values(), entry.name.replace("_", " ")])
+            if asked is not None:
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"warning: text question '{entry.name}' seems to ask for {asked}, which "
+                    f"identifies the respondent and the answers they give; remove it or ask "
+                    f"for less (a region, not an address)",
+                )
         elif base == "date":
             for appearance, precision in (("month-year", "month"), ("year", "year")):
                 if appearance in appearances:
@@ -477,6 +496,42 @@ class SurveySheet:
                 f"choice_filter `{source}` uses '{name}', which is not a column of the "
                 f"choices sheet",
             )
+
+    def _rewrite_dropped_references(self, entries: list[_Entry]) -> None:
+        """`${x}` of a dropped row reads as the empty answer it now always has; each rewrite
+        is named in a note with what it does to respondents, so no expression refers to a
+        question that is not in the survey and no condition changes silently."""
+        for entry in entries:
+            if not entry.converted:
+                continue
+            for column, (source, expression) in list(entry.expressions.items()):
+                dropped = sorted(name for name in expression.references() if self._dropped(name))
+                if not dropped:
+                    continue
+                edits = [
+                    (node.position, len(node.name) + 3)
+                    for node in _nodes(expression.root)
+                    if isinstance(node, Reference) and node.name in dropped
+                ]
+                rewritten = source
+                for position, length in sorted(edits, reverse=True):
+                    rewritten = rewritten[:position] + "''" + rewritten[position + length :]
+                parsed = parse(rewritten, allow_bare_names=column == "choice_filter")
+                entry.expressions[column] = (rewritten, parsed)
+                names = ", ".join(
+                    f"${{{name}}} (row {self.by_name[name].number})" for name in dropped
+                )
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"{column} `{source}` used {names}, which {'was' if len(dropped) == 1 else 'were'}"
+                    f" dropped; it now reads {'it' if len(dropped) == 1 else 'them'} as "
+                    f"unanswered: `{rewritten}`, so {_effect(column, entry, parsed)}",
+                )
+
+    def _dropped(self, name: str) -> bool:
+        target = self.by_name.get(name)
+        return target is not None and target.kind in {Kind.METADATA, Kind.DROPPED}
 
     def _settle_calculations(self, entries: list[_Entry]) -> None:
         """Drop calculations nothing uses; refuse those a converted row depends on."""
@@ -749,6 +804,24 @@ class SurveySheet:
         entry.failed = True
         header = self._header(column) if column else None
         self.findings.problem(SURVEY_SHEET, entry.number, header or column, message)
+
+
+def _effect(column: str, entry: _Entry, expression: Expression) -> str:
+    """What a rewritten expression now does to respondents, in words."""
+    constant = not (expression.references() or expression.uses_current() or expression.bare_names())
+    holds = constant and expression.is_true({})
+    if column == "relevant":
+        what = "page" if entry.kind is Kind.BEGIN_GROUP else "question"
+        if constant:
+            return f"this {what} is always shown" if holds else f"respondents never see this {what}"
+        return f"this {what} is shown as if that question had been left empty"
+    if column == "constraint":
+        if constant:
+            return "every answer is accepted" if holds else "no answer is accepted"
+        return "answers are checked as if that question had been left empty"
+    if constant:
+        return "every option is offered" if holds else "no option is offered"
+    return "options are filtered as if that question had been left empty"
 
 
 def _range_parameters(text: str) -> dict[str, float] | str:

@@ -20,6 +20,7 @@ class Kind(Enum):
     BEGIN_REPEAT = "begin repeat"
     END_REPEAT = "end repeat"
     METADATA = "metadata"  # dropped with a note
+    DROPPED = "dropped"  # a question that would identify the respondent: dropped with a note
     CALCULATE = "calculate"  # dropped when nothing uses it, else refused
     UNSUPPORTED = "unsupported"  # refused with a reason
 
@@ -57,7 +58,9 @@ _METADATA_ALIASES = {"phone number": "phonenumber", "start geopoint": "start-geo
 
 _LOCATION = "a location would identify the respondent; ask for a region with a choice list"
 _MEDIA = "photos, recordings and files can identify the respondent and are not collected"
-UNSUPPORTED_TYPES: dict[str, str] = {
+# Questions dropped (with a note) rather than refused: the rest of the form keeps its meaning,
+# and every expression that used one of them is rewritten and named in a note.
+DROPPED_QUESTIONS: dict[str, str] = {
     "geopoint": _LOCATION,
     "location": _LOCATION,
     "gps": _LOCATION,
@@ -71,12 +74,13 @@ UNSUPPORTED_TYPES: dict[str, str] = {
     "file": _MEDIA,
     "barcode": "scanning a code needs the phone's camera, and a scanned code can link the "
     "response to a person",
-    "time": "time-of-day answers are not supported (an exact time can help identify a "
-    "respondent); ask with a choice list such as morning/afternoon/evening",
-    "datetime": "date-and-time answers are not supported (an exact time can help identify a "
-    "respondent); use a date question",
-    "hidden": "hidden fields are not supported",
-    "trigger": "trigger questions are not supported",
+    "time": "an exact time of day can help identify a respondent; ask with a choice list "
+    "such as morning/afternoon/evening",
+    "datetime": "an exact date and time can help identify a respondent; use a date question",
+    "hidden": "a hidden field is filled in by the device, not by the respondent",
+    "trigger": "a trigger only asks the respondent to tap; it holds no answer",
+}
+UNSUPPORTED_TYPES: dict[str, str] = {
     "rank": "ranking questions are not supported; ask a rating question per item",
     "xml-external": "external data files are not supported",
     "csv-external": "external data files are not supported",
@@ -144,6 +148,9 @@ def parse_type(text: str) -> ParsedType:
         )
     if keyword.split(" ")[0] in {"select_one", "select_multiple", "select1"}:
         return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}' does not name a choice list")
+    dropped = DROPPED_QUESTIONS.get(keyword) or DROPPED_QUESTIONS.get(keyword.split(" ")[0])
+    if dropped is not None:  # `osm building_tags` too
+        return ParsedType(Kind.DROPPED, base=keyword.split(" ")[0], reason=dropped)
     reason = (
         UNSUPPORTED_TYPES.get(keyword)
         or UNSUPPORTED_TYPES.get(structural)
