@@ -2,8 +2,9 @@
 
 Staff requests are logged one line each: method, path, status and duration, never an address,
 user agent, referrer or query string (a query string could carry anything). Respondent requests
-(everything outside the staff areas, static files included) are never logged one by one: they
-are only counted per day, route pattern and status (`survey_app.traffic`).
+(everything outside the staff areas, static files included, and a caseworker's assisted entry)
+are never logged one by one: they are only counted per day, route pattern and status
+(`survey_app.traffic`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 ROUTE_KEY = "survey_app.route"
+# A caseworker entering a survivor's answers is a respondent's submission too: counted only.
+ASSISTED_ENTRY = "/staff/assist/"
 
 
 def init_app(app: Flask) -> None:
@@ -97,7 +100,7 @@ class AccessLogMiddleware:
             method = str(environ.get("REQUEST_METHOD", "-"))
             path = str(environ.get("PATH_INFO", "-"))
             status = status_holder[0] if status_holder else "-"
-            if is_staff_page(path):
+            if is_staff_page(path) and not path.startswith(ASSISTED_ENTRY):
                 access_log.info(
                     "%s %s %s %.0fms", method, path, status, (time.perf_counter() - started) * 1000
                 )
