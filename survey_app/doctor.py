@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import demo_secrets, migrate
-from .config import Settings
+from .config import KEY_FILES, Settings
 from .db import Database
 from .deployment import FINGERPRINT_FACT, secret_key_fingerprint
-from .models import DeploymentFact, KeyStatus, Programme, ProgrammeKey
+from .models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey, User
 from .retention import purge
 
 
@@ -68,12 +68,14 @@ def _private_mode(path: Path, wanted: int) -> Finding | None:
     return None
 
 
-def _secret_key_path(settings: Settings) -> Path | None:
-    if settings.security.secret_key:
+def _key_path(settings: Settings, name: str) -> Path | None:
+    """Where key `name` (see config.KEY_FILES) is kept, or None when the setting holds it."""
+    if getattr(settings.security, name):
         return None
-    if settings.security.secret_key_file:
-        return Path(settings.security.secret_key_file)
-    return settings.instance_path / "secret_key"
+    shared = str(getattr(settings.security, f"{name}_file"))
+    if shared:
+        return Path(shared)
+    return settings.instance_path / KEY_FILES[name]
 
 
 @check
@@ -91,9 +93,10 @@ def file_modes(settings: Settings, _database: Database | None) -> Iterator[Findi
     folders = [instance, instance / "backups"]
     problems += [_private_mode(folder, 0o700) for folder in folders if folder.is_dir()]
     files = [path for path in instance.rglob("*") if path.is_file()]
-    key_file = _secret_key_path(settings)
-    if key_file is not None and key_file.is_file() and key_file not in files:
-        files.append(key_file)
+    for name in KEY_FILES:
+        key_file = _key_path(settings, name)
+        if key_file is not None and key_file.is_file() and key_file not in files:
+            files.append(key_file)
     problems += [_private_mode(path, 0o600) for path in sorted(files)]
     found = [problem for problem in problems if problem is not None]
     yield from found
@@ -154,38 +157,111 @@ def proxy(settings: Settings, _database: Database | None) -> Iterator[Finding]:
 
 
 @check
-def secret_key(settings: Settings, database: Database | None) -> Iterator[Finding]:
-    path = _secret_key_path(settings)
-    key = settings.security.secret_key
-    if path is not None:
-        if not path.is_file():
-            where = "security.secret_key_file" if settings.security.secret_key_file else "it"
-            yield Finding(
-                "secret key",
-                Status.FAIL if settings.security.secret_key_file else Status.WARN,
-                f"no secret key at {path} ({where} is made on first start otherwise)",
-                f"survey-app secret-key new {path}, and copy it to every server",
-            )
-            return
-        key = path.read_text(encoding="ascii", errors="replace").strip()
-    if database is not None and _database_ready(database):
-        with database.session() as session:
-            recorded = session.get(DeploymentFact, FINGERPRINT_FACT)
-            if recorded is not None and not hmac.compare_digest(
-                recorded.value, secret_key_fingerprint(key)
-            ):
+def public_url(settings: Settings, _database: Database | None) -> Iterator[Finding]:
+    url = settings.server.public_url
+    if not url:
+        yield Finding(
+            "public address",
+            Status.FAIL if settings.environment == "production" else Status.WARN,
+            "server.public_url is not set: links and code cards cannot name the address "
+            "respondents use",
+            'set server.public_url (e.g. "https://feedback.example.org")',
+        )
+    elif not url.startswith("https://"):
+        yield Finding(
+            "public address",
+            Status.FAIL,
+            f"server.public_url is {url}: respondents' answers would cross the network unencrypted",
+            "serve over TLS and set server.public_url to its https:// address",
+        )
+    else:
+        yield Finding("public address", Status.OK, url)
+
+
+def _dependants(name: str, database: Database | None) -> str:
+    """What in the database is lost if key `name` is lost ("" when nothing is)."""
+    if database is None or not _database_ready(database) or name == "secret_key":
+        return ""
+    with database.session() as session:
+        if name == "code_key":
+            codes = session.scalar(select(func.count()).select_from(AccessCode)) or 0
+            return f"{codes} access codes on printed cards" if codes else ""
+        users = session.scalar(select(func.count()).where(User.totp_secret.is_not(None))) or 0
+        return f"the two-step sign-in of {users} accounts" if users else ""
+
+
+@check
+def keys_outside_database(settings: Settings, database: Database | None) -> Iterator[Finding]:
+    """secret_key, code_key, totp_key: present, and (secret_key) the same on every server."""
+    for name in KEY_FILES:
+        label = name.replace("_", " ")
+        path = _key_path(settings, name)
+        if path is not None and not path.is_file():
+            lost = _dependants(name, database)
+            shared = bool(getattr(settings.security, f"{name}_file"))
+            if shared or lost:
                 yield Finding(
-                    "secret key",
+                    label,
                     Status.FAIL,
-                    "this server's secret key differs from the one the other servers use",
-                    "give every server the same security.secret_key_file",
+                    f"no {label} at {path}"
+                    + (f": without it {lost} no longer work" if lost else ""),
+                    f"restore {path} from your backup"
+                    if lost
+                    else f"survey-app secret-key new {path}, and copy it to every server",
                 )
-                return
+            else:
+                yield Finding(label, Status.OK, f"made at {path} on first start")
+            continue
+        if name == "secret_key" and path is not None:
+            mismatch = _fingerprint_differs(path.read_text("ascii", "replace").strip(), database)
+        elif name == "secret_key":
+            mismatch = _fingerprint_differs(settings.security.secret_key, database)
+        else:
+            mismatch = False
+        if mismatch:
+            yield Finding(
+                label,
+                Status.FAIL,
+                "this server's secret key differs from the one the other servers use",
+                "give every server the same security.secret_key_file",
+            )
+            continue
+        where = f"in {path}" if path else "in the settings"
+        yield Finding(label, Status.OK, f"kept outside the database, {where}")
+
+
+def _fingerprint_differs(key: str, database: Database | None) -> bool:
+    if database is None or not _database_ready(database):
+        return False
+    with database.session() as session:
+        recorded = session.get(DeploymentFact, FINGERPRINT_FACT)
+        return recorded is not None and not hmac.compare_digest(
+            recorded.value, secret_key_fingerprint(key)
+        )
+
+
+@check
+def backups(settings: Settings, _database: Database | None) -> Iterator[Finding]:
+    """A backup holds the database only: the keys outside it must be kept beside it."""
+    kept = [str(path) for name in KEY_FILES if (path := _key_path(settings, name))]
+    folder = settings.instance_path / "backups"
+    found = sorted(folder.glob("survey-*"), key=lambda path: path.stat().st_mtime)
+    if not found:
+        yield Finding(
+            "backups",
+            Status.WARN,
+            f"no backup in {folder}",
+            "survey-app backup (daily), and keep a copy of "
+            + (", ".join(kept) if kept else "the security settings")
+            + " with the backups, off this server",
+        )
+        return
     yield Finding(
-        "secret key",
+        "backups",
         Status.OK,
-        f"kept outside the database{f' in {path}' if path else ' (setting)'}; keep a copy "
-        "with your backups, off this server",
+        f"newest {found[-1].name}; keep a copy of "
+        + (", ".join(kept) if kept else "the security settings")
+        + " with it, off this server",
     )
 
 

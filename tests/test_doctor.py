@@ -22,6 +22,7 @@ from survey_app.models import DeploymentFact, KeyStatus, Programme, ProgrammeKey
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import Deployment
+from tests.support.staff import make_account
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -49,6 +50,7 @@ class Site:
             "SURVEY_APP_DATABASE_URL": settings.database_url,
             "SURVEY_APP_SECURITY_SECRET_KEY_FILE": str(self.key_file),
             "SURVEY_APP_SERVER_TRUSTED_PROXIES": "1",
+            "SURVEY_APP_SERVER_PUBLIC_URL": "https://feedback.example.org",
         }
         made = self.doctor_command("secret-key", "new", str(self.key_file))
         assert made.exit_code == 0, made.output
@@ -76,7 +78,16 @@ def test_doctor_passes_on_a_deployment_set_up_as_documented(site: Site) -> None:
     result = site.doctor()
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
-    for name in ("file modes", "demo secrets", "proxy", "secret key", "migrations"):
+    for name in (
+        "file modes",
+        "demo secrets",
+        "proxy",
+        "public address",
+        "secret key",
+        "code key",
+        "totp key",
+        "migrations",
+    ):
         assert f"ok    {name}:" in result.output
     assert "programme keys: shelter" in result.output and "help contacts: shelter" in result.output
 
@@ -151,6 +162,22 @@ def _missing_secret_key_file(site: Site) -> str:
     return f"fix: survey-app secret-key new {site.key_file}"
 
 
+def _no_public_address(site: Site) -> str:
+    del site.env["SURVEY_APP_SERVER_PUBLIC_URL"]
+    return "fix: set server.public_url"
+
+
+def _plain_http_address(site: Site) -> str:
+    site.env["SURVEY_APP_SERVER_PUBLIC_URL"] = "http://feedback.example.org"
+    return "fix: serve over TLS"
+
+
+def _lost_totp_key(site: Site) -> str:
+    make_account(site.app, "ada", superadmin=True, totp=True)
+    (site.settings.instance_path / "totp_key").unlink(missing_ok=True)
+    return f"fix: restore {site.settings.instance_path / 'totp_key'} from your backup"
+
+
 def _development_mode(site: Site) -> str:
     site.env["SURVEY_APP_ENVIRONMENT"] = "development"
     return 'fix: set environment = "production"'
@@ -175,6 +202,9 @@ FAULTS: list[Callable[[Site], str]] = [
     _missing_secret_key_file,
     _development_mode,
     _no_database,
+    _no_public_address,
+    _plain_http_address,
+    _lost_totp_key,
 ]
 
 
