@@ -14,11 +14,13 @@ per-dimension counts are added up from these afterwards by ``group_counts``.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import numpy as np
 
 from ..definitions import PREFER_NOT_TO_SAY as PNTS_ANSWER
 from .perturbation import MODULUS
@@ -48,6 +50,7 @@ BLOCK = "block"
 # combinations stays under this: it bounds the counts held whatever the number of responses.
 BLOCK_LIMIT = 512
 _FLUSH_AT = 200_000
+_Array = np.ndarray[Any, np.dtype[np.int64]]
 _MULTI_SEPARATOR = "\t"
 
 
@@ -183,11 +186,15 @@ class TallyCounter:
         self._members: list[Membership] = []
         self._base_ids: dict[tuple[str, str, str], int] = {}
         self._rules: dict[str, _VersionRules] = {}
-        # Per membership, the slots counted since the last flush, then their counts.
+        # Per membership, the slots counted since the last flush, and the record key and
+        # number of slots of each response among them; then, per slot, the counts and the
+        # sums of record keys modulo 2**32 (added up in C by ``_flush``).
         self._pending: list[list[int]] = []
+        self._pending_keys: list[list[int]] = []
+        self._pending_lengths: list[list[int]] = []
         self._pending_size = 0
-        self._counts: list[Counter[int]] = []
-        self._keys: list[defaultdict[int, int]] = []  # per membership, record keys per slot
+        self._counts: list[_Array] = []
+        self._keys: list[_Array] = []
         self._versions: Counter[str] = Counter()
         self._unreadable: Counter[str] = Counter()
 
@@ -253,12 +260,12 @@ class TallyCounter:
         members = [self._base(site, period, channel)]
         for index, block in enumerate(rules.block_questions):
             members.append(self._member(_block_key(index, block, answers)))
-        pending = self._pending
+        pending, pending_keys, lengths = self._pending, self._pending_keys, self._pending_lengths
+        length = len(slots)
         for member in members:
             pending[member] += slots
-            keys = self._keys[member]
-            for slot in slots:
-                keys[slot] += record_key
+            pending_keys[member].append(record_key)
+            lengths[member].append(length)
         self._pending_size += len(slots) * len(members)
         if self._pending_size >= _FLUSH_AT:
             self._flush()
@@ -284,10 +291,33 @@ class TallyCounter:
     # --- keys -------------------------------------------------------------------------------
 
     def _flush(self) -> None:
-        for counts, pending in zip(self._counts, self._pending, strict=True):
-            counts.update(pending)
+        width = len(self._slots)
+        for member, pending in enumerate(self._pending):
+            if not pending:
+                continue
+            slots = np.array(pending, dtype=np.intp)
+            # Each response's record key, once per slot it has. Fewer than _FLUSH_AT keys under
+            # 2**32 add up to less than 2**53, so bincount's float sums are exact.
+            weights = np.repeat(
+                np.array(self._pending_keys[member], dtype=np.float64),
+                np.array(self._pending_lengths[member], dtype=np.intp),
+            )
+            counts, keys = self._widened(member, width)
+            counts += np.bincount(slots, minlength=width)
+            keys += np.bincount(slots, weights=weights, minlength=width).astype(np.int64)
+            keys %= MODULUS
             pending.clear()
+            self._pending_keys[member].clear()
+            self._pending_lengths[member].clear()
         self._pending_size = 0
+
+    def _widened(self, member: int, width: int) -> tuple[_Array, _Array]:
+        counts, keys = self._counts[member], self._keys[member]
+        if len(counts) < width:
+            extra = np.zeros(width - len(counts), dtype=np.int64)
+            counts = self._counts[member] = np.concatenate([counts, extra])
+            keys = self._keys[member] = np.concatenate([keys, extra])
+        return counts, keys
 
     def _slot(self, variable_id: str, category: str | float) -> int:
         key = (variable_id, category)
@@ -303,8 +333,10 @@ class TallyCounter:
             member = self._member_ids[membership] = len(self._members)
             self._members.append(membership)
             self._pending.append([])
-            self._counts.append(Counter())
-            self._keys.append(defaultdict(int))
+            self._pending_keys.append([])
+            self._pending_lengths.append([])
+            self._counts.append(np.zeros(0, dtype=np.int64))
+            self._keys.append(np.zeros(0, dtype=np.int64))
         return member
 
     def _base(self, site: str, period: str, channel: str) -> int:
@@ -395,10 +427,12 @@ class TallyCounter:
         sizes: Counter[Membership] = Counter()
         size_keys: Counter[Membership] = Counter()
         count_keys: Counter[tuple[Membership, str, str]] = Counter()
-        for member, by_slot in enumerate(self._counts):
+        for member, counted in enumerate(self._counts):
             membership = members[member]
-            keys = self._keys[member]
-            for slot, number in by_slot.items():
+            keys = self._keys[member].tolist()
+            by_slot = counted.tolist()
+            for slot in np.flatnonzero(counted).tolist():
+                number = by_slot[slot]
                 variable_id, category = slots[slot]
                 if isinstance(category, str):
                     if (variable_id, category) == _SIZE:
