@@ -11,7 +11,9 @@ submissions/s, p50/p99 latency, SQL statements and transactions per submission a
 number of times one statement repeats within a request (measured in-process on the same database
 kind), and on PostgreSQL the ratio of two worker processes to one.
 
-Rate limits are raised for the run: all clients share 127.0.0.1.
+Rate limits are raised for the run: all clients share 127.0.0.1. The comparison with the bare app
+keeps counters in memory (one worker); the two-workers-to-one comparison uses Redis for both
+(SURVEY_BENCH_REDIS_URL, default 127.0.0.1:6379, under a key prefix of the run's own).
 
 Run: .venv/bin/python benchmarks/submit.py [--db sqlite|postgresql|both] [--seconds 4] [--rounds 2]
 PostgreSQL: SURVEY_BENCH_POSTGRES_URL (default postgres on 127.0.0.1:5432, database test); the
@@ -48,6 +50,7 @@ SURVEYS = ROOT / "tests" / "fixtures" / "served"
 POSTGRES_URL = os.environ.get(
     "SURVEY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("SURVEY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENTS = 16
 THREADS = 4
 TARGET_RATIO = 0.6
@@ -94,7 +97,9 @@ def bare_app(database_url: str) -> Any:
 # --- serving (in a child process) ---------------------------------------------------------------
 
 
-def serve_child(kind: str, database_url: str, instance: str, port: int, workers: int) -> None:
+def serve_child(
+    kind: str, database_url: str, instance: str, port: int, workers: int, store: str
+) -> None:
     from survey_app.config import load_settings
     from survey_app.server import prepare, serve_with_gunicorn
     from survey_app.state import app_state
@@ -112,8 +117,10 @@ def serve_child(kind: str, database_url: str, instance: str, port: int, workers:
                 "submissions_per_minute": 10_000_000,
                 "submissions_per_client_per_minute": 9_999_999,
             },
-            # Several workers need a shared store; none is wanted for a single one.
-            "rate_limits": {"storage_url": "redis://127.0.0.1:6379/0" if workers > 1 else ""},
+            "rate_limits": {
+                "storage_url": store,
+                "key_prefix": f"survey-app-bench-{secrets.token_hex(4)}",
+            },
         },
     )
     if kind == "survey-app":
@@ -125,7 +132,9 @@ def serve_child(kind: str, database_url: str, instance: str, port: int, workers:
 
 
 @contextmanager
-def server(kind: str, database_url: str, instance: Path, workers: int) -> Iterator[int]:
+def server(
+    kind: str, database_url: str, instance: Path, workers: int, store: str = ""
+) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -137,6 +146,7 @@ def server(kind: str, database_url: str, instance: Path, workers: int) -> Iterat
             str(instance),
             str(port),
             str(workers),
+            store,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -424,8 +434,9 @@ def run(kind: str, seconds: float, rounds: int) -> bool:
         if kind == "postgresql":
             scaling: dict[int, list[Round]] = {1: [], 2: []}
             with (
-                server("survey-app", url, instance, 1) as one,
-                server("survey-app", url, instance, 2) as two,
+                # Both with the Redis store that several workers need, so only the workers differ.
+                server("survey-app", url, instance, 1, REDIS_URL) as one,
+                server("survey-app", url, instance, 2, REDIS_URL) as two,
             ):
                 for port in (one, two):
                     drive(port, "survey-app", token, 1.0)
@@ -443,8 +454,8 @@ def run(kind: str, seconds: float, rounds: int) -> bool:
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        _flag, kind, url, instance, port, workers = sys.argv[1:7]
-        serve_child(kind, url, instance, int(port), int(workers))
+        _flag, kind, url, instance, port, workers, store = sys.argv[1:8]
+        serve_child(kind, url, instance, int(port), int(workers), store)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
