@@ -29,7 +29,11 @@ def explicit_messages() -> set[str]:
     tree = ast.parse(Path(answers.__file__).read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in names and len(node.args) > 1:
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) in names
+            and len(node.args) > 1
+        ):
             message = node.args[1]
             if isinstance(message, ast.Constant) and isinstance(message.value, str):
                 found.add(message.value)
@@ -37,7 +41,9 @@ def explicit_messages() -> set[str]:
 
 
 def test_every_answer_message_is_listed_and_extracted() -> None:
-    templates = {answers.InvalidAnswer.template} | {c.template for c in all_subclasses(answers.InvalidAnswer)}
+    templates = {answers.InvalidAnswer.template} | {
+        c.template for c in all_subclasses(answers.InvalidAnswer)
+    }
     templates |= explicit_messages()
     assert "Please enter a whole number, using digits." in templates
     assert templates <= set(ANSWER_MESSAGES)

@@ -18,7 +18,11 @@ from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
 from tests.support.web import csrf_token
 
 EXAMPLES = load_directory(ROOT / "surveys")
-CASES = [(sid, lang) for sid, survey in sorted(EXAMPLES.surveys.items()) for lang in survey.language_codes]
+CASES = [
+    (sid, lang)
+    for sid, survey in sorted(EXAMPLES.surveys.items())
+    for lang in survey.language_codes
+]
 
 
 @pytest.fixture
@@ -45,7 +49,10 @@ def test_example_answered_end_to_end_in_each_language(
     client: FlaskClient = example_app.test_client()
     token = deployment.links[survey_id]
     landing = client.get(f"/s/{token}")
-    reply = client.post(f"/s/{token}/start", data={"lang": lang, "csrf_token": csrf_token(landing.get_data(as_text=True))})
+    reply = client.post(
+        f"/s/{token}/start",
+        data={"lang": lang, "csrf_token": csrf_token(landing.get_data(as_text=True))},
+    )
     pages_seen = 0
     while reply.status_code == 303 and "/p/" in reply.headers["Location"]:
         url = reply.headers["Location"]
@@ -67,11 +74,16 @@ def test_example_answered_end_to_end_in_each_language(
         reply = client.post(url, data=data)
         assert reply.status_code in (303, 200), (url, reply.status_code)
         pages_seen += 1
-    assert reply.status_code == 303 and "/done/" in reply.headers["Location"], reply.get_data(as_text=True)[:2000]
+    assert reply.status_code == 303 and "/done/" in reply.headers["Location"], reply.get_data(
+        as_text=True
+    )[:2000]
     assert pages_seen >= 3
-    with app_state(example_app).database.session() as session, sealing.UnlockedKeys.unlock(
-        wrapped_keys(session, deployment.programme_id), PASSPHRASE
-    ) as keys:
+    with (
+        app_state(example_app).database.session() as session,
+        sealing.UnlockedKeys.unlock(
+            wrapped_keys(session, deployment.programme_id), PASSPHRASE
+        ) as keys,
+    ):
         (opened,) = list(open_responses(session, survey_id, keys))
     assert isinstance(opened, OpenedResponse)
     assert opened.meta.language == lang

@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,10 @@ class ImportResult:
     survey_id: str
     toml_text: str
     notes: tuple[ConversionNote, ...]
+    # the form's question names and the ids they have in the survey file (for comparisons)
+    names: dict[str, str] = field(default_factory=dict)
+    # the form's row names (questions, groups, dropped rows) and the rows they are on
+    name_rows: dict[str, int] = field(default_factory=dict)
 
 
 def convert_xlsform(
@@ -164,7 +168,13 @@ def convert_xlsform(
     text = render_survey(document)
     _check_with_loader(document, identifier, languages, converted.rows, findings)
     findings.note_untranslated()
-    return ImportResult(survey_id=identifier, toml_text=text, notes=findings.sorted_notes())
+    return ImportResult(
+        survey_id=identifier,
+        toml_text=text,
+        notes=findings.sorted_notes(),
+        names=converted.names,
+        name_rows=converted.name_rows,
+    )
 
 
 def write_import(result: ImportResult, directory: Path, *, overwrite: bool = False) -> Path:

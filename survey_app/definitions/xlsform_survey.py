@@ -129,6 +129,10 @@ class ConvertedSurvey:
     choices: dict[str, dict[str, Any]]
     # where the survey loader's problem locations ("question 'age'") are in the form
     rows: dict[str, int]
+    # XLSForm name -> question id in the survey file, for every question kept
+    names: dict[str, str]
+    # XLSForm name -> its row, for every named row
+    name_rows: dict[str, int]
 
 
 class SurveySheet:
@@ -178,7 +182,12 @@ class SurveySheet:
         rows |= {
             f"page '{e.qid}'": e.number for e in entries if e.kind is Kind.BEGIN_GROUP and e.qid
         }
-        return ConvertedSurvey(pages=pages, choices=choices, rows=rows)
+        kept = {q["id"] for page in pages for q in page["questions"]}
+        names = {e.name: e.qid for e in entries if e.kind is Kind.QUESTION and e.qid in kept}
+        name_rows = {name: entry.number for name, entry in self.by_name.items()}
+        return ConvertedSurvey(
+            pages=pages, choices=choices, rows=rows, names=names, name_rows=name_rows
+        )
 
     def _classify(self) -> list[_Entry]:
         type_header = self._header("type")

@@ -1,0 +1,196 @@
+"""What pyxform (the reference XLSForm converter) and our import each say about a form's questions.
+
+`differences` reads a form through pyxform's own converter (`parse_file_to_json`) and through
+`convert_xlsform`, and lists every way the imported survey means something else than pyxform's
+reading for a question it kept: type, choices, relevant (with its groups' conditions),
+constraint, required, and the languages of its label. A question pyxform has and the survey
+lacks must be named by a note that says it was dropped. Known, documented rewrites are allowed
+only when a note on the same question names them (a dropped question read as unanswered,
+`'OK'` of an acknowledge read as `'yes'`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyxform.xls2json import parse_file_to_json
+
+from survey_app.definitions.xlsform import ImportResult
+from survey_app.definitions.xlsform_languages import language_from_header
+
+# pyxform type -> the types an imported question may have
+EXPECTED_TYPES: dict[str, set[str]] = {
+    "text": {"text", "longtext"},
+    "string": {"text", "longtext"},
+    "integer": {"integer"},
+    "int": {"integer"},
+    "decimal": {"decimal"},
+    "date": {"date"},
+    "note": {"note"},
+    "select one": {"single"},
+    "select all that apply": {"multiple"},
+    "acknowledge": {"consent", "yesno"},
+    "range": {"rating", "integer", "decimal"},
+}
+_TRUE = {"yes", "true", "true()", "1", "y"}
+_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+@dataclass(frozen=True)
+class PyxformQuestion:
+    name: str
+    groups: tuple[str, ...]  # enclosing groups' names, outermost first
+    type: str
+    relevant: tuple[str, ...]  # the enclosing groups' conditions, outermost first, then its own
+    constraint: str
+    required: bool
+    choices: tuple[str, ...]
+    label_languages: frozenset[str]
+
+
+def pyxform_questions(path: Path) -> tuple[list[PyxformQuestion], str]:
+    """The questions as pyxform reads them, and the form's default language as it names it."""
+    with warnings.catch_warnings():  # openpyxl: spreadsheet features a form does not use
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        form = parse_file_to_json(str(path))
+    return list(_walk(form.get("children", []), ())), str(form.get("default_language", "default"))
+
+
+def _walk(
+    children: list[dict[str, Any]], conditions: tuple[str, ...], groups: tuple[str, ...] = ()
+) -> Iterator[PyxformQuestion]:
+    for child in children:
+        bind = child.get("bind", {}) or {}
+        relevant = str(bind.get("relevant", "") or "")
+        if child.get("type") in {"group", "repeat"}:
+            if child.get("name") == "meta":
+                continue
+            name = str(child.get("name", ""))
+            yield from _walk(child.get("children", []), (*conditions, relevant), (*groups, name))
+            continue
+        label = child.get("label", {})
+        languages = frozenset(label) if isinstance(label, dict) else frozenset({"default"})
+        yield PyxformQuestion(
+            name=str(child.get("name", "")),
+            groups=groups,
+            type=str(child.get("type", "")),
+            relevant=(*conditions, relevant),
+            constraint=str(bind.get("constraint", "") or ""),
+            required=str(bind.get("required", "")).strip().lower() in _TRUE,
+            choices=tuple(str(c.get("name")) for c in child.get("choices", []) or []),
+            label_languages=languages,
+        )
+
+
+def differences(path: Path, result: ImportResult) -> list[str]:
+    """Every disagreement between pyxform's reading of the form and the imported survey."""
+    expected, pyxform_default = pyxform_questions(path)
+    survey = tomllib.loads(result.toml_text)
+    default = survey["survey"]["default_language"]
+    pages = survey["pages"]
+    found: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        question["id"]: (page, question) for page in pages for question in page["questions"]
+    }
+    names = result.names
+    problems: list[str] = []
+    for question in expected:
+        if question.name not in names:
+            if _other_text(question, names, found):
+                continue
+            named = [
+                n for n in result.notes if "dropped" in n.message and _mentions(n.message, question)
+            ]
+            if not named:
+                problems.append(f"{question.name}: not in the survey, and no note says dropped")
+            continue
+        page, ours = found[names[question.name]]
+        rows = {result.name_rows.get(name) for name in (*question.groups, question.name)}
+        notes = [note.message for note in result.notes if note.row in rows]
+        where = f"{question.name} ({ours['id']})"
+        allowed = EXPECTED_TYPES.get(question.type, set())
+        if ours["type"] not in allowed:
+            problems.append(f"{where}: type {ours['type']!r}, pyxform reads {question.type!r}")
+        if question.choices and ours["type"] in {"single", "multiple"}:
+            options = survey["choices"][ours["choices"]]["options"]
+            values = [option["value"] for option in options] + (
+                ["other"] if ours.get("other") else []
+            )
+            if values != list(question.choices):
+                problems.append(
+                    f"{where}: choices {values}, pyxform reads {list(question.choices)}"
+                )
+        wanted_required = question.required and ours["type"] not in {"note", "consent"}
+        if bool(ours.get("required")) != wanted_required:
+            problems.append(
+                f"{where}: required {bool(ours.get('required'))}, pyxform reads {question.required}"
+            )
+        ours_relevant = [c for c in (page.get("relevant", ""), ours.get("relevant", "")) if c]
+        theirs = [c for c in question.relevant if c]
+        if _normal(" and ".join(ours_relevant), names) != _conjunction(
+            theirs, names
+        ) and not _rewrite_noted(notes, "relevant"):
+            problems.append(f"{where}: relevant {ours_relevant}, pyxform reads {theirs}")
+        if _normal(ours.get("constraint", ""), names) != _normal(
+            question.constraint, names
+        ) and not _rewrite_noted(notes, "constraint"):
+            problems.append(
+                f"{where}: constraint {ours.get('constraint')!r}, pyxform reads "
+                f"{question.constraint!r}"
+            )
+        theirs_languages = {
+            default
+            if key == "default" or key == pyxform_default
+            else language_from_header(key).code
+            for key in question.label_languages
+        }
+        if set(ours["label"]) != theirs_languages:
+            problems.append(
+                f"{where}: label in {sorted(ours['label'])}, pyxform reads {sorted(theirs_languages)}"
+            )
+    return problems
+
+
+def _other_text(question: PyxformQuestion, names: dict[str, str], found: dict[str, Any]) -> bool:
+    """pyxform's own text question for `or_other`, which our select holds as `other`."""
+    base = question.name.removesuffix("_other")
+    return (
+        question.name.endswith("_other")
+        and base in names
+        and bool(found[names[base]][1].get("other"))
+    )
+
+
+def _mentions(message: str, question: PyxformQuestion) -> bool:
+    return f"'{question.name}'" in message or f"'{question.type}'" in message.lower()
+
+
+def _rewrite_noted(notes: list[str], column: str) -> bool:
+    """A documented rewrite: a dropped row read as unanswered, or an acknowledgement's 'OK'."""
+    return any(
+        (message.startswith(f"{column} ") and "dropped; it now reads" in message)
+        or message.startswith(f"{column}: 'OK'")
+        for message in notes
+    )
+
+
+def _conjunction(conditions: list[str], names: dict[str, str]) -> str:
+    if not conditions:
+        return ""
+    if len(conditions) == 1:
+        return _normal(conditions[0], names)
+    outer, *inner = conditions
+    inner_text = inner[0] if len(inner) == 1 else " and ".join(f"({c})" for c in inner)
+    return _normal(f"{outer} and {inner_text}", names)
+
+
+def _normal(text: str, names: dict[str, str]) -> str:
+    """Whitespace, quote style and question names as the survey file writes them."""
+    text = _REFERENCE.sub(lambda m: "${" + names.get(m.group(1), m.group(1)) + "}", text)
+    return "".join(text.translate(_CURLY).replace('"', "'").split())
