@@ -58,13 +58,11 @@ class SecuritySettings:
     # instance folder. Several servers must share one key: set it here or in a shared file.
     secret_key: str = ""
     secret_key_file: str = ""
-    # Keys that never go into the database, kept like secret_key: the setting, a shared file
-    # (code_key_file, totp_key_file), or else a file in the instance folder made on first use.
-    # Losing code_key voids every printed code card; losing totp_key every 2FA set-up.
+    # The key of the access codes' keyed hash, never in the database, kept like secret_key: the
+    # setting, a shared file (code_key_file), or else a file in the instance folder made on
+    # first use. Losing it voids every printed code card.
     code_key: str = ""
     code_key_file: str = ""
-    totp_key: str = ""
-    totp_key_file: str = ""
     staff_idle_minutes: int = 30
     staff_absolute_hours: int = 12
 
@@ -169,7 +167,7 @@ def load_settings(
 
 
 # The secrets kept outside the database: setting name -> file in the instance folder.
-KEY_FILES = {"secret_key": "secret_key", "code_key": "code_key", "totp_key": "totp_key"}
+KEY_FILES = {"secret_key": "secret_key", "code_key": "code_key"}
 
 
 def ensure_secret_key(settings: Settings) -> str:

@@ -213,3 +213,48 @@ def test_schema_is_taken_from_the_search_path_option(options: str, schema: str |
     assert connection.password == "p w"
     assert "host='db.example'" in connection.conninfo and "port='5433'" in connection.conninfo
     assert "p w" not in connection.conninfo
+
+
+def test_a_restore_on_a_new_server_keeps_printed_code_cards_and_staff_sessions(
+    source: Site, kind: str, tmp_path: Path
+) -> None:
+    from survey_app.distribution import create_codes, create_link
+    from survey_app.models import Programme
+    from tests.support.web import Respondent
+
+    if kind != "sqlite":
+        pytest.skip("the keys travel the same way on both databases; one is enough here")
+    deployment = deploy(source.app)
+    with source.database.session() as session:
+        programme = session.get(Programme, deployment.programme_id)
+        assert programme is not None
+        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
+        _batch, (card, _other) = create_codes(session, link, 2, app_state(source.app).code_key)
+        token = link.token
+    result = run(source.settings, "backup")
+    assert result.exit_code == 0, result.output
+    path = backup_path(result.output)
+    keys = path.with_name(path.name + ".keys")
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    assert app_state(source.app).code_key in keys.read_text()
+
+    # A new server: its own instance folder, with keys of its own, and the backup copied over.
+    new = start_site(tmp_path / "new", f"sqlite:///{tmp_path / 'new.db'}")
+    copied = tmp_path / "copied" / path.name
+    copied.parent.mkdir()
+    copied.write_bytes(path.read_bytes())
+    without_keys = run(new.settings, "restore", str(copied), "--force")
+    assert without_keys.exit_code == 0 and "no survey-" in without_keys.output
+    new.database.dispose()
+    copied.with_name(copied.name + ".keys").write_bytes(keys.read_bytes())
+    restored = run(new.settings, "restore", str(copied), "--force")
+    assert restored.exit_code == 0, restored.output
+    assert "code_key restored" in restored.output and "secret_key restored" in restored.output
+    served = create_app(new.settings)
+    try:
+        # The card printed before the backup opens the link on the new server.
+        assert Respondent(served.test_client(), token).start(code=card).status_code == 303
+        assert served.config["SECRET_KEY"] == source.app.config["SECRET_KEY"]
+    finally:
+        app_state(served).database.dispose()
+        new.database.dispose()

@@ -9,6 +9,7 @@ import click
 from .. import audit, migrate
 from .. import backup as backups
 from ..erasure import flush_deleted
+from ..key_backup import KeyBackupError, keys_path, restore_keys, save_keys
 from ..release import pending, release_all, release_if_due
 from ..retention import purge as purge_expired
 from ..traffic import stored_counts
@@ -36,9 +37,14 @@ def backup(ctx: Context, path: Path | None) -> None:
     elif path.is_dir():
         path = path / backups.default_path(path, database).name
     backups.backup(database, path)
+    keys = save_keys(ctx.settings, path)
     with database.session() as session:
         audit.record(session, operator.actor(), "backup", None, f"backup written to {path}")
     click.echo(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+    click.echo(
+        f"keys kept outside the database written to {keys}: keep it safe, apart from the "
+        "backup if you can; a restore without it voids printed code cards"
+    )
 
 
 @click.command()
@@ -47,9 +53,31 @@ def backup(ctx: Context, path: Path | None) -> None:
 @pass_context
 @friendly_errors(backups.BackupError)
 def restore(ctx: Context, path: Path, force: bool) -> None:
-    """Bring back the backup in PATH, replacing the database's contents."""
+    """Bring back the backup in PATH, replacing the database's contents.
+
+    The keys saved beside it (PATH.keys) come back too, so printed code cards keep working.
+    """
     database = ctx.database_to_set_up()
     backups.restore(database, path, force=force)
+    try:
+        keys = restore_keys(ctx.settings, path)
+    except KeyBackupError as error:
+        raise click.ClickException(str(error)) from None
+    if keys is None:
+        click.echo(
+            f"no {keys_path(path).name} beside the backup: the keys in this instance stay; "
+            "codes printed before the backup open only with the code key of that time",
+            err=True,
+        )
+    else:
+        for name in keys.written:
+            click.echo(f"{name} restored from {keys_path(path).name}")
+        for name in keys.differ:
+            click.echo(
+                f"security.{name} is set in the configuration and differs from the backup's; "
+                f"set it to the value in {keys_path(path)}",
+                err=True,
+            )
     with database.session() as session:
         audit.record(session, operator.actor(), "restore", None, f"restored from {path}")
     revision = migrate.current_revision(database)
