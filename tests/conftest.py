@@ -38,8 +38,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_templates(tmp_path_factory: pytest.TempPathFactory) -> DatabaseTemplates:
-    return DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+def database_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
 
 
 @pytest.fixture

@@ -13,10 +13,13 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import NullPool, create_engine, make_url, text
+from sqlalchemy import Engine, MetaData, NullPool, create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from survey_app import migrate
 from survey_app.db import Database
@@ -47,19 +50,33 @@ def postgres_skip_reason() -> str | None:
     return _postgres_reason[0]
 
 
-class DatabaseTemplates:
-    """Migrated databases built once per test run and copied for each test.
+@dataclass(frozen=True)
+class SchemaTemplate:
+    """A migrated PostgreSQL schema, as SQL that recreates it and what emptying it takes."""
 
-    Running the migrations costs ~0.25 s on SQLite and ~0.3 s on PostgreSQL; a copy of a
-    migrated SQLite file costs under a millisecond and a PostgreSQL schema recreated from a
-    `pg_dump` of a migrated one ~45 ms. Tests that are about the migrations themselves ask for an
-    empty database instead (`empty_database_url`).
+    sql: str  # recreates the schema, named TEMPLATE_SCHEMA
+    tables: tuple[str, ...]  # every table, children before the tables they refer to
+    sequences: tuple[str, ...]
+    revision: str
+
+
+class DatabaseTemplates:
+    """Migrated databases built once per test run and handed to each test.
+
+    Running the migrations costs ~0.25 s on SQLite and ~0.3 s (more on a busy server) on
+    PostgreSQL. A SQLite test gets a copy of a migrated file (under a millisecond). A PostgreSQL
+    test gets a migrated schema: recreated from a `pg_dump` of one migrated schema the first
+    time, then emptied after each test (rows deleted, sequences reset) and handed to the next,
+    since creating and dropping a schema's tables is what a busy server is slowest at. A schema
+    whose tables a test changed is dropped instead. Tests about the migrations themselves ask
+    for an empty database (`empty_database_url`). `benchmarks/database_setup.py` measures it.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._sqlite: Path | None = None
-        self._postgres_sql: list[str | None] = []
+        self._postgres: list[SchemaTemplate | None] = []
+        self._free_schemas: list[str] = []
 
     def sqlite_file(self) -> Path:
         if self._sqlite is None:
@@ -71,17 +88,81 @@ class DatabaseTemplates:
             self._sqlite = path
         return self._sqlite
 
-    def postgres_sql(self) -> str | None:
-        """The SQL that recreates a migrated schema named TEMPLATE_SCHEMA, or None without pg_dump."""
-        if not self._postgres_sql:
-            self._postgres_sql.append(_dump_migrated_schema())
-        return self._postgres_sql[0]
+    def postgres_template(self) -> SchemaTemplate | None:
+        """The migrated schema to copy, or None without a usable pg_dump."""
+        if not self._postgres:
+            self._postgres.append(_dump_migrated_schema())
+        return self._postgres[0]
+
+    @contextmanager
+    def postgres_schema(self, admin: Engine) -> Iterator[str | None]:
+        """A migrated schema for one test (None: migrate one yourself), emptied afterwards."""
+        template = self.postgres_template()
+        if template is None:
+            yield None
+            return
+        if self._free_schemas:
+            schema = self._free_schemas.pop()
+        else:
+            schema = f"t_{secrets.token_hex(6)}"
+            with admin.begin() as connection:
+                connection.exec_driver_sql(template.sql.replace(TEMPLATE_SCHEMA, schema))
+        try:
+            yield schema
+        finally:
+            if _emptied(admin, schema, template):
+                self._free_schemas.append(schema)
+            else:
+                _drop_schema(admin, schema)
+
+    def close(self) -> None:
+        """Drop the schemas kept for reuse."""
+        if not self._free_schemas:
+            return
+        admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+        while self._free_schemas:
+            _drop_schema(admin, self._free_schemas.pop())
+        admin.dispose()
+
+
+def _emptied(admin: Engine, schema: str, template: SchemaTemplate) -> bool:
+    """Delete every row the test left and reset the sequences; False if the test changed the
+    schema itself (its tables or its revision), or a lock would not be given in time."""
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+            tables = connection.scalars(
+                text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+                {"s": schema},
+            )
+            if set(tables) != {*template.tables, "alembic_version"}:
+                return False
+            revision = connection.scalar(
+                text(f'SELECT version_num FROM "{schema}".alembic_version')
+            )
+            if revision != template.revision:
+                return False
+            for table in template.tables:
+                connection.exec_driver_sql(f'DELETE FROM "{schema}"."{table}"')
+            for sequence in template.sequences:
+                connection.execute(
+                    text("SELECT setval(CAST(:name AS regclass), 1, false)"),
+                    {"name": f'"{schema}"."{sequence}"'},
+                )
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 TEMPLATE_SCHEMA = f"template_{secrets.token_hex(8)}"
 
 
-def _dump_migrated_schema() -> str | None:
+def _dump_migrated_schema() -> SchemaTemplate | None:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         return None
@@ -91,7 +172,18 @@ def _dump_migrated_schema() -> str | None:
     try:
         database = Database(f"{POSTGRES_URL}?options=-csearch_path%3D{TEMPLATE_SCHEMA}")
         migrate.upgrade(database)
+        revision = migrate.current_revision(database)
         database.dispose()
+        reflected = MetaData(schema=TEMPLATE_SCHEMA)
+        reflected.reflect(admin)
+        with admin.connect() as connection:
+            sequences = connection.scalars(
+                text(
+                    "SELECT sequence_name FROM information_schema.sequences "
+                    "WHERE sequence_schema = :s ORDER BY sequence_name"
+                ),
+                {"s": TEMPLATE_SCHEMA},
+            ).all()
         url = make_url(POSTGRES_URL)
         dumped = subprocess.run(
             [pg_dump, "--schema", TEMPLATE_SCHEMA, "--no-owner", "--no-privileges", "--inserts"],
@@ -108,20 +200,23 @@ def _dump_migrated_schema() -> str | None:
             check=False,
         )
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{TEMPLATE_SCHEMA}" CASCADE'))
+        _drop_schema(admin, TEMPLATE_SCHEMA)
         admin.dispose()
-    if dumped.returncode != 0:
+    if dumped.returncode != 0 or revision is None:
         return None  # e.g. a pg_dump older than the server: migrate per test instead
     # Lines starting with a backslash are psql meta-commands (\restrict), not SQL.
-    return "\n".join(line for line in dumped.stdout.splitlines() if not line.startswith("\\"))
+    sql = "\n".join(line for line in dumped.stdout.splitlines() if not line.startswith("\\"))
+    tables = tuple(
+        table.name for table in reversed(reflected.sorted_tables) if table.name != "alembic_version"
+    )
+    return SchemaTemplate(sql, tables, tuple(sequences), revision)
 
 
 def fresh_database_url(
     kind: str, tmp_path: Path, templates: DatabaseTemplates | None = None
 ) -> Iterator[str]:
-    """A URL for a database of `kind`, removed afterwards: migrated to head when `templates`
-    are given, else empty."""
+    """A URL for a database of `kind`, removed (or emptied for reuse) afterwards: migrated to
+    head when `templates` are given, else empty."""
     if kind == "sqlite":
         path = tmp_path / "test.db"
         if templates is not None:
@@ -131,23 +226,25 @@ def fresh_database_url(
     reason = postgres_skip_reason()
     if reason:
         pytest.skip(reason)
-    schema = f"t_{secrets.token_hex(6)}"
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     # No pool: the dump's SET statements must not stay on a connection used again.
     admin = create_engine(POSTGRES_URL, poolclass=NullPool)
-    schema_sql = templates.postgres_sql() if templates is not None else None
-    with admin.begin() as connection:
-        if schema_sql is None:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        else:
-            connection.exec_driver_sql(schema_sql.replace(TEMPLATE_SCHEMA, schema))
-    if templates is not None and schema_sql is None:
-        database = Database(url)
-        migrate.upgrade(database)
-        database.dispose()
     try:
-        yield url
-    finally:
+        if templates is not None:
+            with templates.postgres_schema(admin) as schema:
+                if schema is not None:
+                    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+                    return
+        schema = f"t_{secrets.token_hex(6)}"
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
         with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            if templates is not None:  # no template to copy: migrate this one
+                database = Database(url)
+                migrate.upgrade(database)
+                database.dispose()
+            yield url
+        finally:
+            _drop_schema(admin, schema)
+    finally:
         admin.dispose()
