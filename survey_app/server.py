@@ -148,9 +148,14 @@ def _serve_with_waitress(app: Flask, settings: Settings) -> None:
 def serve_with_gunicorn(app: Flask, settings: Settings) -> None:
     """Serve `app` (built before the workers fork) with server.workers gunicorn processes."""
     try:
+        import gunicorn.http.wsgi
         from gunicorn.app.base import BaseApplication
     except ImportError:
         raise WorkersNeedGunicorn(settings.server.workers) from None
+
+    # No Server header naming the software (as waitress's ident=""): gunicorn has no setting for
+    # it, only this module-level name that every response reads.
+    gunicorn.http.wsgi.SERVER = ""
 
     host = settings.server.host
     bind = f"[{host}]:{settings.server.port}" if ":" in host else f"{host}:{settings.server.port}"

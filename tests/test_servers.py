@@ -156,6 +156,7 @@ def test_two_servers_share_sessions_drafts_and_rate_limits(
                 {"lang": "en", "csrf_token": browser.token(first, f"/s/{token}")},
             )
             assert status == 303, status
+            assert not headers.get("Server"), "the server software is named"
             page_one = f"/s/{token}/p/1"
             status, _body, headers = browser.request(
                 second,
