@@ -50,8 +50,13 @@ def main() -> int:
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = make_settings(
-            Path(tmp), f"sqlite:///{tmp}/bench.db", surveys_dir=str(ROOT / "surveys"),
-            respondent={"submissions_per_client_per_minute": 1000, "submissions_per_minute": 10_000},
+            Path(tmp),
+            f"sqlite:///{tmp}/bench.db",
+            surveys_dir=str(ROOT / "surveys"),
+            respondent={
+                "submissions_per_client_per_minute": 1000,
+                "submissions_per_minute": 10_000,
+            },
         )
         app = create_app(settings)
         migrate.upgrade(app_state(app).database)
@@ -70,7 +75,10 @@ def main() -> int:
                 token = deployment.links[survey_id]
                 landing = client.get(f"/s/{token}").get_data(as_text=True)
                 record(f"{survey_id} landing", landing)
-                reply = client.post(f"/s/{token}/start", data={"lang": lang, "csrf_token": CSRF.search(landing).group(1)})
+                reply = client.post(
+                    f"/s/{token}/start",
+                    data={"lang": lang, "csrf_token": CSRF.search(landing).group(1)},
+                )
                 while "/p/" in reply.headers.get("Location", ""):
                     url = reply.headers["Location"]
                     html = client.get(url).get_data(as_text=True)
@@ -81,7 +89,10 @@ def main() -> int:
                         if question.type is QuestionType.CONSENT:
                             data[question.id] = "yes"
                     reply = client.post(url, data=data)
-                record(f"{survey_id} [{lang}] thank-you", client.get(reply.headers["Location"]).get_data(as_text=True))
+                record(
+                    f"{survey_id} [{lang}] thank-you",
+                    client.get(reply.headers["Location"]).get_data(as_text=True),
+                )
         client = app.test_client()
         record("not found", client.get("/s/nope").get_data(as_text=True))
         app_state(app).database.dispose()
@@ -92,9 +103,13 @@ def main() -> int:
         print(f"{name:<{width}}  {raw:>8,}  {packed:>8,}  {packed / BUDGET:>8.0%}")
     heaviest = max(rows, key=lambda row: row[2])
     heaviest_raw = max(rows, key=lambda row: row[1])
-    print(f"\n{len(rows)} pages; heaviest {heaviest[0]}: {heaviest[2]:,} bytes gzip "
-          f"({heaviest[2] / BUDGET:.0%} of the 20 KB budget); heaviest uncompressed: {heaviest_raw[1]:,} bytes")
-    print(f"an ODK Web Forms page (~1.1 MB, published figure) is {ODK_WEB_FORMS_PAGE / heaviest[2]:.0f}x the heaviest page here")
+    print(
+        f"\n{len(rows)} pages; heaviest {heaviest[0]}: {heaviest[2]:,} bytes gzip "
+        f"({heaviest[2] / BUDGET:.0%} of the 20 KB budget); heaviest uncompressed: {heaviest_raw[1]:,} bytes"
+    )
+    print(
+        f"an ODK Web Forms page (~1.1 MB, published figure) is {ODK_WEB_FORMS_PAGE / heaviest[2]:.0f}x the heaviest page here"
+    )
     over = [name for name, _, packed in rows if packed > BUDGET]
     for problem in problems:
         print("PROBLEM:", problem)
