@@ -19,7 +19,7 @@ from sqlalchemy import select
 from survey_app.config import Settings
 from survey_app.db import Database
 from survey_app.definitions import Survey
-from survey_app.models import ReportSnapshot, Response
+from survey_app.models import InboxResponse, ReportSnapshot
 from survey_app.reports import snapshot
 from survey_app.reports.perturbation import Protection, true_range
 from survey_app.reports.plan import ReportPlan, VariableKind
@@ -323,7 +323,8 @@ def test_a_published_round_that_changes_is_withheld_from_then_on(
     # One response of a published round is erased (or its row altered, or its key not
     # unlocked): publishing the round without it would tell what it said.
     with state.database.session() as db:
-        gone = db.scalars(select(Response).where(Response.period == "2026-W19").limit(1)).one()
+        stored = select(InboxResponse).where(InboxResponse.period == "2026-W19").limit(1)
+        gone = db.scalars(stored).one()
         db.delete(gone)
     second = publish(state.database, survey, REAL)
     assert [r["key"] for r in second["rounds"]] == ["2026-Q3"]

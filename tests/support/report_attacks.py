@@ -249,7 +249,10 @@ def linked_attack(
         assert isinstance(value, int), value
         if cell is not None and hidden is not None and hidden(cell, value):
             return 0, total  # as if the cell were suppressed
-        return true_range(value, k) if perturbed else (value, value)
+        if perturbed and not 1 <= value < k:
+            return true_range(value, k)
+        # Exact as published, or a count the method says it never publishes: read as it is.
+        return value, value
 
     integer_targets: list[tuple[_Program, int, Cell, int]] = []
     for question in plan.variables:
