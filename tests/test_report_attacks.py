@@ -9,7 +9,7 @@ which shows it is an attack that works. See docs/disclosure-control.md.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from survey_app.reports.snapshot import SnapshotDoc, view_by_id
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
+from tests.support.cli import run
 from tests.support.report_attacks import (
     Scores,
     answer_key,
@@ -306,6 +307,13 @@ def test_a_round_closes_a_week_after_its_quarter(app: Flask, deployment: Deploym
         outcome = refresh(state.database, survey, K, PASSPHRASE, actor="t", workers=1, as_of=as_of)
         assert outcome.responses == counted
         assert outcome.open_rounds == (() if counted else ("2026-Q3",))
+    # What an analyst is told today: that quarter is published, today's answers wait.
+    for _ in range(3):
+        store_known(state.database, survey, random.Random(5), datetime.now(UTC).date())
+    result = run(state.settings, "report", "refresh", survey.id, input=PASSPHRASE + "\n")
+    assert result.exit_code == 0, result.output
+    assert "from 20 responses" in result.output
+    assert "3 responses wait for their round to close" in result.output
 
 
 def test_a_published_round_that_changes_is_withheld_from_then_on(

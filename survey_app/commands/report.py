@@ -149,6 +149,12 @@ def refresh(
         f"{survey_id}: report published (snapshot {outcome.snapshot_id}) from "
         f"{outcome.responses} responses, threshold {outcome.threshold}"
     )
+    if outcome.waiting:
+        open_rounds = ", ".join(outcome.open_rounds) or "none"
+        click.echo(
+            f"{outcome.waiting} responses wait for their round to close and be published "
+            f"(open round: {open_rounds})"
+        )
     if unreadable:
         reasons = ", ".join(f"{count} {reason}" for reason, count in outcome.unreadable.items())
         click.echo(f"{unreadable} responses could not be opened ({reasons})", err=True)
