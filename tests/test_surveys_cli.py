@@ -40,7 +40,21 @@ def test_check_names_file_question_and_problem_one_per_line() -> None:
         "unknown-reference.toml: question" in line and "unknown question" in line for line in lines
     )
     assert any("toml-syntax.toml" in line for line in lines)
-    assert "problem(s) in" in output
+    assert "error(s) and" in output
+
+
+def test_check_warns_of_missing_translations_and_fails_on_them_only_when_strict(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(FIXTURES / "surveys" / "missing-translation.toml", tmp_path)
+    code, output = run("surveys", "check", surveys=tmp_path)
+    assert code == 0, output
+    assert "warning: " in output and "label: missing translation for 'fr'" in output
+    assert "ok  missing-translation version" in output
+    assert "0 error(s) and 1 warning(s)" in output
+    code, output = run("surveys", "check", "--strict", surveys=tmp_path)
+    assert code == 1
+    assert "0 error(s) and 1 warning(s)" in output and "--strict" in output
 
 
 def test_an_invalid_survey_is_reported_and_not_served_the_valid_ones_are(

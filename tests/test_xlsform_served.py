@@ -6,6 +6,7 @@ from pathlib import Path
 
 from survey_app.definitions.xlsform import convert_xlsform
 from survey_app.state import app_state
+from tests.support.apps import deploy
 from tests.support.imported import first_page, serve_import
 from tests.test_xlsform import make_form
 
@@ -28,3 +29,29 @@ def test_required_mark_is_shown_as_a_mark_not_as_markup(tmp_path: Path, database
     assert status == 200
     assert html.count('<span class="required">(required)</span>') == 2
     assert "&lt;span" not in html
+
+
+def test_partial_translation_is_served_in_the_default_language_with_a_note(
+    tmp_path: Path, database_url: str
+) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label::Français (fr)"],
+            ["integer", "age", "How old are you?", "Quel âge avez-vous ?"],
+            ["text", "why", "Why did you come?"],
+        ],
+    )
+    result = convert_xlsform(path, survey_id="partial")
+    assert "no 'fr' text on row 3" in "\n".join(str(note) for note in result.notes)
+    app = serve_import(result, tmp_path, database_url)
+    try:
+        links = deploy(app).links
+        status, french = first_page(app, "partial", lang="fr", links=links)
+        _, english = first_page(app, "partial", lang="en", links=links)
+    finally:
+        app_state(app).database.dispose()
+    assert status == 200
+    assert "Quel âge avez-vous ?" in french and "Why did you come?" in french
+    assert "pas encore traduite et s\u2019affiche en" in french
+    assert "no translation yet" not in english and "pas encore traduite" not in english

@@ -23,17 +23,27 @@ def surveys() -> None:
 
 @surveys.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too (e.g. missing translations).")
 @pass_context
-def check(ctx: Context, directory: Path | None) -> None:
-    """Validate every survey file; print one line per problem."""
+def check(ctx: Context, directory: Path | None, strict: bool) -> None:
+    """Validate every survey file; print one line per error and per warning.
+
+    Errors stop a survey from being served; warnings do not (a missing translation is shown
+    in the survey's default language), unless --strict is given.
+    """
     folder = directory or ctx.settings.surveys_dir
     loaded = load_directory(folder)
-    for problem in loaded.problems:
+    errors = [problem for problem in loaded.problems if not problem.warning]
+    warnings = [p for p in loaded.problems if p.warning] + loaded.warnings
+    for problem in [*errors, *warnings]:
         click.echo(str(problem), err=True)
     for survey_id, survey in sorted(loaded.surveys.items()):
         click.echo(f"ok  {survey_id} version {survey.version} ({', '.join(survey.language_codes)})")
-    if loaded.problems:
-        raise click.ClickException(f"{len(loaded.problems)} problem(s) in {folder}")
+    counted = f"{len(errors)} error(s) and {len(warnings)} warning(s) in {folder}"
+    if errors or (strict and warnings):
+        raise click.ClickException(counted + (" (--strict: warnings fail)" if not errors else ""))
+    if warnings:
+        click.echo(counted, err=True)
 
 
 @surveys.command("import")

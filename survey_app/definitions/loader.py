@@ -129,17 +129,28 @@ class LoadedSurveys:
 
     surveys: dict[str, Survey]
     problems: list[Problem]
+    # what the loaded surveys lack but can be served without (missing translations)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def load_survey_file(path: str | Path) -> Survey:
     """Load and validate one survey file; raise SurveyDefinitionError listing every problem."""
+    return load_survey_file_with_warnings(path)[0]
+
+
+def load_survey_file_with_warnings(path: str | Path) -> tuple[Survey, list[Problem]]:
+    """The survey in the file and what it lacks but can be served without (warnings)."""
     path = Path(path)
-    return load_survey_text(_read(path), str(path))
+    return load_survey_text_with_warnings(_read(path), str(path))
 
 
 def load_survey_text(text: str, filename: str) -> Survey:
     """Load and validate survey TOML; `filename` names the file in problems and gives the
     id the survey must have (its stem)."""
+    return load_survey_text_with_warnings(text, filename)[0]
+
+
+def load_survey_text_with_warnings(text: str, filename: str) -> tuple[Survey, list[Problem]]:
     data = _parse_toml(text, filename)
     return _build(data, filename, stem=Path(filename).stem, check_rules=True)
 
@@ -158,7 +169,7 @@ def load_survey_json(canonical_json: str, source: str = STORED_DEFINITION) -> Su
         ) from None
     if not isinstance(data, dict):
         raise SurveyDefinitionError([Problem(source, None, "the definition is not a JSON object")])
-    return _build(data, source, stem=None, check_rules=False)
+    return _build(data, source, stem=None, check_rules=False)[0]
 
 
 def load_directory(path: str | Path) -> LoadedSurveys:
@@ -166,18 +177,20 @@ def load_directory(path: str | Path) -> LoadedSurveys:
     directory = Path(path)
     surveys: dict[str, Survey] = {}
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     if not directory.is_dir():
         return LoadedSurveys({}, [Problem(str(directory), None, "no such directory")])
     for file in sorted(directory.glob(f"*{SURVEY_FILE_SUFFIX}")):
         if file.name.startswith(".") or not file.is_file():
             continue  # editor lock and backup files
         try:
-            survey = load_survey_file(file)
+            survey, found = load_survey_file_with_warnings(file)
         except SurveyDefinitionError as error:
             problems.extend(error.problems)
         else:
             surveys[survey.id] = survey
-    return LoadedSurveys(surveys, problems)
+            warnings.extend(found)
+    return LoadedSurveys(surveys, problems, warnings)
 
 
 def canonical_json(data: Mapping[str, Any]) -> str:
@@ -241,7 +254,9 @@ def _plain(value: Any, problems: list[str], where: str = "") -> Any:
     return value
 
 
-def _build(data: dict[str, Any], file: str, *, stem: str | None, check_rules: bool) -> Survey:
+def _build(
+    data: dict[str, Any], file: str, *, stem: str | None, check_rules: bool
+) -> tuple[Survey, list[Problem]]:
     value_problems: list[str] = []
     plain = _plain(data, value_problems)
     builder = _Builder(file)
@@ -252,9 +267,9 @@ def _build(data: dict[str, Any], file: str, *, stem: str | None, check_rules: bo
     problems = builder.problems
     if check_rules:
         problems += check_survey(survey, file, outline)
-    if problems:
+    if any(not problem.warning for problem in problems):
         raise SurveyDefinitionError(problems)
-    return survey
+    return survey, problems
 
 
 def _show(value: object) -> str:

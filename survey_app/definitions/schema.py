@@ -280,6 +280,18 @@ class Survey:
             return ""
         return localised.get(lang, self.default_language)
 
+    def untranslated(self, page: Page, lang: str) -> bool:
+        """Whether some text of `page` has no `lang` version and falls back to another
+        language (a survey may be served before every translation is written)."""
+        texts: list[LocalisedText | None] = [page.title, page.intro]
+        for question in page.questions:
+            texts += [question.label, question.hint, question.constraint_message]
+            texts += [choice.label for choice in question.choices]
+        return any(
+            text is not None and text.translations and lang not in text.languages()
+            for text in texts
+        )
+
 
 def _survey_from_json(canonical_json: str) -> Survey:
     from survey_app.definitions.loader import load_survey_json  # the loader imports this module

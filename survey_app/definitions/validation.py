@@ -27,15 +27,21 @@ FACE_SCALE_POINTS = (3, 5)
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a survey file, told in one line."""
+    """One thing wrong with a survey file, told in one line.
+
+    A warning does not stop the survey from being served (a missing translation falls back to
+    the default language); `surveys check --strict` treats warnings as errors.
+    """
 
     file: str
     location: str | None
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
         parts = [self.file] if self.location is None else [self.file, self.location]
-        return ": ".join([*parts, self.message])
+        text = ": ".join([*parts, self.message])
+        return f"warning: {text}" if self.warning else text
 
 
 class SurveyDefinitionError(Exception):
@@ -235,7 +241,13 @@ def _check_translations(survey: Survey, file: str) -> Iterator[Problem]:
             )
         missing = [code for code in declared if code not in written]
         if missing:
-            yield Problem(file, location, f"{field}: missing translation for {_codes(missing)}")
+            yield Problem(
+                file,
+                location,
+                f"{field}: missing translation for {_codes(missing)} (shown in the default "
+                f"language)",
+                warning=True,
+            )
 
 
 def _codes(codes: Iterable[str]) -> str:

@@ -71,7 +71,7 @@ class Findings:
                     sheet,
                     None,
                     f"no '{language}' text on {_rows(rows)}; left missing "
-                    f"(shown in the default language, reported by `surveys check`)",
+                    f"(shown in the default language; `surveys check` warns of it)",
                 )
         self._untranslated.clear()
 

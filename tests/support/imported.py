@@ -22,9 +22,12 @@ def serve_import(result: ImportResult, tmp_path: Path, database_url: str) -> Fla
     return create_app(make_settings(tmp_path, database_url, surveys_dir=str(folder)))
 
 
-def first_page(app: Flask, survey_id: str, lang: str | None = None) -> tuple[int, str]:
-    """Status and HTML of the survey's first page, reached as a respondent reaches it."""
-    links = deploy(app).links
+def first_page(
+    app: Flask, survey_id: str, lang: str | None = None, links: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Status and HTML of the survey's first page, reached as a respondent reaches it through
+    a link (`links`: survey id -> token of an earlier deployment; else the app is deployed)."""
+    links = links or deploy(app).links
     client = app.test_client()
     token = links[survey_id]
     landing = client.get(f"/s/{token}")
