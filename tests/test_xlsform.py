@@ -88,6 +88,7 @@ def unconvertible(path: Path) -> UnconvertibleRows:
 # --------------------------------------------------------------------------- real forms
 
 CONVERTS = {
+    "pyxform_table_list.xls",
     "kobo_date_time.xlsx",
     "kobo_acknowledge.xlsx",
     "kobo_sample_xlsform.xlsx",
@@ -491,6 +492,26 @@ def test_text_question_asking_who_the_respondent_is_gets_a_warning(
         f"(a region, not an address)"
     ]
     assert name in questions(result)  # kept: the programme decides
+
+
+def test_picture_only_options_show_their_name_with_a_warning() -> None:
+    result = convert_xlsform(XLSFORMS / "pyxform_table_list.xls")
+    lists = document(result)["choices"]
+    assert lists["happy_sad"]["options"] == [
+        {"value": "happy", "label": {"en": "happy"}},
+        {"value": "sad", "label": {"en": "sad"}},
+    ]
+    notes = notes_text(result.notes)
+    assert (
+        "choices row 23: warning: option 'happy' of list 'happy_sad' has only a picture or "
+        "sound (happy.jpg), which is not shown; respondents see its name 'happy' instead"
+    ) in notes
+    pages = document(result)["pages"]
+    assert pages[1]["intro"] == {"en": "This is a user-defined hint for the 1st row"}
+    labelled = convert_xlsform(XLSFORMS / "kobodocs_xlsform_example.xls")
+    assert "its picture or sound (happy_face.png) is not shown, only its label" in notes_text(
+        labelled.notes
+    )
 
 
 def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Path) -> None:

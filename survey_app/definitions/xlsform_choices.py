@@ -34,6 +34,9 @@ _NOT_EXTRAS = frozenset(
 )
 
 
+_MEDIA = frozenset({"image", "audio", "video", "big-image"})
+
+
 def identifier(text: str, *, fallback: str) -> str:
     """`text` made into `[a-z_][a-z0-9_]*`: accents dropped, other characters become `_`."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -134,6 +137,31 @@ class ChoiceLists:
                 )
                 continue
             label = localised(row, label_columns, self.languages, self.findings, CHOICES_SHEET)
+            media = list(
+                dict.fromkeys(
+                    row.get(column.header)
+                    for column in self.sheet.columns
+                    if column.base in _MEDIA and row.get(column.header)
+                )
+            )
+            if label is None and media:
+                # A picture-only option (faces on a satisfaction scale): pictures are not
+                # shown yet, so the option's name stands in, and the author is told.
+                label = {self.languages.default: value}
+                self.findings.note(
+                    CHOICES_SHEET,
+                    row.number,
+                    f"warning: option '{value}' of list '{choice_list.name}' has only a "
+                    f"picture or sound ({', '.join(media)}), which is not shown; respondents "
+                    f"see its name '{value}' instead: give it a label",
+                )
+            elif label is not None and media:
+                self.findings.note(
+                    CHOICES_SHEET,
+                    row.number,
+                    f"option '{value}': its picture or sound ({', '.join(media)}) is not shown, "
+                    f"only its label",
+                )
             if label is None:
                 self.findings.problem(
                     CHOICES_SHEET, row.number, "label", f"option '{value}' has no label"

@@ -378,6 +378,9 @@ class SurveySheet:
         entry.question = {"id": entry.qid}
         if title is not None:
             entry.question["title"] = title
+        hint = self._text(entry, "hint")
+        if hint is not None:
+            entry.question["intro"] = hint  # shown under the page title, as ODK shows it
         for appearance in self._cell(entry, "appearance").split():
             if appearance != "field-list":  # each page already shows its questions together
                 self.findings.note(
@@ -741,6 +744,8 @@ class SurveySheet:
         )
         if "title" in entry.question:
             message += "; its label is not shown"
+        if "intro" in entry.question:
+            message += "; its hint is not shown"
         if "relevant" in entry.expressions:
             message += "; its relevant applies to each of its questions"
         self.findings.note(SURVEY_SHEET, entry.number, message)

@@ -38,6 +38,7 @@ EXPECTED_TYPES: dict[str, set[str]] = {
     "acknowledge": {"consent", "yesno"},
     "range": {"rating", "integer", "decimal"},
 }
+_GENERATED = ("generated_table_list_label", "reserved_name_for_field_list_labels")
 _TRUE = {"yes", "true", "true()", "1", "y"}
 _REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
 _CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -69,6 +70,8 @@ def _walk(
     for child in children:
         bind = child.get("bind", {}) or {}
         relevant = str(bind.get("relevant", "") or "")
+        if str(child.get("name", "")).startswith(_GENERATED):
+            continue  # pyxform's own rows showing a group's label or hint: the page shows them
         if child.get("type") in {"group", "repeat"}:
             if child.get("name") == "meta":
                 continue
