@@ -514,6 +514,29 @@ def test_picture_only_options_show_their_name_with_a_warning() -> None:
     )
 
 
+def test_text_inserting_an_answer_is_named_never_shown_silently(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "hint", "calculation"],
+            ["integer", "n", "How many children?"],
+            ["calculate", "double", None, None, "${n} * 2"],
+            ["text", "why", "Why ${n}?", "You said ${n}, twice is ${double}"],
+        ],
+    )
+    result = convert_xlsform(path)
+    notes = notes_text(result.notes)
+    assert (
+        "survey row 4: warning: the label inserts ${n}; answers are not inserted into text, so "
+        "respondents see ${n} as written: reword the label"
+    ) in notes
+    assert "survey row 4: warning: the hint inserts ${double}, ${n};" in notes
+    assert (
+        "survey row 3: calculation 'double' dropped: no question uses it (compute it in the "
+        "report if it is needed); the text on row 4 shows ${double} as written"
+    ) in notes
+
+
 def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,

@@ -68,6 +68,7 @@ _CURLY_QUOTES = str.maketrans(
 )
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _CALCULATION_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
+_PIPED = _CALCULATION_REFERENCE  # `${name}` inside a label or hint
 # An XLSForm `range` with these parameters reads as a rating scale of 1..end points.
 _RATING_POINTS = range(MIN_SCALE, MAX_SCALE + 1)
 # Key order of a question in the survey file.
@@ -577,7 +578,8 @@ class SurveySheet:
                     SURVEY_SHEET,
                     entry.number,
                     f"calculation '{name}' dropped: no question uses it "
-                    f"(compute it in the report if it is needed)",
+                    f"(compute it in the report if it is needed)"
+                    + self._shown_in_text(entries, name),
                 )
             else:
                 rows = ", ".join(str(user.number) for user in users[name])
@@ -587,6 +589,23 @@ class SurveySheet:
                     f"calculations are not supported, and ${{{name}}} is used on "
                     f"row{'s' if len(users[name]) > 1 else ''} {rows}",
                 )
+
+    def _shown_in_text(self, entries: list[_Entry], name: str) -> str:
+        """Where a label or hint inserts `${name}`, which respondents will see as written."""
+        piece = f"${{{name}}}"
+        rows = [
+            str(entry.number)
+            for entry in entries
+            if entry.converted
+            and any(
+                piece in entry.row.get(column.header)
+                for column in self.sheet.columns
+                if column.base in {"label", "hint"}
+            )
+        ]
+        if not rows:
+            return ""
+        return f"; the text on row{'s' if len(rows) > 1 else ''} {', '.join(rows)} shows {piece} as written"
 
     def _refuse_unusable_references(self, entries: list[_Entry]) -> None:
         """Refuse rows whose expressions use a dropped or refused row, until none is left."""
@@ -804,6 +823,16 @@ class SurveySheet:
             self.findings.note(
                 SURVEY_SHEET, entry.number, "the label contains HTML, which is shown as plain text"
             )
+        if text is not None and base in {"label", "hint"}:
+            piped = sorted({name for value in text.values() for name in _PIPED.findall(value)})
+            if piped:
+                shown = ", ".join(f"${{{name}}}" for name in piped)
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"warning: the {base} inserts {shown}; answers are not inserted into "
+                    f"text, so respondents see {shown} as written: reword the {base}",
+                )
         return text
 
     def _header(self, base: str) -> str | None:
