@@ -21,7 +21,7 @@ from . import demo_secrets, migrate
 from .config import KEY_FILES, Settings
 from .db import Database
 from .deployment import FINGERPRINT_FACT, secret_key_fingerprint
-from .models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey, User
+from .models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey
 from .retention import purge
 
 
@@ -186,13 +186,12 @@ def _dependants(name: str, database: Database | None) -> str:
         if name == "code_key":
             codes = session.scalar(select(func.count()).select_from(AccessCode)) or 0
             return f"{codes} access codes on printed cards" if codes else ""
-        users = session.scalar(select(func.count()).where(User.totp_secret.is_not(None))) or 0
-        return f"the two-step sign-in of {users} accounts" if users else ""
+        return ""
 
 
 @check
 def keys_outside_database(settings: Settings, database: Database | None) -> Iterator[Finding]:
-    """secret_key, code_key, totp_key: present, and (secret_key) the same on every server."""
+    """secret_key, code_key: present, and (secret_key) the same on every server."""
     for name in KEY_FILES:
         label = name.replace("_", " ")
         path = _key_path(settings, name)

@@ -11,7 +11,7 @@ import pytest
 import redis
 from click.testing import CliRunner, Result
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from survey_app import migrate
 from survey_app.cli import main
@@ -22,7 +22,6 @@ from survey_app.models import DeploymentFact, KeyStatus, Programme, ProgrammeKey
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import Deployment
-from tests.support.staff import make_account
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -85,7 +84,6 @@ def test_doctor_passes_on_a_deployment_set_up_as_documented(site: Site) -> None:
         "public address",
         "secret key",
         "code key",
-        "totp key",
         "migrations",
     ):
         assert f"ok    {name}:" in result.output
@@ -172,10 +170,17 @@ def _plain_http_address(site: Site) -> str:
     return "fix: serve over TLS"
 
 
-def _lost_totp_key(site: Site) -> str:
-    make_account(site.app, "ada", superadmin=True, totp=True)
-    (site.settings.instance_path / "totp_key").unlink(missing_ok=True)
-    return f"fix: restore {site.settings.instance_path / 'totp_key'} from your backup"
+def _lost_code_key(site: Site) -> str:
+    from survey_app.distribution import create_codes, create_link
+
+    state = app_state(site.app)
+    with state.database.session() as session:
+        programme = session.scalars(select(Programme)).first()
+        assert programme is not None
+        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
+        create_codes(session, link, 3, state.code_key)
+    (site.settings.instance_path / "code_key").unlink(missing_ok=True)
+    return f"fix: restore {site.settings.instance_path / 'code_key'} from your backup"
 
 
 def _development_mode(site: Site) -> str:
@@ -204,7 +209,7 @@ FAULTS: list[Callable[[Site], str]] = [
     _no_database,
     _no_public_address,
     _plain_http_address,
-    _lost_totp_key,
+    _lost_code_key,
 ]
 
 
