@@ -12,7 +12,9 @@ Printed for each setting: over all questions, the mean and the worst accuracy of
 above the baseline, in percentage points, over every new person of every trial. The promise
 (docs/disclosure-control.md): for the real setting, at most 5 points on every question.
 
-    .venv/bin/python benchmarks/differencing.py [--trials N]
+    .venv/bin/python benchmarks/differencing.py [--trials N] [--setting I]
+
+``--setting I`` runs only the I-th setting (0 is the real one).
 
 Exits 1 if the real setting breaks the promise. The same attack runs in the test suite with a
 few trials (tests/test_report_attacks.py).
@@ -111,7 +113,10 @@ def main() -> int:
     broken = False
     with tempfile.TemporaryDirectory() as folder:
         print(f"{trials} trials, 1-4 new people each; accuracy of differencing minus baseline")
+        chosen = int(sys.argv[sys.argv.index("--setting") + 1]) if "--setting" in sys.argv else None
         for index, (label, protection) in enumerate(SETTINGS.items()):
+            if chosen is not None and index != chosen:
+                continue
             scores = run(protection, trials, Path(folder), f"setting{index}")
             question, worst = scores.worst_excess()
             people = max(scores.n.values())
