@@ -29,6 +29,8 @@ BUDGET = 20 * 1024
 ODK_WEB_FORMS_PAGE = 1.1 * 1024 * 1024
 ASSET = re.compile(r'(?:src|href)="(/[^"]+)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+DRAFT = re.compile(r'name="draft" value="([^"]+)"')
+PAGE = re.compile(r'name="page" value="(\d+)"')
 
 
 def weigh(client, html: str) -> tuple[int, int, list[str]]:
@@ -53,10 +55,7 @@ def main() -> int:
             Path(tmp),
             f"sqlite:///{tmp}/bench.db",
             surveys_dir=str(ROOT / "surveys"),
-            respondent={
-                "submissions_per_client_per_minute": 1000,
-                "submissions_per_minute": 10_000,
-            },
+            respondent={"submissions_per_client_per_minute": 1000, "submissions_per_minute": 10_000},
         )
         app = create_app(settings)
         migrate.upgrade(app_state(app).database)
@@ -75,24 +74,25 @@ def main() -> int:
                 token = deployment.links[survey_id]
                 landing = client.get(f"/s/{token}").get_data(as_text=True)
                 record(f"{survey_id} landing", landing)
-                reply = client.post(
-                    f"/s/{token}/start",
+                html = client.post(
+                    f"/s/{token}",
                     data={"lang": lang, "csrf_token": CSRF.search(landing).group(1)},
-                )
-                while "/p/" in reply.headers.get("Location", ""):
-                    url = reply.headers["Location"]
-                    html = client.get(url).get_data(as_text=True)
-                    number = int(url.rsplit("/", 1)[1])
+                ).get_data(as_text=True)
+                # Every page is the reply to a form sent to the survey's one address.
+                while (page := PAGE.search(html)) is not None:
+                    number = int(page.group(1))
                     record(f"{survey_id} [{lang}] page {number}", html)
-                    data = {"action": "next", "csrf_token": CSRF.search(html).group(1)}
+                    data = {
+                        "action": "next",
+                        "csrf_token": CSRF.search(html).group(1),
+                        "draft": DRAFT.search(html).group(1),
+                        "page": str(number),
+                    }
                     for question in survey.pages[number - 1].questions:
                         if question.type is QuestionType.CONSENT:
                             data[question.id] = "yes"
-                    reply = client.post(url, data=data)
-                record(
-                    f"{survey_id} [{lang}] thank-you",
-                    client.get(reply.headers["Location"]).get_data(as_text=True),
-                )
+                    html = client.post(f"/s/{token}", data=data).get_data(as_text=True)
+                record(f"{survey_id} [{lang}] thank-you", html)
         client = app.test_client()
         record("not found", client.get("/s/nope").get_data(as_text=True))
         app_state(app).database.dispose()

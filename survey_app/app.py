@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
-    app.register_blueprint(respond.blueprint)
+    respond.init_app(app)
     for staff_blueprint in (auth_views, staff, assist, preview, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
     _trust_proxies(app, settings)

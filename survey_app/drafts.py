@@ -1,9 +1,14 @@
-"""Answers in progress, held on the server under a key only the respondent's browser has.
+"""Answers in progress, held on the server under a key that only the open page holds.
 
-The browser keeps a random draft id and a random 256-bit key in its session cookie; the server
-keeps only AES-GCM ciphertext, bound to the draft id, that expires after a period of idleness.
-Neither side alone can read a draft; leaving deletes it, finishing drops its answers (the row
-stays, empty, until its expiry) and an expired draft is purged.
+The page the respondent is looking at carries a random draft id and a random 256-bit key in a
+hidden form field (never a cookie, never a URL); the server keeps only AES-GCM ciphertext, bound
+to the draft id, that expires after a period of idleness. Neither side alone can read a draft.
+
+Every page sent replaces the draft with a new id and a new key (`DraftStore.rotate`), so the
+field in any earlier page - one kept in the browser's history, or re-sent by "Confirm form
+resubmission" in a reopened tab - opens nothing. Leaving deletes the draft;
+finishing drops its answers (the row stays, empty, until its expiry, so that a second copy of
+the last page can be told the answers were received); an expired draft is purged. See docs/respondent-safety.md.
 
 The expiry time is kept only to a 15-minute step (`EXPIRY_STEP`), rounded up: a database copy
 shows which quarter-hour a respondent was last active, never the minute or second.
@@ -38,8 +43,13 @@ FINISHED = b""
 
 
 class DraftExpired(Exception):
+    """The draft is gone: finished, left, idle too long, or replaced by a later page."""
+
     def __init__(self) -> None:
-        super().__init__("these answers were cleared after a period without activity")
+        super().__init__(
+            "these answers can no longer be opened: they were cleared after a period without "
+            "activity, or a later page replaced them"
+        )
 
 
 class DraftFinished(Exception):
@@ -59,6 +69,8 @@ class DraftState:
     answers: dict[str, Any] = field(default_factory=dict)
     # Pages visited in order, so "Back" returns to the page actually seen before.
     history: list[int] = field(default_factory=list)
+    # The page the respondent is on: a re-sent or forged page number cannot move them.
+    current: int = 1
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, separators=(",", ":"), ensure_ascii=False).encode()
@@ -70,16 +82,16 @@ class DraftState:
 
 @dataclass(frozen=True)
 class DraftHandle:
-    """What the browser keeps: opaque, useless without the server's row and vice versa."""
+    """What the page keeps: opaque, useless without the server's row and vice versa."""
 
     draft_id: str
     key: bytes
 
-    def to_cookie(self) -> str:
+    def to_field(self) -> str:
         return f"{self.draft_id}.{self.key.hex()}"
 
     @classmethod
-    def from_cookie(cls, value: object) -> DraftHandle | None:
+    def from_field(cls, value: object) -> DraftHandle | None:
         if not isinstance(value, str) or value.count(".") != 1:
             return None
         draft_id, key_hex = value.split(".")
@@ -134,6 +146,23 @@ class DraftStore:
             raise DraftExpired()
         draft.ciphertext = self._encrypt(handle, state)
         draft.expires_at = self._expiry()
+
+    def rotate(self, handle: DraftHandle, state: DraftState) -> DraftHandle:
+        """Store `state` under a new id and key; the old handle opens nothing from now on.
+
+        The old row is removed by a conditional delete, so of two requests sent in parallel
+        with the same handle only one gets a new draft; the other raises DraftExpired.
+        """
+        if not self.consume(handle):
+            raise DraftExpired()
+        return self.create(state)
+
+    def consume(self, handle: DraftHandle) -> bool:
+        """Delete the draft; True only for the one request that actually removed it."""
+        result = self.session.execute(
+            delete(Draft).where(Draft.id == handle.draft_id, Draft.ciphertext != FINISHED)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def discard(self, handle: DraftHandle) -> None:
         self.session.execute(delete(Draft).where(Draft.id == handle.draft_id))

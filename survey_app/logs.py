@@ -19,7 +19,7 @@ import logging
 import re
 from typing import IO
 
-# The respondent routes: /s/<token>, /s/<token>/start, /s/<token>/p/<n>, /s/<token>/done/<lang>.
+# The respondent routes: /s/<token> (GET the landing page, POST every later page).
 _RESPONDENT_PATH = re.compile(r"/s/[^\s\"'?#]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

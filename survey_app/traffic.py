@@ -3,7 +3,7 @@
 A log line per respondent request would give each completion's exact time and, by its place
 among the other lines, the order of completions; the page sequence would show skip logic and
 declined consent. So respondent requests are only counted: per UTC day, per route pattern
-(``GET /s/<token>/p/<int:number>``, never the token, page number or language) and status.
+(``POST /s/<token>``, never the token, page number or language) and status.
 
 Each server process counts in memory. When the day changes, or the process stops, it adds its
 counts for the finished day to the ``traffic_counts`` table and writes one summary line to the

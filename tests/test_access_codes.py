@@ -26,12 +26,16 @@ def coded_link(app: Flask, deployment: Deployment, count: int = 2) -> tuple[str,
         return link.token, codes
 
 
+TABS: dict[tuple[int, str], Respondent] = {}
+
+
 def start_with_code(client: FlaskClient, token: str, code: str) -> Any:
-    return Respondent(client, token).start(code=code)
+    tab = TABS[id(client), token] = Respondent(client, token)
+    return tab.start(code=code)
 
 
 def finish(client: FlaskClient, token: str) -> Any:
-    respondent = Respondent(client, token)
+    respondent = TABS.pop((id(client), token))
     respondent.submit(1, {"consent": "yes"})
     return respondent.submit(2, {"felt_safe": "yes"})
 
@@ -40,7 +44,7 @@ def test_a_code_is_spent_when_the_respondent_starts_and_cannot_be_reused(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token, (code, _other) = coded_link(app, deployment)
-    assert start_with_code(client, token, code.lower().replace("-", " ")).status_code == 303
+    assert start_with_code(client, token, code.lower().replace("-", " ")).status_code == 200
 
     def spent() -> int:
         with app_state(app).database.session() as session:
@@ -48,7 +52,7 @@ def test_a_code_is_spent_when_the_respondent_starts_and_cannot_be_reused(
 
     # Spent at the start: the transaction that stores the response never touches a code.
     assert spent() == 1
-    assert finish(client, token).status_code == 303
+    assert finish(client, token).status_code == 200
     assert spent() == 1
     with app_state(app).database.session() as session:
         # Nothing in the code's row or the response's row points at the other.
@@ -69,9 +73,9 @@ def test_one_code_started_twice_at_once_lets_only_one_in(
 ) -> None:
     token, (code, _other) = coded_link(app, deployment)
     first, second = app.test_client(), app.test_client()
-    assert start_with_code(first, token, code).status_code == 303
+    assert start_with_code(first, token, code).status_code == 200
     assert start_with_code(second, token, code).status_code == 403
-    assert finish(first, token).status_code == 303
+    assert finish(first, token).status_code == 200
     with app_state(app).database.session() as session:
         assert len(session.scalars(select(InboxResponse)).all()) == 1
 
@@ -105,8 +109,20 @@ def test_a_card_printed_before_keyed_hashes_still_opens_its_link(
                 code_hash=legacy_hash("ABCD-EFGH"), link_token=token, batch="old", spent=False
             )
         )
-    assert start_with_code(client, token, "abcd efgh").status_code == 303
+    assert start_with_code(client, token, "abcd efgh").status_code == 200
     assert start_with_code(app.test_client(), token, "ABCD-EFGH").status_code == 403
+
+
+def test_a_wrong_code_keeps_the_entry_and_shows_an_error_summary(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token, _codes = coded_link(app, deployment)
+    reply = start_with_code(client, token, "WXYZ-2345")
+    assert reply.status_code == 403
+    body = reply.get_data(as_text=True)
+    assert 'value="WXYZ-2345"' in body  # the entry is kept to correct
+    assert 'id="error-summary" autofocus' in body and 'href="#code"' in body
+    assert 'aria-invalid="true"' in body
 
 
 def test_unknown_or_missing_code_is_refused(
@@ -136,12 +152,12 @@ def test_rate_limit_answers_429_and_keeps_no_address(tmp_path: Path, database_ur
     for _ in range(3):
         landing = client.get(f"/s/{token}", environ_base={"REMOTE_ADDR": "198.51.100.9"})
         reply = client.post(
-            f"/s/{token}/start",
+            f"/s/{token}",
             environ_base={"REMOTE_ADDR": "198.51.100.9"},
             data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
         )
         statuses.append(reply.status_code)
-    assert statuses == [303, 303, 429]
+    assert statuses == [200, 200, 429]
     assert 1 <= int(reply.headers["Retry-After"]) <= 60
     storage = app_state(app).limiter.storage
     assert storage.storage and not any("198.51.100.9" in key for key in storage.storage)

@@ -43,7 +43,7 @@ def start(app: Flask, token: str, address: str, forwarded_for: str | None = None
     environ = {"REMOTE_ADDR": address}
     landing = client.get(f"/s/{token}", environ_base=environ, headers=headers)
     return client.post(
-        f"/s/{token}/start",
+        f"/s/{token}",
         environ_base=environ,
         headers=headers,
         data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
@@ -84,10 +84,10 @@ def test_refused_starts_count_against_the_address_not_the_link(
     )
     token = deployment.links["minimal"]
     hammering = [start(app, token, "198.51.100.1").status_code for _ in range(8)]
-    assert hammering == [303, 303] + [429] * 6
+    assert hammering == [200, 200] + [429] * 6
     # Six refusals later the link still has 3 of its 5 starts for everyone else.
     others = [start(app, token, f"198.51.100.{n}").status_code for n in (2, 2, 3, 3)]
-    assert others == [303, 303, 303, 429]
+    assert others == [200, 200, 200, 429]
     refused = start(app, token, "198.51.100.4")
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
@@ -103,7 +103,7 @@ def test_page_views_do_not_count_and_a_group_on_one_address_can_answer(
         reply = Respondent(app.test_client(), token).complete(
             {"consent": "yes"}, {"felt_safe": "yes"}
         )
-        assert reply.status_code == 303
+        assert reply.status_code == 200 and "Thank you" in reply.get_data(as_text=True)
     with app_state(app).database.session() as session:
         assert len(session.scalars(select(InboxResponse)).all()) == 20
 
@@ -127,8 +127,8 @@ def test_behind_a_proxy_each_client_has_its_own_budget(tmp_path: Path, database_
         tmp_path, database_url, respondent=limits, server={"trusted_proxies": 1}
     )
     token = deployment.links["minimal"]
-    assert start(app, token, PROXY, "203.0.113.1").status_code == 303
-    assert start(app, token, PROXY, "203.0.113.2").status_code == 303
+    assert start(app, token, PROXY, "203.0.113.1").status_code == 200
+    assert start(app, token, PROXY, "203.0.113.2").status_code == 200
     assert start(app, token, PROXY, "203.0.113.2").status_code == 429
     # What the client wrote in its own X-Forwarded-For is not trusted: only the proxy's entry.
     for forged in ("192.0.2.1", "192.0.2.2"):
@@ -142,7 +142,7 @@ def test_without_the_proxy_setting_every_client_shares_the_proxys_budget(
     limits = {"submissions_per_client_per_minute": 1, "submissions_per_minute": 50}
     app, deployment = served(tmp_path, database_url, respondent=limits)
     token = deployment.links["minimal"]
-    assert start(app, token, PROXY, "203.0.113.1").status_code == 303
+    assert start(app, token, PROXY, "203.0.113.1").status_code == 200
     assert start(app, token, PROXY, "203.0.113.2").status_code == 429
     app_state(app).database.dispose()
 
@@ -184,11 +184,11 @@ def test_rate_limits_are_shared_through_redis_and_keep_no_address(
     )
     token = deployment.links["minimal"]
     address = "198.51.100.77"
-    assert start(first, token, address).status_code == 303
-    assert start(second, token, address).status_code == 303
+    assert start(first, token, address).status_code == 200
+    assert start(second, token, address).status_code == 200
     assert start(first, token, address).status_code == 429
     assert start(second, token, address).status_code == 429
-    assert start(second, token, "198.51.100.78").status_code == 303
+    assert start(second, token, "198.51.100.78").status_code == 200
     store = redis.Redis.from_url(REDIS_URL)
     keys = [key.decode() for key in store.scan_iter(match=f"{shared_store['key_prefix']}:*")]
     assert keys and not any("198.51.100" in key for key in keys)
@@ -253,25 +253,21 @@ def test_a_draft_goes_on_with_its_version_on_a_server_with_another_file(
     old_version = app_state(old_server).surveys["minimal"].version
     assert app_state(new_server).surveys["minimal"].version != old_version
 
-    # The same browser (one cookie jar) reaches the old server, then the new one, and back.
-    old_client = old_server.test_client()
-    assert Respondent(old_client, token).start().status_code == 303
-    new_client = same_browser(old_client, new_server)
-    page = new_client.get(f"/s/{token}/p/1")
-    assert page.status_code == 200
-    reply = Respondent(new_client, token).submit(1, {"consent": "yes"})
-    assert reply.status_code == 303
-    page_two = new_client.get(f"/s/{token}/p/2").get_data(as_text=True)
-    assert "Did you feel safe?" in page_two  # the version the respondent began
-    assert Respondent(new_client, token).submit(2, {"felt_safe": "no"}).status_code == 303
+    # The same tab reaches the old server, then the new one, and back (one cookie jar).
+    tab = Respondent(old_server.test_client(), token)
+    assert tab.start().status_code == 200
+    tab.client = same_browser(tab.client, new_server)
+    assert tab.submit(1, {"consent": "yes"}).status_code == 200
+    assert "Did you feel safe?" in tab.html  # the version the respondent began
+    assert tab.submit(2, {"felt_safe": "no"}).status_code == 200 and tab.draft is None
 
     # Someone who starts on the new server can finish on the old one.
-    fresh = new_server.test_client()
-    assert Respondent(fresh, token).start().status_code == 303
-    other_old = same_browser(fresh, old_server)
-    assert Respondent(other_old, token).submit(1, {"consent": "yes"}).status_code == 303
-    assert "Did you feel safe here?" in other_old.get(f"/s/{token}/p/2").get_data(as_text=True)
-    assert Respondent(other_old, token).submit(2, {"felt_safe": "yes"}).status_code == 303
+    fresh = Respondent(new_server.test_client(), token)
+    assert fresh.start().status_code == 200
+    fresh.client = same_browser(fresh.client, old_server)
+    assert fresh.submit(1, {"consent": "yes"}).status_code == 200
+    assert "Did you feel safe here?" in fresh.html
+    assert fresh.submit(2, {"felt_safe": "yes"}).status_code == 200 and fresh.draft is None
 
     with app_state(new_server).database.session() as session:
         versions = sorted(r.survey_version for r in session.scalars(select(InboxResponse)))

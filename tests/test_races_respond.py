@@ -17,6 +17,7 @@ from survey_app.models import AccessCode, Draft, InboxResponse, Programme, Surve
 from survey_app.state import app_state
 from tests.support.apps import Deployment
 from tests.support.served import Browser, Reply, at_once, served
+from tests.support.web import DRAFT_FIELD, page_number
 
 TIMES_SENT = 6
 
@@ -26,32 +27,38 @@ def count(app: Flask, model: type) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def on_last_page(browser: Browser, token: str, code: str | None = None) -> str:
-    """Start and answer the first page; returns the CSRF token of the last page's form."""
+def on_last_page(browser: Browser, token: str, code: str | None = None) -> dict[str, str]:
+    """Start and answer the first page; returns the hidden fields of the last page's form."""
     landing = browser.get(f"/s/{token}")
     data = {"lang": "en", "csrf_token": landing.csrf()}
     if code is not None:
         data["code"] = code
-    assert browser.post(f"/s/{token}/start", data).status == 303
-    first = browser.get(f"/s/{token}/p/1")
+    first = browser.post(f"/s/{token}", data)
+    assert first.status == 200 and page_number(first.text) == 1, first.status
     reply = browser.post(
-        f"/s/{token}/p/1", {"consent": "yes", "action": "next", "csrf_token": first.csrf()}
+        f"/s/{token}", {**hidden_fields(first), "consent": "yes", "action": "next"}
     )
-    assert reply.status == 303, reply.status
-    return browser.get(f"/s/{token}/p/2").csrf()
+    assert reply.status == 200 and page_number(reply.text) == 2, reply.status
+    return hidden_fields(reply)
 
 
-def send_last_page_at_once(browser: Browser, token: str, csrf: str) -> list[Reply]:
-    data = {"felt_safe": "yes", "action": "next", "csrf_token": csrf}
+def hidden_fields(page: Reply) -> dict[str, str]:
+    draft = DRAFT_FIELD.search(page.text)
+    assert draft is not None
+    return {"csrf_token": page.csrf(), "draft": draft.group(1), "page": str(page_number(page.text))}
+
+
+def send_last_page_at_once(browser: Browser, token: str, form: dict[str, str]) -> list[Reply]:
+    data = {**form, "felt_safe": "yes", "action": "next"}
     tabs = [browser.copy() for _ in range(TIMES_SENT)]
-    return at_once([partial(tab.post, f"/s/{token}/p/2", data) for tab in tabs])
+    return at_once([partial(tab.post, f"/s/{token}", data) for tab in tabs])
 
 
 def assert_told_received(replies: list[Reply], token: str) -> None:
     """Every request, the winner's and the losers', ends on the thank-you page."""
     for reply in replies:
-        assert reply.status == 303, (reply.status, reply.text[:300])
-        assert reply.location.endswith(f"/s/{token}/done/en")
+        assert reply.status == 200, (reply.status, reply.text[:300])
+        assert "Thank you" in reply.text and "Nothing was" not in reply.text
 
 
 def test_a_last_page_sent_six_times_at_once_stores_one_response(
@@ -61,11 +68,8 @@ def test_a_last_page_sent_six_times_at_once_stores_one_response(
     with served(app) as address:
         respondents = [Browser(address, source=f"127.0.0.{20 + i}") for i in range(3)]
         for browser in respondents:
-            csrf = on_last_page(browser, token)
-            assert_told_received(send_last_page_at_once(browser, token, csrf), token)
-        thanks = respondents[0].get(f"/s/{token}/done/en")
-    assert thanks.status == 200
-    assert "Nothing was" not in thanks.text
+            form = on_last_page(browser, token)
+            assert_told_received(send_last_page_at_once(browser, token, form), token)
     assert count(app, InboxResponse) == 3
     with app_state(app).database.session() as session:
         # What is left of each draft until it expires: the fact it was finished, no answers.
@@ -83,8 +87,8 @@ def test_a_coded_last_page_sent_at_once_spends_the_code_once_and_stores_once(
         token = link.token
     with served(app) as address:
         browser = Browser(address)
-        csrf = on_last_page(browser, token, codes[0])
-        replies = send_last_page_at_once(browser, token, csrf)
+        form = on_last_page(browser, token, codes[0])
+        replies = send_last_page_at_once(browser, token, form)
     assert_told_received(replies, token)
     assert count(app, InboxResponse) == 1
     with app_state(app).database.session() as session:
@@ -101,10 +105,7 @@ def test_eight_first_responses_to_a_new_version_at_once_make_one_version_row(
         forms = [(browser, on_last_page(browser, token)) for browser in browsers]
         data = {"felt_safe": "no", "action": "next"}
         replies = at_once(
-            [
-                partial(browser.post, f"/s/{token}/p/2", {**data, "csrf_token": csrf})
-                for browser, csrf in forms
-            ]
+            [partial(browser.post, f"/s/{token}", {**data, **form}) for browser, form in forms]
         )
     assert_told_received(replies, token)
     assert count(app, InboxResponse) == 8
@@ -117,12 +118,10 @@ def test_a_copy_of_the_last_page_sent_after_it_was_stored_is_told_it_was_receive
     token = deployment.links["minimal"]
     with served(app) as address:
         browser = Browser(address)
-        csrf = on_last_page(browser, token)
+        form = on_last_page(browser, token)
         late_tap = browser.copy()
-        data = {"felt_safe": "yes", "action": "next", "csrf_token": csrf}
-        first = browser.post(f"/s/{token}/p/2", data)
-        second = late_tap.post(f"/s/{token}/p/2", data)
-        thanks = late_tap.get(second.location)
+        data = {**form, "felt_safe": "yes", "action": "next"}
+        first = browser.post(f"/s/{token}", data)
+        second = late_tap.post(f"/s/{token}", data)
     assert_told_received([first, second], token)
-    assert "Thank you" in thanks.text
     assert count(app, InboxResponse) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,29 +16,23 @@ from tests.support.apps import Deployment, read_back
 from tests.support.web import Respondent, csrf_token
 
 
-def start(client: FlaskClient, token: str, lang: str = "en") -> None:
-    reply = Respondent(client, token).start(lang)
-    assert reply.status_code == 303
-    assert reply.headers["Location"].endswith(f"/s/{token}/p/1")
-
-
-def answer_page(client: FlaskClient, token: str, number: int, data: dict[str, object]) -> Any:
-    return Respondent(client, token).submit(number, data)
+def start(client: FlaskClient, token: str, lang: str = "en") -> Respondent:
+    tab = Respondent(client, token)
+    reply = tab.start(lang)
+    assert reply.status_code == 200 and tab.page == 1
+    return tab
 
 
 def test_full_survey_is_sealed_and_readable_with_the_key(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    reply = answer_page(client, token, 1, {"consent": "yes"})
-    assert reply.headers["Location"].endswith(f"/s/{token}/p/2")
-    reply = answer_page(
-        client, token, 2, {"felt_safe": "partly", "age": "34", "comment": "More evening hours"}
-    )
-    assert reply.status_code == 303
-    assert reply.headers["Location"].endswith(f"/s/{token}/done/en")
-    assert "Thank you" in client.get(reply.headers["Location"]).get_data(as_text=True)
+    tab = start(client, token)
+    reply = tab.submit(1, {"consent": "yes"})
+    assert reply.status_code == 200 and tab.page == 2
+    reply = tab.submit(2, {"felt_safe": "partly", "age": "34", "comment": "More evening hours"})
+    assert reply.status_code == 200
+    assert "Thank you" in tab.html and tab.draft is None
 
     with app_state(app).database.session() as session:
         rows = session.scalars(select(InboxResponse)).all()
@@ -64,15 +58,26 @@ def test_full_survey_is_sealed_and_readable_with_the_key(
     )
 
 
+def test_every_page_has_the_one_address_of_the_survey(
+    client: FlaskClient, deployment: Deployment
+) -> None:
+    """Browser history keeps one address: the landing page's; every page is a POST to it."""
+    token = deployment.links["minimal"]
+    tab = start(client, token)
+    tab.submit(1, {"consent": "yes"})
+    actions = re.findall(r'<form [^>]*action="([^"]+)"', tab.html)
+    assert set(actions) == {f"/s/{token}", "/exit"}
+    assert client.get(f"/s/{token}/p/2").status_code == 404  # no page has an address of its own
+
+
 def test_declining_consent_stores_nothing_and_shows_help(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    reply = answer_page(client, token, 1, {"consent": "no"})
+    tab = start(client, token)
+    reply = tab.submit(1, {"consent": "no"})
     assert reply.status_code == 200
-    body = reply.get_data(as_text=True)
-    assert "Nothing has been saved" in body and "+1 555 0100" in body
+    assert "Nothing has been saved" in tab.html and "+1 555 0100" in tab.html
     with app_state(app).database.session() as session:
         assert session.scalars(select(InboxResponse)).all() == []
         assert session.scalars(select(Draft)).all() == []
@@ -80,40 +85,30 @@ def test_declining_consent_stores_nothing_and_shows_help(
 
 def test_back_keeps_answers(client: FlaskClient, deployment: Deployment) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    answer_page(client, token, 1, {"consent": "yes"})
-    page = client.get(f"/s/{token}/p/2")
-    reply = client.post(
-        f"/s/{token}/p/2",
-        data={
-            "felt_safe": "no",
-            "age": "40",
-            "action": "back",
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-    )
-    assert reply.headers["Location"].endswith(f"/s/{token}/p/1")
-    again = client.get(f"/s/{token}/p/2").get_data(as_text=True)
-    assert 'value="no" checked' in again and 'value="40"' in again
+    tab = start(client, token)
+    tab.submit(1, {"consent": "yes"})
+    tab.submit(2, {"felt_safe": "no", "age": "40"}, action="back")
+    assert tab.page == 1 and 'value="yes" checked' in tab.html
+    tab.submit(1, {"consent": "yes"})
+    assert 'value="no" checked' in tab.html and 'value="40"' in tab.html
 
 
 def test_bad_answers_get_4xx_messages_and_are_kept(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    answer_page(client, token, 1, {"consent": "yes"})
-    reply = answer_page(
-        client, token, 2, {"felt_safe": "maybe", "age": "12x", "comment": "kept text"}
-    )
+    tab = start(client, token)
+    tab.submit(1, {"consent": "yes"})
+    reply = tab.submit(2, {"felt_safe": "maybe", "age": "12x", "comment": "kept text"})
     assert reply.status_code == 422
-    body = reply.get_data(as_text=True)
+    body = tab.html
     assert "Please choose one of the options shown." in body
     assert "Please enter a whole number, using digits." in body
     assert "kept text" in body and 'href="#q-felt_safe"' in body
-    reply = answer_page(client, token, 2, {"age": "500"})
+    assert 'id="error-summary" autofocus' in body  # focus moves there, with or without JS
+    reply = tab.submit(2, {"age": "500"})
     assert reply.status_code == 422
-    too_long = answer_page(client, token, 2, {"comment": "x" * 2001})
+    too_long = tab.submit(2, {"comment": "x" * 2001})
     assert too_long.status_code == 422
     with app_state(app).database.session() as session:
         assert session.scalars(select(InboxResponse)).all() == []
@@ -121,38 +116,55 @@ def test_bad_answers_get_4xx_messages_and_are_kept(
 
 def test_arabic_page_is_right_to_left(client: FlaskClient, deployment: Deployment) -> None:
     token = deployment.links["minimal"]
-    start(client, token, lang="ar")
-    body = client.get(f"/s/{token}/p/1").get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl">' in body
-    assert "هل توافق على الإجابة؟" in body
+    tab = start(client, token, lang="ar")
+    assert '<html lang="ar" dir="rtl">' in tab.html
+    assert "هل توافق على الإجابة؟" in tab.html
+
+
+def test_the_language_can_be_changed_on_any_page(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    tab = start(client, token)
+    tab.submit(1, {"consent": "yes"})
+    reply = tab.switch_language("ar", {"felt_safe": "partly"})
+    assert reply.status_code == 200 and tab.page == 2
+    assert '<html lang="ar" dir="rtl">' in tab.html and "هل شعرت بالأمان؟" in tab.html
+    assert 'value="partly" checked' in tab.html  # what was ticked is kept
+    tab.submit(2, {"felt_safe": "partly"})
+    (opened,) = read_back(app, deployment.programme_id, "minimal")
+    assert opened.meta.language == "ar"
 
 
 def test_missing_csrf_is_refused_with_a_message(
     client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    reply = client.post(f"/s/{token}/start", data={"lang": "en"})
+    reply = client.post(f"/s/{token}", data={"lang": "en"})
     assert reply.status_code == 400
     assert "This form has expired" in reply.get_data(as_text=True)
 
 
 def test_unknown_link_and_language(client: FlaskClient, deployment: Deployment) -> None:
-    assert client.get("/s/no-such-link").status_code == 404
+    reply = client.get("/s/no-such-link")
+    assert reply.status_code == 404 and "+1 555 0100" not in reply.get_data(as_text=True)
     token = deployment.links["minimal"]
     landing = client.get(f"/s/{token}")
     reply = client.post(
-        f"/s/{token}/start",
+        f"/s/{token}",
         data={"lang": "xx", "csrf_token": csrf_token(landing.get_data(as_text=True))},
     )
     assert reply.status_code == 400
+    assert "+1 555 0100" in reply.get_data(as_text=True)  # help on error pages too
 
 
-def test_pages_without_a_draft_go_back_to_the_start(
-    client: FlaskClient, deployment: Deployment
-) -> None:
+def test_a_made_up_draft_field_starts_again(client: FlaskClient, deployment: Deployment) -> None:
     token = deployment.links["minimal"]
-    reply = client.get(f"/s/{token}/p/2")
-    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}")
+    tab = start(client, token)
+    for forged in ("nonsense", "0" * 32 + "." + "0" * 64, ""):
+        reply = client.post(f"/s/{token}", data=tab.form({"consent": "yes"}, draft=forged))
+        assert reply.status_code == 410
+        assert "Please start again" in reply.get_data(as_text=True)
 
 
 def test_payload_is_canonical_json() -> None:
@@ -184,52 +196,40 @@ def test_idle_draft_is_forgotten_and_the_respondent_starts_again(
     from datetime import UTC, datetime, timedelta
 
     token = deployment.links["minimal"]
-    start(client, token)
-    answer_page(client, token, 1, {"consent": "yes"})
+    tab = start(client, token)
+    tab.submit(1, {"consent": "yes"})
     with app_state(app).database.session() as session:
         for draft in session.scalars(select(Draft)):
             draft.expires_at = datetime.now(UTC) - timedelta(seconds=1)
-    reply = client.get(f"/s/{token}/p/2")
+    reply = tab.submit(2, {"felt_safe": "yes"})
     assert reply.status_code == 410
-    assert "Please start again" in reply.get_data(as_text=True)
+    assert "Please start again" in tab.html
     # Starting again purges what expired.
     start(client, token)
     with app_state(app).database.session() as session:
         assert len(session.scalars(select(Draft)).all()) == 1
 
 
-def test_the_cookie_never_holds_an_answer(
+def test_the_cookie_never_holds_an_answer_nor_the_draft_key(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    answer_page(client, token, 1, {"consent": "yes"})
-    page = client.get(f"/s/{token}/p/2")
-    client.post(
-        f"/s/{token}/p/2",
-        data={
-            "comment": "SENTINEL-IN-PROGRESS",
-            "action": "back",
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-    )
+    tab = start(client, token)
+    tab.submit(1, {"consent": "yes"})
+    tab.submit(2, {"comment": "SENTINEL-IN-PROGRESS"}, action="back")
+    key = tab.draft
+    assert key is not None
     cookie = client.get_cookie("s")
     assert cookie is not None
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     content = json.dumps(serializer.loads(cookie.value))
     assert "SENTINEL" not in content and "comment" not in content
+    assert key.split(".")[1] not in content and key.split(".")[0] not in content
     with app_state(app).database.session() as session:
         (draft,) = session.scalars(select(Draft)).all()
         assert b"SENTINEL" not in draft.ciphertext
-    # Leaving (the exit button's POST) removes the draft on the server and the cookie in the
-    # browser; a GET of /exit only asks the browser to forget the site.
-    form = csrf_token(client.get(f"/s/{token}/p/2").get_data(as_text=True))
-    copy = app.test_client()
-    copy.set_cookie("s", cookie.value)
-    assert copy.get("/exit").headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
-    with app_state(app).database.session() as session:
-        assert len(session.scalars(select(Draft)).all()) == 1
-    reply = client.post("/exit", data={"csrf_token": form})
+    # Leaving with the page's form removes the draft on the server and the cookie in the browser.
+    reply = client.post("/exit", data={"draft": key})
     assert reply.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     with app_state(app).database.session() as session:
         assert session.scalars(select(Draft)).all() == []
@@ -239,31 +239,23 @@ def test_skipping_consent_is_not_agreeing(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    reply = answer_page(client, token, 1, {})
+    tab = start(client, token)
+    reply = tab.submit(1, {})
     assert reply.status_code == 422
-    assert "Please answer this question." in reply.get_data(as_text=True)
+    assert "Please answer this question." in tab.html
     with app_state(app).database.session() as session:
         assert session.scalars(select(InboxResponse)).all() == []
 
 
-def test_later_pages_cannot_be_reached_by_their_address(
+def test_later_pages_cannot_be_reached_by_changing_the_page_field(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
     token = deployment.links["minimal"]
-    start(client, token)
-    reply = client.get(f"/s/{token}/p/2")
-    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}/p/1")
-    page = client.get(f"/s/{token}/p/1")
-    reply = client.post(
-        f"/s/{token}/p/2",
-        data={
-            "felt_safe": "yes",
-            "action": "next",
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-    )
-    assert reply.status_code == 303 and reply.headers["Location"].endswith(f"/s/{token}/p/1")
+    tab = start(client, token)
+    reply = tab.post(tab.form({"felt_safe": "yes", "action": "next"}, page="2"))
+    assert reply.status_code == 200 and tab.page == 1  # still on the consent page
+    reply = tab.post(tab.form({"action": "retry"}))  # "finish now" without having answered
+    assert tab.page == 1
     with app_state(app).database.session() as session:
         assert session.scalars(select(InboxResponse)).all() == []
 
@@ -275,8 +267,7 @@ def test_a_draft_keeps_only_a_quarter_hour_of_activity_time(
 
     token = deployment.links["minimal"]
     before = datetime.now(UTC)
-    start(client, token)
-    answer_page(client, token, 1, {"consent": "yes"})
+    start(client, token).submit(1, {"consent": "yes"})
     idle = timedelta(minutes=app_state(app).settings.respondent.draft_idle_minutes)
     with app_state(app).database.session() as session:
         (draft,) = session.scalars(select(Draft)).all()

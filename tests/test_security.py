@@ -14,7 +14,7 @@ from survey_app import create_app, migrate
 from survey_app.state import app_state
 from survey_app.web.access import rule
 from tests.support.apps import Deployment, deploy, make_settings
-from tests.support.web import csrf_token
+from tests.support.web import Respondent, csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "survey_app" / "templates"
 
@@ -76,11 +76,12 @@ def test_cookies_are_httponly_samesite_and_secure_in_production(
     token = deployment.links["minimal"]
     landing = client.get(f"/s/{token}", base_url="https://localhost")
     reply = client.post(
-        f"/s/{token}/start",
+        f"/s/{token}",
         base_url="https://localhost",
         data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
     )
-    cookie = reply.headers["Set-Cookie"]
+    # The only cookie a respondent gets is the session holding the form token (CSRF).
+    cookie = next(c for c in landing.headers.getlist("Set-Cookie") if c.startswith("s="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     assert "Strict-Transport-Security" in reply.headers
     app_state(app).database.dispose()
@@ -99,37 +100,18 @@ def test_logs_hold_no_address_and_no_answer(
     caplog.set_level(logging.DEBUG)
     token = deployment.links["minimal"]
     environ = {"REMOTE_ADDR": "203.0.113.77", "HTTP_USER_AGENT": "SentinelBrowser/9.9"}
-    landing = client.get(f"/s/{token}", environ_base=environ)
-    client.post(
-        f"/s/{token}/start",
-        environ_base=environ,
-        data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
-    )
-    page = client.get(f"/s/{token}/p/1", environ_base=environ)
-    client.post(
-        f"/s/{token}/p/1",
-        environ_base=environ,
-        data={
-            "consent": "yes",
-            "action": "next",
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-    )
-    page = client.get(f"/s/{token}/p/2?tracking=sentinel-query", environ_base=environ)
-    client.post(
-        f"/s/{token}/p/2",
-        environ_base=environ,
-        data={
-            "comment": "SENTINEL-ANSWER-42",
-            "action": "next",
-            "csrf_token": csrf_token(page.get_data(as_text=True)),
-        },
-    )
+    landing = client.get(f"/s/{token}?tracking=sentinel-query", environ_base=environ)
+    tab = Respondent(client, token)
+    tab.html = landing.get_data(as_text=True)
+    tab.client.environ_base.update(environ)
+    tab.post({"lang": "en", "csrf_token": csrf_token(tab.html)})
+    tab.submit(1, {"consent": "yes"})
+    tab.submit(2, {"comment": "SENTINEL-ANSWER-42"})
     access = [r.getMessage() for r in caplog.records if r.name == "survey_app.access"]
     # Respondent requests are counted, never logged one by one.
     assert not any("/s/" in line for line in access)
     _day, counts = app_state(app).traffic.current()
-    assert counts[("POST /s/<token>/p/<int:number>", 303)] == 2
+    assert counts[("POST /s/<token>", 200)] == 3  # the start and both pages: one route
     everything = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("203.0.113.77", "SentinelBrowser", "SENTINEL-ANSWER-42", "sentinel-query"):
         assert secret not in everything
@@ -158,7 +140,7 @@ def test_unexpected_error_logs_no_message_and_shows_no_traceback(
 
 
 def test_oversized_post_is_refused_with_413(client: FlaskClient, deployment: Deployment) -> None:
-    reply = client.post(f"/s/{deployment.links['minimal']}/start", data={"lang": "x" * 70000})
+    reply = client.post(f"/s/{deployment.links['minimal']}", data={"lang": "x" * 70000})
     assert reply.status_code == 413
     assert "too large" in reply.get_data(as_text=True)
 
@@ -176,10 +158,10 @@ def test_a_route_without_an_access_rule_is_refused(app: Flask, client: FlaskClie
 def test_respondent_forms_ask_the_browser_not_to_remember_answers(
     client: FlaskClient, deployment: Deployment
 ) -> None:
-    from tests.support.web import Respondent
 
     token = deployment.links["minimal"]
     assert 'autocomplete="off"' in client.get(f"/s/{token}").get_data(as_text=True)
-    Respondent(client, token).start()
-    page = client.get(f"/s/{token}/p/1").get_data(as_text=True)
+    tab = Respondent(client, token)
+    tab.start()
+    page = tab.html
     assert re.search(r'<form [^>]*autocomplete="off"', page)

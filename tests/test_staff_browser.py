@@ -146,3 +146,24 @@ def test_the_create_link_button_can_be_reached(
     # Wide tables scroll inside their own box, reachable from the keyboard.
     regions = browser.find_elements("css selector", ".table-scroll")
     assert regions and all(r.get_attribute("tabindex") == "0" for r in regions)
+
+
+@pytest.mark.parametrize("browser", [True, False], indirect=True, ids=["js-on", "js-off"])
+def test_assisted_entry_and_paper_pages_have_no_accessibility_violations(
+    staff_site: tuple[LiveSite, Any, str],
+    browser: Any,  # noqa: F811 (fixture)
+    drivers: dict[bool, Any],  # noqa: F811 (fixture)
+) -> None:
+    """Every axe-core rule, in English and Arabic, with JavaScript on and off."""
+    live, _deployment, secret = staff_site
+    sign_in(browser, live.base, secret)
+    findings = []
+    for lang in ("en", "ar"):
+        for page in (
+            f"/staff/assist/service-feedback?lang={lang}",
+            f"/staff/assist/service-feedback/entry?site=North&lang={lang}",
+            f"/staff/surveys/service-feedback/paper?lang={lang}",
+        ):
+            browser.get(live.base + page)
+            findings += [f"{page}: {v}" for v in axe_violations(browser, drivers[True])]
+    assert findings == []

@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from survey_app import create_app, migrate
 from survey_app.state import app_state
 from tests.support.apps import ROOT, Deployment, deploy, make_settings
-from tests.support.web import csrf_token
+from tests.support.web import Respondent
 
 CATALOGUES = ROOT / "survey_app" / "translations"
 LANGUAGES = ("fr", "es", "ar")
@@ -138,15 +138,10 @@ def test_committed_mo_file_matches_its_po_file(language: str) -> None:
 
 def begin(client: FlaskClient, token: str, lang: str) -> str:
     """Choose a language on the landing page and return the first page of questions."""
-    landing = client.get(f"/s/{token}")
-    reply = client.post(
-        f"/s/{token}/start",
-        data={"lang": lang, "csrf_token": csrf_token(landing.get_data(as_text=True))},
-    )
-    assert reply.status_code == 303
-    page = client.get(reply.headers["Location"])
-    assert page.status_code == 200
-    return page.get_data(as_text=True)
+    tab = Respondent(client, token)
+    reply = tab.start(lang)
+    assert reply.status_code == 200 and tab.page == 1
+    return tab.html
 
 
 def test_choosing_arabic_gives_arabic_words_right_to_left(

@@ -24,7 +24,12 @@ KNOWN_TRUE = {
     "Nothing was stored",
     # The code was refused and this request's transaction stored nothing.
     "This code has already been used. Your answers were not sent.",
+    # respond/closed.html, shown only when this request opened the unfinished draft and deleted it.
+    "It closed while you were answering. Your answers were not sent, and they have been deleted.",
+    # respond/busy.html: the rate limit refused the finish; the draft was stored again, unsent.
+    "Your answers are kept in this page until then. They have not been sent yet.",
     # About pages and codes, not about answers sent.
+    "Your answers stay only in this page until you send them. If you close it or leave, nothing is kept and you start again from here.",
     "Nothing is kept: when you leave the page, the answers are gone. Reading them is recorded in the audit log.",
     "Print this page now: the codes are not stored and cannot be shown again.",
     # Staff preview (web/preview.py): it has no way to store anything (tests/test_preview.py).

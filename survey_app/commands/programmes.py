@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import re
-import tomllib
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 
 from .. import audit, programme_admin
+from ..help_contacts import HelpFileError, parse_help_contacts
 from ..models import Programme
 from . import Context, friendly_errors, operator, pass_context
-
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
-CONTACT_KEYS = {"name", "phone", "hours", "note"}
-
-
-class HelpFileError(Exception):
-    """The help contacts file cannot be used; the message says where and why."""
-
-
-def parse_help_contacts(text: str) -> dict[str, list[dict[str, str]]]:
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise HelpFileError(f"not valid TOML: {error}") from None
-    contacts: dict[str, list[dict[str, str]]] = {}
-    for language, entries in document.items():
-        if not LANGUAGE.match(language):
-            raise HelpFileError(f"{language!r} is not a language code such as en, fr or ar")
-        if not isinstance(entries, list) or not entries:
-            raise HelpFileError(f"[{language}]: write each contact as [[{language}]]")
-        for number, entry in enumerate(entries, 1):
-            unknown = set(entry) - CONTACT_KEYS if isinstance(entry, dict) else set()
-            if not isinstance(entry, dict) or "name" not in entry:
-                raise HelpFileError(f"{language} contact {number}: needs a name")
-            if unknown:
-                raise HelpFileError(
-                    f"{language} contact {number}: unknown key {sorted(unknown)[0]!r}"
-                )
-            if not all(isinstance(v, str) and len(v) <= 200 for v in entry.values()):
-                raise HelpFileError(
-                    f"{language} contact {number}: values must be text of 200 characters or fewer"
-                )
-        contacts[language] = entries
-    return contacts
 
 
 def _actor() -> audit.Actor:

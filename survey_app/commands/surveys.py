@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from .. import audit, programme_admin
 from ..definitions import load_directory
 from ..definitions.xlsform import XLSFormError, convert_xlsform, write_import
+from ..help_contacts import HelpFileError, read_help_file
+from ..models import Programme
 from . import Context, friendly_errors, operator, pass_context
 
 
@@ -39,11 +42,42 @@ def check(ctx: Context, directory: Path | None, strict: bool) -> None:
         click.echo(str(problem), err=True)
     for survey_id, survey in sorted(loaded.surveys.items()):
         click.echo(f"ok  {survey_id} version {survey.version} ({', '.join(survey.language_codes)})")
+    for warning in _help_warnings(ctx):
+        click.echo(f"warning: {warning}", err=True)
     counted = f"{len(errors)} error(s) and {len(warnings)} warning(s) in {folder}"
     if errors or (strict and warnings):
         raise click.ClickException(counted + (" (--strict: warnings fail)" if not errors else ""))
     if warnings:
         click.echo(counted, err=True)
+
+
+def _help_warnings(ctx: Context) -> list[str]:
+    """Programmes whose respondents would see no help contacts of the programme's own.
+
+    Only when the database is there and current: checking survey files needs no database."""
+    settings = ctx.settings
+    if settings.missing_database_file() is not None:
+        return []
+    try:
+        database = ctx.require_current_schema()
+    except click.ClickException:
+        return []
+    try:
+        default = read_help_file(settings.respondent.default_help_file)
+    except HelpFileError as error:
+        return [f"respondent.default_help_file: {error}"]
+    with database.session() as session:
+        without = [p.slug for p in session.scalars(select(Programme)) if not p.help_contacts]
+    fallback = (
+        "respondents see the default from respondent.default_help_file"
+        if default
+        else "and respondent.default_help_file names no default: respondents see no one to call"
+    )
+    return [
+        f"programme {slug} has no help contacts ({fallback}); "
+        f"add them on its admin page or with `survey-app programmes set-help {slug} FILE`"
+        for slug in sorted(without)
+    ]
 
 
 @surveys.command("import")

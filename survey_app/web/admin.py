@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit, auth, programme_admin, user_admin
 from ..auth import Permission
+from ..help_contacts import HelpFileError, parse_help_contacts, to_toml
 from ..models import (
     DistributionLink,
     Membership,
@@ -32,6 +33,7 @@ from .forms import (
     AddMemberForm,
     AuditFilterForm,
     CodesForm,
+    HelpContactsForm,
     LinkForm,
     NewProgrammeForm,
     NewUserForm,
@@ -40,6 +42,7 @@ from .forms import (
     StaffForm,
 )
 from .i18n import translated
+from .respond import default_help
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -70,6 +73,8 @@ def index() -> str:
     return render_template(
         "admin/index.html",
         programmes=programmes,
+        without_help=[p for p in programmes if not p.help_contacts],
+        default_help=bool(default_help(current_app)),
         can_create=auth.can(user, Permission.CREATE_PROGRAMMES),
     )
 
@@ -114,16 +119,38 @@ def programme(programme_id: int) -> Page:
         return _programme_page(db, found, settings_form=form)
 
 
+@blueprint.post("/programmes/<int:programme_id>/help")
+@rule(Permission.MANAGE_PROGRAMME, Scope.PROGRAMME)
+def programme_help(programme_id: int) -> Page:
+    """Help contacts shown on every respondent page, per language (empty: the default)."""
+    form = HelpContactsForm()
+    with _db() as db:
+        found: Programme = _get(db, Programme, programme_id)
+        if form.validate_on_submit():
+            try:
+                contacts = parse_help_contacts(form.contacts.data or "")
+            except HelpFileError as error:
+                form.add_error("contacts", _("Help contacts: %(problem)s", problem=str(error)))
+            else:
+                programme_admin.set_help_contacts(db, actor(), found, contacts)
+                flash(_("Help contacts saved."), "success")
+                return redirect(url_for("admin.programme", programme_id=programme_id), 303)
+        return _programme_page(db, found, help_form=form)
+
+
 def _programme_page(
     db: Session,
     found: Programme,
     *,
+    help_form: HelpContactsForm | None = None,
     settings_form: ProgrammeForm | None = None,
     member_form: AddMemberForm | None = None,
     link_form: LinkForm | None = None,
 ) -> tuple[str, int]:
     forms: list[StaffForm] = [
-        f for f in (settings_form, member_form, link_form) if f is not None and f.is_submitted()
+        f
+        for f in (help_form, settings_form, member_form, link_form)
+        if f is not None and f.is_submitted()
     ]
     members = db.scalars(
         select(Membership)
@@ -147,6 +174,9 @@ def _programme_page(
         "admin/programme.html",
         programme=found,
         settings_form=settings_form or ProgrammeForm(formdata=None, obj=found),
+        help_form=help_form
+        or HelpContactsForm(formdata=None, contacts=to_toml(found.help_contacts or {})),
+        default_help=bool(default_help(current_app)),
         member_form=member_form or AddMemberForm(formdata=None),
         link_form=link_form,
         role_form=RoleForm(formdata=None),

@@ -18,6 +18,7 @@ from wtforms import (
     PasswordField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -75,6 +76,15 @@ class ChangePasswordForm(StaffForm):
 
 class ActionForm(StaffForm):
     """A button that changes something: only the CSRF token is sent."""
+
+
+class HelpContactsForm(StaffForm):
+    """A programme's help contacts, in the TOML that `programmes set-help` reads."""
+
+    contacts = TextAreaField(
+        _l("Help contacts"),
+        [Length(max=20000, message=_l("Keep the help contacts under 20,000 characters."))],
+    )
 
 
 class ProgrammeForm(StaffForm):

@@ -1,4 +1,10 @@
-"""The respondent's pages: landing, language, one page per group, thanks; and the quick exit.
+"""The respondent's pages: one address per survey, every page the answer to a form post.
+
+`GET /s/<token>` is the landing page and never shows an answer. Every later page is the reply to
+`POST /s/<token>`: the form carries the page number and the draft field (id and key of the
+answers in progress, see `survey_app.drafts`), and each reply carries a new draft field, so the
+history holds one neutral address and an old page re-sent opens nothing. The whole design is in
+docs/respondent-safety.md.
 
 Views stay thin: reading a page's answers is `survey_app.web.answering`, drafts are
 `survey_app.drafts`, sealing and storing is `survey_app.responses`.
@@ -6,20 +12,23 @@ Views stay thin: reading a page's answers is `survey_app.web.answering`, drafts 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
+    current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
     session,
-    url_for,
 )
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
@@ -27,10 +36,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
 from ..distribution import spend_code
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
 from ..failures import describe
+from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..models import DistributionLink, Programme
 from ..release import release_if_due
 from ..responses import ResponseMeta, store_response
@@ -38,12 +49,17 @@ from ..state import app_state
 from . import answering
 from .enhance import client_rules
 from .errors import render_error, too_many_requests
+from .i18n import page_language
 from .ratelimit import Limit, Refused
 
 blueprint = Blueprint("respond", __name__)
 log = logging.getLogger(__name__)
 
-DRAFT_COOKIE_KEY = "d"
+DRAFT_FIELD = "draft"
+PAGE_FIELD = "page"
+LANGUAGE_SWITCH = "switch_lang"
+DEFAULT_HELP = "survey_app.default_help"
+Reply = BaseResponse | tuple[str, int] | str
 
 
 @blueprint.after_request
@@ -53,21 +69,100 @@ def _respondent_headers(response: Response) -> Response:
     return response
 
 
-@blueprint.get("/s/<token>")
-def landing(token: str) -> str:
-    link, survey, programme = _served(token)
+class SurveyClosed(Exception):
+    """The link exists but is switched off, or its survey is no longer served."""
+
+    def __init__(self, programme: Programme) -> None:
+        super().__init__("this survey has closed")
+        self.programme = programme
+
+
+@blueprint.errorhandler(SurveyClosed)
+def _closed(error: SurveyClosed) -> tuple[str, int]:
+    handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
+    answering = False
+    if handle is not None:
+        # Someone was answering when the link was switched off: tell them in their language,
+        # and their answers go now.
+        with _database_session() as db:
+            store = _drafts(db)
+            with contextlib.suppress(DraftExpired, DraftFinished):
+                g.language = store.load(handle).language
+                answering = True
+                store.discard(handle)
     return render_template(
-        "respond/landing.html",
-        token=token,
-        survey=survey,
-        programme=programme,
-        languages=survey.languages,
-        requires_code=link.requires_code,
+        "respond/closed.html", programme=error.programme, answering=answering
+    ), 410
+
+
+@blueprint.app_context_processor
+def _respondent_context() -> dict[str, Any]:
+    return {"exit_url": app_state().settings.respondent.quick_exit_url, "help_for": _help_for}
+
+
+def _help_for(programme: Programme | None, survey: Survey | None) -> list[dict[str, str]]:
+    """The help contacts this page shows (see `survey_app.help_contacts.contacts_for`)."""
+    programme = programme or g.get("programme") or _programme_of_this_link()
+    fallback = survey.default_language if survey is not None else "en"
+    return contacts_for(
+        programme.help_contacts if programme is not None else None,
+        default_help(current_app),
+        page_language(),
+        fallback,
     )
 
 
-@blueprint.post("/s/<token>/start")
-def start(token: str) -> BaseResponse | tuple[str, int]:
+def _programme_of_this_link() -> Programme | None:
+    """On an error page at a link's address (a form that expired, a request too large), the
+    programme of that link, so that its help is shown there too."""
+    token = (request.view_args or {}).get("token") if request.blueprint == "respond" else None
+    if not isinstance(token, str):
+        return None
+    with app_state().database.session() as db:
+        found = db.execute(_SERVED, {"token": token}).first()
+        if found is None:
+            return None
+        db.expunge(found[1])
+        programme: Programme = found[1]
+        return programme
+
+
+def default_help(app: Flask) -> Contacts:
+    contacts: Contacts = app.extensions.get(DEFAULT_HELP, {})
+    return contacts
+
+
+@blueprint.get("/s/<token>")
+def landing(token: str) -> Reply:
+    link, survey, programme = _served(token)
+    return _landing(token, survey, programme, link.requires_code)
+
+
+@blueprint.post("/s/<token>")
+def survey_page(token: str) -> Reply:
+    """Every page after the landing page: starting, answering, Back, language, finishing."""
+    if DRAFT_FIELD not in request.form:
+        return _start(token)
+    handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
+    # One transaction for the whole request, reads included.
+    with _database_session() as db:
+        link, survey, programme = _served(token, db)
+        if handle is None:
+            return _start_again(token, programme)
+        store = _drafts(db)
+        try:
+            current_draft = _current_draft(store, handle, token, survey)
+        except DraftFinished:
+            # A second copy of the last page, sent after the first was stored (a double tap).
+            return _received(survey, programme)
+        if current_draft is None:
+            return _start_again(token, programme)
+        state, survey = current_draft
+        g.language = state.language
+        return _receive_page(db, store, handle, state, link, survey, programme)
+
+
+def _start(token: str) -> Reply:
     _release_if_due()
     # One transaction for the whole request, reads included.
     with _database_session() as db:
@@ -81,75 +176,44 @@ def start(token: str) -> BaseResponse | tuple[str, int]:
         app_state().ensure_registered(survey, db)
         # The code is spent here, at the start, so that no transaction storing a response ever
         # touches a code (see survey_app.distribution).
-        if link.requires_code and not spend_code(
-            db, token, request.form.get("code", ""), app_state().code_key
-        ):
+        typed = request.form.get("code", "")
+        if link.requires_code and not spend_code(db, token, typed, app_state().code_key):
             g.language = language
-            return render_template(
-                "respond/landing.html",
-                token=token,
-                survey=survey,
-                programme=programme,
-                languages=survey.languages,
-                requires_code=True,
-                code_error=_(
-                    "This code is not valid or has already been used. Please check the card."
-                ),
-            ), 403
+            error = _("This code is not valid or has already been used. Please check the card.")
+            return _landing(token, survey, programme, True, code=typed, code_error=error), 403
         store = _drafts(db)
         store.purge_expired()
-        old = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
-        if old is not None:
-            store.discard(old)
-        handle = store.create(
-            DraftState(link_token=token, language=language, survey_version=survey.version)
-        )
-    session.clear()
-    session[DRAFT_COOKIE_KEY] = handle.to_cookie()
-    session["lang"] = language
-    return redirect(url_for("respond.page", token=token, number=1), code=303)
+        state = DraftState(link_token=token, language=language, survey_version=survey.version)
+        handle = store.create(state)
+        g.language = language
+        return _render_page(survey, programme, token, state, handle)
 
 
-@blueprint.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
-def page(token: str, number: int) -> BaseResponse | tuple[str, int] | str:
-    handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
-    # One transaction for the whole request, reads included.
-    with _database_session() as db:
-        link, survey, programme = _served(token, db)
-        if handle is None:
-            if not 1 <= number <= len(survey.pages):
-                abort(404)
-            return redirect(url_for("respond.landing", token=token), code=303)
-        store = _drafts(db)
-        try:
-            current_draft = _current_draft(store, handle, token, survey)
-        except DraftFinished:
-            # A second copy of the last page, sent after the first was stored (a double tap).
-            return _already_received(token, session.get("lang", survey.default_language))
-        if current_draft is None:
-            session.clear()
-            return render_template("respond/expired.html", token=token, programme=programme), 410
-        state, survey = current_draft
-        if not 1 <= number <= len(survey.pages):
-            abort(404)
-        g.language = state.language
-        # Pages are taken in order: nobody reaches a later page (or the end) by typing its URL.
-        furthest = answering.furthest_page(survey, state.history, state.answers)
-        if number > furthest:
-            return redirect(_page_url(token, furthest), 303)
-        current = survey.pages[number - 1]
-        if request.method == "GET":
-            if not answering.page_is_relevant(current, state.answers):
-                following = answering.next_page(survey, number, state.answers)
-                return redirect(_page_url(token, following or furthest), 303)
-            return _render_page(survey, programme, token, number, state)
-        return _receive_page(db, store, handle, state, link, survey, programme, number)
+def _landing(
+    token: str,
+    survey: Survey,
+    programme: Programme,
+    requires_code: bool,
+    *,
+    code: str = "",
+    code_error: str | None = None,
+) -> str:
+    return render_template(
+        "respond/landing.html",
+        token=token,
+        survey=survey,
+        programme=programme,
+        languages=survey.languages,
+        requires_code=requires_code,
+        code=code,
+        code_error=code_error,
+    )
 
 
 def _current_draft(
     store: DraftStore, handle: DraftHandle, token: str, survey: Survey
 ) -> tuple[DraftState, Survey] | None:
-    """The respondent's draft and the survey version it was begun on, or None when it expired.
+    """The respondent's draft and the survey version it was begun on, or None when it is gone.
 
     The version comes from the database when this process serves another one: after a survey
     file changes, respondents finish the version they started, on whichever server they reach.
@@ -173,41 +237,69 @@ def _receive_page(
     link: DistributionLink,
     survey: Survey,
     programme: Programme,
-    number: int,
-) -> BaseResponse | tuple[str, int] | str:
+) -> Reply:
     token = link.token
+    number = state.current
+    if request.form.get("action") == "retry":
+        # The busy page's "Try again": the answers are all in the draft already.
+        return _finish(db, store, handle, state, link, survey, programme)
     current = survey.pages[number - 1]
     submitted = answering.read_page(survey, current, request.form, state.answers, _max_text())
+    if str(number) != request.form.get(PAGE_FIELD):
+        # A page re-sent out of order (possible only with a handle that is still current, i.e.
+        # from this very tab): show the page the respondent is on, without taking its fields.
+        return _rotate_and_render(store, handle, state, survey, programme, token)
     answering.merge(survey, current, state.answers, submitted.values)
+    switch = request.form.get(LANGUAGE_SWITCH)
+    if switch is not None:
+        if switch in survey.language_codes:
+            state.language = switch
+            g.language = switch
+        return _rotate_and_render(store, handle, state, survey, programme, token)
     if request.form.get("action") == "back":
-        store.save(handle, state)
         previous = answering.previous_page(survey, number, state.answers)
-        return redirect(_page_url(token, previous), 303)
+        state.current = previous or number
+        return _rotate_and_render(store, handle, state, survey, programme, token)
     if submitted.errors:
-        store.save(handle, state)
-        return _render_page(survey, programme, token, number, state, submitted), 422
+        new = store.rotate(handle, state)
+        return _render_page(survey, programme, token, state, new, submitted), 422
     if answering.declined_consent(current, state.answers):
         store.discard(handle)
-        session.clear()
         return render_template("respond/declined.html", programme=programme, survey=survey)
     if number not in state.history:
         state.history.append(number)
     following = answering.next_page(survey, number, state.answers)
     if following is not None:
-        store.save(handle, state)
-        return redirect(_page_url(token, following), 303)
+        state.current = following
+        return _rotate_and_render(store, handle, state, survey, programme, token)
     if not answering.consent_given(survey, state.answers):
-        store.save(handle, state)
         consent = survey.consent_question()
         assert consent is not None  # consent_given is only false for a survey that asks it
-        return redirect(_page_url(token, survey.pages.index(survey.page_of(consent.id)) + 1), 303)
+        state.current = survey.pages.index(survey.page_of(consent.id)) + 1
+        return _rotate_and_render(store, handle, state, survey, programme, token)
+    return _finish(db, store, handle, state, link, survey, programme)
+
+
+def _finish(
+    db: Any,
+    store: DraftStore,
+    handle: DraftHandle,
+    state: DraftState,
+    link: DistributionLink,
+    survey: Survey,
+    programme: Programme,
+) -> Reply:
+    token = link.token
+    if not answering.consent_given(survey, state.answers) or state.current not in state.history:
+        return _rotate_and_render(store, handle, state, survey, programme, token)
     refused = _rate_limited()
     if refused is not None:
-        store.save(handle, state)
-        return too_many_requests(refused.retry_after_seconds)
+        new = store.rotate(handle, state)
+        return _busy(survey, programme, state, new, refused.retry_after_seconds)
+    # The draft is marked finished in the same transaction as the response is stored: of two
+    # finishing requests sent at once, only the one that changed the row stores anything.
     if not store.finish(handle):
-        # The same page was sent twice at once and the other request stored the answers.
-        return _already_received(token, state.language)
+        return _received(survey, programme)
     store_response(
         db,
         survey_id=survey.id,
@@ -219,36 +311,87 @@ def _receive_page(
         ),
         period_granularity=app_state().settings.privacy.period,
     )
-    return _already_received(token, state.language)
+    return _received(survey, programme)
 
 
-def _already_received(token: str, language: str) -> BaseResponse:
-    session.clear()
-    return redirect(url_for("respond.done", token=token, lang=language), code=303)
-
-
-@blueprint.get("/s/<token>/done/<lang>")
-def done(token: str, lang: str) -> str:
-    _link, survey, programme = _served(token)
-    g.language = survey.language(lang).code
+def _received(survey: Survey, programme: Programme) -> str:
     return render_template("respond/done.html", survey=survey, programme=programme)
+
+
+def _rotate_and_render(
+    store: DraftStore,
+    handle: DraftHandle,
+    state: DraftState,
+    survey: Survey,
+    programme: Programme,
+    token: str,
+) -> Reply:
+    try:
+        new = store.rotate(handle, state)
+    except DraftExpired:
+        return _start_again(token, programme)
+    return _render_page(survey, programme, token, state, new)
+
+
+def _busy(
+    survey: Survey,
+    programme: Programme,
+    state: DraftState,
+    handle: DraftHandle,
+    retry_after_seconds: int,
+) -> BaseResponse:
+    """Too many surveys finished from here just now: the answers stay in this page."""
+    g.draft_field = handle.to_field()
+    body = render_template(
+        "respond/busy.html",
+        token=state.link_token,
+        survey=survey,
+        programme=programme,
+        draft_field=handle.to_field(),
+        page_number=state.current,
+        retry_after_minutes=max(1, -(-retry_after_seconds // 60)),
+    )
+    response = make_response(body, 429)
+    response.headers["Retry-After"] = str(retry_after_seconds)
+    return response
+
+
+def _start_again(token: str, programme: Programme) -> tuple[str, int]:
+    """A page that can no longer be opened: left, replaced by a later page, idle, or changed."""
+    return render_template("respond/expired.html", token=token, programme=programme), 410
 
 
 @blueprint.route("/exit", methods=["GET", "POST"])
 def quick_exit() -> BaseResponse:
-    """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral.
-
-    Only a POST deletes the draft on the server: a GET (a link, a prefetch, another site's
-    image) changes no state; it still clears the browser's cookie, and with it the draft's key.
-    """
-    handle = DraftHandle.from_cookie(session.get(DRAFT_COOKIE_KEY))
-    if handle is not None and request.method == "POST":
+    """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral."""
+    handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
+    if handle is not None:
         with _database_session() as db:
             _drafts(db).discard(handle)
     session.clear()
-    response = redirect(app_state().settings.respondent.quick_exit_url, code=303)
+    # exit.js sends "beacon" on its way out and takes the page to the neutral site itself.
+    response: BaseResponse = Response(status=204) if request.form.get("beacon") else _redirect_out()
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
+
+
+def _redirect_out() -> BaseResponse:
+    return redirect(app_state().settings.respondent.quick_exit_url, code=303)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blueprint)
+    # Leaving must always work, even with an expired session; it only ever deletes a draft
+    # whose key the request itself carries.
+    app.extensions["csrf"].exempt(quick_exit)
+    app.extensions[DEFAULT_HELP] = load_default_help(app_state(app).settings.respondent)
+
+
+def load_default_help(settings: RespondentSettings) -> Contacts:
+    try:
+        return read_help_file(settings.default_help_file)
+    except HelpFileError as error:
+        raise ConfigError(f"respondent.default_help_file: {error}") from None
 
 
 # Built once: every respondent request runs it, and building a statement costs more than
@@ -261,19 +404,21 @@ _SERVED = (
 
 
 def _served(token: str, db: Session | None = None) -> tuple[DistributionLink, Survey, Programme]:
-    """The active link, its survey and programme (one query, in `db`'s transaction if given)."""
+    """The link, its survey and programme (one query, in `db`'s transaction if given);
+    404 for no such link, SurveyClosed for one switched off or no longer served."""
     state = app_state()
     if db is None:
         with state.database.session() as own:
             return _served(token, own)
     found = db.execute(_SERVED, {"token": token}).first()
-    if found is None or not found[0].active:
+    if found is None:
         abort(404)
     link, programme = found
-    survey = state.surveys.get(link.survey_id)
-    if survey is None:
-        abort(404)
     g.programme = programme
+    survey = state.surveys.get(link.survey_id)
+    if not link.active or survey is None:
+        db.expunge(programme)  # kept readable after this transaction rolls back
+        raise SurveyClosed(programme)
     return link, survey, programme
 
 
@@ -281,21 +426,32 @@ def _render_page(
     survey: Survey,
     programme: Programme,
     token: str,
-    number: int,
     state: DraftState,
+    handle: DraftHandle,
     submitted: answering.PageSubmission | None = None,
 ) -> str:
+    number = state.current
     current = survey.pages[number - 1]
+    applying = [
+        index
+        for index, page in enumerate(survey.pages, 1)
+        if index == number or answering.page_is_relevant(page, state.answers)
+    ]
+    g.draft_field = handle.to_field()
     return render_template(
         "respond/page.html",
         survey=survey,
         programme=programme,
         token=token,
         number=number,
-        total=len(survey.pages),
+        position=applying.index(number) + 1,
+        total=len(applying),
+        last=answering.next_page(survey, number, state.answers) is None,
+        first=answering.previous_page(survey, number, state.answers) is None,
         page=current,
         questions=answering.visible_questions(current, state.answers),
         lang=state.language,
+        languages=survey.languages,
         values=submitted.raw if submitted else answering.form_values(current, state.answers),
         errors=submitted.errors if submitted else {},
         choices=answering.filtered_choices(current, state.answers),
@@ -325,12 +481,6 @@ def _rate_limited() -> Refused | None:
         ),
         Limit(f"link:{token}", limits.submissions_per_minute),
     )
-
-
-def _page_url(token: str, number: int | None) -> str:
-    if number is None:
-        return url_for("respond.landing", token=token)
-    return url_for("respond.page", token=token, number=number)
 
 
 def _drafts(db: Any) -> DraftStore:

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 
@@ -22,18 +23,27 @@ from .errors import is_staff_page
 
 access_log = logging.getLogger("survey_app.access")
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'none'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ]
+
+def content_security_policy(quick_exit_url: str) -> str:
+    """The policy of every page. The quick-exit form may end at the neutral site: CSP's
+    form-action also governs where the form's redirect goes, so that one origin is allowed."""
+    exit_origin = "{0.scheme}://{0.netloc}".format(urlsplit(quick_exit_url))
+    return "; ".join(
+        part if part != "form-action 'self'" else f"form-action 'self' {exit_origin}"
+        for part in _POLICY
+    )
+
+
+_POLICY = (
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'none'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
 )
 
 
@@ -58,7 +68,9 @@ def _note_route(*_args: Any) -> None:
 
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["Content-Security-Policy"] = content_security_policy(
+        app_state().settings.respondent.quick_exit_url
+    )
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
@@ -111,5 +123,5 @@ class AccessLogMiddleware:
 
 
 def _route(environ: dict[str, Any]) -> str:
-    """The pattern of the route that answered (``/s/<token>/p/<int:number>``), never the path."""
+    """The pattern of the route that answered (``/s/<token>``), never the path."""
     return str(environ.get(ROUTE_KEY, "(no such page)"))

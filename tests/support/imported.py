@@ -38,8 +38,5 @@ def first_page(
     if match is None:
         return 500, html
     language = lang or app_state(app).surveys[survey_id].default_language
-    reply = client.post(f"/s/{token}/start", data={"lang": language, "csrf_token": match.group(1)})
-    if reply.status_code != 303 or "/p/" not in reply.headers.get("Location", ""):
-        return reply.status_code, reply.get_data(as_text=True)
-    page = client.get(reply.headers["Location"])
-    return page.status_code, page.get_data(as_text=True)
+    reply = client.post(f"/s/{token}", data={"lang": language, "csrf_token": match.group(1)})
+    return reply.status_code, reply.get_data(as_text=True)
