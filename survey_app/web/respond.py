@@ -118,13 +118,17 @@ def _programme_of_this_link() -> Programme | None:
     token = (request.view_args or {}).get("token") if request.blueprint == "respond" else None
     if not isinstance(token, str):
         return None
-    with app_state().database.session() as db:
-        found = db.execute(_SERVED, {"token": token}).first()
-        if found is None:
-            return None
-        db.expunge(found[1])
-        programme: Programme = found[1]
-        return programme
+    try:
+        with app_state().database.session() as db:
+            found = db.execute(_SERVED, {"token": token}).first()
+            if found is None:
+                return None
+            db.expunge(found[1])
+            programme: Programme = found[1]
+            return programme
+    except SQLAlchemyError:
+        # The error page being shown may be about the database itself: it still shows.
+        return None
 
 
 def default_help(app: Flask) -> Contacts:
