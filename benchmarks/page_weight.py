@@ -55,7 +55,10 @@ def main() -> int:
             Path(tmp),
             f"sqlite:///{tmp}/bench.db",
             surveys_dir=str(ROOT / "surveys"),
-            respondent={"submissions_per_client_per_minute": 1000, "submissions_per_minute": 10_000},
+            respondent={
+                "submissions_per_client_per_minute": 1000,
+                "submissions_per_minute": 10_000,
+            },
         )
         app = create_app(settings)
         migrate.upgrade(app_state(app).database)
