@@ -264,26 +264,29 @@ def test_merged_groups_compared_across_reports_expose_nothing(
         store_generated(state.database, survey, 8, seed=seed, sites=(site,))
     first = publish(state.database, survey, REAL)
     merged = site_groups(first).get("_combined", [])
-    assert "Medium" in merged and len(merged) > 1, "32 people in four small sites, merged"
+    assert len(merged) > 1, "32 people in four small sites, merged"
+    # Which small sites are merged depends on their adjusted sizes (noise drawn from this
+    # test's random key), so the site that grows is one of those merged, whichever they are.
+    grown = "Medium" if "Medium" in merged else merged[0]
     truth = ground_truth(state.database, survey, deployment.programme_id, PASSPHRASE, TODAY, REAL)
     # One newcomer: the open round is not published, nothing changes.
-    store_known(state.database, survey, random.Random(9), TODAY, site="Medium")
+    store_known(state.database, survey, random.Random(9), TODAY, site=grown)
     assert_same_numbers(first, publish(state.database, survey, REAL))
     # The round closes with 15 more in one of the sites, now shown on its own: the reports
     # differ by a whole round, and even knowing that round's answers exactly, the merged
     # column minus the site's column is a difference of independently adjusted counts.
     rng = random.Random(10)
     newcomers = [
-        store_known(state.database, survey, rng, date(2026, 10, 14), site="Medium")
+        store_known(state.database, survey, rng, date(2026, 10, 14), site=grown)
         for _ in range(15)
     ]
     second = publish(state.database, survey, REAL, as_of=date(2027, 1, 10))
-    assert "Medium" in site_groups(second)
-    others = [("site", site) for site in merged if site != "Medium"]
+    assert grown in site_groups(second)
+    others = [("site", site) for site in merged if site != grown]
     exposed, checked = [], 0
     for variable in ReportPlan.build(survey).variables:
         combined = site_column(first, variable.id, "_combined")
-        medium = site_column(second, variable.id, "Medium")
+        medium = site_column(second, variable.id, grown)
         if combined is None or medium is None or variable.kind is not VariableKind.CHOICE:
             continue
         for key in combined:
