@@ -277,8 +277,7 @@ def test_merged_groups_compared_across_reports_expose_nothing(
     # column minus the site's column is a difference of independently adjusted counts.
     rng = random.Random(10)
     newcomers = [
-        store_known(state.database, survey, rng, date(2026, 10, 14), site=grown)
-        for _ in range(15)
+        store_known(state.database, survey, rng, date(2026, 10, 14), site=grown) for _ in range(15)
     ]
     second = publish(state.database, survey, REAL, as_of=date(2027, 1, 10))
     assert grown in site_groups(second)

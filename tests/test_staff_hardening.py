@@ -140,7 +140,9 @@ def test_a_programme_admin_cannot_add_people_from_elsewhere_and_learns_nothing(
         assert "olga" not in answer and "Clinic" not in answer and "no user called" not in answer
     with app_state(app).database.session() as db:
         requests = db.scalars(
-            select(AuditEvent.detail).where(AuditEvent.action == "role.request")
+            select(AuditEvent.detail)
+            .where(AuditEvent.action == "role.request")
+            .order_by(AuditEvent.id)
         ).all()
     assert len(requests) == 4 and "'olga' viewer of shelter" in requests[0]
 
