@@ -25,7 +25,7 @@ import pyotp
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import accounts, audit
+from . import accounts, audit, totp_secrets
 from .models import Programme, Role, User
 
 TOTP_ISSUER = "Feedback staff"
@@ -198,6 +198,16 @@ class WrongCode(SignInError):
         )
 
 
+class TwoStepSecretUnreadable(SignInError):
+    """The stored TOTP secret does not open with this server's TOTP key (a lost or wrong key)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Two-step sign-in cannot be checked on this server. Ask an administrator to reset "
+            "your two-step sign-in."
+        )
+
+
 class CodeAlreadyUsed(SignInError):
     def __init__(self) -> None:
         super().__init__(
@@ -261,18 +271,31 @@ def check_code(
     code: str,
     *,
     now: datetime,
+    totp_key: str,
     policy: LockoutPolicy = DEFAULT_LOCKOUT,
 ) -> None:
-    """Accept `user`'s TOTP code once, or raise a SignInError (counted towards a lockout)."""
+    """Accept `user`'s TOTP code once, or raise a SignInError (counted towards a lockout).
+
+    `totp_key` opens the stored secret (see totp_secrets); it is never in the database."""
     until = locked_until(user, now)
     if until is not None:
         raise AccountLocked(until, policy.minutes)
     if not user.totp_secret:
         raise ValueError("this user has no two-step sign-in to check")
-    step = matching_step(user.totp_secret, code, now)
+    try:
+        secret = totp_secrets.open_secret(totp_key, user.id, user.totp_secret)
+    except totp_secrets.TotpSecretUnreadable:
+        what = "two-step secret does not open with this server's TOTP key"
+        audit.record(session, user.username, "auth.sign-in-failed", None, what)
+        raise TwoStepSecretUnreadable() from None
+    step = matching_step(secret, code, now)
     if step is None:
         _count_failure(session, user, now, policy, "wrong two-step code")
         raise WrongCode()
+    # A secret stored before sealing existed is sealed now, in the same UPDATE.
+    values: dict[str, object] = {"totp_last_step": step}
+    if not totp_secrets.is_sealed(user.totp_secret):
+        values["totp_secret"] = totp_secrets.seal(totp_key, user.id, secret)
     # Taking the step is one conditional UPDATE: of several sign-ins sending the same code at
     # once, the database lets exactly one move totp_last_step forward.
     taken = session.execute(
@@ -281,7 +304,7 @@ def check_code(
             User.id == user.id,
             or_(User.totp_last_step.is_(None), User.totp_last_step < step),
         )
-        .values(totp_last_step=step)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
     if _rowcount(taken) != 1:
@@ -395,13 +418,14 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def enrol_two_factor(
-    session: Session, user: User, secret: str, code: str, *, now: datetime
+    session: Session, user: User, secret: str, code: str, *, now: datetime, totp_key: str
 ) -> None:
-    """Turn on two-step sign-in once the person proves their app holds `secret`."""
+    """Turn on two-step sign-in once the person proves their app holds `secret`, which is
+    stored sealed under `totp_key`."""
     step = matching_step(secret, code, now)
     if step is None:
         raise WrongCode()
-    user.totp_secret = secret
+    user.totp_secret = totp_secrets.seal(totp_key, user.id, secret)
     user.totp_last_step = step
     audit.record(session, user.username, "user.two-factor-enrol", None, "two-step sign-in on")
 

@@ -63,6 +63,10 @@ class SecuritySettings:
     # first use. Losing it voids every printed code card.
     code_key: str = ""
     code_key_file: str = ""
+    # The key that seals staff members' TOTP secrets in the database, kept like code_key.
+    # Losing it turns two-step sign-in off in effect: each account's must be reset.
+    totp_key: str = ""
+    totp_key_file: str = ""
     staff_idle_minutes: int = 30
     staff_absolute_hours: int = 12
 
@@ -170,7 +174,7 @@ def load_settings(
 
 
 # The secrets kept outside the database: setting name -> file in the instance folder.
-KEY_FILES = {"secret_key": "secret_key", "code_key": "code_key"}
+KEY_FILES = {"secret_key": "secret_key", "code_key": "code_key", "totp_key": "totp_key"}
 
 
 def ensure_secret_key(settings: Settings) -> str:

@@ -21,7 +21,7 @@ from . import demo_secrets, migrate
 from .config import KEY_FILES, Settings
 from .db import Database
 from .deployment import FINGERPRINT_FACT, secret_key_fingerprint
-from .models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey
+from .models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey, User
 from .retention import purge
 
 
@@ -186,12 +186,17 @@ def _dependants(name: str, database: Database | None) -> str:
         if name == "code_key":
             codes = session.scalar(select(func.count()).select_from(AccessCode)) or 0
             return f"{codes} access codes on printed cards" if codes else ""
+        if name == "totp_key":
+            enrolled = session.scalar(
+                select(func.count()).select_from(User).where(User.totp_secret.is_not(None))
+            )
+            return f"two-step sign-in of {enrolled} staff accounts" if enrolled else ""
         return ""
 
 
 @check
 def keys_outside_database(settings: Settings, database: Database | None) -> Iterator[Finding]:
-    """secret_key, code_key: present, and (secret_key) the same on every server."""
+    """secret_key, code_key, totp_key: present, and (secret_key) the same on every server."""
     for name in KEY_FILES:
         label = name.replace("_", " ")
         path = _key_path(settings, name)

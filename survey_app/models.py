@@ -216,7 +216,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Sealed under the TOTP key, which is not in the database (see totp_secrets).
+    totp_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
     # The last TOTP time step accepted, so a code seen over someone's shoulder cannot be replayed.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_superadmin: Mapped[bool] = mapped_column(Boolean, default=False)

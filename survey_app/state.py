@@ -29,6 +29,8 @@ class AppState:
     traffic: TrafficCounter
     # The keyed hash of access codes uses it; never stored in the database.
     code_key: str
+    # Seals staff TOTP secrets in the database; never stored there.
+    totp_key: str
     limiter: RateLimiter = field(default_factory=RateLimiter)
     # Definitions read back from the database; a stored version never changes, so they are kept.
     _stored: dict[tuple[str, str], Survey] = field(default_factory=dict)
@@ -48,6 +50,7 @@ class AppState:
             limiter=limiter,
             traffic=TrafficCounter(database),
             code_key=ensure_key(settings, "code_key"),
+            totp_key=ensure_key(settings, "totp_key"),
         )
 
     def survey_at(self, survey_id: str, version: str) -> Survey | None:

@@ -22,6 +22,7 @@ from survey_app.models import DeploymentFact, KeyStatus, Programme, ProgrammeKey
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import Deployment
+from tests.support.staff import make_account
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -183,6 +184,12 @@ def _lost_code_key(site: Site) -> str:
     return f"fix: restore {site.settings.instance_path / 'code_key'} from your backup"
 
 
+def _lost_totp_key(site: Site) -> str:
+    make_account(site.app, "tess", superadmin=True, totp=True)
+    (site.settings.instance_path / "totp_key").unlink(missing_ok=True)
+    return f"fix: restore {site.settings.instance_path / 'totp_key'} from your backup"
+
+
 def _development_mode(site: Site) -> str:
     site.env["SURVEY_APP_ENVIRONMENT"] = "development"
     return 'fix: set environment = "production"'
@@ -210,6 +217,7 @@ FAULTS: list[Callable[[Site], str]] = [
     _no_public_address,
     _plain_http_address,
     _lost_code_key,
+    _lost_totp_key,
 ]
 
 

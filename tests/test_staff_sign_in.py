@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from survey_app import create_app
+from survey_app.config import Settings
 from survey_app.models import AuditEvent, Role, User
 from survey_app.state import app_state
 from tests.support.apps import Deployment
@@ -226,7 +229,9 @@ def test_admin_without_two_step_must_enrol_before_anything_else(
     assert reply.status_code == 303
     assert client.get("/admin/").status_code == 200
     with app_state(app).database.session() as db:
-        assert db.scalar(select(User.totp_secret).where(User.username == "adam")) == secret
+        stored = db.scalar(select(User.totp_secret).where(User.username == "adam"))
+    # Sealed under the TOTP key, which is not in the database: a copy of it gives no codes.
+    assert stored is not None and secret not in stored and stored.startswith("t1.")
     # From now on the code is asked at sign-in, and the enrolment code cannot be replayed.
     client.post("/auth/sign-out", data={"csrf_token": csrf_token(text(client.get("/staff/")))})
     assert "already been used" in text(sign_in(client, "adam", code=good))
@@ -357,3 +362,53 @@ def test_switched_off_account_cannot_sign_in(
         user.active = False
     reply = sign_in(client, "casey")
     assert reply.status_code == 422 and "switched off" in text(reply)
+
+
+def test_totp_secrets_are_sealed_under_a_key_outside_the_database(
+    app: Flask, clock: Clock, analyst: Account, deployment: Deployment
+) -> None:
+    assert analyst.totp_secret is not None
+    with app_state(app).database.session() as db:
+        stored = db.scalar(select(User.totp_secret).where(User.id == analyst.id))
+    assert stored is not None and analyst.totp_secret not in stored
+    key_file = app_state(app).settings.instance_path / "totp_key"
+    assert key_file.read_text().strip() == app_state(app).totp_key
+    assert key_file.stat().st_mode & 0o077 == 0
+    # Copied onto another account, the sealed value does not open: it is bound to its user.
+    other = make_account(
+        app, "boris", role=Role.ANALYST, programme_id=deployment.programme_id, totp=True
+    )
+    with app_state(app).database.session() as db:
+        target = db.get(User, other.id)
+        assert target is not None
+        target.totp_secret = stored
+    reply = sign_in(app.test_client(), "boris", code=analyst.code(clock()))
+    assert reply.status_code == 422 and "cannot be checked on this server" in text(reply)
+    assert ("boris", "auth.sign-in-failed") in [event[:2] for event in events(app)]
+
+
+def test_a_secret_stored_in_the_clear_still_works_and_is_sealed_at_its_use(
+    app: Flask, clock: Clock, analyst: Account
+) -> None:
+    assert analyst.totp_secret is not None
+    with app_state(app).database.session() as db:
+        user = db.get(User, analyst.id)
+        assert user is not None
+        user.totp_secret = analyst.totp_secret  # as stored before secrets were sealed
+    assert sign_in(app.test_client(), "anna", code=analyst.code(clock())).status_code == 303
+    with app_state(app).database.session() as db:
+        stored = db.scalar(select(User.totp_secret).where(User.id == analyst.id))
+    assert stored is not None and stored.startswith("t1.") and analyst.totp_secret not in stored
+    clock.advance(seconds=30)
+    assert sign_in(app.test_client(), "anna", code=analyst.code(clock())).status_code == 303
+
+
+def test_a_lost_totp_key_refuses_codes_with_a_message_not_an_error(
+    settings: Settings, app: Flask, clock: Clock, analyst: Account
+) -> None:
+    moved = create_app(replace(settings, security=replace(settings.security, totp_key="x" * 48)))
+    try:
+        reply = sign_in(moved.test_client(), "anna", code=analyst.code(clock()))
+    finally:
+        app_state(moved).database.dispose()
+    assert reply.status_code == 422 and "Ask an administrator to reset" in text(reply)

@@ -128,7 +128,9 @@ def sign_in_code() -> Page:
     with app_state().database.session() as db:
         fresh = _reloaded(db, user)
         try:
-            auth.check_code(db, fresh, form.code.data, now=sessions.now())
+            auth.check_code(
+                db, fresh, form.code.data, now=sessions.now(), totp_key=app_state().totp_key
+            )
         except auth.SignInError as error:
             form.add_error("code", _code_error(error))
             failed = True
@@ -218,7 +220,14 @@ def two_factor() -> Page:
         with app_state().database.session() as db:
             fresh = _reloaded(db, user)
             try:
-                auth.enrol_two_factor(db, fresh, secret, form.code.data, now=sessions.now())
+                auth.enrol_two_factor(
+                    db,
+                    fresh,
+                    secret,
+                    form.code.data,
+                    now=sessions.now(),
+                    totp_key=app_state().totp_key,
+                )
             except auth.SignInError as error:
                 form.add_error("code", str(error))
             else:

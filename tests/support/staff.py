@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from survey_app import accounts
+from survey_app import accounts, totp_secrets
 from survey_app.models import Membership, Role, User
 from survey_app.state import app_state
 from survey_app.web import sessions
@@ -63,12 +63,14 @@ def make_account(
 ) -> Account:
     with app_state(app).database.session() as db:
         user = accounts.create_user(db, username, PASSWORD, superadmin=superadmin)
-        user.totp_secret = pyotp.random_base32() if totp else None
         user.must_change_password = must_change_password
         if role is not None and programme_id is not None:
             db.add(Membership(user=user, programme_id=programme_id, role=role))
         db.flush()
-        return Account(user.id, user.username, user.totp_secret)
+        secret = pyotp.random_base32() if totp else None
+        if secret is not None:  # stored as enrolment stores it: sealed under the TOTP key
+            user.totp_secret = totp_secrets.seal(app_state(app).totp_key, user.id, secret)
+        return Account(user.id, user.username, secret)
 
 
 def open_session(app: Flask, client: FlaskClient, user_id: int) -> None:
