@@ -12,14 +12,23 @@ from datetime import date, timedelta
 from typing import Any
 
 from survey_app.db import Database
-from survey_app.definitions import QuestionType, Survey
+from survey_app.definitions import DatePrecision, Question, QuestionType, Survey
+from survey_app.definitions import answers as rules
+from survey_app.definitions.answers import PREFER_NOT_TO_SAY
+from survey_app.definitions.schema import OTHER
 from survey_app.responses import ResponseMeta, store_response
+
+# Generated answers are checked with the rules the server applies to a respondent's answers;
+# a value that breaks them is drawn again a few times, then the question is left unanswered.
+_ATTEMPTS = 5
+_TEXT_LIMIT = 2000
 
 
 def fake_answers(
     survey: Survey, rng: random.Random, *, skip: float = 0.08, decline: float = 0.04
 ) -> dict[str, Any]:
-    """Answers to every question, with some skipped and some "prefer not to say"."""
+    """Answers a respondent could have sent: some skipped, some "prefer not to say", none to a
+    question that does not apply (skip logic), and every constraint and range respected."""
     answers: dict[str, Any] = {}
     for question in survey.questions():
         kind = question.type
@@ -29,30 +38,61 @@ def fake_answers(
             answers[question.id] = "yes"
             continue
         draw = rng.random()
-        if draw < skip:
+        if draw < skip and not question.required:
             continue
         if draw < skip + decline and question.prefer_not_to_say:
-            answers[question.id] = "_pnts"
+            answers[question.id] = PREFER_NOT_TO_SAY
             continue
-        values = question.choice_values()
-        if kind is QuestionType.RATING:
-            answers[question.id] = int(rng.choice(values))
-        elif kind in (QuestionType.SINGLE, QuestionType.YESNO):
-            answers[question.id] = rng.choice(values)
-        elif kind is QuestionType.MULTIPLE:
-            chosen = set(rng.sample(values, rng.randint(1, min(3, len(values)))))
-            answers[question.id] = [value for value in values if value in chosen]
-            if question.other_id and "other" in chosen:
-                answers[question.other_id] = "call me on +44 20 7946 0958"
-        elif kind is QuestionType.INTEGER:
-            answers[question.id] = rng.randint(18, 60)
-        elif kind is QuestionType.DECIMAL:
-            answers[question.id] = round(rng.uniform(0, 10), 1)
-        elif kind is QuestionType.DATE:
-            answers[question.id] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        else:
-            answers[question.id] = "Marie helped me a lot, write to marie@example.org"
-    return answers
+        for _ in range(_ATTEMPTS):
+            drawn = _fake_answer(question, rng, answers)
+            if _acceptable(question, drawn, answers):
+                answers.update(drawn)
+                break
+    # The same pass the server makes before storing: answers to what did not apply are dropped.
+    return rules.applicable_answers(survey.pages, answers)
+
+
+def _fake_answer(question: Question, rng: random.Random, answers: dict[str, Any]) -> dict[str, Any]:
+    kind = question.type
+    values: Sequence[str] = question.choice_values()
+    if question.choice_filter is not None:
+        shown = {choice.value for choice in rules.visible_choices(question, answers)}
+        values = [value for value in values if value in shown or value == OTHER]
+    if kind is QuestionType.RATING:
+        return {question.id: int(rng.choice(values))}
+    if kind in (QuestionType.SINGLE, QuestionType.YESNO):
+        return {question.id: rng.choice(values)}
+    if kind is QuestionType.MULTIPLE:
+        chosen = set(rng.sample(values, rng.randint(1, min(3, len(values)))))
+        drawn: dict[str, Any] = {question.id: [value for value in values if value in chosen]}
+        if question.other_id and OTHER in chosen:
+            drawn[question.other_id] = "call me on +44 20 7946 0958"
+        return drawn
+    if kind is QuestionType.INTEGER:
+        low = question.min if isinstance(question.min, int) else 18
+        high = question.max if isinstance(question.max, int) else max(low, 60)
+        return {question.id: rng.randint(low, high)}
+    if kind is QuestionType.DECIMAL:
+        low_bound = question.min if isinstance(question.min, int | float) else 0
+        high_bound = question.max if isinstance(question.max, int | float) else low_bound + 10
+        return {question.id: round(rng.uniform(low_bound, high_bound), 1)}
+    if kind is QuestionType.DATE:
+        day = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        precision = question.precision or DatePrecision.DAY
+        return {question.id: day[: precision.iso_length]}
+    return {question.id: "Marie helped me a lot, write to marie@example.org"}
+
+
+def _acceptable(question: Question, drawn: dict[str, Any], answers: dict[str, Any]) -> bool:
+    value = drawn[question.id]
+    sent = [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    try:
+        if rules.parse_answer(question, sent, _TEXT_LIMIT) != value:
+            return False
+        rules.check_constraint(question, value, {**answers, **drawn})
+    except rules.InvalidAnswer:
+        return False
+    return True
 
 
 def store_generated(

@@ -189,8 +189,10 @@ def test_differencing_two_reports_tells_nothing_about_new_people(
     assert excess <= 5, f"{question}: differencing beats the published percentages by {excess}"
 
 
+# Newcomers leave the questions that do not apply to them unanswered, which the published mode
+# guesses right too; the margin over it is still well above the 5 points real reports allow.
 @pytest.mark.parametrize(
-    ("weakened", "at_least"), [(NOTHING, 25), (NO_ROUNDS, 15)], ids=["exact", "adjusted only"]
+    ("weakened", "at_least"), [(NOTHING, 20), (NO_ROUNDS, 10)], ids=["exact", "adjusted only"]
 )
 def test_differencing_recovers_new_answers_when_reports_are_weakened(
     app: Flask, deployment: Deployment, weakened: Protection, at_least: float

@@ -39,6 +39,7 @@ __all__ = [
     "TooLong",
     "TooManyAnswers",
     "UnknownChoice",
+    "applicable_answers",
     "check_constraint",
     "is_relevant",
     "parse_answer",
@@ -151,6 +152,23 @@ def is_relevant(item: Question | Page, answers: Mapping[str, object]) -> bool:
     """Whether a question or page applies, given the answers so far (its own `relevant` only;
     a question on a page that does not apply does not apply either)."""
     return item.relevant is None or item.relevant.is_true(answers)
+
+
+def applicable_answers(pages: Sequence[Page], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Only answers to questions that applied, given everything answered (in survey order)."""
+    kept: dict[str, Any] = {}
+    for page in pages:
+        if page.relevant is not None and not page.relevant.is_true(kept):
+            continue
+        for question in page.questions:
+            # Judged on what was kept so far: an answer to a question that no longer applies
+            # cannot make a later one apply.
+            if question.relevant is not None and not question.relevant.is_true(kept):
+                continue
+            for key in question.answer_keys():
+                if key in answers:
+                    kept[key] = answers[key]
+    return kept
 
 
 def check_constraint(question: Question, value: object, answers: Mapping[str, object]) -> None:

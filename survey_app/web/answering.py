@@ -152,19 +152,7 @@ def declined_consent(page: Page, answers: Mapping[str, Any]) -> bool:
 
 def final_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Only answers to questions that applied, given everything answered (in survey order)."""
-    kept: dict[str, Any] = {}
-    for page in survey.pages:
-        if page.relevant is not None and not page.relevant.is_true(kept):
-            continue
-        for question in page.questions:
-            # Judged on what was kept so far: an answer to a question that no longer applies
-            # cannot make a later one apply.
-            if question.relevant is not None and not question.relevant.is_true(kept):
-                continue
-            for key in question.answer_keys():
-                if key in answers:
-                    kept[key] = answers[key]
-    return kept
+    return rules.applicable_answers(survey.pages, answers)
 
 
 def form_values(page: Page, answers: Mapping[str, Any]) -> dict[str, list[str]]:
