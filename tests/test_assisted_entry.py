@@ -340,3 +340,18 @@ def test_combined_conditions_read_as_one_sentence(tmp_path: Path, database_url: 
         "Only if “Anything else?” was not answered.",
         "Only if it applies (see the questions above).",
     ]
+
+
+def test_paper_form_speaks_the_survivors_language_around_the_questions(examples: Flask) -> None:
+    caseworker = caseworker_of(examples)
+    url = "/staff/surveys/service-feedback/paper"
+    english = text(caseworker.get(url, headers={"Accept-Language": "en"}))
+    assert "Site:" in english and "Tick all that apply." in english
+    # The caseworker reads English; the form is printed for a survivor who reads Arabic.
+    arabic = text(caseworker.get(f"{url}?lang=ar", headers={"Accept-Language": "en"}))
+    paper = arabic.split('<article class="paper"')[1]
+    assert "الموقع:" in paper and "يمكن اختيار أكثر من إجابة." in paper
+    assert "Site:" not in paper and "Tick all that apply." not in paper
+    french = text(caseworker.get(f"{url}?lang=fr", headers={"Accept-Language": "ar"}))
+    paper = french.split('<article class="paper"')[1]
+    assert "Site\u00a0:" in paper and "Cochez toutes les réponses qui conviennent." in paper

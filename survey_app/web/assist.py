@@ -213,6 +213,8 @@ def _builtin_words(lang: str | None) -> dict[str, str]:
             "other": _("Other"),
             "other_text": _("If other, please say what"),
             "required": _("required"),
+            "site": _("Site:"),
+            "tick_all": _("Tick all that apply."),
         }
 
     if lang is None:
