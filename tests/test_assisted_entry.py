@@ -352,6 +352,20 @@ def test_paper_form_speaks_the_survivors_language_around_the_questions(examples:
     paper = arabic.split('<article class="paper"')[1]
     assert "الموقع:" in paper and "يمكن اختيار أكثر من إجابة." in paper
     assert "Site:" not in paper and "Tick all that apply." not in paper
+    # The language switch names each language in its own script, isolated from the English.
+    assert '<a href="/staff/surveys/service-feedback/paper?lang=ar" lang="ar" dir="auto"' in arabic
     french = text(caseworker.get(f"{url}?lang=fr", headers={"Accept-Language": "ar"}))
     paper = french.split('<article class="paper"')[1]
     assert "Site\u00a0:" in paper and "Cochez toutes les réponses qui conviennent." in paper
+
+
+def test_site_and_language_names_are_isolated_from_the_sentence_around_them(
+    examples: Flask,
+) -> None:
+    caseworker = caseworker_of(examples)
+    url = "/staff/assist/service-feedback/entry?site=North&lang=ar"
+    page = text(caseworker.get(url, headers={"Accept-Language": "en"}))
+    # An Arabic name inside an English sentence must not reorder the words around it.
+    assert 'Site: <bdi>North</bdi>. Language: <bdi lang="ar">العربية</bdi>.' in page
+    french = text(caseworker.get(url, headers={"Accept-Language": "fr"}))
+    assert 'Langue\u00a0: <bdi lang="ar">العربية</bdi>.' in french
