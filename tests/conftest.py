@@ -6,6 +6,8 @@ are imported from there; this file only registers fixtures and hooks.
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from flask.testing import FlaskClient
 
 from survey_app import accounts, create_app
 from survey_app.config import Settings
+from survey_app.logs import LINE_FORMAT, SafeFormatter
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings
 from tests.support.databases import (
@@ -88,3 +91,18 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
+
+
+@pytest.fixture
+def log_text() -> Iterator[io.StringIO]:
+    """Every line written through the formatter `survey-app serve` installs."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter(LINE_FORMAT))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(old_level)

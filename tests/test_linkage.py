@@ -7,7 +7,6 @@ and the inbox is released; then everything the server keeps is searched, as an a
 from __future__ import annotations
 
 import io
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from sqlalchemy import MetaData, select, text, update
 
 from survey_app import create_app, migrate
 from survey_app.distribution import create_codes, create_link
-from survey_app.logs import LINE_FORMAT, SafeFormatter
 from survey_app.models import AccessCode, Programme, Release, Role
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings, read_back
@@ -61,20 +59,6 @@ def linked_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask
         migrate.upgrade(app_state(app).database)
         yield app
         app_state(app).database.dispose()
-
-
-@pytest.fixture
-def log_text() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(SafeFormatter(LINE_FORMAT))
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(old_level)
 
 
 def send_everything(app: Flask, deployment: Deployment) -> tuple[list[Sent], dict[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,26 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey_app import create_app, migrate
-from survey_app.logs import LINE_FORMAT, SafeFormatter
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings
 from tests.support.cli import run
 from tests.support.web import Respondent
-
-
-@pytest.fixture
-def log_text() -> Iterator[io.StringIO]:
-    """Every line written through the formatter `survey-app serve` installs."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(SafeFormatter(LINE_FORMAT))
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(old_level)
 
 
 def test_a_forged_line_in_a_path_is_escaped(client: FlaskClient, log_text: io.StringIO) -> None:
