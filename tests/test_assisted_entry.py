@@ -234,17 +234,23 @@ def test_paper_form_says_when_a_question_applies_in_words(examples: Flask) -> No
     caseworker = caseworker_of(examples)
     english = text(caseworker.get("/staff/surveys/service-feedback/paper"))
     assert (
-        "Only if “Legal advice or help with legal procedures” was chosen in “Which kinds of "
-        "support have you received from us?”." in english
+        "Only if “<bdi>Legal advice or help with legal procedures</bdi>” was chosen in "
+        "“<bdi>Which kinds of support have you received from us?</bdi>”." in english
     )
-    assert "Only if the answer to “Did you need an interpreter at any time?” is “Yes”." in english
+    assert (
+        "Only if the answer to “<bdi>Did you need an interpreter at any time?</bdi>” is "
+        "“<bdi>Yes</bdi>”." in english
+    )
     # count-selected(...) > 0 is not a simple condition: a general sentence instead.
     assert "Only if it applies (see the questions above)." in english
     arabic = text(caseworker.get("/staff/surveys/service-feedback/paper?lang=ar"))
-    assert "فقط إذا تم اختيار «رعاية طبية» في «ما أنواع الدعم التي تلقيتها منا؟»." in arabic
+    assert (
+        "فقط إذا تم اختيار «<bdi>رعاية طبية</bdi>» في «<bdi>ما أنواع الدعم التي تلقيتها منا؟</bdi>»."
+        in arabic
+    )
     french = text(caseworker.get("/staff/surveys/reintegration-checkin/paper?lang=fr"))
     assert (
-        "Seulement si la réponse à «\u00a0Où vivez-vous en ce moment ?\u00a0» n&#39;est pas"
+        "Seulement si la réponse à «\u00a0<bdi>Où vivez-vous en ce moment ?</bdi>\u00a0» n&#39;est pas"
         in french
     )
     for page in (english, arabic, french):
@@ -256,8 +262,8 @@ def test_assisted_entry_says_when_to_ask_in_the_caseworkers_language(examples: F
     url = "/staff/assist/service-feedback/entry?site=North&lang=ar"
     page = text(caseworker.get(url, headers={"Accept-Language": "fr"}))
     assert (
-        "À poser seulement si «\u00a0Soins médicaux\u00a0» a été choisi à la question «\u00a0Quels types d&#39;aide"
-        in page
+        "À poser seulement si «\u00a0<bdi>Soins médicaux</bdi>\u00a0» a été choisi à la question "
+        "«\u00a0<bdi>Quels types d&#39;aide" in page
     )
     assert (
         "Poser cette partie seulement si elle s&#39;applique (voir les questions précédentes)."
@@ -331,7 +337,10 @@ def test_combined_conditions_read_as_one_sentence(tmp_path: Path, database_url: 
         page = text(caseworker_of(app).get("/staff/surveys/conditions/paper"))
     finally:
         app_state(app).database.dispose()
-    conditions = re.findall(r'<p class="hint condition"[^>]*>([^<]*)</p>', page)
+    conditions = [
+        re.sub(r"</?bdi>", "", found)
+        for found in re.findall(r'<p class="hint condition"[^>]*>(.*?)</p>', page)
+    ]
     assert conditions == [
         "Only if the answer to “Were you helped?” is not “Yes” and (“Food” was chosen in "
         "“Which help?” or “Bed” was chosen in “Which help?”).",
@@ -369,3 +378,84 @@ def test_site_and_language_names_are_isolated_from_the_sentence_around_them(
     assert 'Site: <bdi>North</bdi>. Language: <bdi lang="ar">العربية</bdi>.' in page
     french = text(caseworker.get(url, headers={"Accept-Language": "fr"}))
     assert 'Langue\u00a0: <bdi lang="ar">العربية</bdi>.' in french
+
+
+MIXED_SURVEY = """
+format = 1
+
+[survey]
+id = "mixed"
+title = { en = "Mixed", ar = "مختلط" }
+default_language = "en"
+languages = ["en", "ar"]
+
+[[pages]]
+id = "only"
+
+[[pages.questions]]
+id = "service"
+type = "single"
+label = { en = "Which service?", ar = "أي خدمة؟" }
+choices = [
+  { value = "legal", label = { en = "Legal aid <i>" } },
+  { value = "aman", label = { en = "دار الأمان", ar = "دار الأمان" } },
+]
+
+[[pages.questions]]
+id = "lawyer"
+type = "text"
+label = { en = "Lawyer's name", ar = "اسم المحامي" }
+relevant = "selected(${service}, 'legal')"
+
+[[pages.questions]]
+id = "stay"
+type = "integer"
+label = { en = "Nights stayed", ar = "عدد الليالي" }
+relevant = "${service} = 'aman'"
+"""
+
+QUOTED = re.compile(r"[“«]\u00a0?(.*?)\u00a0?[”»]")
+
+
+def _mixed_app(tmp_path: Path, database_url: str) -> Flask:
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "mixed.toml").write_text(MIXED_SURVEY, encoding="utf-8")
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    migrate.upgrade(app_state(app).database)
+    deploy(app)
+    return app
+
+
+def condition_sentences(page: str) -> list[str]:
+    return re.findall(r'class="(?:hint )?condition"[^>]*>(.*?)</(?:p|span)>', page)
+
+
+def test_labels_inside_condition_sentences_are_isolated_from_their_direction(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _mixed_app(tmp_path, database_url)
+    try:
+        caseworker = caseworker_of(app)
+        # An Arabic sentence around an English label (the choice has no Arabic translation).
+        arabic = text(caseworker.get("/staff/surveys/mixed/paper?lang=ar"))
+        assert "«<bdi>Legal aid &lt;i&gt;</bdi>»" in arabic and "<i>" not in arabic
+        # An English sentence around an Arabic name.
+        english = text(caseworker.get("/staff/surveys/mixed/paper?lang=en"))
+        assert "is “<bdi>دار الأمان</bdi>”." in english
+        pages = [arabic, english]
+        pages += [
+            text(caseworker.get(url, headers={"Accept-Language": staff}))
+            for url, staff in (
+                ("/staff/assist/mixed/entry?site=North&lang=ar", "en"),
+                ("/staff/assist/mixed/entry?site=North&lang=en", "ar"),
+            )
+        ]
+    finally:
+        app_state(app).database.dispose()
+    for page in pages:
+        sentences = condition_sentences(page)
+        assert len(sentences) == 2
+        labels = [label for sentence in sentences for label in QUOTED.findall(sentence)]
+        assert len(labels) == 4
+        assert [label for label in labels if not re.fullmatch(r"<bdi>[^<]*</bdi>", label)] == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import force_locale, gettext
+from markupsafe import Markup, escape
 
 from ..definitions import Question, QuestionType, Survey
 from ..definitions.expressions import PREFER_NOT_TO_SAY, Expression
@@ -21,8 +22,19 @@ from .enhance import _rule as simple_rule
 from .i18n import ui_language_for
 
 
-def _(message: str, **values: str) -> str:
-    return str(gettext(message, **values))
+def _(message: str, **values: str) -> Markup:
+    """The sentence as HTML: its own words escaped, the labels put into it kept as they are.
+
+    Every label reaches a sentence through `_bdi`, so the sentence never has to guess its
+    direction: an English label inside an Arabic sentence (or the other way round) cannot pull
+    the quotation marks and words around it out of order.
+    """
+    sentence = escape(str(gettext(message)))
+    return sentence % values if values else sentence
+
+
+def _bdi(label: str) -> Markup:
+    return Markup("<bdi>%s</bdi>") % label
 
 
 # Long question labels are cut at a word boundary: the condition only has to name the question.
@@ -43,7 +55,7 @@ class ConditionWords:
         base = language.split("-")[0].lower()
         return cls(survey, language if ui_language_for(language) == base else fallback)
 
-    def only_if(self, expression: Expression) -> str:
+    def only_if(self, expression: Expression) -> Markup:
         """For a respondent on paper: "Only if …"."""
         with force_locale(ui_language_for(self.language)):
             said = self.describe(expression)
@@ -51,7 +63,7 @@ class ConditionWords:
                 return _("Only if it applies (see the questions above).")
             return _("Only if %(condition)s.", condition=said)
 
-    def ask_only_if(self, expression: Expression) -> str:
+    def ask_only_if(self, expression: Expression) -> Markup:
         """For a caseworker, beside a question: "Ask only if …"."""
         with force_locale(ui_language_for(self.language)):
             said = self.describe(expression)
@@ -59,7 +71,7 @@ class ConditionWords:
                 return _("Ask only if it applies (see the questions above).")
             return _("Ask only if %(condition)s.", condition=said)
 
-    def ask_part_only_if(self, expression: Expression) -> str:
+    def ask_part_only_if(self, expression: Expression) -> Markup:
         """For a caseworker, at the top of a part of the survey: "Ask this part only if …"."""
         with force_locale(ui_language_for(self.language)):
             said = self.describe(expression)
@@ -67,7 +79,7 @@ class ConditionWords:
                 return _("Ask this part only if it applies (see the questions above).")
             return _("Ask this part only if %(condition)s.", condition=said)
 
-    def describe(self, expression: Expression) -> str | None:
+    def describe(self, expression: Expression) -> Markup | None:
         """The condition as a clause ("“Legal help” was chosen in “…”"), or None if not simple.
 
         Call it under the locale of `language` (the public methods do).
@@ -79,7 +91,7 @@ class ConditionWords:
 
     # --- the clause, with `not` pushed down to the comparisons ----------------------------
 
-    def _clause(self, rule: Rule, *, negated: bool) -> str:
+    def _clause(self, rule: Rule, *, negated: bool) -> Markup:
         operator = rule[0]
         if operator == "not":
             return self._clause(rule[1], negated=not negated)
@@ -93,16 +105,16 @@ class ConditionWords:
         question = self.survey.question(rule[1])
         return self._comparison(operator, question, rule[2], negated)
 
-    def _part(self, rule: Rule, joined: str, negated: bool) -> str:
+    def _part(self, rule: Rule, joined: str, negated: bool) -> Markup:
         said = self._clause(rule, negated=negated)
         inner = _effective_operator(rule, negated)
         # "A or B, and C" is ambiguous; brackets say which words belong together.
-        return f"({said})" if inner is not None and inner != joined else said
+        return Markup("(%s)") % said if inner is not None and inner != joined else said
 
-    def _comparison(self, operator: str, question: Question, value: str, negated: bool) -> str:
-        label = self._question_label(question)
+    def _comparison(self, operator: str, question: Question, value: str, negated: bool) -> Markup:
+        label = _bdi(self._question_label(question))
         if operator == "sel":
-            choice = self._choice_label(question, value)
+            choice = _bdi(self._choice_label(question, value))
             if negated:
                 return _(
                     "“%(choice)s” was not chosen in “%(question)s”", choice=choice, question=label
@@ -113,7 +125,7 @@ class ConditionWords:
             if equal:
                 return _("“%(question)s” was not answered", question=label)
             return _("“%(question)s” was answered", question=label)
-        answer = self._choice_label(question, value)
+        answer = _bdi(self._choice_label(question, value))
         if equal:
             return _("the answer to “%(question)s” is “%(answer)s”", question=label, answer=answer)
         return _("the answer to “%(question)s” is not “%(answer)s”", question=label, answer=answer)
