@@ -46,17 +46,17 @@ from ..models import DistributionLink, Programme
 from ..release import release_if_due
 from ..responses import ResponseMeta, store_response
 from ..state import app_state
-from . import answering
+from . import answering, stepping
 from .enhance import client_rules
 from .errors import render_error, too_many_requests
 from .i18n import page_language
 from .ratelimit import Limit, Refused
+from .stepping import Next
 
 blueprint = Blueprint("respond", __name__)
 log = logging.getLogger(__name__)
 
 DRAFT_FIELD = "draft"
-PAGE_FIELD = "page"
 LANGUAGE_SWITCH = "switch_lang"
 DEFAULT_HELP = "survey_app.default_help"
 Reply = BaseResponse | tuple[str, int] | str
@@ -243,17 +243,14 @@ def _receive_page(
     programme: Programme,
 ) -> Reply:
     token = link.token
-    number = state.current
     if request.form.get("action") == "retry":
         # The busy page's "Try again": the answers are all in the draft already.
         return _finish(db, store, handle, state, link, survey, programme)
-    current = survey.pages[number - 1]
-    submitted = answering.read_page(survey, current, request.form, state.answers, _max_text())
-    if str(number) != request.form.get(PAGE_FIELD):
+    submitted = stepping.take_page(survey, state, request.form, _max_text())
+    if submitted is None:
         # A page re-sent out of order (possible only with a handle that is still current, i.e.
         # from this very tab): show the page the respondent is on, without taking its fields.
         return _rotate_and_render(store, handle, state, survey, programme, token)
-    answering.merge(survey, current, state.answers, submitted.values)
     switch = request.form.get(LANGUAGE_SWITCH)
     if switch is not None:
         if switch in survey.language_codes:
@@ -261,25 +258,16 @@ def _receive_page(
             g.language = switch
         return _rotate_and_render(store, handle, state, survey, programme, token)
     if request.form.get("action") == "back":
-        previous = answering.previous_page(survey, number, state.answers)
-        state.current = previous or number
+        stepping.back(survey, state)
         return _rotate_and_render(store, handle, state, survey, programme, token)
-    if submitted.errors:
+    step = stepping.forward(survey, state, submitted)
+    if step.next is Next.INVALID:
         new = store.rotate(handle, state)
-        return _render_page(survey, programme, token, state, new, submitted), 422
-    if answering.declined_consent(current, state.answers):
+        return _render_page(survey, programme, token, state, new, step.submission), 422
+    if step.next is Next.DECLINED:
         store.discard(handle)
         return render_template("respond/declined.html", programme=programme, survey=survey)
-    if number not in state.history:
-        state.history.append(number)
-    following = answering.next_page(survey, number, state.answers)
-    if following is not None:
-        state.current = following
-        return _rotate_and_render(store, handle, state, survey, programme, token)
-    if not answering.consent_given(survey, state.answers):
-        consent = survey.consent_question()
-        assert consent is not None  # consent_given is only false for a survey that asks it
-        state.current = survey.pages.index(survey.page_of(consent.id)) + 1
+    if step.next is Next.SHOW:
         return _rotate_and_render(store, handle, state, survey, programme, token)
     return _finish(db, store, handle, state, link, survey, programme)
 
@@ -294,7 +282,7 @@ def _finish(
     programme: Programme,
 ) -> Reply:
     token = link.token
-    if not answering.consent_given(survey, state.answers) or state.current not in state.history:
+    if not stepping.may_finish(survey, state):
         return _rotate_and_render(store, handle, state, survey, programme, token)
     refused = _rate_limited()
     if refused is not None:
