@@ -121,14 +121,28 @@ def padded_length(
     sites: Collection[str],
 ) -> int:
     """The length to pad ``payload`` (the answers and metadata of one response) to."""
+    plan = padding_plan(definition, sites)
+    if plan is None:
+        return _fallback(len(payload))
+    fixed, free = plan
+    free_length = sum(_json_length(answers[key]) for key in free if key in answers)
+    target = fixed + bucket(free_length)
+    return target if target > len(payload) else _fallback(len(payload))
+
+
+def padding_plan(definition: str, sites: Collection[str]) -> tuple[int, frozenset[str]] | None:
+    """The fixed part of every padded length of a survey version, and its free-text keys.
+
+    A device that seals offline (`static/offline/seal.js`) is sent these two and adds the
+    free-text bucket itself, so its blobs are exactly as long as the server's. None when the
+    definition cannot be bounded (the fallback applies).
+    """
     budget = _answers_budget(definition)
     survey = _survey(definition)
     if budget is None or survey is None:
-        return _fallback(len(payload))
+        return None
     closed, free = budget
-    free_length = sum(_json_length(answers[key]) for key in free if key in answers)
-    target = SKELETON + closed + _meta_budget(sites, survey.language_codes) + bucket(free_length)
-    return target if target > len(payload) else _fallback(len(payload))
+    return SKELETON + closed + _meta_budget(sites, survey.language_codes), free
 
 
 def _fallback(length: int) -> int:
