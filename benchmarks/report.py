@@ -15,8 +15,13 @@ Targets on the 2-core reference machine: refresh within 1.5x of open-and-decode 
 cores and under 5 s at 100,000 responses; peak memory at 100,000 no more than 50 MB above 10,000.
 
     .venv/bin/python benchmarks/report.py [--small]
+    .venv/bin/python benchmarks/report.py --pages
 
-``--small`` runs 2,000 vs 20,000 responses, for a quick look. Exits 1 if a target is missed.
+``--small`` runs 2,000 vs 20,000 responses, for a quick look. ``--pages`` weighs the report
+pages instead: each example survey with 300 generated responses, refreshed through the real
+refresh, its summary, printable and breakdown pages fetched as a viewer (HTML only; the style
+sheets are shared and cached); target: the summary (the default report page) at most 150 KB.
+Exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
+import re
 import resource
 import secrets
 import subprocess
@@ -58,6 +64,7 @@ SITES = ["north", "south", "east", "west", "centre", "harbour", "hills"]
 TARGET_RATIO = 1.5
 TARGET_SECONDS = 5.0
 TARGET_EXTRA_MB = 50.0
+TARGET_PAGE_KB = 150.0
 
 AGREEMENT = """[choices.agreement]
 options = [
@@ -313,7 +320,55 @@ def run_measure(name: str, path: Path) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def page_weights() -> int:
+    """Weight of every report page of the example surveys, 300 responses each."""
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    from survey_app import create_app
+    from survey_app import migrate as migrating
+    from survey_app.models import Role
+    from survey_app.sample_data import store_generated
+    from survey_app.state import app_state
+    from tests.support.apps import PASSPHRASE as DEMO_PASSPHRASE
+    from tests.support.apps import deploy, make_settings
+    from tests.support.staff import make_account, open_session
+
+    missed = []
+    with tempfile.TemporaryDirectory() as folder:
+        settings = make_settings(
+            Path(folder), f"sqlite:///{folder}/pages.db", surveys_dir=str(root / "surveys")
+        )
+        app = create_app(settings)
+        state = app_state(app)
+        migrating.upgrade(state.database)
+        deployment = deploy(app)
+        viewer = make_account(
+            app, "viewer", role=Role.VIEWER, programme_id=deployment.programme_id, totp=True
+        )
+        client = app.test_client()
+        open_session(app, client, viewer.id)
+        print("report pages, 300 responses per survey (HTML, KB)")
+        for survey_id in ("service-feedback", "reintegration-checkin"):
+            store_generated(state.database, state.surveys[survey_id], 300)
+            refresh(state.database, state.surveys[survey_id], 5, DEMO_PASSPHRASE, actor="bench")
+            base = f"/reports/{survey_id}"
+            listing = client.get(f"{base}/breakdowns").get_data(as_text=True)
+            by = sorted(set(re.findall(r"breakdowns\?by=([^\"&]+)", listing)), key=listing.index)
+            pages = [base, f"{base}/print", *(f"{base}/breakdowns?by={d}" for d in by)]
+            for page in pages:
+                size = len(client.get(page).get_data()) / 1024
+                flag = ""
+                if page == base and size > TARGET_PAGE_KB:
+                    flag = f"  MISSED: over {TARGET_PAGE_KB:.0f} KB"
+                    missed.append(page)
+                print(f"  {page:<58} {size:6.1f}{flag}")
+        state.database.dispose()
+    return 1 if missed else 0
+
+
 def main() -> int:
+    if "--pages" in sys.argv:
+        return page_weights()
     if len(sys.argv) == 4 and sys.argv[1] == "--measure":
         print(json.dumps(MEASURES[sys.argv[2]](Path(sys.argv[3]))))
         return 0

@@ -68,6 +68,7 @@ REPORT_PERMISSIONS = {
     "reports.index": "view-reports",
     "reports.dashboard": "view-reports",
     "reports.printable": "view-reports",
+    "reports.breakdowns": "view-reports",
     "reports.download_csv": "view-reports",
     "reports.download_xlsx": "view-reports",
     "reports.download_json": "view-reports",

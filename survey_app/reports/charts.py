@@ -13,12 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from ..messages import N_
 from .groups import COMBINED
 from .plan import VariableKind
 from .presentation import Labels
 from .snapshot import SUPPRESSED, TableDoc, VariableDoc
 
 WIDTH = 640
+NOT_SHOWN = N_("not shown")  # how a suppressed value is marked wherever it is shown
+TARGET = N_("target")
+ROUND_WORD = N_("Round")
+COUNTED = N_("%% of those counted")
 LABEL_WIDTH = 250
 VALUE_WIDTH = 110
 ROW_HEIGHT = 26
@@ -75,12 +80,13 @@ def bar_chart(
         )
     if not bars:
         return None
-    t = labels.translate
-    height = TOP * 2 + ROW_HEIGHT * len(bars) + 20
+    t = labels.say
+    height = TOP * 2 + ROW_HEIGHT * len(bars) + 24
     scale = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     body = [
+        _axis_title(t(N_("%% of those who answered")), TOP + ROW_HEIGHT * len(bars) + 18, scale),
         f'<line class="chart-axis" x1="{LABEL_WIDTH}" y1="{TOP}" x2="{LABEL_WIDTH}" '
-        f'y2="{TOP + ROW_HEIGHT * len(bars)}"/>'
+        f'y2="{TOP + ROW_HEIGHT * len(bars)}"/>',
     ]
     for index, bar in enumerate(bars):
         y = TOP + index * ROW_HEIGHT
@@ -91,7 +97,7 @@ def bar_chart(
                 f'<rect class="chart-suppressed" x="{LABEL_WIDTH}" y="{y + 5}" '
                 f'width="{scale}" height="{ROW_HEIGHT - 10}" stroke-dasharray="4 3"/>'
                 f'<text class="chart-marker" x="{LABEL_WIDTH + 8}" y="{middle}">'
-                f"{escape(t(SUPPRESSED))}</text>"
+                f"{escape(t(NOT_SHOWN))}</text>"
             )
             continue
         percent = bar.percent or 0.0
@@ -102,8 +108,10 @@ def bar_chart(
             f'y="{middle}">{_number(percent)}%</text>'
         )
     description = t(
-        "Bar chart of the percentage giving each answer, out of those who answered. "
-        "The table that follows gives the same numbers."
+        N_(
+            "Bar chart of the percentage giving each answer, out of those who answered. "
+            "The table that follows gives the same numbers."
+        )
     )
     return _svg(anchor, title, description, height, body)
 
@@ -158,25 +166,30 @@ def indicator_chart(
     rows = _estimates(labels, table, dimension or table["dimension"])
     if not rows:
         return None
-    t = labels.translate
+    t = labels.say
     scale = WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    top = TOP + 16  # room for the target's label
-    height = top + TOP + ROW_HEIGHT * len(rows) + 16
+    top = TOP + 40  # room for the legend and the target's label
+    height = top + TOP + ROW_HEIGHT * len(rows) + 36
     bottom = top + ROW_HEIGHT * len(rows)
-    body = [_percent_axis(top, bottom, scale)]
+    body = [
+        _legend(labels, variable["target"] is not None, 12),
+        _percent_axis(top, bottom, scale),
+        _axis_title(t(COUNTED), bottom + 30, scale),
+    ]
     target = variable["target"]
     if target is not None:
         x = LABEL_WIDTH + scale * target
         body.append(
             f'<line class="chart-target" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
-            f'stroke-dasharray="6 4"/><text class="chart-value" x="{x:.1f}" y="{top - 5}" '
-            f'text-anchor="middle">{escape(t("target"))} {_number(100 * target)}%</text>'
+            f'stroke-dasharray="6 4"/><text class="chart-target-label" x="{x:.1f}" '
+            f'y="{top - 5}" text-anchor="middle">{escape(t(TARGET))} '
+            f"{_number(100 * target)}%</text>"
         )
     for index, row in enumerate(rows):
         y = top + index * ROW_HEIGHT + ROW_HEIGHT / 2
         body.append(_label(row.label, LABEL_WIDTH - 8, y + 4))
         if row.value is None:
-            marker = t(SUPPRESSED) if row.suppressed else t("no data")
+            marker = t(NOT_SHOWN) if row.suppressed else t(N_("no data"))
             body.append(
                 f'<text class="chart-marker" x="{LABEL_WIDTH + 8}" y="{y + 4}">'
                 f"{escape(marker)}</text>"
@@ -194,10 +207,42 @@ def indicator_chart(
             f"{_number(100 * row.value)}%</text>"
         )
     description = t(
-        "Each group's percentage is a dot; the line through it is its 95% interval; the dashed "
-        "line is the target. The table that follows gives the same numbers."
+        N_(
+            "Each group's percentage is a dot; the line through it is its 95%% interval, the range "
+            "we are 95%% sure the true share lies in; the dashed line is the target. The table "
+            "that follows gives the same numbers."
+        )
     )
     return _svg(anchor, title, description, height, body)
+
+
+def _axis_title(title: str, y: float, scale: float) -> str:
+    return (
+        f'<text class="chart-axis-title" x="{LABEL_WIDTH + scale / 2:.1f}" y="{y:.1f}" '
+        f'text-anchor="middle">{escape(title)}</text>'
+    )
+
+
+def _legend(labels: Labels, target: bool, y: float) -> str:
+    """What the dot, the line through it and the dashed line are, drawn as they are drawn."""
+    t = labels.say
+    estimate, interval, target_word = t(N_("estimate")), t(N_("95%% interval")), t(TARGET)
+    parts = [
+        f'<circle class="chart-point chart-key" cx="{LABEL_WIDTH - 60}" cy="{y}" r="5"/>'
+        f'<text class="chart-tick" x="{LABEL_WIDTH - 50}" y="{y + 4}">'
+        f"{escape(estimate)}</text>",
+        f'<line class="chart-whisker" x1="{LABEL_WIDTH + 40}" y1="{y}" x2="{LABEL_WIDTH + 70}" '
+        f'y2="{y}"/><text class="chart-tick" x="{LABEL_WIDTH + 76}" y="{y + 4}">'
+        f"{escape(interval)}</text>",
+    ]
+    if target:
+        parts.append(
+            f'<line class="chart-target" x1="{LABEL_WIDTH + 180}" y1="{y}" '
+            f'x2="{LABEL_WIDTH + 210}" y2="{y}" stroke-dasharray="6 4"/>'
+            f'<text class="chart-tick" x="{LABEL_WIDTH + 216}" y="{y + 4}">'
+            f"{escape(target_word)}</text>"
+        )
+    return '<g class="chart-legend" aria-hidden="true">' + "".join(parts) + "</g>"
 
 
 def _percent_axis(top: float, bottom: float, scale: float) -> str:
@@ -225,14 +270,21 @@ def trend_chart(
     ]
     if len(columns) < 2:
         return None
-    t = labels.translate
-    height, left, right, top, bottom = 240, 50, WIDTH - 70, 15, 190
+    t = labels.say
+    height, left, right, top, bottom = 290, 60, WIDTH - 90, 45, 220
     step = (right - left) / max(1, len(columns) - 1)
 
     def y_of(value: float) -> float:
         return bottom - (bottom - top) * value
 
-    body = []
+    body = [
+        _legend(labels, variable["target"] is not None, 12),
+        f'<text class="chart-axis-title" x="{(left + right) / 2:.1f}" y="{height - 8}" '
+        f'text-anchor="middle">{escape(t(ROUND_WORD))}</text>'
+        f'<text class="chart-axis-title" x="12" y="{(top + bottom) / 2:.1f}" '
+        f'text-anchor="middle" transform="rotate(-90 12 {(top + bottom) / 2:.1f})">'
+        f"{escape(t(COUNTED))}</text>",
+    ]
     for percent in (0, 25, 50, 75, 100):
         y = y_of(percent / 100)
         body.append(
@@ -245,7 +297,8 @@ def trend_chart(
         y = y_of(target)
         body.append(
             f'<line class="chart-target" x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" '
-            f'stroke-dasharray="6 4"/>'
+            f'stroke-dasharray="6 4"/><text class="chart-target-label" x="{right + 6}" '
+            f'y="{y + 4:.1f}">{escape(t(TARGET))} {_number(100 * target)}%</text>'
         )
     previous: tuple[float, float] | None = None
     for index, (key, estimate) in enumerate(columns):
@@ -255,7 +308,7 @@ def trend_chart(
             f'text-anchor="middle">{escape(labels.group("round", key))}</text>'
         )
         if not isinstance(estimate, dict):
-            marker = t(SUPPRESSED) if estimate == SUPPRESSED else t("no data")
+            marker = t(NOT_SHOWN) if estimate == SUPPRESSED else t(N_("no data"))
             body.append(
                 f'<text class="chart-marker" x="{x:.1f}" y="{(top + bottom) / 2:.1f}" '
                 f'text-anchor="middle">{escape(marker)}</text>'
@@ -278,7 +331,10 @@ def trend_chart(
         )
         previous = (x, point)
     description = t(
-        "The indicator in each round, in time order, with its 95% interval; the dashed line is "
-        "the target. The table by round gives the same numbers."
+        N_(
+            "The indicator in each round, in time order: a dot, and a line for its 95%% interval, "
+            "the range we are 95%% sure the true share lies in; the dashed line is the target. "
+            "The table that follows gives the same numbers."
+        )
     )
     return _svg(anchor, title, description, height, body)

@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .plan import ALL, BUILTIN_LABELS, VariableKind
+from ..messages import N_
+from .plan import (
+    ALL,
+    ANSWERED,
+    BUILTIN_LABELS,
+    MET,
+    NOT_ASKED,
+    NOT_COUNTED,
+    NOT_MET,
+    PREFER_NOT_TO_SAY,
+    SKIPPED,
+    VariableKind,
+)
 from .snapshot import (
     SUPPRESSED,
     ChangeDoc,
@@ -35,6 +47,33 @@ _HAS_PERCENT = {
 }
 
 
+# The words a reader sees for the rows every table may have, whatever a stored snapshot says.
+PLAIN_WORDS: dict[str, str] = {
+    SKIPPED: N_("Skipped"),
+    PREFER_NOT_TO_SAY: N_("Prefer not to say"),
+    NOT_ASKED: N_("Not asked"),
+    ANSWERED: N_("Answered"),
+    MET: N_("Yes: counts towards the indicator"),
+    NOT_MET: N_("No: does not count towards it"),
+    NOT_COUNTED: N_("Not counted: the question did not apply, or no answer"),
+}
+
+
+# Labels of plan.BUILTIN_LABELS that readers see, listed here so the catalogue has them.
+_CATALOGUED = (
+    N_("All responses"),
+    N_("Site"),
+    N_("Round"),
+    N_("Channel"),
+    N_("Self-completed"),
+    N_("Assisted by a caseworker"),
+    N_("Yes"),
+    N_("No"),
+    N_("Other"),
+    N_("Other (combined)"),
+)
+
+
 def untranslated(message: str) -> str:
     return message
 
@@ -52,6 +91,11 @@ class Labels:
             return self.translate(label.get("en", ""))
         return text(label, self.language, self.document["default_language"])
 
+    def say(self, message_id: str, **params: object) -> str:
+        """A message in the report's language with its parameters filled in; a literal % in a
+        message is written %% (every message goes through the % operator, as in templates)."""
+        return self.translate(message_id) % params
+
     def title(self) -> str:
         return text(self.document["title"], self.language, self.document["default_language"])
 
@@ -61,6 +105,8 @@ class Labels:
     def row(self, variable: VariableDoc, key: str) -> str:
         for row in variable["rows"]:
             if row["key"] == key:
+                if row["builtin"] and key in PLAIN_WORDS:
+                    return self.translate(PLAIN_WORDS[key])
                 return self._text(row["label"], row["builtin"])
         return key
 
@@ -144,13 +190,13 @@ def change_grid(
     labels: Labels, variable: VariableDoc, frequency: TableDoc, change: ChangeDoc
 ) -> Grid:
     """An indicator's change between its first and last round, in percentage points."""
-    t = labels.translate
+    t = labels.say
     header = [
-        t("From round"),
-        t("To round"),
-        t("Change (percentage points)"),
-        t("95% interval, lower"),
-        t("95% interval, upper"),
+        t(N_("From round")),
+        t(N_("To round")),
+        t(N_("Change (percentage points)")),
+        t(N_("95%% interval: from")),
+        t(N_("95%% interval: to")),
     ]
     row: list[Cell] = [
         labels.group("round", change["first"]),
@@ -160,32 +206,47 @@ def change_grid(
         round(100 * change["upper"], 1),
     ]
     anchor = f"t-{variable['id']}-change".replace(":", "-")
-    title = f"{labels.variable(variable)} — {t('change between rounds')}"
+    title = t(N_("%(question)s: change between rounds"), question=labels.variable(variable))
     return Grid(anchor, title, variable, frequency, header, [row], kind="change")
 
 
 def grid(labels: Labels, variable: VariableDoc, table: TableDoc, view: ViewDoc) -> Grid:
+    say = labels.say
     title = labels.variable(variable)
     if table["dimension"] is not None:
-        title = f"{title} — {labels.translate('by')} {labels.dimension(table['dimension'])}"
+        title = say(
+            N_("%(question)s, by %(dimension)s"),
+            question=title,
+            dimension=labels.dimension(table["dimension"]),
+        )
     elif view["dimension"] is not None:
-        title = f"{title} — {labels.view(view)}"
+        title = say(N_("%(question)s: %(group)s"), question=title, group=labels.view(view))
     anchor = f"t-{variable['id']}-{table['dimension'] or 'all'}".replace(":", "-")
     percent = variable["kind"] in _HAS_PERCENT
-    header = [labels.translate("Answer")]
+    header = [say(N_("Answer"))]
+    single = len(table["columns"]) == 1
     for key, size in zip(table["columns"], table["sizes"], strict=True):
         group = view["group"] if view["group"] and key == view["group"] else key
         name = labels.group(table["dimension"] or view["dimension"], group)
-        header.append(f"{name} (n={size})")
+        if single:
+            header.append(say(N_("Number of people (of %(size)d)"), size=size))
+        else:
+            header.append(say(N_("%(group)s: number (of %(size)d)"), group=name, size=size))
         if percent:
-            header.append("%")
+            header.append(
+                say(N_("%% of those who answered"))
+                if single
+                else say(N_("%(group)s: %%"), group=name)
+            )
     if table["withheld"]:
         return Grid(anchor, title, variable, table, header, [], labels.translate(table["withheld"]))
     rows: list[list[Cell]] = []
     for row in table["rows"]:
         line: list[Cell] = [labels.row(variable, row["key"])]
         for count, share in zip(row["counts"], row["percents"], strict=True):
-            line.append(count)
+            # A count and its percentage are shown or hidden together: a count beside a hidden
+            # share would invite working the share out from a base too small to mean much.
+            line.append(SUPPRESSED if share == SUPPRESSED else count)
             if percent:
                 line.append(share)
         rows.append(line)
@@ -206,11 +267,11 @@ def _spread(values: list[Cell], percent: bool) -> list[Cell]:
 def _extra_rows(
     labels: Labels, variable: VariableDoc, table: TableDoc, percent: bool
 ) -> list[list[Cell]]:
-    t = labels.translate
+    t = labels.say
     kind = variable["kind"]
     extra: list[list[Cell]] = []
     if kind in (VariableKind.CHOICE.value, VariableKind.DATE.value) and table["bases"]:
-        extra.append([t("Answered (base for %)"), *_spread(list(table["bases"]), percent)])
+        extra.append([t(N_("Total who answered")), *_spread(list(table["bases"]), percent)])
     if kind == VariableKind.INDICATOR.value and "estimates" in table:
         estimates = table["estimates"]
 
@@ -223,18 +284,18 @@ def _extra_rows(
                     values.append(estimate)
             return _spread(values, percent)
 
-        extra.append([t("Denominator"), *_spread(list(table["bases"]), percent)])
-        extra.append([t("Estimate (%)"), *part("value")])
-        extra.append([t("95% interval, lower (%)"), *part("lower")])
-        extra.append([t("95% interval, upper (%)"), *part("upper")])
+        extra.append([t(N_("Total counted (yes and no)")), *_spread(list(table["bases"]), percent)])
+        extra.append([t(N_("Share, yes (%%)")), *part("value")])
+        extra.append([t(N_("95%% interval: from (%%)")), *part("lower")])
+        extra.append([t(N_("95%% interval: to (%%)")), *part("upper")])
         if variable["target"] is not None:
             target = round(100 * variable["target"], 1)
-            extra.append([t("Target (%)"), *_spread([target] * len(estimates), percent)])
+            extra.append([t(N_("Target (%%)")), *_spread([target] * len(estimates), percent)])
     if kind == VariableKind.NUMBER.value and "summaries" in table:
         for name, label in (
-            ("median", t("Median")),
-            ("q1", t("Lower quartile")),
-            ("q3", t("Upper quartile")),
+            ("median", t(N_("Median"))),
+            ("q1", t(N_("Lower quartile"))),
+            ("q3", t(N_("Upper quartile"))),
         ):
             values: list[Cell] = []
             for summary in table["summaries"]:

@@ -19,6 +19,7 @@ from . import sessions
 from .access import current_user, rule
 from .errors import render_error
 from .forms import ChangePasswordForm, CodeForm, SignInForm, TwoFactorForm
+from .i18n import UI_LANGUAGES
 from .redirects import same_site_path
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
@@ -256,3 +257,15 @@ def _allowed_attempt() -> bool:
     state = app_state()
     key = "sign-in:" + state.limiter.client_key(request.remote_addr)
     return state.limiter.allow(key, SIGN_IN_ATTEMPTS_PER_MINUTE)
+
+
+@blueprint.post("/language")
+@rule(during_setup=True)
+def language() -> BaseResponse | tuple[str, int]:
+    """The staff member's interface language, for this session; back to the page they were on."""
+    chosen = request.form.get("lang", "")
+    if chosen not in UI_LANGUAGES:
+        return render_error(422, _("Please choose one of the languages offered."))
+    session["lang"] = chosen
+    back = same_site_path(request.form.get("next")) or url_for("staff.home")
+    return redirect(back, 303)

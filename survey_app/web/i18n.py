@@ -8,6 +8,8 @@ from flask_babel import Babel, gettext
 from ..messages import DomainError
 
 UI_LANGUAGES = ("en", "fr", "es", "ar")
+# Each language named in itself, as a language switch shows it.
+UI_LANGUAGE_NAMES = (("en", "English"), ("fr", "Français"), ("es", "Español"), ("ar", "العربية"))
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi", "sd", "ug"})
 
 
@@ -42,6 +44,10 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_select_locale, default_translation_directories="translations")
 
     @app.context_processor
-    def _language_context() -> dict[str, str]:
+    def _language_context() -> dict[str, object]:
         language = page_language()
-        return {"page_lang": language, "page_dir": text_direction(language)}
+        return {
+            "page_lang": language,
+            "page_dir": text_direction(language),
+            "staff_languages": UI_LANGUAGE_NAMES,
+        }

@@ -19,7 +19,6 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import PasswordField
@@ -30,13 +29,13 @@ from ..auth import Permission
 from ..definitions import Survey
 from ..models import Programme
 from ..models import Survey as AssignedSurvey
-from ..reports import audited, charts, snapshot
+from ..reports import audited, pages, snapshot, summary
 from ..reports import refresh as refreshing
 from ..reports.exports import UnknownView
 from ..reports.microdata import Microdata
-from ..reports.presentation import Grid, Labels, grids_of
+from ..reports.presentation import Labels
 from ..reports.redaction import Redactor
-from ..reports.snapshot import SnapshotDoc, TableDoc, VariableDoc, ViewDoc
+from ..reports.snapshot import SnapshotDoc, ViewDoc
 from ..state import app_state
 from .access import Scope, actor, current_user, rule
 from .forms import StaffForm
@@ -135,65 +134,35 @@ def _view(document: SnapshotDoc) -> ViewDoc:
     return view
 
 
+def _report_facts(survey_id: str) -> ReportFacts:
+    with app_state().database.session() as db:
+        found = db.get(AssignedSurvey, survey_id)
+        if found is None:
+            abort(404)
+        programme = db.get(Programme, found.programme_id)
+        name = programme.name if programme is not None else ""
+        return ReportFacts(found.programme_id, name)
+
+
 @dataclass(frozen=True)
-class Section:
-    """One variable on the dashboard: its charts, then its tables (their text alternative)."""
-
-    variable: VariableDoc
-    title: str
-    charts: list[Markup]
-    grids: list[Grid]
+class ReportFacts:
+    programme_id: int
+    programme: str
 
 
-def _sections(labels: Labels, view: ViewDoc) -> list[Section]:
-    grids = grids_of(labels, view)
-    sections: list[Section] = []
-    for grid in grids:
-        if sections and sections[-1].variable["id"] == grid.variable["id"]:
-            sections[-1].grids.append(grid)
-            continue
-        variable = grid.variable
-        tables = view["tables"][variable["id"]]
-        sections.append(
-            Section(
-                variable,
-                labels.variable(variable),
-                _charts(labels, view, variable, tables["frequency"], tables["crosstabs"]),
-                [grid],
-            )
-        )
-    return sections
+def _abilities(programme_id: int) -> dict[str, bool]:
+    user = current_user()
+    return {
+        "refresh": auth.can(user, Permission.REFRESH_REPORTS, programme_id),
+        "microdata": auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
+        "free_text": auth.can(user, Permission.READ_FREE_TEXT, programme_id),
+    }
 
 
-def _charts(
-    labels: Labels,
-    view: ViewDoc,
-    variable: VariableDoc,
-    frequency: TableDoc,
-    crosstabs: list[TableDoc],
-) -> list[Markup]:
-    anchor = f"c-{variable['id']}".replace(":", "-")
-    title = labels.variable(variable)
-    found: list[str | None] = []
-    if variable["kind"] == "indicator":
-        by_site = next((t for t in crosstabs if t["dimension"] == "site"), None)
-        shown = by_site or frequency
-        found.append(
-            charts.indicator_chart(
-                labels, variable, shown, f"{anchor}-groups", title, view["dimension"]
-            )
-        )
-        by_round = next((t for t in crosstabs if t["dimension"] == "round"), None)
-        if by_round is not None:
-            found.append(
-                charts.trend_chart(
-                    labels, variable, by_round, f"{anchor}-trend", f"{title} — {_('by round')}"
-                )
-            )
-    elif not frequency["withheld"]:
-        found.append(charts.bar_chart(labels, variable, frequency, 0, anchor, title))
-    # Built from escaped text only (see reports.charts).
-    return [Markup(svg) for svg in found if svg]  # noqa: S704
+def _period(document: SnapshotDoc) -> tuple[str, str] | None:
+    """The first and last quarter counted, or None when no round is published."""
+    quarters = sorted(q for r in document["rounds"] for q in r["quarters"])
+    return (quarters[0], quarters[-1]) if quarters else None
 
 
 @blueprint.get("/<survey_id>")
@@ -210,13 +179,8 @@ def printable(survey_id: str) -> Page:
 
 def _show(survey_id: str, *, printable: bool) -> Page:
     document = _latest(survey_id)
-    user = current_user()
-    programme_id = _programme_of(survey_id)
-    abilities = {
-        "refresh": auth.can(user, Permission.REFRESH_REPORTS, programme_id),
-        "microdata": auth.can(user, Permission.EXPORT_MICRODATA, programme_id),
-        "free_text": auth.can(user, Permission.READ_FREE_TEXT, programme_id),
-    }
+    facts = _report_facts(survey_id)
+    abilities = _abilities(facts.programme_id)
     if document is None or not document["views"]:
         # Nothing published yet, or too few responses for any table (see reports.build).
         return render_template(
@@ -225,27 +189,53 @@ def _show(survey_id: str, *, printable: bool) -> Page:
     labels = _labels(document)
     view = _view(document)
     filters = [(v["id"], labels.view(v)) for v in document["views"]]
+    scores = summary.scorecard(labels, view)
     return render_template(
-        "reports/dashboard.html",
+        "reports/print.html" if printable else "reports/dashboard.html",
         survey_id=survey_id,
         document=document,
+        facts=facts,
+        period=_period(document),
         labels=labels,
         view=view,
         filters=filters,
-        sections=_sections(labels, view),
-        printable=printable,
+        scores=scores,
+        words=summary,
+        sections=pages.sections(labels, view, app_state().surveys.get(survey_id)),
+        dimensions=pages.breakdown_dimensions(labels, document),
         abilities=abilities,
         unreadable=sum(document["unreadable"].values()),
         suppressed=snapshot.SUPPRESSED,
     )
 
 
-def _programme_of(survey_id: str) -> int:
-    with app_state().database.session() as db:
-        found = db.get(AssignedSurvey, survey_id)
-        if found is None:
-            abort(404)
-        return found.programme_id
+@blueprint.get("/<survey_id>/breakdowns")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def breakdowns(survey_id: str) -> Page:
+    """Cross-tabs by one dimension at a time, over all responses."""
+    document = _latest(survey_id)
+    facts = _report_facts(survey_id)
+    if document is None or not document["views"]:
+        return redirect(url_for("reports.dashboard", survey_id=survey_id))
+    labels = _labels(document)
+    dimensions = pages.breakdown_dimensions(labels, document)
+    if not dimensions:
+        return redirect(url_for("reports.dashboard", survey_id=survey_id))
+    chosen = request.args.get("by", dimensions[0].id)
+    dimension = next((d for d in dimensions if d.id == chosen), None)
+    if dimension is None:
+        abort(404)
+    return render_template(
+        "reports/breakdowns.html",
+        survey_id=survey_id,
+        document=document,
+        facts=facts,
+        labels=labels,
+        dimensions=dimensions,
+        dimension=dimension,
+        items=pages.breakdown_items(labels, document, dimension.id),
+        suppressed=snapshot.SUPPRESSED,
+    )
 
 
 # --- downloads ------------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""Report pages in a real browser: axe-core finds nothing on the summary, the breakdowns and
+the printable report (in English and Arabic), the skip link comes first, and the printable
+report prints on at most 12 A4 pages.
+
+Uses the browser, server and accessibility helpers of test_browser.py (and is skipped with it
+when Chromium, its driver or axe-core are missing).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.print_page_options import PrintOptions
+
+from survey_app import create_app, migrate
+from survey_app.models import Role
+from survey_app.reports.refresh import refresh
+from survey_app.sample_data import store_generated
+from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
+from tests.support.staff import make_account
+from tests.test_browser import (
+    LiveSite,
+    axe_violations,
+    browser,  # noqa: F401 (fixture)
+    drivers,  # noqa: F401 (fixture)
+)
+from tests.test_staff_browser import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cheap_password_hashing")]
+
+SURVEYS = ("service-feedback", "reintegration-checkin")
+MOST_PRINTED_PAGES = 12
+
+
+@pytest.fixture
+def report_site(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, str]]:
+    """Both example surveys with 300 generated responses each, refreshed and published."""
+    settings = make_settings(tmp_path, database_url, surveys_dir=str(ROOT / "surveys"))
+    app = create_app(settings)
+    state = app_state(app)
+    migrate.upgrade(state.database)
+    deployment = deploy(app)
+    for survey_id in SURVEYS:
+        store_generated(state.database, state.surveys[survey_id], 300)
+        refresh(state.database, state.surveys[survey_id], 5, PASSPHRASE, actor="analyst")
+    admin = make_account(
+        app, "administrator", role=Role.ADMIN, programme_id=deployment.programme_id, totp=True
+    )
+    assert admin.totp_secret
+    live = LiveSite(app)
+    yield live, admin.totp_secret
+    live.close()
+    state.database.dispose()
+
+
+def printed_pages(driver: Any) -> int:
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.0, 29.7  # A4, in centimetres
+    pdf = base64.b64decode(driver.print_page(options))
+    counts = [int(n) for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", pdf)]
+    counts += [int(n) for n in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", pdf)]
+    assert counts, "no page tree found in the printed PDF"
+    return max(counts)
+
+
+def test_report_pages_have_no_accessibility_violations(
+    report_site: tuple[LiveSite, str],
+    browser: Any,  # noqa: F811 (fixture)
+) -> None:
+    live, secret = report_site
+    sign_in(browser, live.base, secret)
+    findings = []
+    for lang in ("en", "ar"):
+        browser.get(f"{live.base}/reports/service-feedback")
+        browser.find_element(By.CSS_SELECTOR, f'#staff-lang option[value="{lang}"]').click()
+        browser.find_element(By.CSS_SELECTOR, ".staff-language button").click()
+        assert browser.execute_script("return document.documentElement.lang") == lang
+        for survey_id in SURVEYS:
+            for page in ("", "/print", "/breakdowns", "/breakdowns?by=round"):
+                browser.get(f"{live.base}/reports/{survey_id}{page}")
+                findings += [f"[{lang}] {survey_id}{page}: {v}" for v in axe_violations(browser)]
+    assert findings == []
+
+
+def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(
+    report_site: tuple[LiveSite, str],
+    browser: Any,  # noqa: F811 (fixture)
+) -> None:
+    live, secret = report_site
+    sign_in(browser, live.base, secret)
+    browser.get(f"{live.base}/reports/service-feedback")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    first = browser.switch_to.active_element
+    assert first.get_attribute("class") == "skip-link" and first.is_displayed()
+    first.send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("#main")
+
+
+@pytest.mark.parametrize("survey_id", SURVEYS)
+def test_the_printable_report_fits_on_twelve_pages(
+    report_site: tuple[LiveSite, str],
+    browser: Any,  # noqa: F811 (fixture)
+    survey_id: str,
+) -> None:
+    live, secret = report_site
+    sign_in(browser, live.base, secret)
+    browser.get(f"{live.base}/reports/{survey_id}/print")
+    assert printed_pages(browser) <= MOST_PRINTED_PAGES

@@ -1,0 +1,186 @@
+"""The report as a programme manager reads it: scorecard first, one table per question, the
+breakdowns on pages of their own, a printable version with a cover, all from the published
+snapshot (checked against the JSON download of the same snapshot)."""
+
+from __future__ import annotations
+
+import html as html_module
+import json
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey_app.models import Role
+from survey_app.reports.stats import newcombe_difference
+from tests.support.apps import Deployment
+from tests.test_report_web import (
+    DASHBOARD,
+    client_as,
+    refresh,
+    responses,  # noqa: F401 (fixture)
+    settings,  # noqa: F401 (fixture)
+)
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing", "responses")
+
+PAGE_BUDGET = 150 * 1024
+
+
+def text_of(page: str) -> str:
+    """The words of the page's main content, one space between them."""
+    main = page.split("<main", 1)[1]
+    main = re.sub(r"<svg.*?</svg>", " ", main, flags=re.S)
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", main)))
+
+
+def number(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def published(viewer: FlaskClient) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(viewer.get(f"{DASHBOARD}/report.json").get_data())
+    return document
+
+
+def expected_sentence(variable: dict[str, Any], by_round: dict[str, Any]) -> tuple[float, str]:
+    """The latest round's value and its sentence, worked out here from the published JSON."""
+    rounds = sorted(
+        (key, estimate)
+        for key, estimate in zip(by_round["columns"][1:], by_round["estimates"][1:], strict=True)
+        if isinstance(estimate, dict) and not key.startswith("_")
+    )
+    (before_key, before), (_, latest) = rounds[-2], rounds[-1]
+    value = round(100 * latest["value"], 1)
+    gap = round(value - 100 * variable["target"], 1)
+    first = (
+        f"Below target by {number(-gap)} points."
+        if gap < 0
+        else f"Target met ({number(gap)} points above it)."
+    )
+    difference, lower, upper = newcombe_difference(
+        before["numerator"], before["denominator"], latest["numerator"], latest["denominator"]
+    )
+    if lower <= 0 <= upper:
+        second = f"No clear change since {before_key}."
+    else:
+        direction = "Up" if difference > 0 else "Down"
+        second = f"{direction} {number(round(abs(100 * difference), 1))} points since {before_key}."
+    return value, f"{first} {second}"
+
+
+def test_the_summary_shows_indicators_against_targets_then_one_table_per_question(
+    app: Flask, deployment: Deployment
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    reply = viewer.get(DASHBOARD)
+    assert reply.status_code == 200
+    page = reply.get_data(as_text=True)
+    assert len(page.encode()) <= PAGE_BUDGET
+    words = text_of(page)
+    document = published(viewer)
+    everyone = document["views"][0]
+    indicators = [v for v in document["variables"] if v["kind"] == "indicator"]
+    questions = [v for v in document["variables"] if v["kind"] != "indicator"]
+    assert len(indicators) == 6
+    for variable in indicators:
+        by_round = next(
+            t for t in everyone["tables"][variable["id"]]["crosstabs"] if t["dimension"] == "round"
+        )
+        value, sentence = expected_sentence(variable, by_round)
+        label = variable["label"]["en"]
+        card = words.split(label, 1)[1][:600]
+        assert card.startswith(f" {number(value)}% in 2026-Q3 · target ")
+        assert sentence in card, (label, sentence, card)
+        assert "We are 95% sure the true share is between " in card
+    assert words.index("Indicators against targets") < words.index("How to read this report")
+    assert words.index("How to read this report") < words.index("Questions")
+    assert "every count is slightly adjusted" in words
+    # One chart and one table per question, over everyone: no cross-tab on the summary.
+    assert page.count("<table") == len(questions)
+    assert " by Site" not in words and " by Round" not in words
+    assert page.count('class="chart-bar"') > 0 and "<details" not in page
+    # Sections follow the survey's pages.
+    assert words.index("The support you received") < words.index("Safety and respect")
+
+
+def test_breakdowns_are_on_their_own_pages_one_dimension_at_a_time(
+    app: Flask, deployment: Deployment
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    summary = viewer.get(DASHBOARD).get_data(as_text=True)
+    assert f'href="{DASHBOARD}/breakdowns"' in summary
+    page = viewer.get(f"{DASHBOARD}/breakdowns").get_data(as_text=True)
+    links = re.findall(rf'href="{DASHBOARD}/breakdowns\?by=([^"]+)"', page)
+    assert links[:3] == ["site", "round", "channel"]
+    document = published(viewer)
+    everyone = document["views"][0]
+    for dimension in links:
+        reply = viewer.get(f"{DASHBOARD}/breakdowns", query_string={"by": dimension})
+        assert reply.status_code == 200
+        shown = reply.get_data(as_text=True)
+        assert len(shown.encode()) <= PAGE_BUDGET
+        expected = sum(
+            1
+            for tables in everyone["tables"].values()
+            for table in tables["crosstabs"]
+            if table["dimension"] == dimension
+        )
+        assert shown.count("<table") == expected > 0
+    by_round = viewer.get(f"{DASHBOARD}/breakdowns?by=round").get_data(as_text=True)
+    assert "target 90%" in by_round  # the trend charts carry their target
+    assert viewer.get(f"{DASHBOARD}/breakdowns?by=nowhere").status_code == 404
+
+
+def test_the_printable_report_has_a_cover_the_scorecard_and_a_page_per_section(
+    app: Flask, deployment: Deployment
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    page = viewer.get(f"{DASHBOARD}/print").get_data(as_text=True)
+    words = text_of(page)
+    cover = words.split("Indicators against targets", 1)[0]
+    assert "shelter programme" in cover
+    assert "Your views on the support you received" in cover
+    assert "Period 2026-Q1 to 2026-Q3" in cover and "Responses 303 responses" in cover
+    assert "Below target by" in cover  # the headlines
+    assert page.count('class="print-page"') == 1 + 6 + 1  # scorecard, survey pages, annex
+    assert "Annex: method and protection" in words and "<details" not in page
+
+
+def test_staff_switch_the_report_language_and_every_staff_page_has_a_skip_link(
+    app: Flask, deployment: Deployment
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    page = viewer.get(f"{DASHBOARD}/breakdowns?by=round").get_data(as_text=True)
+    assert page.split("<body>", 1)[1].lstrip().startswith('<a class="skip-link" href="#main">')
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    back = f"{DASHBOARD}/breakdowns?by=round"
+    reply = viewer.post(
+        "/auth/language", data={"lang": "fr", "next": back, "csrf_token": token.group(1)}
+    )
+    assert reply.status_code == 303 and reply.headers["Location"] == back
+    french = viewer.get(back).get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in french
+    assert "Aller au contenu principal" in french and "Période" in french
+    summary = text_of(viewer.get(DASHBOARD).get_data(as_text=True))
+    assert "Indicateurs et objectifs" in summary and "Comment lire ce rapport" in summary
+    assert "Nous sommes sûrs à 95% que la vraie proportion se situe entre" in summary
+    assert "Your views on the support you received" not in summary  # the survey's French title
+    # Elsewhere than this site, or a language the interface lacks: not followed, refused.
+    reply = viewer.post(
+        "/auth/language",
+        data={"lang": "de", "next": "https://evil.example/", "csrf_token": token.group(1)},
+    )
+    assert reply.status_code == 422
+    reply = viewer.post(
+        "/auth/language",
+        data={"lang": "es", "next": "//evil.example/", "csrf_token": token.group(1)},
+    )
+    assert reply.status_code == 303 and reply.headers["Location"] == "/staff/"
