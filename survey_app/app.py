@@ -25,6 +25,7 @@ from .web import (
     errors,
     i18n,
     input_guard,
+    offline,
     preview,
     reports,
     respond,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     sessions.init_app(app)
     access.init_app(app)
     respond.init_app(app)
+    offline.init_app(app)
     for staff_blueprint in (auth_views, staff, assist, preview, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
     _trust_proxies(app, settings)

@@ -56,11 +56,16 @@ GRANTS: dict[Role, frozenset[str]] = {
 DEPLOYMENT_ONLY = frozenset({"create-programmes"})
 # Only these may be reached without signing in.
 PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_in_code"}
+# The offline page's service worker and manifest (no data, fetched by the browser itself) and
+# its quick exit (only ever ends the caller's own session).
+OFFLINE_PUBLIC = {"offline.service_worker", "offline.manifest", "offline.quick_exit"}
+PUBLIC_ENDPOINTS |= OFFLINE_PUBLIC
 PUBLIC_BLUEPRINTS = {"respond"}
 # Pages whose whole purpose is administration, assisted entry or unsealed data.
 PERMISSION_PREFIXES = {
     "admin.": GRANTS[Role.ADMIN] | DEPLOYMENT_ONLY,
     "assist.": frozenset({"enter-responses"}),
+    "offline.": frozenset({"enter-responses"}),
 }
 
 # Report pages: published results for anyone who may see them; the key for analysts only.
@@ -273,7 +278,7 @@ def test_only_the_sign_in_pages_and_respondent_pages_are_public(app: Flask) -> N
 def test_administration_and_assisted_entry_need_their_permissions(app: Flask) -> None:
     for url_rule in app.url_map.iter_rules():
         for prefix, allowed in PERMISSION_PREFIXES.items():
-            if url_rule.endpoint.startswith(prefix):
+            if url_rule.endpoint.startswith(prefix) and url_rule.endpoint not in OFFLINE_PUBLIC:
                 rule = access.rule_for(app, url_rule.endpoint)
                 assert rule is not None and rule.permission is not None, url_rule.endpoint
                 assert rule.permission.value in allowed, url_rule.endpoint

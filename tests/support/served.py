@@ -81,6 +81,7 @@ class Browser:
         path: str,
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        body: str | None = None,
     ) -> Reply:
         connection = http.client.HTTPConnection(
             *self.address, timeout=60, source_address=(self.source, 0)
@@ -88,7 +89,6 @@ class Browser:
         sent = dict(headers or {})
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
         if data is not None:
             body = urlencode(data)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
