@@ -46,6 +46,7 @@ def page() -> str:
     return render_template(
         "assist/offline.html",
         exit_url=app_state().settings.respondent.quick_exit_url,
+        max_text=app_state().settings.respondent.max_text_length,
     )
 
 

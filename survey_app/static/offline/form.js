@@ -1,0 +1,297 @@
+// One interview on the device: the survey drawn from the form the server sent
+// (definitions/device_form.py), answers read from it with the server's rules (answers.py,
+// assist.read_entry): skip logic, required answers, consent, ranges, constraints.
+// Answers live only in this page's memory (the DOM and one object) until they are sealed.
+
+import { PREFER_NOT_TO_SAY, isTrue } from "./evaluate.js";
+
+const CHOICE_LIKE = new Set(["single", "rating", "yesno", "consent"]);
+
+function text(localised, lang, fallback) {
+  if (!localised) {
+    return "";
+  }
+  return localised[lang] ?? localised[fallback] ?? Object.values(localised)[0] ?? "";
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== null && value !== undefined && value !== false) {
+      node.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  for (const child of children) {
+    node.append(child);
+  }
+  return node;
+}
+
+function options(question, words) {
+  if (question.type === "yesno") {
+    return [{ value: "yes", label: words.yes }, { value: "no", label: words.no }];
+  }
+  if (question.type === "consent") {
+    return [{ value: "yes", label: words.agree }, { value: "no", label: words.disagree }];
+  }
+  return question.choices.map((c) => ({ value: c.value, label: c.labelText, names: c.names }));
+}
+
+function questionField(question, lang, fallback, words) {
+  const id = `q-${question.id}`;
+  const box = element("div", { class: "question", "data-question": question.id });
+  const label = text(question.label, lang, fallback);
+  if (question.type === "note") {
+    box.append(element("p", { class: "note" }, label));
+    return box;
+  }
+  const hint = text(question.hint, lang, fallback);
+  const error = element("p", { class: "error", id: `${id}-error`, hidden: true });
+  if (question.type === "text" || question.type === "longtext" || question.type === "integer"
+      || question.type === "decimal" || question.type === "date") {
+    box.append(element("label", { for: id }, label + (question.required ? ` (${words.required})` : "")));
+    if (hint) {
+      box.append(element("p", { class: "hint" }, hint));
+    }
+    const attributes = { id, name: question.id, "aria-describedby": `${id}-error`, dir: "auto" };
+    let input;
+    if (question.type === "longtext") {
+      input = element("textarea", { ...attributes, rows: 4 });
+    } else if (question.type === "date") {
+      input = element("input", { ...attributes, type: "date" });
+    } else if (question.type === "text") {
+      input = element("input", { ...attributes, type: "text" });
+    } else {
+      input = element("input", { ...attributes, type: "text", inputmode: "decimal" });
+    }
+    box.append(input, error);
+    return box;
+  }
+  const fieldset = element("fieldset", { "aria-describedby": `${id}-error` });
+  fieldset.append(element("legend", {}, label + (question.required ? ` (${words.required})` : "")));
+  if (hint) {
+    fieldset.append(element("p", { class: "hint" }, hint));
+  }
+  const kind = question.type === "multiple" ? "checkbox" : "radio";
+  const all = options(question, words);
+  if (question.other) {
+    all.push({ value: "other", label: words.other });
+  }
+  if (question.preferNotToSay) {
+    all.push({ value: PREFER_NOT_TO_SAY, label: words.pnts });
+  }
+  all.forEach((option, index) => {
+    const optionId = `${id}-${index}`;
+    fieldset.append(
+      element("div", { class: "option", "data-value": option.value },
+        element("input", { type: kind, id: optionId, name: question.id, value: option.value }),
+        element("label", { for: optionId }, option.label)),
+    );
+  });
+  if (question.other) {
+    const otherId = `${id}-other`;
+    fieldset.append(
+      element("label", { for: otherId }, words.otherText),
+      element("input", { type: "text", id: otherId, name: question.other, dir: "auto" }),
+    );
+  }
+  fieldset.append(error);
+  box.append(fieldset);
+  return box;
+}
+
+// The form for `survey` (one entry of the bundle) in the survivor's language `lang`.
+export function renderForm(container, survey, lang, words) {
+  const form = survey.form;
+  const fallback = form.defaultLanguage;
+  container.replaceChildren();
+  for (const page of form.pages) {
+    const section = element("section", { class: "page", "data-page": page.id });
+    const title = text(page.title, lang, fallback);
+    if (title) {
+      section.append(element("h3", {}, title));
+    }
+    const intro = text(page.intro, lang, fallback);
+    if (intro) {
+      section.append(element("p", {}, intro));
+    }
+    for (const question of page.questions) {
+      for (const choice of question.choices) {
+        choice.labelText = text(choice.label, lang, fallback);
+      }
+      section.append(questionField(question, lang, fallback, words));
+    }
+    container.append(section);
+  }
+}
+
+function rawValues(container, name) {
+  const fields = container.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+  const values = [];
+  for (const field of fields) {
+    if ((field.type === "radio" || field.type === "checkbox") && !field.checked) {
+      continue;
+    }
+    const value = field.value.trim();
+    if (value) {
+      values.push(value);
+    }
+  }
+  return values;
+}
+
+class InvalidAnswer extends Error {}
+
+function cleanText(value, type) {
+  let cleaned = value.replace(/\r\n?/g, "\n").normalize("NFC");
+  cleaned = Array.from(cleaned).filter((c) => c === "\n" || c === "\t" || !/\p{Cc}/u.test(c)).join("").trim();
+  return type === "text" ? cleaned.split(/\s+/).filter(Boolean).join(" ") : cleaned;
+}
+
+function parse(question, raw, words, maxText) {
+  if (raw.length === 0) {
+    return null;
+  }
+  if (raw.includes(PREFER_NOT_TO_SAY)) {
+    if (raw.length > 1) {
+      throw new InvalidAnswer(words.conflicting);
+    }
+    return PREFER_NOT_TO_SAY;
+  }
+  if (question.type === "multiple") {
+    const allowed = [...question.choices.map((c) => c.value), ...(question.other ? ["other"] : [])];
+    return allowed.filter((value) => raw.includes(value));
+  }
+  const [value] = raw;
+  if (question.type === "rating") {
+    return parseInt(value, 10);
+  }
+  if (CHOICE_LIKE.has(question.type)) {
+    return value;
+  }
+  if (question.type === "text" || question.type === "longtext") {
+    const cleaned = cleanText(value, question.type);
+    const limit = question.maxLength === null ? maxText : Math.min(question.maxLength, maxText);
+    if (Array.from(cleaned).length > limit) {
+      throw new InvalidAnswer(words.tooLong);
+    }
+    return cleaned || null;
+  }
+  if (question.type === "integer" || question.type === "decimal") {
+    const compact = value.replace(/[\s\u00a0]/g, "").replace(",", ".");
+    const pattern = question.type === "integer" ? /^[-+]?\d+$/ : /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
+    if (!pattern.test(compact)) {
+      throw new InvalidAnswer(words.notANumber);
+    }
+    const number = question.type === "integer" ? parseInt(compact, 10) : parseFloat(compact);
+    if ((typeof question.min === "number" && number < question.min)
+        || (typeof question.max === "number" && number > question.max)) {
+      throw new InvalidAnswer(words.outOfRange);
+    }
+    return number;
+  }
+  return value; // a date, as the date input gives it (YYYY-MM-DD)
+}
+
+function applicable(pages, answers) {
+  const kept = {};
+  for (const page of pages) {
+    if (!isTrue(page.relevant, kept)) {
+      continue;
+    }
+    for (const question of page.questions) {
+      if (!isTrue(question.relevant, kept)) {
+        continue;
+      }
+      for (const key of [question.id, question.other]) {
+        if (key && Object.prototype.hasOwnProperty.call(answers, key)) {
+          kept[key] = answers[key];
+        }
+      }
+    }
+  }
+  return kept;
+}
+
+// Read the answers page by page, as the server does, and show which questions apply.
+// Returns {answers, errors: {questionId: message}, declined}.
+export function readForm(container, survey, words, maxText) {
+  const answers = {};
+  const errors = {};
+  let declined = false;
+  for (const page of survey.form.pages) {
+    const section = container.querySelector(`[data-page="${CSS.escape(page.id)}"]`);
+    const pageApplies = isTrue(page.relevant, answers);
+    section.hidden = !pageApplies;
+    if (!pageApplies) {
+      continue;
+    }
+    const values = {};
+    for (const question of page.questions) {
+      if (question.type === "note") {
+        continue;
+      }
+      try {
+        const value = parse(question, rawValues(container, question.id), words, maxText);
+        if (value !== null) {
+          values[question.id] = value;
+        }
+        if (question.other) {
+          const other = cleanText(rawValues(container, question.other).join(" "), "text");
+          const choseOther = value === "other" || (Array.isArray(value) && value.includes("other"));
+          if (other && choseOther) {
+            values[question.other] = other;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof InvalidAnswer)) {
+          throw error;
+        }
+        errors[question.id] = error.message;
+      }
+    }
+    const combined = { ...answers, ...values };
+    for (const question of page.questions) {
+      const box = section.querySelector(`[data-question="${CSS.escape(question.id)}"]`);
+      const applies = isTrue(question.relevant, combined);
+      box.hidden = !applies;
+      if (!applies) {
+        delete values[question.id];
+        delete errors[question.id];
+        continue;
+      }
+      if (question.type === "note" || question.id in errors) {
+        continue;
+      }
+      const value = values[question.id];
+      if (value === undefined) {
+        if (question.required || question.type === "consent") {
+          errors[question.id] = words.answerThis;
+        }
+        continue;
+      }
+      if (question.constraint && value !== PREFER_NOT_TO_SAY
+          && !isTrue(question.constraint, { ...combined, [question.id]: value }, value)) {
+        errors[question.id] = text(question.constraintMessage, survey.lang, survey.form.defaultLanguage)
+          || words.constraint;
+      }
+    }
+    Object.assign(answers, values);
+    if (page.questions.some((q) => q.type === "consent" && answers[q.id] === "no")) {
+      declined = true;
+      break;
+    }
+  }
+  return { answers: applicable(survey.form.pages, answers), errors, declined };
+}
+
+export function showErrors(container, errors) {
+  for (const box of container.querySelectorAll("[data-question]")) {
+    const message = errors[box.getAttribute("data-question")];
+    const error = box.querySelector(".error");
+    if (error) {
+      error.hidden = !message;
+      error.textContent = message || "";
+    }
+  }
+}
