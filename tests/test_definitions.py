@@ -350,6 +350,22 @@ def test_indicator_refers_to_unknown_questions_each_reported() -> None:
     ]
 
 
+def test_an_indicator_cannot_depend_on_the_day_it_is_computed() -> None:
+    indicators = (
+        '\n[[indicators]]\nid = "safe"\nlabel = { en = "% safe", fr = "% sûr" }\n'
+        'numerator = "${felt_safe} >= 4"\ndenominator = "today() > \'2026-01-01\'"\n'
+    )
+    assert problems_in(one_page(SAFE) + indicators) == [
+        "surveys/demo.toml: indicator 'safe': denominator: today() cannot be used in an "
+        "indicator (it is the day a page is answered, and reports are made later)"
+    ]
+    # In a question's condition it is the day of answering, which is what the form means.
+    relevant = SAFE.replace(
+        'type = "rating"', 'type = "rating"\nrelevant = "today() > \'2026-01-01\'"', 1
+    )
+    assert relevant != SAFE and problems_in(one_page(relevant)) == []
+
+
 def test_other_option_and_its_text_key() -> None:
     choices = 'choices = [{ value = "a", label = "A" }, { value = "other", label = "Other" }]'
     text = (

@@ -13,6 +13,8 @@ def test_same_page_conditions_become_client_rules_and_others_do_not() -> None:
     survey = load_directory(ROOT / "surveys").surveys["service-feedback"]
     about_you = survey.page_of("gender")
     rules = {qid: json.loads(rule) for qid, rule in client_rules(about_you).items()}
-    assert rules == {"gender_self_described": ["eq", "gender", "self_described"]}
+    assert rules == {
+        "gender_self_described": ["=", ["r", "gender", "c", None, None], ["s", "self_described"]]
+    }
     # Conditions on earlier pages are the server's alone: the usefulness page gets no rules.
     assert client_rules(survey.page_of("useful_legal")) == {}

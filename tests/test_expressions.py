@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import pickle
 import time
 
 import pytest
 
+from survey_app.definitions import expressions
 from survey_app.definitions.expressions import (
     BareName,
     Binary,
@@ -25,6 +27,7 @@ from survey_app.definitions.expressions import (
     check_references,
     parse,
 )
+from tests.support.expression_cases import CASES, TODAY
 
 
 def value(text: str, answers: dict[str, object] | None = None, current: object = None) -> object:
@@ -208,7 +211,9 @@ def test_caret_stays_aligned_when_the_expression_spans_lines() -> None:
     assert first[caret.index("^")] == ")"
 
 
-@pytest.mark.parametrize("text", ["coalesce(${a}, 0)", "jr:choice-name(${a}, '${a}')", "foo()"])
+@pytest.mark.parametrize(
+    "text", ["pulldata('f', 'c', 'k', ${a})", "jr:choice-name(${a}, '${a}')", "foo()"]
+)
 def test_unknown_functions_are_refused_with_the_supported_list(text: str) -> None:
     with pytest.raises(UnknownFunctionError) as raised:
         parse(text)
@@ -217,12 +222,13 @@ def test_unknown_functions_are_refused_with_the_supported_list(text: str) -> Non
     assert "count-selected()" in raised.value.message
 
 
-@pytest.mark.parametrize(("text", "position"), [("today() > ${d}", 0), ("${d} < now()", 7)])
-def test_clock_functions_are_refused_because_no_time_is_recorded(text: str, position: int) -> None:
+@pytest.mark.parametrize(("text", "position"), [("now() > ${d}", 0), ("${d} < now()", 7)])
+def test_the_time_of_day_is_refused_because_no_time_is_recorded(text: str, position: int) -> None:
     with pytest.raises(UnknownFunctionError) as raised:
         parse(text)
     assert raised.value.position == position
     assert "not supported" in raised.value.message
+    assert "today() gives the day" in raised.value.message
 
 
 @pytest.mark.parametrize(
@@ -706,3 +712,50 @@ def test_expression_can_be_built_from_a_tree() -> None:
     expression = Expression("${a} = .", Binary("=", Reference("a", 0), Current(7), 5))
     assert expression.is_true({"a": "x"}, current="x")
     assert expression == parse("${a} = .")
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def same_value(found: object, expected: object) -> bool:
+    """Equal values; numbers compare as numbers (an int and the equal float are the same)."""
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return found is expected
+    if isinstance(expected, int | float) and isinstance(found, int | float):
+        return (math.isnan(found) and math.isnan(expected)) or found == expected
+    return found == expected
+
+
+@pytest.mark.parametrize(("text", "answers", "expected"), CASES)
+def test_functions_and_values_as_odk_reads_them(
+    text: str, answers: dict[str, object], expected: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(expressions, "today", lambda: TODAY)
+    found = parse(text).evaluate(answers)
+    assert same_value(found, expected), f"{text} with {answers}: {found!r}, not {expected!r}"
+
+
+def test_today_is_the_utc_day_of_answering() -> None:
+    before = datetime.datetime.now(datetime.UTC).date().isoformat()
+    found = parse("today()").evaluate({})
+    after = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert found in {before, after}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("regex(${a}, ${b})", "regex() needs its pattern written as text in quotes"),
+        ("regex(${a}, '[')", "regex() pattern is not valid"),
+        ("regex(${a}, '(?P<n>x)')", "is not understood by ODK and browsers"),
+        ("regex(${a}, '(?i)x')", "is not understood by ODK and browsers"),
+        ("regex(${a}, 'x\\Z')", "is not understood by ODK and browsers"),
+        ("round()", "round() takes 1 to 2 arguments, not 0"),
+        ("max()", "max() takes at least 1 argument, not 0"),
+        ("coalesce(${a})", "coalesce() takes 2 arguments, not 1"),
+    ],
+)
+def test_function_mistakes_are_named(text: str, message: str) -> None:
+    with pytest.raises(ExpressionSyntaxError) as raised:
+        parse(text)
+    assert message in raised.value.message

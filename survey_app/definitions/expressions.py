@@ -15,6 +15,7 @@ comparisons with a number are numeric, and an empty or non-numeric value never s
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -312,19 +313,45 @@ _PRECEDENCE: Final = {
 }
 _WORD_OPERATORS: Final = frozenset({"or", "and", "div", "mod"})
 
-# Number of arguments each function takes.
-_ARITY: Final = {
-    "not": 1,
-    "selected": 2,
-    "count-selected": 1,
-    "string-length": 1,
-    "if": 3,
-    "int": 1,
-    "number": 1,
-    "true": 0,
-    "false": 0,
+# Fewest and most arguments each function takes (None: any number).
+_ARITY: Final[dict[str, tuple[int, int | None]]] = {
+    "not": (1, 1),
+    "selected": (2, 2),
+    "count-selected": (1, 1),
+    "string-length": (1, 1),
+    "if": (3, 3),
+    "int": (1, 1),
+    "number": (1, 1),
+    "true": (0, 0),
+    "false": (0, 0),
+    "today": (0, 0),
+    "regex": (2, 2),
+    "string": (1, 1),
+    "concat": (0, None),
+    "coalesce": (2, 2),
+    "sum": (1, 1),
+    "min": (1, None),
+    "max": (1, None),
+    "round": (1, 2),
+    "floor": (1, 1),
+    "ceiling": (1, 1),
+    "abs": (1, 1),
+    "pow": (2, 2),
+    "contains": (2, 2),
+    "starts-with": (2, 2),
+    "ends-with": (2, 2),
+    "substr": (2, 3),
+    "normalize-space": (1, 1),
+    "boolean": (1, 1),
+    "boolean-from-string": (1, 1),
+    "selected-at": (2, 2),
 }
-_CLOCK_FUNCTIONS: Final = frozenset({"today", "now"})
+# now() gives the time of day, which would be kept with nothing to bound it; today() is the day
+# of answering (UTC), which the server and the browser both know.
+_CLOCK_FUNCTIONS: Final = frozenset({"now"})
+# Regular expression syntax that Python reads but JavaScript (the browser) and Java (ODK) do
+# not, or read differently: a pattern using it is refused so both sides mean the same.
+_FOREIGN_REGEX: Final = re.compile(r"\\[AZz]|\(\?P|\(\?#|\(\?>|\(\?[aiLmsux-]+[:)]|[*+?}][+]")
 
 
 def _describe(token: _Token) -> str:
@@ -461,10 +488,11 @@ class _Parser:
             raise UnknownFunctionError(
                 self.text,
                 name.position,
-                f"{function}() is not supported: responses do not record when they were given",
+                f"{function}() is not supported: responses do not record the time they were "
+                f"given (today() gives the day)",
             )
         if function not in _ARITY:
-            supported = ", ".join(f"{f}()" for f in sorted(_ARITY))
+            supported = ", ".join(f"{f}()" for f in sorted(_ARITY) if f != "today")
             raise UnknownFunctionError(
                 self.text,
                 name.position,
@@ -484,13 +512,17 @@ class _Parser:
                     break
                 self.advance()
         self.close(expected="',' or ')'")
-        if len(arguments) != _ARITY[function]:
-            wanted = _ARITY[function]
-            raise self.fail(
-                name.position,
-                f"{function}() takes {wanted} argument{'s' if wanted != 1 else ''}, "
-                f"not {len(arguments)}",
-            )
+        fewest, most = _ARITY[function]
+        if len(arguments) < fewest or (most is not None and len(arguments) > most):
+            if most is None:
+                wanted = f"at least {fewest} argument{'s' if fewest != 1 else ''}"
+            elif fewest == most:
+                wanted = f"{fewest} argument{'s' if fewest != 1 else ''}"
+            else:
+                wanted = f"{fewest} to {most} arguments"
+            raise self.fail(name.position, f"{function}() takes {wanted}, not {len(arguments)}")
+        if function == "regex":
+            _check_pattern(self.text, arguments[1])
         depth += 1
         self.check_depth(depth, name.position)
         return Call(function, tuple(arguments), name.position), depth
@@ -508,6 +540,37 @@ class _Parser:
         )
 
 
+def _check_pattern(text: str, argument: Node) -> None:
+    """regex()'s pattern: written as text, valid, and read the same by Python and JavaScript."""
+    if not isinstance(argument, StringLiteral):
+        raise ExpressionSyntaxError(
+            text, _position(argument), "regex() needs its pattern written as text in quotes"
+        )
+    foreign = _FOREIGN_REGEX.search(argument.value)
+    if foreign is not None:
+        raise ExpressionSyntaxError(
+            text,
+            argument.position + 1 + foreign.start(),
+            f"'{foreign.group()}' in a regex() pattern is not understood by ODK and browsers",
+        )
+    try:
+        _pattern(argument.value)
+    except re.error as error:
+        where = argument.position + 1 + (error.pos or 0)
+        raise ExpressionSyntaxError(
+            text, where, f"regex() pattern is not valid: {error.msg}"
+        ) from None
+
+
+def _position(node: Node) -> int:
+    return node.position
+
+
+def _pattern(source: str) -> re.Pattern[str]:
+    # ASCII: \d, \w and \s mean what they mean in Java and JavaScript.
+    return re.compile(source, re.ASCII)
+
+
 def _number_literal(text: str) -> int | float:
     # Long digit strings go through float: int() refuses very long strings.
     if text.isdigit() and len(text) <= 15:
@@ -518,6 +581,10 @@ def _number_literal(text: str) -> int | float:
 # --------------------------------------------------------------------------- values
 
 _NUMERIC_TEXT: Final = re.compile(r"\s*-?(?:\d+(?:\.\d*)?|\.\d+)\s*")
+# A date (as date answers and today() are written) reads as a number of days since 1970-01-01,
+# as ODK reads dates, so that dates compare and subtract as days.
+_DATE_TEXT: Final = re.compile(r"\s*([0-9]{4})-([0-9]{2})-([0-9]{2})\s*")
+_EPOCH_ORDINAL: Final = datetime.date(1970, 1, 1).toordinal()
 _NAN: Final = float("nan")
 
 
@@ -538,12 +605,28 @@ def _to_number(value: Value) -> float:
     """XPath number(): booleans are 1 or 0, text that is not a plain decimal is NaN."""
     if isinstance(value, str):
         if _NUMERIC_TEXT.fullmatch(value) is None:
-            return _NAN
+            return _date_number(value)
         return float(value)
     try:
         return float(value)
     except OverflowError:  # an int beyond the float range
         return math.inf if value > 0 else -math.inf
+
+
+def _date_number(text: str) -> float:
+    match = _DATE_TEXT.fullmatch(text)
+    if match is None:
+        return _NAN
+    try:
+        day = datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return _NAN
+    return float(day.toordinal() - _EPOCH_ORDINAL)
+
+
+def today() -> str:
+    """The day of answering, as today() gives it: UTC, so the server and browsers agree."""
+    return datetime.datetime.now(datetime.UTC).date().isoformat()
 
 
 def _to_boolean(value: Value) -> bool:
@@ -661,7 +744,7 @@ def _compile(node: Node) -> _Evaluator:
         case Binary(operator=operator, left=left, right=right):
             return _compile_binary(operator, _compile(left), _compile(right))
         case Call(function=function, arguments=arguments):
-            return _compile_call(function, [_compile(argument) for argument in arguments])
+            return _compile_call(function, arguments)
     raise AssertionError(f"unhandled node {node!r}")  # pragma: no cover
 
 
@@ -722,11 +805,18 @@ def _compile_binary(operator: str, left: _Evaluator, right: _Evaluator) -> _Eval
     return arithmetic
 
 
-def _compile_call(function: str, arguments: list[_Evaluator]) -> _Evaluator:
+def _compile_call(function: str, nodes: tuple[Node, ...]) -> _Evaluator:
+    arguments = [_compile(node) for node in nodes]
     if function == "true":
         return _constant(True)
     if function == "false":
         return _constant(False)
+    if function == "today":
+
+        def day(answers: Answers, current: object, names: Names) -> Value:
+            return today()
+
+        return day
     if function == "if":
         condition, then, otherwise = arguments
 
@@ -736,6 +826,14 @@ def _compile_call(function: str, arguments: list[_Evaluator]) -> _Evaluator:
             return otherwise(answers, current, names)
 
         return choose
+    if function == "coalesce":
+        first, second = arguments
+
+        def first_given(answers: Answers, current: object, names: Names) -> Value:
+            value = first(answers, current, names)
+            return value if _to_string(value) != "" else second(answers, current, names)
+
+        return first_given
     if function == "selected":
         answer, option = arguments
 
@@ -744,6 +842,21 @@ def _compile_call(function: str, arguments: list[_Evaluator]) -> _Evaluator:
             return wanted in _selected_values(answer(answers, current, names))
 
         return selected
+    if function == "regex":
+        (text, _), pattern = arguments, _pattern(_literal(nodes[1]))
+
+        def matches(answers: Answers, current: object, names: Names) -> Value:
+            return pattern.search(_to_string(text(answers, current, names))) is not None
+
+        return matches
+    many = _MANY_ARGUMENTS.get(function)
+    if many is not None:
+        combine = many
+
+        def call_many(answers: Answers, current: object, names: Names) -> Value:
+            return combine([argument(answers, current, names) for argument in arguments])
+
+        return call_many
     (argument,) = arguments
     convert: Callable[[Value], Value] = _SINGLE_ARGUMENT[function]
 
@@ -753,12 +866,104 @@ def _compile_call(function: str, arguments: list[_Evaluator]) -> _Evaluator:
     return call
 
 
+def _literal(node: Node) -> str:
+    assert isinstance(node, StringLiteral)  # checked by the parser
+    return node.value
+
+
+def _round(values: list[Value]) -> Value:
+    number = _to_number(values[0])
+    digits = _truncate(_to_number(values[1])) if len(values) > 1 else 0
+    if math.isnan(number) or math.isinf(number) or not isinstance(digits, int):
+        return number
+    # XPath round(): halves go up (floor of x + 0.5), in JavaScript's Math.round too.
+    scale = 10.0**digits
+    return math.floor(number * scale + 0.5) / scale
+
+
+def _extreme(pick: Callable[[list[float]], float]) -> Callable[[list[Value]], Value]:
+    def extreme(values: list[Value]) -> Value:
+        numbers = [_to_number(value) for value in values]
+        if any(math.isnan(number) for number in numbers):
+            return _NAN
+        return pick(numbers)
+
+    return extreme
+
+
+def _power(values: list[Value]) -> Value:
+    base, exponent = (_to_number(value) for value in values)
+    if math.isnan(base) or math.isnan(exponent):
+        return _NAN  # Python's pow(nan, 0) is 1; ODK's and JavaScript's differ, so: unanswered
+    try:
+        return math.pow(base, exponent)
+    except ValueError:  # a negative number to a fractional power, or 0 to a negative one
+        return math.inf if base == 0 else _NAN
+    except OverflowError:
+        return (
+            math.inf
+            if base > 0 or (float(exponent).is_integer() and exponent % 2 == 0)
+            else -math.inf
+        )
+
+
+def _substring(values: list[Value]) -> Value:
+    """ODK's substr(text, start, end): characters from start up to end (0-based, end excluded)."""
+    text = _to_string(values[0])
+    bounds = [_to_number(value) for value in values[1:]]
+    if any(math.isnan(bound) for bound in bounds):
+        return ""
+    start = _clamp(bounds[0], len(text))
+    end = _clamp(bounds[1], len(text)) if len(bounds) > 1 else len(text)
+    return text[start:end]
+
+
+def _clamp(bound: float, length: int) -> int:
+    position = length + bound if bound < 0 else bound
+    return int(min(max(position, 0), length))
+
+
+def _selected_at(values: list[Value]) -> Value:
+    chosen = _selected_values(values[0])
+    index = _to_number(values[1])
+    if math.isnan(index) or math.isinf(index) or not 0 <= int(index) < len(chosen):
+        return ""
+    return chosen[int(index)]
+
+
+_XPATH_SPACE: Final = re.compile(r"[ \t\r\n]+")
+
 _SINGLE_ARGUMENT: Final[dict[str, Callable[[Value], Value]]] = {
     "not": lambda value: not _to_boolean(value),
     "count-selected": lambda value: len(_selected_values(value)),
     "string-length": lambda value: len(_to_string(value)),
     "int": lambda value: _truncate(_to_number(value)),
     "number": _to_number,
+    "string": _to_string,
+    # Without repeats a question is one value, so sum() of it is that value as a number.
+    "sum": _to_number,
+    "floor": lambda value: (
+        math.floor(number) if math.isfinite(number := _to_number(value)) else number
+    ),
+    "ceiling": lambda value: (
+        math.ceil(number) if math.isfinite(number := _to_number(value)) else number
+    ),
+    "abs": lambda value: abs(_to_number(value)),
+    "normalize-space": lambda value: _XPATH_SPACE.sub(" ", _to_string(value)).strip(" "),
+    "boolean": _to_boolean,
+    "boolean-from-string": lambda value: _to_string(value) in {"true", "1"},
+}
+_MANY_ARGUMENTS: Final[dict[str, Callable[[list[Value]], Value]]] = {
+    "concat": lambda values: "".join(_to_string(value) for value in values),
+    "min": _extreme(min),
+    "max": _extreme(max),
+    "round": _round,
+    "pow": _power,
+    "contains": lambda values: _to_string(values[1]) in _to_string(values[0]),
+    "starts-with": lambda values: _to_string(values[0]).startswith(_to_string(values[1])),
+    "ends-with": lambda values: _to_string(values[0]).endswith(_to_string(values[1])),
+    "substr": _substring,
+    "selected-at": _selected_at,
 }
 
 
@@ -789,6 +994,10 @@ class Expression:
     def bare_names(self) -> frozenset[str]:
         """Names used without ``${}`` (choice option columns in a choice_filter)."""
         return frozenset(node.name for node in _walk(self.root) if isinstance(node, BareName))
+
+    def uses_today(self) -> bool:
+        """Whether ``today()`` appears (its value depends on the day of evaluation)."""
+        return any(isinstance(node, Call) and node.function == "today" for node in _walk(self.root))
 
     def uses_current(self) -> bool:
         """Whether ``.`` (the current question's answer) appears."""

@@ -723,6 +723,14 @@ class _Builder:
             label = self.localised(table, "label", where)
             numerator = self.expression(table, "numerator", where)
             denominator = self.expression(table, "denominator", where)
+            for key, expression in (("numerator", numerator), ("denominator", denominator)):
+                if expression is not None and expression.uses_today():
+                    # Reports are built long after answers: the day would change the result.
+                    self.report(
+                        where,
+                        f"{key}: today() cannot be used in an indicator (it is the day a page "
+                        f"is answered, and reports are made later)",
+                    )
             target = self.target(table, where)
             if valid_id and label and numerator and denominator:
                 assert isinstance(indicator_id, str)

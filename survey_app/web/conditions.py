@@ -2,8 +2,8 @@
 
 The paper form and the assisted-entry form show every question, so each conditional question
 says when it applies: "Only if “Legal help” was chosen in “Which kinds of support…”.", with the
-question and choice labels in the page's language. Simple conditions are the ones the browser
-can apply by itself (see `enhance`): `=`, `!=`, `selected()`, joined by `and`, `or`, `not()`.
+question and choice labels in the page's language. Simple conditions are `=`, `!=` and `selected()`
+comparing an answer with a value, joined by `and`, `or`, `not()`.
 Anything else gets a general sentence that points to the questions above; the expression
 syntax (`${...}`) is never shown.
 """
@@ -11,15 +11,50 @@ syntax (`${...}`) is never shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
 from ..definitions import Question, QuestionType, Survey
-from ..definitions.expressions import PREFER_NOT_TO_SAY, Expression
-from .enhance import Rule
-from .enhance import _rule as simple_rule
+from ..definitions.expressions import (
+    PREFER_NOT_TO_SAY,
+    Binary,
+    Call,
+    Expression,
+    Node,
+    Reference,
+    StringLiteral,
+)
 from .i18n import ui_language_for
+
+# A simple condition: ["eq"|"ne"|"sel", question, value], ["not", rule], ["and"|"or", a, b].
+Rule = list[Any]
+
+
+def simple_rule(node: Node) -> Rule | None:
+    """The condition as a simple rule, or None if it is anything more than that."""
+    if isinstance(node, Binary) and node.operator in ("and", "or"):
+        left, right = simple_rule(node.left), simple_rule(node.right)
+        return [node.operator, left, right] if left and right else None
+    if isinstance(node, Binary) and node.operator in ("=", "!="):
+        pair = _reference_and_text(node.left, node.right) or _reference_and_text(
+            node.right, node.left
+        )
+        return ["eq" if node.operator == "=" else "ne", *pair] if pair else None
+    if isinstance(node, Call) and node.function == "not" and len(node.arguments) == 1:
+        inner = simple_rule(node.arguments[0])
+        return ["not", inner] if inner else None
+    if isinstance(node, Call) and node.function == "selected" and len(node.arguments) == 2:
+        pair = _reference_and_text(*node.arguments)
+        return ["sel", *pair] if pair else None
+    return None
+
+
+def _reference_and_text(first: Node, second: Node) -> tuple[str, str] | None:
+    if isinstance(first, Reference) and isinstance(second, StringLiteral):
+        return first.name, second.value
+    return None
 
 
 def _(message: str, **values: str) -> Markup:

@@ -1,49 +1,97 @@
-"""Skip logic the browser can apply by itself, for questions that depend on the same page.
+"""Skip logic the browser applies by itself, for questions that depend on the same page.
 
 Without JavaScript such questions are shown and the server drops answers that do not apply.
-With it, simple conditions (`${q} = 'v'`, `${q} != 'v'`, `selected(${q}, 'v')`, combined with
-`and`, `or` and `not()`) are handed to static/exit.js as JSON so the question appears only when
-it applies. Anything more complex stays server-side only.
+With it, a question whose `relevant` uses only answers of its own page is given its condition
+as JSON (the parsed expression, node by node) and static/skip.js evaluates it as the server's
+evaluator does (survey_app/definitions/expressions.py), so the question appears only when it
+applies. The server stays authoritative: it decides again when the page is sent.
+
+JSON nodes: ["s", text], ["n", number], ["r", question, kind, min, max] (kind says how the
+server reads that question's field: see `_KINDS`), ["neg", x], [operator, left, right] for the
+binary operators, ["f", function, argument...] for calls.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from ..definitions import Page, Question
-from ..definitions.expressions import Binary, Call, Node, Reference, StringLiteral
+from ..definitions import Page, Question, QuestionType
+from ..definitions.expressions import (
+    Binary,
+    Call,
+    Negate,
+    Node,
+    NumberLiteral,
+    Reference,
+    StringLiteral,
+)
 
 Rule = list[Any]
 
-
-def _rule(node: Node) -> Rule | None:
-    if isinstance(node, Binary) and node.operator in ("and", "or"):
-        left, right = _rule(node.left), _rule(node.right)
-        return [node.operator, left, right] if left and right else None
-    if isinstance(node, Binary) and node.operator in ("=", "!="):
-        pair = _reference_and_text(node.left, node.right) or _reference_and_text(
-            node.right, node.left
-        )
-        return ["eq" if node.operator == "=" else "ne", *pair] if pair else None
-    if isinstance(node, Call) and node.function == "not" and len(node.arguments) == 1:
-        inner = _rule(node.arguments[0])
-        return ["not", inner] if inner else None
-    if isinstance(node, Call) and node.function == "selected" and len(node.arguments) == 2:
-        pair = _reference_and_text(*node.arguments)
-        return ["sel", *pair] if pair else None
-    return None
+# How skip.js turns a field into the value the server would store (answers.parse_answer).
+_KINDS = {
+    QuestionType.SINGLE: "c",
+    QuestionType.YESNO: "c",
+    QuestionType.CONSENT: "c",
+    QuestionType.MULTIPLE: "m",
+    QuestionType.RATING: "k",
+    QuestionType.INTEGER: "i",
+    QuestionType.DECIMAL: "f",
+    QuestionType.TEXT: "t",
+    QuestionType.LONGTEXT: "l",
+}
 
 
-def _reference_and_text(first: Node, second: Node) -> tuple[str, str] | None:
-    if isinstance(first, Reference) and isinstance(second, StringLiteral):
-        return first.name, second.value
-    return None
+def _kind(question: Question) -> str | None:
+    if question.type is QuestionType.DATE:
+        precision = question.precision.iso_length if question.precision else 10
+        return f"d{precision}"
+    return _KINDS.get(question.type)
+
+
+def field_node(question: Question) -> Rule | None:
+    """The JSON node that reads `question`'s field, or None for a question with no answer."""
+    kind = _kind(question)
+    if kind is None:
+        return None
+    return ["r", question.id, kind, _bound(question.min), _bound(question.max)]
+
+
+def to_json(node: Node, fields: Mapping[str, Rule | None]) -> Rule | None:
+    """The JSON form of `node`, or None if it uses something the browser cannot read.
+
+    `fields` maps each question the browser can read to its reference node (`field_node`)."""
+    match node:
+        case StringLiteral(value=text):
+            return ["s", text]
+        case NumberLiteral(value=number):
+            return ["n", number]
+        case Reference(name=name):
+            return fields.get(name)
+        case Negate(operand=operand):
+            inner = to_json(operand, fields)
+            return None if inner is None else ["neg", inner]
+        case Binary(operator=operator, left=left, right=right):
+            sides = to_json(left, fields), to_json(right, fields)
+            return None if None in sides else [operator, *sides]
+        case Call(function=function, arguments=arguments):
+            converted = [to_json(argument, fields) for argument in arguments]
+            return None if None in converted else ["f", function, *converted]
+    return None  # `.` and bare names do not occur in a question's relevant
+
+
+def _bound(value: object) -> float | str | None:
+    """A number question's bound, or a date question's (ISO text), as answers.py checks them."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return value if isinstance(value, str) else float(value)
 
 
 def client_rules(page: Page) -> dict[str, str]:
     """Question id -> JSON rule, for questions whose condition names a question of this page."""
-    on_page = {q.id for q in page.questions}
+    on_page = {q.id: q for q in page.questions}
     rules: dict[str, str] = {}
     for question in page.questions:
         rule = _client_rule(question, on_page)
@@ -52,10 +100,12 @@ def client_rules(page: Page) -> dict[str, str]:
     return rules
 
 
-def _client_rule(question: Question, on_page: set[str]) -> Rule | None:
-    if question.relevant is None or not (question.relevant.references() & on_page):
+def _client_rule(question: Question, on_page: dict[str, Question]) -> Rule | None:
+    if question.relevant is None or not (question.relevant.references() & on_page.keys()):
         return None
-    # Only conditions entirely about this page: earlier answers are already known to the server.
-    if not question.relevant.references() <= on_page:
+    # Only conditions entirely about this page: earlier answers are already known to the server,
+    # and are not put into the page.
+    if not question.relevant.references() <= on_page.keys():
         return None
-    return _rule(question.relevant.root)
+    fields = {qid: field_node(other) for qid, other in on_page.items()}
+    return to_json(question.relevant.root, fields)
