@@ -96,11 +96,10 @@ CONVERTS = {
     "kpi_unicode_relevant.xlsx",
     "pyxform_specify_other.xlsx",
     "xlsform_cascading_select.xlsx",
+    "kobo_calculations_constraints_matrix.xlsx",
+    "pyxform_widgets.xls",
 }
 REFUSED = {
-    "kobo_calculations_constraints_matrix.xlsx": [
-        ("survey", row, "calculation") for row in (13, 19, 25, 29, 30, 31)
-    ],
     "kobo_number_decimal_range.xlsx": [("survey", 9, "parameters")],
     "kobo_form_meta.xlsx": [("survey", None, None)],
 }
@@ -220,10 +219,20 @@ def test_range_with_misspelt_parameter_is_refused_and_good_ranges_become_ratings
     assert rating_rows == [4, 7, 8]
 
 
-def test_matrix_calculations_are_refused_as_calculated_answers() -> None:
-    error = unconvertible(XLSFORMS / "kobo_calculations_constraints_matrix.xlsx")
-    assert all("calculated answers are not supported" in p.message for p in error.problems)
-    assert "column 'read_only' is not supported" in notes_text(error.notes)
+def test_matrix_totals_are_computed_questions_dropped_with_a_note() -> None:
+    result = convert_xlsform(XLSFORMS / "kobo_calculations_constraints_matrix.xlsx")
+    notes = notes_text(result.notes)
+    for row, name in ((13, "r1_c3"), (19, "r2_c3"), (25, "r3_c3"), (31, "r4_c3")):
+        assert (
+            f"survey row {row}: question '{name}' is computed from other answers (calculation "
+        ) in notes
+    assert "not asked: dropped, so respondents do not see its value" in notes
+    assert "r1_c3" not in result.names and result.names["r1_c1"] == "r1_c1"
+    survey = load_survey_text(result.toml_text, f"{result.survey_id}.toml")
+    females = next(q for p in survey.pages for q in p.questions if q.id == "r1_c2")
+    assert females.constraint is not None
+    assert females.constraint.is_true({"hh_mem": 5, "r1_c1": 2}, current=3)
+    assert not females.constraint.is_true({"hh_mem": 5, "r1_c1": 2}, current=4)
 
 
 def test_tetun_labels_and_curly_quotes_in_relevant() -> None:
@@ -537,7 +546,7 @@ def test_text_inserting_an_answer_is_named_never_shown_silently(tmp_path: Path) 
     ) in notes
 
 
-def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Path) -> None:
+def test_a_calculation_in_use_is_computed_where_it_is_used(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,
         [
@@ -545,13 +554,48 @@ def test_calculation_nothing_uses_is_dropped_one_in_use_is_refused(tmp_path: Pat
             ["integer", "n", "How many?"],
             ["calculate", "unused", None, "${n} * 2"],
             ["calculate", "double", None, "${n} * 2"],
-            ["note", "show", "Double is more than 4", None, "${double} > 4"],
+            ["calculate", "band", None, "if(${double} > 10, 'many', 'few')"],
+            ["integer", "m", "Older ones?", None, "${double} > 4"],
+            ["text", "few", "Why few?", None, "${band} = 'few' and ${double} != ''"],
+        ],
+    )
+    result = convert_xlsform(path)
+    notes = notes_text(result.notes)
+    assert "survey row 3: calculation 'unused' dropped" in notes
+    assert "survey row 6: relevant `${double} > 4` uses the calculation ${double} (row 4)" in notes
+    assert "uses the calculations ${band} (row 5), ${double} (row 4)" in notes
+    survey = load_survey_text(result.toml_text, f"{result.survey_id}.toml")
+    questions = {q.id: q for page in survey.pages for q in page.questions}
+    assert set(questions) == {"n", "m", "few"}
+    many, few = questions["m"].relevant, questions["few"].relevant
+    assert many is not None and few is not None
+    assert [many.is_true({"n": n}) for n in (1, 2, 3)] == [False, False, True]
+    assert [few.is_true({"n": n}) for n in (1, 5, 6)] == [True, True, False]
+    # A calculation that cannot be computed is empty, as ODK stores it: not "NaN".
+    assert not few.is_true({})
+
+
+@pytest.mark.parametrize(
+    ("calculations", "message"),
+    [
+        ([["calculate", "a", None, "${b} + 1"], ["calculate", "b", None, "${a} + 1"]], "circle"),
+        ([["calculate", "a", None, "pulldata('f', 'c', 'k', ${n})"]], "unknown function"),
+    ],
+)
+def test_a_calculation_that_cannot_be_computed_is_refused(
+    tmp_path: Path, calculations: list[list[str | None]], message: str
+) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "calculation", "relevant"],
+            ["integer", "n", "How many?"],
+            *calculations,
+            ["integer", "m", "More?", None, "${a} > 4"],
         ],
     )
     error = unconvertible(path)
-    assert rows_of(error) == [("survey", 4, "type"), ("survey", 5, "relevant")]
-    assert "${double} is used on row 5" in error.problems[0].message
-    assert "survey row 3: calculation 'unused' dropped" in notes_text(error.notes)
+    assert any(p.column == "calculation" and message in p.message for p in error.problems)
 
 
 def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .expressions import (
@@ -69,6 +69,8 @@ _CURLY_QUOTES = str.maketrans(
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _CALCULATION_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
 _PIPED = _CALCULATION_REFERENCE  # `${name}` inside a label or hint
+# Longest expression a calculation may become once written out where it is used.
+_MAX_INLINED = 4000
 # An XLSForm `range` with these parameters reads as a rating scale of 1..end points.
 _RATING_POINTS = range(MIN_SCALE, MAX_SCALE + 1)
 # Key order of a question in the survey file.
@@ -106,6 +108,7 @@ class _Entry:
     expressions: dict[str, tuple[str, Expression]] = field(default_factory=dict)
     calculation_references: frozenset[str] = frozenset()
     failed: bool = False
+    computed: bool = False  # a question with a calculation: shown read-only in ODK, not asked
     groups: tuple[_Entry, ...] = ()  # enclosing groups, outermost first
     repeat: _Entry | None = None  # the enclosing repeat, whose rows are not converted
     last_row: int = 0  # for a group or repeat: the row that closes it
@@ -168,8 +171,8 @@ class SurveySheet:
         for entry in entries:
             if entry.converted:
                 self._parse_expressions(entry)
-        self._rewrite_dropped_references(entries)
         self._settle_calculations(entries)
+        self._rewrite_dropped_references(entries)
         self._refuse_unusable_references(entries)
         if self.findings.problems:
             return None
@@ -205,6 +208,16 @@ class SurveySheet:
                     self.findings.problem(SURVEY_SHEET, row.number, "type", "the row has no type")
                 continue
             entry = _Entry(row=row, parsed=parse_type(type_text), name=name)
+            calculation_header = self._header("calculation")
+            if (
+                entry.kind is Kind.QUESTION
+                and calculation_header
+                and row.get(calculation_header)
+                and entry.parsed.base != "note"
+            ):
+                # Computed, not asked (read-only in ODK): a calculation like any other.
+                entry.parsed = replace(entry.parsed, kind=Kind.CALCULATE)
+                entry.computed = True
             if entry.kind is Kind.UNSUPPORTED:
                 self._fail(entry, "type", entry.parsed.reason)
             elif entry.kind is Kind.METADATA:
@@ -349,12 +362,6 @@ class SurveySheet:
                 SURVEY_SHEET,
                 entry.number,
                 f"appearance '{appearance}' is not supported and was ignored",
-            )
-        if self._cell(entry, "calculation"):
-            self._fail(
-                entry,
-                "calculation",
-                "calculated answers are not supported: every answer is given by the respondent",
             )
         if self._cell(entry, "default"):
             self.findings.note(
@@ -547,7 +554,11 @@ class SurveySheet:
         return target is not None and target.kind in {Kind.METADATA, Kind.DROPPED}
 
     def _settle_calculations(self, entries: list[_Entry]) -> None:
-        """Drop calculations nothing uses; refuse those a converted row depends on."""
+        """Drop calculations nothing uses; compute the others where they are used.
+
+        A calculation is not stored: each `${calc}` in a relevant, constraint or choice_filter
+        is replaced by the calculation itself, read as ODK stores a calculated value (as text,
+        empty when it cannot be computed), so the condition means what it meant."""
         users: dict[str, list[_Entry]] = {}
         for entry in entries:
             if entry.repeat is not None:
@@ -574,21 +585,88 @@ class SurveySheet:
                     changed = True
         for name, entry in calculations.items():
             if name in unused:
+                self.findings.note(SURVEY_SHEET, entry.number, self._unused_message(entry, entries))
+        inlined: dict[str, str | None] = {}
+        for name in sorted(set(calculations) - unused):
+            self._inline(name, calculations, inlined, ())
+        for entry in entries:
+            if not entry.converted:
+                continue
+            for column, (source, expression) in list(entry.expressions.items()):
+                used = sorted(n for n in expression.references() if n in calculations)
+                if not used or any(inlined.get(n) is None for n in used):
+                    continue  # refused below: the calculation could not be computed
+                rewritten = _replace_references(source, expression, inlined)
+                if len(rewritten) > _MAX_INLINED:
+                    self._fail(
+                        entry,
+                        column,
+                        f"{column} uses calculations nested too deeply to compute "
+                        f"({len(rewritten)} characters once written out)",
+                    )
+                    continue
+                parsed = parse(rewritten, allow_bare_names=column == "choice_filter")
+                entry.expressions[column] = (rewritten, parsed)
+                listed = ", ".join(f"${{{n}}} (row {calculations[n].number})" for n in used)
                 self.findings.note(
                     SURVEY_SHEET,
                     entry.number,
-                    f"calculation '{name}' dropped: no question uses it "
-                    f"(compute it in the report if it is needed)"
-                    + self._shown_in_text(entries, name),
+                    f"{column} `{source}` uses the calculation{'s' if len(used) > 1 else ''} "
+                    f"{listed}, computed here from the answers: `{rewritten}`",
                 )
-            else:
-                rows = ", ".join(str(user.number) for user in users[name])
-                self._fail(
-                    entry,
-                    "type",
-                    f"calculations are not supported, and ${{{name}}} is used on "
-                    f"row{'s' if len(users[name]) > 1 else ''} {rows}",
-                )
+
+    def _inline(
+        self,
+        name: str,
+        calculations: dict[str, _Entry],
+        inlined: dict[str, str | None],
+        chain: tuple[str, ...],
+    ) -> str | None:
+        """The calculation `name` written out as an expression over answers, or None (refused)."""
+        if name in inlined:
+            return inlined[name]
+        entry = calculations[name]
+        if name in chain:
+            cycle = " -> ".join(f"${{{n}}}" for n in (*chain[chain.index(name) :], name))
+            self._fail(entry, "calculation", f"calculations use each other in a circle: {cycle}")
+            inlined[name] = None
+            return None
+        written = self._cell(entry, "calculation")
+        source = written.translate(_CURLY_QUOTES)
+        try:
+            expression = parse(source)
+        except ExpressionError as error:
+            self._fail(
+                entry,
+                "calculation",
+                f"calculation `{source}`: {error.message} at position {error.position}",
+            )
+            inlined[name] = None
+            return None
+        parts: dict[str, str | None] = {}
+        for used in expression.references() & calculations.keys():
+            parts[used] = self._inline(used, calculations, inlined, (*chain, name))
+        if any(part is None for part in parts.values()):
+            inlined[name] = None
+            return None
+        body = _replace_references(source, expression, parts)
+        # As ODK stores a calculated value: text, and empty when it is not a number (NaN).
+        value = f"int({body})" if entry.parsed.base == "integer" else f"({body})"
+        inlined[name] = f"if({value} = {value}, string({value}), '')"
+        return inlined[name]
+
+    def _unused_message(self, entry: _Entry, entries: list[_Entry]) -> str:
+        if entry.computed:
+            return (
+                f"question '{entry.name}' is computed from other answers (calculation "
+                f"`{self._cell(entry, 'calculation')}`), not asked: dropped, so respondents do "
+                f"not see its value (compute it in the report if it is needed)"
+                + self._shown_in_text(entries, entry.name)
+            )
+        return (
+            f"calculation '{entry.name}' dropped: no question uses it "
+            f"(compute it in the report if it is needed)" + self._shown_in_text(entries, entry.name)
+        )
 
     def _shown_in_text(self, entries: list[_Entry], name: str) -> str:
         """Where a label or hint inserts `${name}`, which respondents will see as written."""
@@ -847,6 +925,18 @@ class SurveySheet:
         entry.failed = True
         header = self._header(column) if column else None
         self.findings.problem(SURVEY_SHEET, entry.number, header or column, message)
+
+
+def _replace_references(source: str, expression: Expression, values: dict[str, Any]) -> str:
+    """`source` with each `${name}` that `values` has replaced by `(value)`."""
+    edits = [
+        (node.position, len(node.name) + 3, values[node.name])
+        for node in _nodes(expression.root)
+        if isinstance(node, Reference) and node.name in values
+    ]
+    for position, length, value in sorted(edits, reverse=True):
+        source = source[:position] + f"({value})" + source[position + length :]
+    return source
 
 
 def _effect(column: str, entry: _Entry, expression: Expression) -> str:
