@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from survey_app.definitions import QuestionType, load_survey_text
+from survey_app.definitions.answers import visible_choices
 from survey_app.definitions.loader import load_survey_text_with_warnings
 from survey_app.definitions.xlsform import (
     ImportResult,
@@ -98,6 +99,8 @@ CONVERTS = {
     "xlsform_cascading_select.xlsx",
     "kobo_calculations_constraints_matrix.xlsx",
     "pyxform_widgets.xls",
+    "pyxform_choice_filter.xlsx",
+    "pyxform_or_other.xlsx",
 }
 REFUSED = {
     "kobo_number_decimal_range.xlsx": [("survey", 9, "parameters")],
@@ -650,6 +653,90 @@ def test_choice_rows_are_refused_only_for_lists_in_use(tmp_path: Path) -> None:
         ("choices", 6, "name"),
     ]
     assert "appears twice in list 'fruit' (also row 2)" in error.problems[0].message
+
+
+def test_duplicate_names_in_a_cascading_list_are_one_answer_as_in_odk() -> None:
+    result = convert_xlsform(XLSFORMS / "pyxform_choice_filter.xlsx")
+    notes = notes_text(result.notes)
+    assert (
+        "choices row 6: option 'king' appears twice in list 'counties' (also row 4), as "
+        "allow_choice_duplicates allows: both store 'king', so they are one option, offered "
+        "when cf is washington or texas"
+    ) in notes
+    assert "choice_filter `${state}=cf` reads `selected(cf, ${state})`" in notes
+    survey = load(result)
+    county = next(q for page in survey.pages for q in page.questions if q.id == "county")
+    offered = {
+        state: [c.value for c in visible_choices(county, {"state": state})]
+        for state in ("texas", "washington")
+    }
+    assert offered == {"texas": ["king", "cameron"], "washington": ["king", "pierce"]}
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [
+        ([["c", "king", "King, Texas", "texas"]], "with a different label"),
+        ([["c", "king", "King", "tex as"]], "which cannot be merged"),
+        ([["c", "king", "King", None]], "which cannot be merged"),
+    ],
+)
+def test_duplicate_names_that_cannot_be_one_answer_are_refused(
+    tmp_path: Path, rows: list[Cells], reason: str
+) -> None:
+    path = make_form(
+        tmp_path,
+        [["type", "name", "label", "choice_filter"], ["select_one c", "county", "County?"]],
+        choices=[["list_name", "name", "label", "cf"], ["c", "king", "King", "washington"], *rows],
+        settings=[["allow_choice_duplicates"], ["yes"]],
+    )
+    assert reason in unconvertible(path).problems[0].message
+    without = make_form(
+        tmp_path,
+        [["type", "name", "label"], ["select_one c", "county", "County?"]],
+        choices=[
+            ["list_name", "name", "label", "cf"],
+            ["c", "king", "King", "a"],
+            ["c", "king", "King", "b"],
+        ],
+        name="strict.xlsx",
+    )
+    assert "appears twice" in unconvertible(without).problems[0].message
+
+
+def test_a_filter_comparing_with_a_missing_column_is_kept_as_odk_reads_it() -> None:
+    result = convert_xlsform(XLSFORMS / "pyxform_or_other.xlsx")
+    notes = notes_text(result.notes)
+    assert (
+        "survey row 3: warning: choice_filter `pastel=yes` compares with 'yes', which is not a "
+        "column of the choices sheet: as in ODK, such a comparison is never true, so it reads "
+        "`false()` and no option is offered; if 'yes' is meant as text, put it in quotes"
+    ) in notes
+    survey = load(result)
+    pastel = next(q for page in survey.pages for q in page.questions if q.id == "fav_pastel")
+    assert visible_choices(pastel, {}) == ()
+
+
+def test_or_other_adds_other_to_every_question_using_the_list(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label"],
+            ["select_one l or_other", "first", "First?"],
+            ["select_multiple l", "second", "Second?"],
+        ],
+        choices=[["list_name", "name", "label"], ["l", "a", "A"], ["l", "b", "B"]],
+    )
+    result = convert_xlsform(path)
+    assert (
+        "survey row 3: 'or_other' on row 2 adds the option 'other' to list 'l', so, as in ODK, "
+        "this question offers 'Other' too (without a text box)"
+    ) in notes_text(result.notes)
+    questions = {q.id: q for page in load(result).pages for q in page.questions}
+    assert [c.value for c in questions["second"].choices] == ["a", "b", "other"]
+    assert questions["second"].other_id is None
+    assert [c.value for c in questions["first"].choices] == ["a", "b"]
+    assert questions["first"].other_id == "first_other"
 
 
 def test_or_other_with_an_existing_other_option_is_refused(tmp_path: Path) -> None:

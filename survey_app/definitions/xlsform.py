@@ -58,7 +58,9 @@ FORMAT_VERSION = 1
 SURVEY_FILE_SUFFIX = ".toml"
 # Columns whose language suffix adds a language to the survey (media columns do not).
 _TEXT_COLUMNS = frozenset({"label", "hint", "constraint_message"})
-_USED_SETTINGS = frozenset({"form_title", "form_id", "default_language", "version"})
+_USED_SETTINGS = frozenset(
+    {"form_title", "form_id", "default_language", "version", "allow_choice_duplicates"}
+)
 
 
 class XLSFormError(Exception):
@@ -136,9 +138,9 @@ def convert_xlsform(
         settings.get("default_language", ""),
         findings,
     )
-    converted = SurveySheet(
-        survey_sheet, ChoiceLists(choices_sheet, languages, findings), languages, findings
-    ).convert()
+    duplicates = settings.get("allow_choice_duplicates", "").strip().lower() in {"yes", "true"}
+    choice_lists = ChoiceLists(choices_sheet, languages, findings, allow_duplicates=duplicates)
+    converted = SurveySheet(survey_sheet, choice_lists, languages, findings).convert()
     if converted is None:
         raise UnconvertibleRows(
             f"{path.name}: {_count(findings.problems, 'row')} cannot be converted; "

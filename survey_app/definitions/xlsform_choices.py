@@ -52,16 +52,28 @@ class ChoiceList:
     options: list[dict[str, Any]] = field(default_factory=list)
     values: set[str] = field(default_factory=set)
     checked: bool = False
+    # extra keys that merged duplicate options hold several values of (space-separated)
+    merged_keys: set[str] = field(default_factory=set)
 
 
 class ChoiceLists:
-    def __init__(self, sheet: Sheet | None, languages: LanguagePlan, findings: Findings) -> None:
+    def __init__(
+        self,
+        sheet: Sheet | None,
+        languages: LanguagePlan,
+        findings: Findings,
+        *,
+        allow_duplicates: bool = False,
+    ) -> None:
+        # settings: allow_choice_duplicates, which cascading lists use for one place under two
+        self.allow_duplicates = allow_duplicates
         self.languages = languages
         self.findings = findings
         self.sheet = sheet
         self.lists: dict[str, ChoiceList] = {}
         # extra column header -> key of the option in the survey file (bare choice_filter name)
         self.extra_keys: dict[str, str] = {}
+        self.keys: set[str] = set()  # list keys in the survey file
         if sheet is None:
             return
         list_header = _plain_header(sheet, "list_name")
@@ -73,7 +85,7 @@ class ChoiceLists:
                 if OPTION_KEY.match(key) is None:
                     key = identifier(key, fallback="key")
                 self.extra_keys[column.header] = key
-        keys: set[str] = set()
+        keys = self.keys
         for row in sheet.rows:
             name = row.get(list_header)
             if not name:
@@ -91,6 +103,31 @@ class ChoiceLists:
         if choice_list is not None and not choice_list.checked:
             self._check(choice_list)
         return choice_list
+
+    def with_other(self, name: str) -> ChoiceList | None:
+        """List `name` with the option 'other' that `or_other` on another question adds to it:
+        in ODK, every question using the list then offers it (without a text box)."""
+        base = self.use(name)
+        if base is None:
+            return None
+        derived_name = f"{name} or_other"
+        if derived_name not in self.lists:
+            key = _unique(f"{base.key}_or_other", self.keys)
+            self.keys.add(key)
+            other = {
+                "value": "other",
+                "label": {code: "Other" for code in self.languages.codes},
+            }
+            self.lists[derived_name] = ChoiceList(
+                name=derived_name,
+                key=key,
+                rows=base.rows,
+                options=[*base.options, other],
+                values={*base.values, "other"},
+                checked=True,
+                merged_keys=base.merged_keys,
+            )
+        return self.lists[derived_name]
 
     def used(self) -> list[ChoiceList]:
         return [choice_list for choice_list in self.lists.values() if choice_list.checked]
@@ -118,6 +155,9 @@ class ChoiceLists:
                 )
                 continue
             if value in first_row:
+                if self.allow_duplicates:
+                    self._merge(choice_list, row, value, first_row[value], label_columns)
+                    continue
                 self.findings.problem(
                     CHOICES_SHEET,
                     row.number,
@@ -173,6 +213,54 @@ class ChoiceLists:
                     option[key] = row.get(header)
             choice_list.options.append(option)
             choice_list.values.add(value)
+
+    def _merge(
+        self,
+        choice_list: ChoiceList,
+        row: Row,
+        value: str,
+        first: int,
+        label_columns: list[Any],
+    ) -> None:
+        """A second option with the same name (allow_choice_duplicates): in ODK both store the
+        same answer, so they are one option, whose differing columns hold both values."""
+        option = next((o for o in choice_list.options if o["value"] == value), None)
+        label = localised(row, label_columns, self.languages, Findings(), CHOICES_SHEET)
+        if option is None or label != option["label"]:
+            self.findings.problem(
+                CHOICES_SHEET,
+                row.number,
+                "label",
+                f"option '{value}' appears twice in list '{choice_list.name}' (also row "
+                f"{first}) with a different label; both would store '{value}', so respondents "
+                f"could not be told apart: give them different names",
+            )
+            return
+        merged: list[str] = []
+        for header, key in self.extra_keys.items():
+            extra = row.get(header)
+            held = str(option.get(key, ""))
+            if extra == held or extra in held.split():
+                continue
+            if not extra or not held or any(" " in text for text in (extra, held)):
+                self.findings.problem(
+                    CHOICES_SHEET,
+                    row.number,
+                    header,
+                    f"option '{value}' appears twice in list '{choice_list.name}' (also row "
+                    f"{first}) with {header} '{extra}' and '{held}', which cannot be merged",
+                )
+                return
+            option[key] = f"{held} {extra}"
+            choice_list.merged_keys.add(key)
+            merged.append(f"{header} is {' or '.join(option[key].split())}")
+        self.findings.note(
+            CHOICES_SHEET,
+            row.number,
+            f"option '{value}' appears twice in list '{choice_list.name}' (also row {first}), "
+            f"as allow_choice_duplicates allows: both store '{value}', so they are one option"
+            + (f", offered when {'; '.join(merged)}" if merged else ""),
+        )
 
 
 def localised(

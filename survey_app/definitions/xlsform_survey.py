@@ -21,6 +21,7 @@ from .expressions import (
     ExpressionError,
     Negate,
     Node,
+    NumberLiteral,
     Reference,
     StringLiteral,
     parse,
@@ -156,6 +157,8 @@ class SurveySheet:
         self.by_name: dict[str, _Entry] = {}
         self.in_repeats: dict[str, _Entry] = {}
         self.acknowledged: set[str] = set()
+        # lists that `or_other` adds 'other' to -> the first row asking for it
+        self.or_other_lists: dict[str, int] = {}
 
     # ----------------------------------------------------------------- passes
 
@@ -163,6 +166,9 @@ class SurveySheet:
         """The pages and choice lists, or None when a row could not be converted."""
         entries = self._classify()
         self._match_groups(entries)
+        for entry in entries:
+            if entry.parsed.other and entry.repeat is None and entry.parsed.list_name:
+                self.or_other_lists.setdefault(entry.parsed.list_name, entry.number)
         self._settle_names(entries)
         for entry in entries:
             if entry.converted and not entry.failed:
@@ -222,7 +228,9 @@ class SurveySheet:
                 self._fail(entry, "type", entry.parsed.reason)
             elif entry.kind is Kind.METADATA:
                 self.findings.note(
-                    SURVEY_SHEET, row.number, f"'{type_text}' row dropped: {entry.parsed.reason}"
+                    SURVEY_SHEET,
+                    row.number,
+                    f"'{type_text}' row dropped: {entry.parsed.reason}",
                 )
             elif entry.kind is Kind.DROPPED:
                 self.findings.note(
@@ -255,7 +263,8 @@ class SurveySheet:
                 )
                 continue
             entry.repeat = next(
-                (block for block in open_blocks if block.kind is Kind.BEGIN_REPEAT), None
+                (block for block in open_blocks if block.kind is Kind.BEGIN_REPEAT),
+                None,
             )
             entry.groups = tuple(block for block in open_blocks if block.kind is Kind.BEGIN_GROUP)
             if entry.kind in {Kind.BEGIN_GROUP, Kind.BEGIN_REPEAT}:
@@ -375,9 +384,14 @@ class SurveySheet:
                 entry.number,
                 f"parameters '{self._cell(entry, 'parameters')}' ignored",
             )
-        if self._cell(entry, "choice_filter") and base not in {"select_one", "select_multiple"}:
+        if self._cell(entry, "choice_filter") and base not in {
+            "select_one",
+            "select_multiple",
+        }:
             self.findings.note(
-                SURVEY_SHEET, entry.number, "choice_filter ignored: the question has no choices"
+                SURVEY_SHEET,
+                entry.number,
+                "choice_filter ignored: the question has no choices",
             )
         entry.question = question
 
@@ -404,6 +418,15 @@ class SurveySheet:
         if choice_list is None:
             self._fail(entry, "type", f"choice list '{list_name}' is not in the choices sheet")
             return
+        other_row = self.or_other_lists.get(list_name)
+        if other_row is not None and not entry.parsed.other and "other" not in choice_list.values:
+            choice_list = self.choices.with_other(list_name) or choice_list
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"'or_other' on row {other_row} adds the option 'other' to list '{list_name}', "
+                f"so, as in ODK, this question offers 'Other' too (without a text box)",
+            )
         question["choices"] = choice_list.key
         if entry.parsed.other:
             if "other" in choice_list.values:
@@ -504,18 +527,132 @@ class SurveySheet:
                 )
                 continue
             if column == "choice_filter":
-                self._check_filter_names(entry, source, expression)
+                kept = self._check_filter_names(entry, source, expression)
+                if kept is not None:
+                    kept = self._filter_merged_options(entry, *kept)
+                if kept is None:
+                    continue
+                source, expression = kept
             entry.expressions[column] = (source, expression)
 
-    def _check_filter_names(self, entry: _Entry, source: str, expression: Expression) -> None:
+    def _check_filter_names(
+        self, entry: _Entry, source: str, expression: Expression
+    ) -> tuple[str, Expression] | None:
+        """The choice_filter as the survey keeps it, or None when it is refused.
+
+        A bare name that is no column of the choices sheet is, in ODK, a path to nothing: any
+        comparison with it is false. Such a comparison is written `false()` and a warning says
+        what that does (no option offered, usually a missing pair of quotes)."""
         known = set(self.choices.extra_keys) | {"name"}
-        for name in sorted(expression.bare_names() - known):
+        unknown = expression.bare_names() - known
+        if not unknown:
+            return source, expression
+        comparisons = [
+            node
+            for node in _nodes(expression.root)
+            if isinstance(node, Binary)
+            and node.operator in _COMPARISONS
+            and any(
+                isinstance(side, BareName) and side.name in unknown
+                for side in (node.left, node.right)
+            )
+        ]
+        spans = [_leaf_span(source, node) for node in comparisons]
+        compared = {
+            side.name
+            for node in comparisons
+            for side in (node.left, node.right)
+            if isinstance(side, BareName)
+        }
+        elsewhere = [
+            node.name
+            for node in _nodes(expression.root)
+            if isinstance(node, BareName)
+            and node.name in unknown
+            and not any(node is side for c in comparisons for side in (c.left, c.right))
+        ]
+        if elsewhere or None in spans or not unknown <= compared:
+            for name in sorted(unknown):
+                self._fail(
+                    entry,
+                    "choice_filter",
+                    f"choice_filter `{source}` uses '{name}', which is not a column of the "
+                    f"choices sheet",
+                )
+            return None
+        rewritten = source
+        for start, end in sorted((span for span in spans if span), reverse=True):
+            rewritten = rewritten[:start] + "false()" + rewritten[end:]
+        parsed = parse(rewritten, allow_bare_names=True)
+        names = ", ".join(f"'{name}'" for name in sorted(unknown))
+        self.findings.note(
+            SURVEY_SHEET,
+            entry.number,
+            f"warning: choice_filter `{source}` compares with {names}, which "
+            f"{'is not a column' if len(unknown) == 1 else 'are not columns'} of the choices "
+            f"sheet: as in ODK, such a comparison is never true, so it reads `{rewritten}` and "
+            f"{_effect('choice_filter', entry, parsed)}; if {names} is meant as text, put it in "
+            f"quotes",
+        )
+        return rewritten, parsed
+
+    def _filter_merged_options(
+        self, entry: _Entry, source: str, expression: Expression
+    ) -> tuple[str, Expression] | None:
+        """`key = ${q}` becomes `selected(key, ${q})` where options merged from duplicates
+        hold several values of `key`, so each merged option is offered whenever one of the
+        options it stands for would have been; any other use of such a key is refused."""
+        choice_list = self.choices.lists.get(entry.parsed.list_name or "")
+        if choice_list is None or not choice_list.merged_keys:
+            return source, expression
+        headers = {h for h, k in self.choices.extra_keys.items() if k in choice_list.merged_keys}
+        if not expression.bare_names() & headers:
+            return source, expression
+        edits: list[tuple[int, int, str]] = []
+        handled: set[int] = set()
+        for node in _nodes(expression.root):
+            if not isinstance(node, Binary) or node.operator != "=":
+                continue
+            sides = (node.left, node.right)
+            keys = [side for side in sides if isinstance(side, BareName) and side.name in headers]
+            span = _leaf_span(source, node)
+            if len(keys) != 1 or span is None:
+                continue
+            other = node.right if keys[0] is node.left else node.left
+            other_end = _leaf_end(source, other)
+            if isinstance(other, BareName) or other_end is None:
+                continue
+            handled.add(id(keys[0]))
+            edits.append(
+                (
+                    *span,
+                    f"selected({keys[0].name}, {source[other.position : other_end]})",
+                )
+            )
+        left = [
+            node.name
+            for node in _nodes(expression.root)
+            if isinstance(node, BareName) and node.name in headers and id(node) not in handled
+        ]
+        if left:
             self._fail(
                 entry,
                 "choice_filter",
-                f"choice_filter `{source}` uses '{name}', which is not a column of the "
-                f"choices sheet",
+                f"choice_filter `{source}` uses '{left[0]}', which options merged from "
+                f"duplicates in list '{choice_list.name}' hold several values of; only "
+                f"`{left[0]} = ${{question}}` can be kept",
             )
+            return None
+        rewritten = source
+        for start, end, text in sorted(edits, reverse=True):
+            rewritten = rewritten[:start] + text + rewritten[end:]
+        self.findings.note(
+            SURVEY_SHEET,
+            entry.number,
+            f"choice_filter `{source}` reads `{rewritten}`: options of list "
+            f"'{choice_list.name}' merged from duplicates hold each of their values",
+        )
+        return rewritten, parse(rewritten, allow_bare_names=True)
 
     def _rewrite_dropped_references(self, entries: list[_Entry]) -> None:
         """`${x}` of a dropped row reads as the empty answer it now always has; each rewrite
@@ -628,7 +765,11 @@ class SurveySheet:
         entry = calculations[name]
         if name in chain:
             cycle = " -> ".join(f"${{{n}}}" for n in (*chain[chain.index(name) :], name))
-            self._fail(entry, "calculation", f"calculations use each other in a circle: {cycle}")
+            self._fail(
+                entry,
+                "calculation",
+                f"calculations use each other in a circle: {cycle}",
+            )
             inlined[name] = None
             return None
         written = self._cell(entry, "calculation")
@@ -899,7 +1040,9 @@ class SurveySheet:
             and any(_HTML_TAG.search(value) for value in text.values())
         ):
             self.findings.note(
-                SURVEY_SHEET, entry.number, "the label contains HTML, which is shown as plain text"
+                SURVEY_SHEET,
+                entry.number,
+                "the label contains HTML, which is shown as plain text",
             )
         if text is not None and base in {"label", "hint"}:
             piped = sorted({name for value in text.values() for name in _PIPED.findall(value)})
@@ -955,6 +1098,32 @@ def _effect(column: str, entry: _Entry, expression: Expression) -> str:
     if constant:
         return "every option is offered" if holds else "no option is offered"
     return "options are filtered as if that question had been left empty"
+
+
+_COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+_NUMBER_TEXT = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
+def _leaf_span(source: str, node: Binary) -> tuple[int, int] | None:
+    """Where a comparison of two plain operands (names, text, numbers) is in `source`."""
+    ends = [_leaf_end(source, side) for side in (node.left, node.right)]
+    if None in ends:
+        return None
+    start = min(node.left.position, node.right.position)
+    return start, max(end for end in ends if end is not None)
+
+
+def _leaf_end(source: str, node: Node) -> int | None:
+    if isinstance(node, BareName):
+        return node.position + len(node.name)
+    if isinstance(node, Reference):
+        return node.position + len(node.name) + 3
+    if isinstance(node, StringLiteral):
+        return node.position + len(node.value) + 2
+    if isinstance(node, NumberLiteral):
+        match = _NUMBER_TEXT.match(source, node.position)
+        return match.end() if match else None
+    return None
 
 
 def _range_parameters(text: str) -> dict[str, float] | str:

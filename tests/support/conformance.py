@@ -6,7 +6,7 @@ reading for a question it kept: type, choices, relevant (with its groups' condit
 constraint, required, and the languages of its label. A question pyxform has and the survey
 lacks must be named by a note that says it was dropped. Known, documented rewrites are allowed
 only when a note on the same question names them (a dropped question read as unanswered,
-`'OK'` of an acknowledge read as `'yes'`).
+`'OK'` of an acknowledge read as `'yes'`, a calculation written out where it is used).
 """
 
 from __future__ import annotations
@@ -125,10 +125,11 @@ def differences(path: Path, result: ImportResult) -> list[str]:
             values = [option["value"] for option in options] + (
                 ["other"] if ours.get("other") else []
             )
-            if values != list(question.choices):
-                problems.append(
-                    f"{where}: choices {values}, pyxform reads {list(question.choices)}"
-                )
+            wanted = list(question.choices)
+            if any("as allow_choice_duplicates allows" in note.message for note in result.notes):
+                wanted = list(dict.fromkeys(wanted))  # options with one name are one answer
+            if values != wanted:
+                problems.append(f"{where}: choices {values}, pyxform reads {wanted}")
         wanted_required = question.required and ours["type"] not in {"note", "consent"}
         if bool(ours.get("required")) != wanted_required:
             problems.append(
@@ -175,9 +176,11 @@ def _mentions(message: str, question: PyxformQuestion) -> bool:
 
 
 def _rewrite_noted(notes: list[str], column: str) -> bool:
-    """A documented rewrite: a dropped row read as unanswered, or an acknowledgement's 'OK'."""
+    """A documented rewrite: a dropped row read as unanswered, an acknowledgement's 'OK', or a
+    calculation written out where it is used."""
     return any(
         (message.startswith(f"{column} ") and "dropped; it now reads" in message)
+        or (message.startswith(f"{column} ") and "computed here from the answers" in message)
         or message.startswith(f"{column}: 'OK'")
         for message in notes
     )
