@@ -14,7 +14,10 @@ def test_same_page_conditions_become_client_rules_and_others_do_not() -> None:
     about_you = survey.page_of("gender")
     rules = {qid: json.loads(rule) for qid, rule in client_rules(about_you).items()}
     assert rules == {
-        "gender_self_described": ["=", ["r", "gender", "c", None, None], ["s", "self_described"]]
+        "gender_self_described": {
+            "tree": ["op", "=", ["ref", "gender"], ["str", "self_described"]],
+            "fields": {"gender": ["c", None, None]},
+        }
     }
     # Conditions on earlier pages are the server's alone: the usefulness page gets no rules.
     assert client_rules(survey.page_of("useful_legal")) == {}

@@ -1,8 +1,9 @@
 """Skip logic in the browser is the server's: the same conditions give the same result.
 
-Chromium evaluates every expression of tests/support/expression_cases.py with static/skip.js
-(as the JSON the server hands it) and must give the value the server's evaluator gives, written
-the same way. Then a served page with numeric, date, `selected()`, `count-selected()` and
+Chromium evaluates every expression of tests/support/expression_cases.py with
+static/offline/evaluate.js (the one evaluator of skip.js and the offline page), given the tree
+the server hands out, and must give the value the server's evaluator gives, written the same
+way. Then a served page with numeric, date, `selected()`, `count-selected()` and
 calculation-like conditions is filled in several ways: the questions the browser shows are
 exactly those whose answers the server keeps.
 """
@@ -20,16 +21,14 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from survey_app import create_app, migrate
-from survey_app.definitions.expressions import _answer_value, _to_string, parse
+from survey_app.definitions.device_form import tree
+from survey_app.definitions.expressions import _to_string, parse
 from survey_app.state import app_state
-from survey_app.web.enhance import to_json
-from tests.support.apps import ROOT, deploy, make_settings
+from tests.support.apps import deploy, make_settings
 from tests.support.expression_cases import CASES, TODAY
 from tests.test_browser import LiveSite, click_and_wait, make_driver, read_back
 
 pytestmark = pytest.mark.browser
-
-SKIP_JS = (ROOT / "survey_app" / "static" / "skip.js").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -46,32 +45,30 @@ def kind_of(value: object) -> str:
 
 
 def test_the_browser_evaluates_every_case_as_the_server_does(
-    chromium: webdriver.Chrome, monkeypatch: pytest.MonkeyPatch
+    live: tuple[LiveSite, Any], chromium: webdriver.Chrome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from survey_app.definitions import expressions
 
     monkeypatch.setattr(expressions, "today", lambda: TODAY)
-    chromium.get("about:blank")
-    chromium.execute_script(SKIP_JS)
+    site, deployment = live
+    chromium.get(f"{site.base}/s/{deployment.links['conditions']}")
     cases = []
     expected = []
     for text, answers, _ in CASES:
         expression = parse(text)
-        fields = {name: ["r", name, "c", None, None] for name in expression.references()}
-        rule = to_json(expression.root, fields)
-        assert rule is not None, text
-        seen = {name: _answer_value(answers.get(name)) for name in expression.references()}
-        cases.append([rule, seen])
+        cases.append([tree(expression.root), answers])
         value = expression.evaluate(answers)
         expected.append([kind_of(value), _to_string(value)])
-    found = chromium.execute_script(
+    found = chromium.execute_async_script(
         """
-        var skip = window.surveySkipLogic;
-        skip.clock.today = function () { return arguments[1]; }.bind(null, null, arguments[1]);
-        return arguments[0].map(function (c) {
-          var value = skip.evaluate(c[0], function (node) { return c[1][node[1]]; });
-          return [typeof value, skip.text(value)];
-        });
+        const [cases, today, done] = arguments;
+        import("/static/offline/evaluate.js").then((skip) => {
+          skip.clock.today = () => today;
+          done(cases.map(([tree, answers]) => {
+            const value = skip.evaluate(tree, answers);
+            return [typeof value, skip.toText(value)];
+          }));
+        }, (error) => done(String(error)));
         """,
         cases,
         TODAY,
