@@ -125,11 +125,13 @@ def test_downloads_say_counts_are_adjusted_and_neutralise_formulas(
     assert not any(cell.startswith("=") for cell in cells)
 
     book = load_workbook(export(settings, runner, tmp_path, "xlsx"))
-    assert book.sheetnames[0] == "About"
-    assert book.sheetnames[1].startswith("1 felt_safe"), "indicators come first"
-    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
-    assert any(isinstance(v, str) and "slightly adjusted" in v for v in values)
-    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    assert book.sheetnames[0] == "Contents"
+    assert book.sheetnames[1] == "% who felt safe while…", "indicators come first"
+    stored = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    assert any(isinstance(c.value, str) and "slightly adjusted" in c.value for c in stored)
+    formulas = [c for c in stored if isinstance(c.value, str) and c.value.startswith("=SUM")]
+    assert formulas and all(c.data_type == "s" and c.quotePrefix for c in formulas)
+    assert not any(c.data_type == "f" for c in stored)
 
     document = json.loads(export(settings, runner, tmp_path, "json").read_text(encoding="utf-8"))
     assert document["format"] == 2 and document["views"]

@@ -110,24 +110,30 @@ def test_csv_neutralises_labels_keeps_numbers_and_says_counts_are_adjusted() -> 
     assert change[1] == "2026-Q4" and float(change[2]) == pytest.approx(16.1, abs=12)
 
 
-def test_xlsx_has_an_about_sheet_then_one_sheet_per_table_indicators_first() -> None:
+def test_xlsx_has_a_contents_sheet_then_one_sheet_per_question_indicators_first() -> None:
     labels = Labels(document(), "en")
     book = load_workbook(io.BytesIO(exports.to_xlsx(labels)))
     names = book.sheetnames
-    assert names[0] == "About" and names[1] == "1 good" and names[2] == "2 good change"
+    assert names == ["Contents", "% good", "Mood", "Group", "Note"]
     assert len(names) == len(set(n.lower() for n in names))
     assert all(len(n) <= 31 and not re.search(r"[\[\]:*?/\\]", n) for n in names)
-    values = [c.value for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
-    assert '\'=HYPERLINK("http://x")' in values
-    assert any(isinstance(v, str) and "slightly adjusted" in v for v in values)
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+    formula = next(c for c in cells if c.value == '=HYPERLINK("http://x")')
+    assert formula.data_type == "s" and formula.quotePrefix
+    assert not any(c.data_type == "f" for c in cells)
+    assert not any(isinstance(c.value, str) and c.value.startswith("'") for c in cells)
+    assert any(isinstance(c.value, str) and "slightly adjusted" in c.value for c in cells)
 
 
 def test_sheet_names_stay_unique_when_cut_to_length() -> None:
     used: set[str] = set()
     names = [
-        exports._sheet_name("a very long question identifier: by site", used) for _ in range(12)
+        exports._sheet_name(exports._shortened("How useful was the legal support: by site?"), used)
+        for _ in range(12)
     ]
+    assert names[0] == "How useful was the legal…"
     assert len(set(names)) == 12 and all(len(n) <= 31 for n in names)
+    assert exports._sheet_name("'History'", used) == "History (1)"
 
 
 def test_json_export_holds_the_one_view_asked_for() -> None:

@@ -5,6 +5,7 @@ snapshot (checked against the JSON download of the same snapshot)."""
 from __future__ import annotations
 
 import html as html_module
+import io
 import json
 import re
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 
 from survey_app.models import Role
 from survey_app.reports.stats import newcombe_difference
@@ -184,3 +186,51 @@ def test_staff_switch_the_report_language_and_every_staff_page_has_a_skip_link(
         data={"lang": "es", "next": "//evil.example/", "csrf_token": token.group(1)},
     )
     assert reply.status_code == 303 and reply.headers["Location"] == "/staff/"
+
+
+def test_the_workbook_has_contents_and_a_readable_sheet_per_question(
+    app: Flask, deployment: Deployment
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    reply = viewer.get(f"{DASHBOARD}/report.xlsx")
+    book = load_workbook(io.BytesIO(reply.get_data()))
+    document = published(viewer)
+    ordered = sorted(document["variables"], key=lambda v: v["kind"] != "indicator")
+    labels = [v["label"]["en"] for v in ordered]  # indicators first, as on screen
+    contents, *sheets = book.worksheets
+    assert contents.title == "Contents" and len(sheets) == len(labels)
+    links = {
+        c.value: c.hyperlink.location or c.hyperlink.target
+        for row in contents.iter_rows()
+        for c in row
+        if c.hyperlink is not None
+    }
+    for sheet, label in zip(sheets, labels, strict=True):
+        name = sheet.title
+        assert len(name) <= 31 and not re.search(r"[\[\]:*?/\\]", name)
+        assert label.startswith(name.removesuffix("…").rstrip("~0123456789")), (name, label)
+        assert links[name] in (f"#'{name}'!A1", f"'{name}'!A1")
+        assert sheet["A1"].value == label and sheet.freeze_panes == "B3"
+        assert (sheet.column_dimensions["A"].width or 0) > 13
+        cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+        assert not any(c.data_type == "f" for c in cells)
+        assert not any(isinstance(c.value, str) and c.value.startswith("'") for c in cells)
+        percents = [c for c in cells if c.number_format == "0.0%"]
+        wrong = [
+            c.value
+            for c in percents
+            if not (isinstance(c.value, int | float) and 0 <= c.value <= 1)
+        ]
+        assert wrong == [], name
+        headers = [c.value for c in sheet[2]]
+        if "% of those who answered" in headers:
+            column = headers.index("% of those who answered") + 1
+            shares = [sheet.cell(row=r, column=column) for r in range(3, 8)]
+            assert any(c.number_format == "0.0%" for c in shares), name
+    counts = [
+        c.value
+        for c in sheets[len(labels) - 1]["B"]
+        if isinstance(c.value, int) and c.row > 2  # the last question's counts
+    ]
+    assert counts and all(c == 0 or c >= 5 for c in counts), counts

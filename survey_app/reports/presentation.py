@@ -39,7 +39,7 @@ from .snapshot import (
 Cell = int | float | str | None
 Translate = Callable[[str], str]
 
-_HAS_PERCENT = {
+HAS_PERCENT = {
     VariableKind.CHOICE.value,
     VariableKind.MULTIPLE.value,
     VariableKind.DATE.value,
@@ -222,7 +222,7 @@ def grid(labels: Labels, variable: VariableDoc, table: TableDoc, view: ViewDoc) 
     elif view["dimension"] is not None:
         title = say(N_("%(question)s: %(group)s"), question=title, group=labels.view(view))
     anchor = f"t-{variable['id']}-{table['dimension'] or 'all'}".replace(":", "-")
-    percent = variable["kind"] in _HAS_PERCENT
+    percent = variable["kind"] in HAS_PERCENT
     header = [say(N_("Answer"))]
     single = len(table["columns"]) == 1
     for key, size in zip(table["columns"], table["sizes"], strict=True):
