@@ -601,6 +601,39 @@ def test_a_calculation_that_cannot_be_computed_is_refused(
     assert any(p.column == "calculation" and message in p.message for p in error.problems)
 
 
+def test_the_same_name_in_two_groups_is_kept_and_an_ambiguous_reference_refused(
+    tmp_path: Path,
+) -> None:
+    rows: list[Cells] = [
+        ["type", "name", "label", "relevant"],
+        ["begin group", "mother", "Mother"],
+        ["integer", "age", "Her age?"],
+        ["end group"],
+        ["begin group", "father", "Father"],
+        ["integer", "age", "His age?"],
+        ["end group"],
+    ]
+    result = convert_xlsform(make_form(tmp_path, rows))
+    assert (
+        "survey row 6: question name 'age' is also used on row 3, in another group (as ODK "
+        "allows); this one is 'age_2' in the survey"
+    ) in notes_text(result.notes)
+    pages = load(result).pages
+    assert [[q.id for q in page.questions] for page in pages] == [["age"], ["age_2"]]
+    used = make_form(tmp_path, [*rows, ["text", "why", "Why?", "${age} > 60"]], name="used.xlsx")
+    error = unconvertible(used)
+    assert rows_of(error) == [("survey", 8, "relevant")]
+    assert "names rows 3, 6 (in different groups), so which one is meant is unclear" in (
+        error.problems[0].message
+    )
+    same_group = make_form(
+        tmp_path,
+        [["type", "name", "label"], ["integer", "age", "Age?"], ["integer", "age", "Again?"]],
+        name="same.xlsx",
+    )
+    assert "name 'age' is already used on row 2" in unconvertible(same_group).problems[0].message
+
+
 def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,

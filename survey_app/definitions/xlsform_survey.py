@@ -156,6 +156,8 @@ class SurveySheet:
         self.findings = findings
         self.by_name: dict[str, _Entry] = {}
         self.in_repeats: dict[str, _Entry] = {}
+        # rows whose name is already used in another group (the first is in by_name)
+        self.also_named: list[_Entry] = []
         self.acknowledged: set[str] = set()
         # lists that `or_other` adds 'other' to -> the first row asking for it
         self.or_other_lists: dict[str, int] = {}
@@ -193,7 +195,10 @@ class SurveySheet:
             f"page '{e.qid}'": e.number for e in entries if e.kind is Kind.BEGIN_GROUP and e.qid
         }
         kept = {q["id"] for page in pages for q in page["questions"]}
-        names = {e.name: e.qid for e in entries if e.kind is Kind.QUESTION and e.qid in kept}
+        names: dict[str, str] = {}
+        for e in entries:
+            if e.kind is Kind.QUESTION and e.qid in kept:
+                names.setdefault(e.name, e.qid)  # a name used in two groups: the first
         name_rows = {name: entry.number for name, entry in self.by_name.items()}
         return ConvertedSurvey(
             pages=pages, choices=choices, rows=rows, names=names, name_rows=name_rows
@@ -294,15 +299,24 @@ class SurveySheet:
                     self._fail(entry, "name", "the row has no name")
                 continue
             if entry.name in self.by_name:
-                first = self.by_name[entry.name].number
-                self._fail(entry, "name", f"name '{entry.name}' is already used on row {first}")
+                first = self.by_name[entry.name]
+                same_parent = [e for e in (first, *self.also_named) if e.name == entry.name]
+                if any(_parent(other) is _parent(entry) for other in same_parent):
+                    self._fail(
+                        entry, "name", f"name '{entry.name}' is already used on row {first.number}"
+                    )
+                    continue
+                # As in ODK: a name need only be unique within its group. `${name}` would be
+                # ambiguous, and is refused where it is used.
+                self.also_named.append(entry)
                 continue
             self.by_name[entry.name] = entry
-        for entry in self.by_name.values():
+        named = sorted([*self.by_name.values(), *self.also_named], key=lambda e: e.number)
+        for entry in named:
             if entry.kind is Kind.QUESTION and not entry.failed:
                 entry.qid = self._unique_id(entry, taken)
                 taken.add(entry.qid)
-        for entry in self.by_name.values():
+        for entry in named:
             if entry.kind is Kind.BEGIN_GROUP and not entry.groups and not entry.failed:
                 entry.qid = self._unique_id(entry, taken)
                 taken.add(entry.qid)
@@ -313,7 +327,16 @@ class SurveySheet:
         while unique in taken:
             counter += 1
             unique = f"{candidate}_{counter}"
-        if unique != entry.name:
+        first = self.by_name.get(entry.name)
+        if first is not None and first is not entry:
+            what = "group" if entry.kind is Kind.BEGIN_GROUP else "question"
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"{what} name '{entry.name}' is also used on row {first.number}, in another "
+                f"group (as ODK allows); this one is '{unique}' in the survey",
+            )
+        elif unique != entry.name:
             what = "group" if entry.kind is Kind.BEGIN_GROUP else "question"
             self.findings.note(
                 SURVEY_SHEET,
@@ -848,6 +871,10 @@ class SurveySheet:
     def _unusable(self, name: str) -> str | None:
         """Why an expression cannot use `${name}`, or None if it can."""
         target = self.by_name.get(name)
+        others = [entry.number for entry in self.also_named if entry.name == name]
+        if target is not None and others:
+            rows = ", ".join(str(row) for row in (target.number, *others))
+            return f"names rows {rows} (in different groups), so which one is meant is unclear"
         if target is None:
             inside = self.in_repeats.get(name)
             if inside is not None and inside.repeat is not None:
@@ -916,7 +943,9 @@ class SurveySheet:
         return {key: question[key] for key in _QUESTION_KEYS if key in question}
 
     def _name_loose_pages(self, pages: list[dict[str, Any]]) -> None:
-        taken = {page["id"] for page in pages} | {e.qid for e in self.by_name.values()}
+        taken = {page["id"] for page in pages} | {
+            e.qid for e in (*self.by_name.values(), *self.also_named)
+        }
         for number, page in enumerate(pages, start=1):
             if not page["id"]:
                 candidate, suffix = f"page_{number}", 1
@@ -1068,6 +1097,11 @@ class SurveySheet:
         entry.failed = True
         header = self._header(column) if column else None
         self.findings.problem(SURVEY_SHEET, entry.number, header or column, message)
+
+
+def _parent(entry: _Entry) -> _Entry | None:
+    """The group a row is directly in, or None at the top of the form."""
+    return entry.groups[-1] if entry.groups else None
 
 
 def _replace_references(source: str, expression: Expression, values: dict[str, Any]) -> str:
