@@ -634,6 +634,29 @@ def test_the_same_name_in_two_groups_is_kept_and_an_ambiguous_reference_refused(
     assert "name 'age' is already used on row 2" in unconvertible(same_group).problems[0].message
 
 
+def test_language_codes_and_names_are_read_as_iso_codes(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label::English (en)", "label::Nepali (np)", "label::Dinka"],
+            ["integer", "age", "Age?", "उमेर?", "Run?"],
+        ],
+    )
+    result = convert_xlsform(path)
+    assert (
+        "survey row 1: language code 'np' in column 'label::Nepali (np)' is Nepal's country "
+        "code: read as 'ne'"
+    ) in notes_text(result.notes)
+    survey = load(result)
+    assert [language.code for language in survey.languages] == ["en", "ne", "din"]
+    native = make_form(
+        tmp_path,
+        [["type", "name", "label::नेपाली", "label::pt_BR"], ["integer", "age", "उमेर?", "Idade?"]],
+        name="native.xlsx",
+    )
+    assert [lang.code for lang in load(convert_xlsform(native)).languages] == ["ne", "pt-BR"]
+
+
 def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,

@@ -343,6 +343,13 @@ def _plan_languages(
                 plain = True
                 continue
             language = column.language
+            if language.written is not None and language.code not in named:
+                findings.note(
+                    sheet.name,
+                    1,
+                    f"language code '{language.written}' in column '{column.header}' is "
+                    f"{language.why}: read as '{language.code}'",
+                )
             if not language.recognised or LANGUAGE_CODE.match(language.code) is None:
                 findings.problem(
                     sheet.name,
