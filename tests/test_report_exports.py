@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from survey_app.definitions import load_survey_text
-from survey_app.reports import charts, exports
+from survey_app.reports import charts, exports, presentation, tidy
 from survey_app.reports.build import build_snapshot
 from survey_app.reports.microdata import _generalise, export_microdata
 from survey_app.reports.plan import ReportPlan
@@ -106,8 +106,66 @@ def test_csv_neutralises_labels_keeps_numbers_and_says_counts_are_adjusted() -> 
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
     assert any("every count is slightly adjusted" in cell for cell in cells)
     assert not any(cell in ("1", "2", "3", "4") for cell in cells)
-    change = next(row for row in rows if row and row[0] == "2026-Q1")
-    assert change[1] == "2026-Q4" and float(change[2]) == pytest.approx(16.1, abs=12)
+    header, *lines = rows
+    assert tuple(header) == tidy.COLUMNS
+    records = [dict(zip(header, line, strict=True)) for line in lines]
+    (change,) = [r for r in records if r["table"] == "change"]
+    assert change["row"] == "2026-Q1" and change["group"] == "2026-Q4"
+    assert float(change["value"]) == pytest.approx(16.1, abs=12)
+    assert float(change["lower"]) < float(change["value"]) < float(change["upper"])
+
+
+def test_csv_has_one_row_per_published_number() -> None:
+    found = document()
+    labels = Labels(found, "en")
+    lines = list(csv.reader(io.StringIO(exports.to_csv(labels))))
+    records = [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
+    everyone = found["views"][0]
+    for variable_id, tables in everyone["tables"].items():
+        for table in (tables["frequency"], *tables["crosstabs"]):
+            kind = "crosstab" if table["dimension"] else "frequency"
+            mine = [
+                r
+                for r in records
+                if r["variable"] == variable_id
+                and r["table"] == kind
+                and r["breakdown"] == (table["dimension"] or "")
+            ]
+            expected = len(table["rows"]) * len(table["columns"]) if not table["withheld"] else 1
+            assert len(mine) >= expected > 0, (variable_id, table["dimension"])
+            for row in table["rows"]:
+                for column, count, share in zip(
+                    table["columns"], row["counts"], row["percents"], strict=True
+                ):
+                    (cell,) = [r for r in mine if r["row"] == row["key"] and r["group"] == column]
+                    hidden = share == "suppressed"
+                    assert cell["count"] == ("suppressed" if hidden else str(count))
+
+
+def test_a_count_is_hidden_with_its_percentage_in_the_csv_as_on_screen() -> None:
+    found = document()
+    crosstab = found["views"][0]["tables"]["mood"]["crosstabs"][0]
+    row = crosstab["rows"][0]
+    row["percents"][1] = "suppressed"  # as for a column whose base is under 3k
+    shown = row["counts"][1]
+    assert isinstance(shown, int) and shown > 0
+    lines = list(csv.reader(io.StringIO(exports.to_csv(Labels(found, "en")))))
+    records = [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
+    (cell,) = [
+        r
+        for r in records
+        if r["variable"] == "mood"
+        and r["breakdown"] == crosstab["dimension"]
+        and r["row"] == row["key"]
+        and r["group"] == crosstab["columns"][1]
+    ]
+    assert cell["percent"] == "suppressed" and cell["count"] == "suppressed"
+    grid = presentation.grid(
+        Labels(found, "en"), found["variables"][0], crosstab, found["views"][0]
+    )
+    assert grid.rows[0][3:5] == ["suppressed", "suppressed"]
+    met = next(r for r in records if r["row"] == "_met" and r["table"] == "frequency")
+    assert float(met["lower"]) <= float(met["percent"]) <= float(met["upper"])
 
 
 def test_xlsx_has_a_contents_sheet_then_one_sheet_per_question_indicators_first() -> None:

@@ -1,6 +1,6 @@
 """Downloads of a published snapshot: CSV, XLSX and JSON.
 
-CSV is one file, the tables one after another (title, header, rows, blank line). XLSX has a
+CSV is tidy, one row per published number (``tidy``, docs/report-json.md). XLSX has a
 contents sheet (what the report is, how counts are adjusted, a link to every sheet), then one
 sheet per question, indicators first, named after its label. JSON is the snapshot document
 itself, limited to the view asked for. Suppressed values are the marker "suppressed" in CSV and
@@ -15,17 +15,16 @@ text: no apostrophe is added to what a person reads. Numbers are written as numb
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from ..messages import N_
 from .charts import NOT_SHOWN
 from .presentation import HAS_PERCENT, Cell, Grid, Labels, grids_of
 from .snapshot import SUPPRESSED, SnapshotDoc, ViewDoc, view_by_id
+from .tidy import tidy_csv
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -78,32 +77,15 @@ def about(labels: Labels, view: ViewDoc) -> list[list[Cell]]:
 
 
 def to_csv(labels: Labels, view_id: str = "all") -> str:
+    """The tidy CSV of ``tidy``: one row per published number, the facts of ``about`` first."""
     view = find_view(labels.document, view_id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for line in about(labels, view):
-        writer.writerow(_csv_cells(line))
-    for table in grids_of(labels, view):
-        writer.writerow([])
-        writer.writerow(_csv_cells([table.title]))
-        writer.writerow(_csv_cells(list(table.header)))
-        if table.note:
-            writer.writerow(_csv_cells([table.note]))
-        for line in table.rows:
-            writer.writerow(_csv_cells(line))
-    return buffer.getvalue()
-
-
-def _csv_cells(line: Iterable[Cell]) -> list[str]:
-    cells = []
-    for cell in line:
-        if cell is None:
-            cells.append("")
-        elif isinstance(cell, str):
-            cells.append(neutralise(cell))
-        else:
-            cells.append(str(cell))
-    return cells
+    keys = ("report", "view", "published", "responses", "unreadable", "threshold", "adjusted")
+    facts = about(labels, view)
+    named: list[tuple[str, Cell]] = [
+        (key, line[1]) for key, line in zip((*keys, "versions"), facts, strict=False)
+    ]
+    named += [("note", line[1]) for line in facts[len(keys) + 1 :]]
+    return tidy_csv(labels, view, named)
 
 
 def to_xlsx(labels: Labels, view_id: str = "all") -> bytes:
