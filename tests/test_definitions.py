@@ -319,6 +319,24 @@ def test_current_answer_only_in_constraints() -> None:
     ]
 
 
+def test_text_that_inserts_what_it_cannot_is_a_warning() -> None:
+    text = one_page(
+        SAFE
+        + question(
+            'id = "why"\ntype = "text"\nlabel = { en = "Why ${felt_safe}?", fr = "Pourquoi ?" }'
+        )
+    )
+    assert problems_in(text) == [
+        "warning: surveys/demo.toml: question 'why': label: ${felt_safe} is shown as written: "
+        "only answers given on an earlier page are inserted into text"
+    ]
+    later = text.replace(
+        '\n[[pages.questions]]\nid = "why"',
+        '\n[[pages]]\nid = "next"\n[[pages.questions]]\nid = "why"',
+    )
+    assert later != text and problems_in(later) == []
+
+
 def test_a_note_has_no_answer_to_refer_to() -> None:
     text = one_page(
         question('id = "intro"\ntype = "note"\nlabel = { en = "Hello", fr = "Bonjour" }')

@@ -526,7 +526,9 @@ def test_picture_only_options_show_their_name_with_a_warning() -> None:
     )
 
 
-def test_text_inserting_an_answer_is_named_never_shown_silently(tmp_path: Path) -> None:
+def test_text_inserting_what_cannot_be_inserted_is_named_never_shown_silently(
+    tmp_path: Path,
+) -> None:
     path = make_form(
         tmp_path,
         [
@@ -539,10 +541,14 @@ def test_text_inserting_an_answer_is_named_never_shown_silently(tmp_path: Path) 
     result = convert_xlsform(path)
     notes = notes_text(result.notes)
     assert (
-        "survey row 4: warning: the label inserts ${n}; answers are not inserted into text, so "
-        "respondents see ${n} as written: reword the label"
+        "survey row 4: warning: the label inserts ${n}, which is answered on the same page (only "
+        "answers from earlier pages are inserted), so respondents see ${n} as written: reword "
+        "the label"
     ) in notes
-    assert "survey row 4: warning: the hint inserts ${double}, ${n};" in notes
+    assert (
+        "survey row 4: warning: the hint inserts ${double}, which is a calculation (only answers "
+        "are inserted), so respondents see ${double} as written"
+    ) in notes
     assert (
         "survey row 3: calculation 'double' dropped: no question uses it (compute it in the "
         "report if it is needed); the text on row 4 shows ${double} as written"

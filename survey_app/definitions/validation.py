@@ -15,6 +15,7 @@ from survey_app.definitions.expressions import (
     UnknownReferenceError,
     check_references,
 )
+from survey_app.definitions.piping import check_piping
 from survey_app.definitions.schema import (
     LocalisedText,
     Question,
@@ -92,6 +93,17 @@ def check_survey(survey: Survey, file: str, outline: Outline | None = None) -> l
     problems += _check_references(survey, file, outline)
     problems += _check_translations(survey, file)
     problems += _check_consent(survey, file)
+    problems += [
+        Problem(
+            file,
+            question_location(question.id),
+            f"{field}: {', '.join(f'${{{name}}}' for name in names)} "
+            f"{'is' if len(names) == 1 else 'are'} shown as written: only answers given on an "
+            f"earlier page are inserted into text",
+            warning=True,
+        )
+        for question, field, names in check_piping(survey)
+    ]
     for _, question in survey.iter_questions():
         problems += [
             Problem(file, question_location(question.id), message)

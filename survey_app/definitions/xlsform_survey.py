@@ -185,6 +185,7 @@ class SurveySheet:
         if self.findings.problems:
             return None
         pages = self._assemble(entries)
+        self._settle_piping(pages, entries)
         choices = {
             choice_list.key: {"options": choice_list.options} for choice_list in self.choices.used()
         }
@@ -1073,17 +1074,68 @@ class SurveySheet:
                 entry.number,
                 "the label contains HTML, which is shown as plain text",
             )
-        if text is not None and base in {"label", "hint"}:
+        if text is not None and base in {"label", "hint"} and entry.kind is Kind.BEGIN_GROUP:
             piped = sorted({name for value in text.values() for name in _PIPED.findall(value)})
             if piped:
                 shown = ", ".join(f"${{{name}}}" for name in piped)
                 self.findings.note(
                     SURVEY_SHEET,
                     entry.number,
-                    f"warning: the {base} inserts {shown}; answers are not inserted into "
-                    f"text, so respondents see {shown} as written: reword the {base}",
+                    f"warning: the group's {base} inserts {shown}; answers are not inserted "
+                    f"into a page's title or intro, so respondents see {shown} as written: "
+                    f"reword it",
                 )
         return text
+
+    def _settle_piping(self, pages: list[dict[str, Any]], entries: list[_Entry]) -> None:
+        """`${name}` in a question's label or hint: an answer given on an earlier page is
+        inserted (as ODK shows it), under the id it has in the survey; anything else is shown
+        as written, with a warning saying why."""
+        rows = {entry.qid: entry.number for entry in entries if entry.kind is Kind.QUESTION}
+        page_of = {q["id"]: index for index, page in enumerate(pages) for q in page["questions"]}
+        for index, page in enumerate(pages):
+            for question in page["questions"]:
+                for column in ("label", "hint"):
+                    text = question.get(column)
+                    if not text or not any("${" in value for value in text.values()):
+                        continue
+                    row = rows[question["id"]]
+                    inserted: dict[str, str] = {}
+                    for name in sorted({n for v in text.values() for n in _PIPED.findall(v)}):
+                        target = self.by_name.get(name)
+                        qid = target.qid if target is not None else ""
+                        if qid in page_of and page_of[qid] < index and target is not None:
+                            inserted[name] = qid
+                            continue
+                        self.findings.note(
+                            SURVEY_SHEET,
+                            row,
+                            f"warning: the {column} inserts ${{{name}}}, which "
+                            f"{self._not_insertable(name, qid, page_of, index)}, so respondents "
+                            f"see ${{{name}}} as written: reword the {column}",
+                        )
+                    if not inserted:
+                        continue
+                    question[column] = _renamed(text, inserted)
+                    shown = ", ".join(f"${{{name}}}" for name in inserted)
+                    self.findings.note(
+                        SURVEY_SHEET,
+                        row,
+                        f"the {column} inserts {shown}: respondents see the answer given on an "
+                        f"earlier page, as ODK shows it (for a choice, its name, not its label)",
+                    )
+
+    def _not_insertable(self, name: str, qid: str, page_of: dict[str, int], index: int) -> str:
+        target = self.by_name.get(name)
+        if target is None:
+            return "is not a question of the form"
+        if target.kind is Kind.CALCULATE:
+            return "is a calculation (only answers are inserted)"
+        if qid in page_of and page_of[qid] == index:
+            return "is answered on the same page (only answers from earlier pages are inserted)"
+        if qid in page_of:
+            return "is asked later"
+        return "is not in the survey (see its row's note)"
 
     def _header(self, base: str) -> str | None:
         column = self.sheet.column(base)
@@ -1097,6 +1149,15 @@ class SurveySheet:
         entry.failed = True
         header = self._header(column) if column else None
         self.findings.problem(SURVEY_SHEET, entry.number, header or column, message)
+
+
+def _renamed(text: dict[str, str], ids: dict[str, str]) -> dict[str, str]:
+    """`text` (by language) with each `${name}` of `ids` written `${id}`."""
+
+    def rename(match: re.Match[str]) -> str:
+        return f"${{{ids.get(match.group(1), match.group(1))}}}"
+
+    return {code: _PIPED.sub(rename, value) for code, value in text.items()}
 
 
 def _parent(entry: _Entry) -> _Entry | None:

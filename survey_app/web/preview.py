@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..auth import Permission
 from ..definitions import Survey
+from ..definitions.piping import with_answers
 from ..models import Programme
 from ..models import Survey as AssignedSurvey
 from ..state import app_state
@@ -166,7 +167,9 @@ def _render(
         number=number,
         total=len(survey.pages),
         page=current,
-        questions=answering.visible_questions(current, answers),
+        questions=with_answers(
+            answering.visible_questions(current, answers), survey, current, answers
+        ),
         lang=state["language"],
         values=submitted.raw if submitted else answering.form_values(current, answers),
         errors=submitted.errors if submitted else {},

@@ -38,6 +38,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
+from ..definitions.piping import with_answers
 from ..distribution import spend_code
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
 from ..failures import describe
@@ -441,7 +442,9 @@ def _render_page(
         last=answering.next_page(survey, number, state.answers) is None,
         first=answering.previous_page(survey, number, state.answers) is None,
         page=current,
-        questions=answering.visible_questions(current, state.answers),
+        questions=with_answers(
+            answering.visible_questions(current, state.answers), survey, current, state.answers
+        ),
         lang=state.language,
         languages=survey.languages,
         values=submitted.raw if submitted else answering.form_values(current, state.answers),
