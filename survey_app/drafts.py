@@ -71,6 +71,8 @@ class DraftState:
     history: list[int] = field(default_factory=list)
     # The page the respondent is on: a re-sent or forged page number cannot move them.
     current: int = 1
+    # Assisted entry only: the site of the interview (a respondent's site is their link's).
+    site: str | None = None
 
     def to_json(self) -> bytes:
         return json.dumps(self.__dict__, separators=(",", ":"), ensure_ascii=False).encode()

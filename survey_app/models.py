@@ -201,7 +201,8 @@ class AccessCode(Base):
 
 
 class Draft(Base):
-    """Answers in progress, encrypted with a key that only the respondent's cookie holds."""
+    """Answers in progress (a respondent's or an assisted entry's), encrypted with a key that
+    only the open page holds."""
 
     __tablename__ = "drafts"
 

@@ -17,12 +17,12 @@ from survey_app.models import AuditEvent, InboxResponse, Programme, Role
 from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, deploy, make_settings
+from tests.support.assisted import Interview
 from tests.support.staff import make_account, open_session
-from tests.support.web import csrf_token
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
-ENTRY = "/staff/assist/minimal/entry?site=North&lang=ar"
+ENTRY = "/staff/assist/minimal/entry"
 
 
 @pytest.fixture
@@ -57,10 +57,17 @@ def text(reply: Any) -> str:
     return str(reply.get_data(as_text=True))
 
 
-def enter(client: FlaskClient, answers: dict[str, str], url: str = ENTRY) -> Any:
-    page = client.get(url)
-    assert page.status_code == 200
-    return client.post(url, data={**answers, "csrf_token": csrf_token(text(page))})
+def enter(client: FlaskClient, answers: dict[str, str], lang: str = "ar") -> Any:
+    """The minimal survey's two sections: consent, then the rest; saved from the review."""
+    views = {k: v for k, v in answers.items() if k != "consent"}
+    return Interview(client, "minimal").enter({"consent": answers["consent"]}, views, lang=lang)
+
+
+def first_section(client: FlaskClient, survey_id: str, lang: str, staff_lang: str = "en") -> str:
+    """The first section of an interview just started, the caseworker reading `staff_lang`."""
+    interview = Interview(client, survey_id, headers={"Accept-Language": staff_lang})
+    assert interview.start(lang).status_code == 200
+    return interview.html
 
 
 def opened(app: Flask, deployment: Deployment) -> list[OpenedResponse]:
@@ -88,7 +95,7 @@ def test_choosing_a_survey_site_and_language(caseworker: FlaskClient) -> None:
 
 
 def test_unknown_site_or_language_is_asked_again(caseworker: FlaskClient) -> None:
-    reply = caseworker.get("/staff/assist/minimal/entry?site=Elsewhere&lang=xx")
+    reply = Interview(caseworker, "minimal", site="Elsewhere").start("xx")
     assert reply.status_code == 422
     assert "Choose the site where this interview takes place." in text(reply)
     assert "Choose the language the survivor answers in." in text(reply)
@@ -97,7 +104,10 @@ def test_unknown_site_or_language_is_asked_again(caseworker: FlaskClient) -> Non
 def test_questions_in_the_survivors_language_with_the_caseworkers_beside(
     caseworker: FlaskClient,
 ) -> None:
-    page = text(caseworker.get(ENTRY, headers={"Accept-Language": "en"}))
+    interview = Interview(caseworker, "minimal", headers={"Accept-Language": "en"})
+    interview.start("ar")
+    interview.answer(1, {"consent": "yes"})
+    page = interview.html
     assert '<span lang="ar">هل شعرت بالأمان؟</span>' in page
     assert '<span class="staff-text" lang="en" dir="auto">Did you feel safe?</span>' in page
     assert 'dir="rtl"' in page
@@ -114,7 +124,10 @@ def test_entry_is_sealed_as_assisted_and_the_form_is_cleared(
     following = caseworker.get(reply.headers["Location"])
     body = text(following)
     assert "Saved" in body and "Kind staff" not in body and "41<" not in body
-    blank = text(caseworker.get(ENTRY))
+    following_interview = Interview(caseworker, "minimal")
+    following_interview.start("ar")
+    following_interview.answer(1, {"consent": "yes"})
+    blank = following_interview.html
     assert (
         "Kind staff" not in blank
         and 'value="41"' not in blank
@@ -152,8 +165,11 @@ def _audit_rows(app: Flask) -> int:
 def test_invalid_answers_are_shown_again_and_nothing_is_stored(
     app: Flask, caseworker: FlaskClient
 ) -> None:
-    reply = enter(caseworker, {"consent": "yes", "age": "7", "comment": "keep me"})
-    assert reply.status_code == 422
+    interview = Interview(caseworker, "minimal")
+    interview.start("ar")
+    interview.answer(1, {"consent": "yes"})
+    reply = interview.answer(2, {"age": "7", "comment": "keep me"})
+    assert reply.status_code == 422 and interview.section == "2"
     body = text(reply)
     assert 'class="error-summary"' in body and 'href="#q-age"' in body
     assert "keep me" in body  # what was typed stays on the page to be corrected
@@ -161,7 +177,9 @@ def test_invalid_answers_are_shown_again_and_nothing_is_stored(
 
 
 def test_declined_consent_stores_nothing(app: Flask, caseworker: FlaskClient) -> None:
-    reply = enter(caseworker, {"consent": "no", "felt_safe": "yes"})
+    interview = Interview(caseworker, "minimal")
+    interview.start("ar")
+    reply = interview.answer(1, {"consent": "no"})
     assert reply.status_code == 303
     assert "Nothing was stored" in text(caseworker.get(reply.headers["Location"]))
     assert stored(app) == 0
@@ -173,7 +191,8 @@ def test_there_is_no_way_to_list_or_reopen_entries(app: Flask, caseworker: Flask
     assert sorted(assist_routes) == [
         "/staff/assist",
         "/staff/assist/<survey_id>",
-        "/staff/assist/<survey_id>/entry",
+        "/staff/assist/<survey_id>/entry",  # GET: the setup page again
+        "/staff/assist/<survey_id>/entry",  # POST: every page of an interview
         "/staff/assist/<survey_id>/next",
         "/staff/surveys/<survey_id>/paper",
     ]
@@ -207,15 +226,30 @@ ENTRY_FORM = re.compile(r'<form method="post" action="/staff/assist/[^"]*/entry[
 FIELD = re.compile(r"<(?:input|textarea|select)\b[^>]*>")
 
 
+def walk(interview: Interview, first: dict[str, str], lang: str = "en") -> list[str]:
+    """Every section of an interview, in order, leaving all but the first section's answers
+    empty; the pages shown, up to the review."""
+    assert interview.start(lang).status_code == 200
+    pages = [interview.html]
+    reply = interview.send(first)
+    while interview.section != "review":
+        assert reply.status_code == 200, (reply.status_code, interview.section)
+        pages.append(interview.html)
+        reply = interview.send()
+    return pages
+
+
 @pytest.mark.parametrize("survey_id", ["service-feedback", "reintegration-checkin"])
 def test_the_browser_may_not_restore_or_suggest_a_previous_survivors_answers(
     examples: Flask, survey_id: str
 ) -> None:
-    caseworker = caseworker_of(examples)
-    page = text(caseworker.get(f"/staff/assist/{survey_id}/entry?site=North&lang=en"))
-    (form,) = ENTRY_FORM.findall(page)
-    assert 'autocomplete="off"' in form
-    fields = [f for f in FIELD.findall(page) if 'type="hidden"' not in f]
+    interview = Interview(caseworker_of(examples), survey_id)
+    pages = walk(interview, {"consent": "yes"})
+    fields = []
+    for page in pages:
+        (form,) = ENTRY_FORM.findall(page)
+        assert 'autocomplete="off"' in form
+        fields += [f for f in FIELD.findall(page) if 'type="hidden"' not in f]
     assert any('type="radio"' in f for f in fields) and any('type="checkbox"' in f for f in fields)
     assert [f for f in fields if 'autocomplete="off"' not in f] == []
 
@@ -227,7 +261,8 @@ def test_saving_redirects_so_back_does_not_show_the_filled_form(
     assert reply.status_code == 303  # POST, redirect, GET: no filled form in the history
     following = caseworker.get(reply.headers["Location"])
     assert following.status_code == 200 and following.request.method == "GET"
-    assert "Back button" not in text(following) and "<form" not in text(following).split("<main")[1]
+    body = text(following)
+    assert "Back button" not in body and 'name="draft"' not in body and "<textarea" not in body
 
 
 def test_paper_form_says_when_a_question_applies_in_words(examples: Flask) -> None:
@@ -258,18 +293,41 @@ def test_paper_form_says_when_a_question_applies_in_words(examples: Flask) -> No
 
 
 def test_assisted_entry_says_when_to_ask_in_the_caseworkers_language(examples: Flask) -> None:
+    """A question whose condition depends on its own section is shown with the condition in
+    words; conditions on earlier sections were applied already and are not repeated."""
+    interview = Interview(caseworker_of(examples), "service-feedback", headers=FRENCH)
+    pages = walk(interview, {"consent": "yes"}, lang="ar")
+    language = next(p for p in pages if 'id="q-interpreter_available"' in p)
+    assert (
+        "À poser seulement si la réponse à «\u00a0<bdi>Avez-vous eu besoin d&#39;un interprète"
+        in language
+    )
+    for page in pages:
+        assert "Poser cette partie seulement" not in page
+        assert "${" not in page and "selected(" not in page
+
+
+FRENCH = {"Accept-Language": "fr"}
+
+
+def test_skip_logic_across_sections_is_the_respondents(examples: Flask) -> None:
     caseworker = caseworker_of(examples)
-    url = "/staff/assist/service-feedback/entry?site=North&lang=ar"
-    page = text(caseworker.get(url, headers={"Accept-Language": "fr"}))
-    assert (
-        "À poser seulement si «\u00a0<bdi>Soins médicaux</bdi>\u00a0» a été choisi à la question "
-        "«\u00a0<bdi>Quels types d&#39;aide" in page
+    interview = Interview(caseworker, "service-feedback")
+    interview.start("en")
+    interview.answer(1, {"consent": "yes"})
+    interview.answer(2, {"services": ["medical", "shelter"]})
+    # Only the questions about the help received are asked.
+    assert interview.section == "3"
+    assert 'id="q-useful_medical"' in interview.html and 'id="q-useful_shelter"' in interview.html
+    assert 'id="q-useful_legal"' not in interview.html
+    interview.send(action="back")
+    interview.answer(2, {})  # no help received: the next section does not apply
+    assert interview.section == "4"
+    sections = interview.html.split('id="sections"')[1]
+    assert re.search(
+        r"How useful[^<]*</span>\s*<span class=\"section-state\">Does not apply", sections
     )
-    assert (
-        "Poser cette partie seulement si elle s&#39;applique (voir les questions précédentes)."
-        in page
-    )
-    assert "${" not in page and "selected(" not in page
+    assert 'value="section-3"' not in sections  # a section that does not apply cannot be opened
 
 
 CONDITIONS_SURVEY = """
@@ -372,11 +430,10 @@ def test_site_and_language_names_are_isolated_from_the_sentence_around_them(
     examples: Flask,
 ) -> None:
     caseworker = caseworker_of(examples)
-    url = "/staff/assist/service-feedback/entry?site=North&lang=ar"
-    page = text(caseworker.get(url, headers={"Accept-Language": "en"}))
+    page = first_section(caseworker, "service-feedback", "ar", "en")
     # An Arabic name inside an English sentence must not reorder the words around it.
     assert 'Site: <bdi>North</bdi>. Language: <bdi lang="ar">العربية</bdi>.' in page
-    french = text(caseworker.get(url, headers={"Accept-Language": "fr"}))
+    french = first_section(caseworker, "service-feedback", "ar", "fr")
     assert 'Langue\u00a0: <bdi lang="ar">العربية</bdi>.' in french
 
 
@@ -444,13 +501,8 @@ def test_labels_inside_condition_sentences_are_isolated_from_their_direction(
         english = text(caseworker.get("/staff/surveys/mixed/paper?lang=en"))
         assert "is “<bdi>دار الأمان</bdi>”." in english
         pages = [arabic, english]
-        pages += [
-            text(caseworker.get(url, headers={"Accept-Language": staff}))
-            for url, staff in (
-                ("/staff/assist/mixed/entry?site=North&lang=ar", "en"),
-                ("/staff/assist/mixed/entry?site=North&lang=en", "ar"),
-            )
-        ]
+        pages += [first_section(caseworker, "mixed", "ar", "en")]
+        pages += [first_section(caseworker, "mixed", "en", "ar")]
     finally:
         app_state(app).database.dispose()
     for page in pages:

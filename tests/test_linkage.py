@@ -21,9 +21,10 @@ from survey_app.distribution import create_codes, create_link
 from survey_app.models import AccessCode, Programme, Release, Role
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings, read_back
+from tests.support.assisted import Interview
 from tests.support.databases import fresh_database_url
 from tests.support.staff import make_account, open_session
-from tests.support.web import Respondent, csrf_token
+from tests.support.web import Respondent
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -81,18 +82,11 @@ def send_everything(app: Flask, deployment: Deployment) -> tuple[list[Sent], dic
         felt_safe = ANSWERS[(number * 7) % 4]
         age = str(20 + number)
         if number % 6 == 5:  # a caseworker enters it
-            entry = f"/staff/assist/minimal/entry?site={site}&lang={language}"
-            page = caseworker.get(entry)
-            reply = caseworker.post(
-                entry,
-                data={
-                    "consent": "yes",
-                    "felt_safe": felt_safe,
-                    "age": age,
-                    "csrf_token": csrf_token(page.get_data(as_text=True)),
-                },
+            interview = Interview(caseworker, "minimal", site=site)
+            reply = interview.enter(
+                {"consent": "yes"}, {"felt_safe": felt_safe, "age": age}, lang=language
             )
-            assert reply.status_code in (200, 303), reply.status_code
+            assert reply.status_code == 303, reply.status_code
             sent.append(Sent(number, site, language, "assisted", felt_safe, None))
             continue
         code = codes.pop() if number % 6 == 2 else None

@@ -6,7 +6,9 @@ when Chromium, its driver or axe-core are missing).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,12 @@ from tests.support.apps import ROOT, deploy, make_settings
 from tests.support.staff import PASSWORD, make_account
 from tests.test_browser import (
     EXIT_URL,
+    SENTINEL,
     LiveSite,
+    _can_go_back,
     axe_violations,
     browser,  # noqa: F401 (fixture)
+    choose,
     click_and_wait,
     drivers,  # noqa: F401 (fixture)
 )
@@ -113,7 +118,7 @@ def test_staff_pages_fit_a_phone_screen(
         "/admin/users",
         "/admin/audit",
         f"/admin/links/{token}",
-        "/staff/assist/service-feedback/entry?site=" + LONG_SITE + "&lang=ar",
+        "/staff/assist/service-feedback?lang=ar",
         "/staff/surveys/service-feedback/paper",
         "/reports/",
     ]
@@ -148,22 +153,116 @@ def test_the_create_link_button_can_be_reached(
     assert regions and all(r.get_attribute("tabindex") == "0" for r in regions)
 
 
+def start_interview(driver: Any, base: str, lang: str) -> None:
+    driver.get(f"{base}/staff/assist/service-feedback?lang={lang}")
+    driver.find_element("css selector", f'#site option[value="{LONG_SITE}"]').click()
+    click_and_wait(driver, 'main form button[type="submit"]')
+
+
+def section_shown(driver: Any) -> str:
+    return str(driver.find_element("css selector", 'input[name="page"]').get_attribute("value"))
+
+
+def walk_sections(driver: Any, look: Callable[[str], None]) -> None:
+    """From the first section to the review: the consent question left out once (an error
+    page), two kinds of help chosen, a line typed on the last section."""
+    look("section 1")
+    click_and_wait(driver, 'button[value="next"]')
+    look("section 1 with an error")
+    choose(driver, "consent", "yes")
+    click_and_wait(driver, 'button[value="next"]')
+    while section_shown(driver) != "review":
+        look(f"section {section_shown(driver)}")
+        if driver.find_elements("css selector", 'input[name="services"]'):
+            choose(driver, "services", "legal")
+            choose(driver, "services", "medical")
+        if driver.find_elements("css selector", 'textarea[name="what_should_change"]'):
+            typed = driver.find_element("css selector", 'textarea[name="what_should_change"]')
+            typed.send_keys(SENTINEL)
+        click_and_wait(driver, 'button[value="next"]')
+    look("review")
+
+
 @pytest.mark.parametrize("browser", [True, False], indirect=True, ids=["js-on", "js-off"])
 def test_assisted_entry_and_paper_pages_have_no_accessibility_violations(
     staff_site: tuple[LiveSite, Any, str],
     browser: Any,  # noqa: F811 (fixture)
     drivers: dict[bool, Any],  # noqa: F811 (fixture)
 ) -> None:
-    """Every axe-core rule, in English and Arabic, with JavaScript on and off."""
+    """Every axe-core rule, in English and Arabic, with JavaScript on and off: the setup, every
+    section of an interview, a section with an error, the review and the page after saving."""
     live, _deployment, secret = staff_site
     sign_in(browser, live.base, secret)
-    findings = []
+    findings: list[str] = []
+
+    def scan(where: str) -> None:
+        findings.extend(f"{where}: {v}" for v in axe_violations(browser, drivers[True]))
+
+    def scan_in(lang: str, where: str) -> None:
+        scan(f"{lang} {where}")
+
     for lang in ("en", "ar"):
         for page in (
             f"/staff/assist/service-feedback?lang={lang}",
-            f"/staff/assist/service-feedback/entry?site=North&lang={lang}",
             f"/staff/surveys/service-feedback/paper?lang={lang}",
         ):
             browser.get(live.base + page)
-            findings += [f"{page}: {v}" for v in axe_violations(browser, drivers[True])]
+            scan(page)
+        start_interview(browser, live.base, lang)
+        walk_sections(browser, partial(scan_in, lang))
+        click_and_wait(browser, 'button[value="save"]')
+        assert "/staff/assist/service-feedback/next?" in browser.current_url
+        scan(f"{lang} saved")
     assert findings == []
+
+
+def test_assisted_entry_section_by_section_on_a_phone(
+    staff_site: tuple[LiveSite, Any, str],
+    browser: Any,  # noqa: F811 (fixture)
+) -> None:
+    """At 360x640: each section fits the screen's width and is a few screens tall, not one
+    page of every question; going back through the list of sections keeps the answers; once
+    saved, nothing in history, Back, the cookies or the storage shows them."""
+    live, _deployment, secret = staff_site
+    sign_in(browser, live.base, secret)
+    start_interview(browser, live.base, "ar")
+    heights: dict[str, int] = {}
+
+    def measure(where: str) -> None:
+        assert overflow(browser) <= 0, f"{where}: {overflow(browser)} px too wide"
+        heights[where] = int(browser.execute_script("return document.documentElement.scrollHeight"))
+
+    walk_sections(browser, measure)
+    print("assisted entry page heights at 360 px:", heights)
+    # The one-page form was 10,000-12,500 px tall; a section of five six-option questions is
+    # the tallest here, at about five screens.
+    tallest = max(h for where, h in heights.items() if where.startswith("section"))
+    assert tallest <= 6 * 640, heights
+    # Back to the section of the kinds of help, from the review: the choices are still ticked.
+    click_and_wait(browser, 'button[value="section-2"]')
+    assert browser.find_element("css selector", 'input[value="legal"]').is_selected()
+    # The list of sections says what is done and lets the caseworker go straight to the review.
+    listing = browser.find_element("id", "sections").text
+    assert "تم" in listing or "Done" in listing
+    click_and_wait(browser, 'button[value="review"]')
+    assert SENTINEL in browser.page_source
+    click_and_wait(browser, 'button[value="save"]')
+    assert "/next?" in browser.current_url and SENTINEL not in browser.page_source
+    # Back from the page after saving, to the review and every section before it.
+    while _can_go_back(browser):
+        browser.back()  # returns once the page is loaded
+        assert SENTINEL not in browser.page_source
+        assert not browser.find_elements("css selector", "input:checked[name=services]")
+    serializer = live.app.session_interface.get_signing_serializer(live.app)  # type: ignore[attr-defined]
+    for cookie in browser.execute_cdp_cmd("Storage.getCookies", {})["cookies"]:
+        content = json.dumps(serializer.loads(cookie["value"])) if cookie["name"] == "s" else ""
+        assert SENTINEL not in content + cookie["value"] and "services" not in content
+    # A new tab on the interview's address: the setup, nothing more.
+    browser.switch_to.new_window("tab")
+    browser.get(f"{live.base}/staff/assist/service-feedback/entry")
+    assert SENTINEL not in browser.page_source and not browser.find_elements(
+        "css selector", 'input[name="draft"]'
+    )
+    assert browser.execute_script("return localStorage.length + sessionStorage.length") == 0
+    browser.close()
+    browser.switch_to.window(browser.window_handles[0])

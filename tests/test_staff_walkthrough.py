@@ -16,6 +16,7 @@ from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent
 from survey_app.state import app_state
+from tests.support.assisted import Interview
 from tests.support.cli import environment
 from tests.support.staff import freeze, post, sign_in
 from tests.support.web import csrf_token
@@ -145,8 +146,8 @@ def test_readme_walk_through(app: Flask, settings: Settings) -> None:
             assert clients[name].get(url).status_code == 403, (name, url)
 
     # 7. The caseworker enters a survivor's answers; the report counts them.
-    entry = "/staff/assist/minimal/entry?site=North&lang=en"
-    reply = post(people["cas"], entry, {"consent": "yes", "felt_safe": "yes"}, page_url=entry)
+    interview = Interview(people["cas"], "minimal")
+    reply = interview.enter({"consent": "yes"}, {"felt_safe": "yes"})
     assert reply.status_code == 303
     report = runner.invoke(main, ["report", "minimal"], input=f"{PASSPHRASE}\n", env=env)
     assert report.exit_code == 0 and "minimal: 1 responses" in report.output

@@ -263,7 +263,11 @@ def _receive_page(
         return _rotate_and_render(store, handle, state, survey, programme, token)
     step = stepping.forward(survey, state, submitted)
     if step.next is Next.INVALID:
-        new = store.rotate(handle, state)
+        try:
+            new = store.rotate(handle, state)
+        except DraftExpired:
+            # The same page sent twice at once: the other copy moved on with the key.
+            return _start_again(token, programme)
         return _render_page(survey, programme, token, state, new, step.submission), 422
     if step.next is Next.DECLINED:
         store.discard(handle)
