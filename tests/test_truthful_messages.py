@@ -32,6 +32,10 @@ KNOWN_TRUE = {
     "Your answers stay only in this page until you send them. If you close it or leave, nothing is kept and you start again from here.",
     "Nothing is kept: when you leave the page, the answers are gone. Reading them is recorded in the audit log.",
     "Print this page now: the codes are not stored and cannot be shown again.",
+    # Assisted entry's review page: Save has not been pressed, the draft is all there is.
+    "Nothing is saved yet: the answers are kept only in this page until you save them.",
+    # Assisted entry's page for a form that opens nothing: it says when something was saved.
+    "Nothing was saved unless you saw “Saved”.",
     # Staff preview (web/preview.py): it has no way to store anything (tests/test_preview.py).
     "Preview: you see the survey as respondents do. Nothing you enter is stored.",
     "A respondent would now see “Thank you” and their answers would be sealed and stored. In this preview nothing was stored: there is no draft, no response and nothing in any report.",
