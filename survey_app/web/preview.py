@@ -17,13 +17,15 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..auth import Permission
 from ..definitions import Survey
 from ..definitions.piping import with_answers
+from ..drafts import DraftState
 from ..models import Programme
 from ..models import Survey as AssignedSurvey
 from ..state import app_state
-from . import answering
+from . import answering, stepping
 from .access import Scope, rule
 from .enhance import client_rules
 from .errors import render_error
+from .stepping import Next
 
 blueprint = Blueprint("preview", __name__, url_prefix="/staff/preview")
 
@@ -95,26 +97,30 @@ def page(survey_id: str, number: int) -> Page:
     submitted = answering.read_page(survey, current, request.form, answers, max_text)
     answering.merge(survey, current, answers, submitted.values)
     session.modified = True
+    # The respondent's own service decides where to go (sharing the session's answers and
+    # history, so what it records is kept in the session).
+    moving = DraftState(
+        link_token="",
+        language=state["language"],
+        survey_version=survey.version,
+        answers=answers,
+        history=state["history"],
+        current=number,
+    )
     if request.form.get("action") == "back":
-        return redirect(_page_url(survey_id, answering.previous_page(survey, number, answers)), 303)
-    if submitted.errors:
+        stepping.back(survey, moving)
+        first = moving.current == number
+        return redirect(_page_url(survey_id, None if first else moving.current), 303)
+    step = stepping.forward(survey, moving, submitted)
+    if step.next is Next.INVALID:
         return _render(survey, programme, number, state, submitted), 422
-    if answering.declined_consent(current, answers):
+    if step.next is Next.DECLINED:
         session.pop(PREVIEW_KEY, None)
         return render_template(
             "respond/declined.html", programme=programme, survey=survey, preview=True
         )
-    if number not in state["history"]:
-        state["history"].append(number)
-    following = answering.next_page(survey, number, answers)
-    if following is not None:
-        return redirect(_page_url(survey_id, following), 303)
-    if not answering.consent_given(survey, answers):
-        consent = survey.consent_question()
-        assert consent is not None  # consent_given is only false for a survey that asks it
-        return redirect(
-            _page_url(survey_id, survey.pages.index(survey.page_of(consent.id)) + 1), 303
-        )
+    if step.next is Next.SHOW:
+        return redirect(_page_url(survey_id, moving.current), 303)
     would_store = answering.final_answers(survey, answers)
     session.pop(PREVIEW_KEY, None)
     return render_template(
