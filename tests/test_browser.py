@@ -14,6 +14,8 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -179,12 +181,23 @@ def axe_violations(driver: webdriver.Chrome, scanner: webdriver.Chrome | None = 
     if scanner is not None and scanner is not driver:
         html = re.sub(r"<script\b[^>]*>.*?</script>", "", driver.page_source, flags=re.S)
         html = html.replace("<head>", f'<head><base href="{driver.current_url}">', 1)
+        # The copy is a file: the site's stylesheets (Cross-Origin-Resource-Policy:
+        # same-origin) would not load into it, so they go in as they are.
+        html = STYLESHEET.sub(lambda link: _inline_style(driver.current_url, link[1]), html)
         with tempfile.TemporaryDirectory() as folder:
             copy = Path(folder) / "page.html"
             copy.write_text(html, encoding="utf-8")
             scanner.get(copy.as_uri())
             return axe_violations(scanner)
     return _axe_run(driver)
+
+
+STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"[^>]*>')
+
+
+def _inline_style(page_url: str, href: str) -> str:
+    with urllib.request.urlopen(urllib.parse.urljoin(page_url, href), timeout=10) as reply:
+        return f"<style>{reply.read().decode('utf-8')}</style>"
 
 
 def _axe_run(driver: webdriver.Chrome) -> list[str]:
