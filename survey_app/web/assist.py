@@ -30,6 +30,7 @@ from .. import auth
 from ..auth import Permission
 from ..definitions import Page as SurveyPage
 from ..definitions import Survey
+from ..definitions.piping import with_answers
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
 from ..models import DistributionLink, Programme
 from ..models import Survey as SurveyRow
@@ -372,7 +373,9 @@ def _section_page(
         total=len(applying),
         first=answering.previous_page(survey, state.current, state.answers) is None,
         last=answering.next_page(survey, state.current, state.answers) is None,
-        questions=answering.visible_questions(page, state.answers),
+        questions=with_answers(
+            answering.visible_questions(page, state.answers), survey, page, state.answers
+        ),
         same_page=_same_page_conditions(page),
         values=submitted.raw if submitted else answering.form_values(page, state.answers),
         errors=submitted.errors if submitted else (errors or {}),
