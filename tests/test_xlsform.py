@@ -710,11 +710,42 @@ def test_choice_rows_are_refused_only_for_lists_in_use(tmp_path: Path) -> None:
     error = unconvertible(path)
     assert rows_of(error) == [
         ("choices", 3, "name"),
-        ("choices", 4, "name"),
         ("choices", 5, "label"),
         ("choices", 6, "name"),
     ]
     assert "appears twice in list 'fruit' (also row 2)" in error.problems[0].message
+
+
+def test_option_names_with_spaces_or_quotes_are_stored_without_them(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["select_one l", "q", "Q?"],
+            ["text", "why", "Why?", "${q} = 'passion fruit' or selected(${q}, \"don't know\")"],
+        ],
+        choices=[
+            ["list_name", "name", "label"],
+            ["l", "passion fruit", "Passion fruit"],
+            ["l", "don't know", "Don't know"],
+        ],
+    )
+    result = convert_xlsform(path)
+    assert (
+        "choices row 2: option 'passion fruit' of list 'l' is stored as 'passion_fruit' (values "
+        "have no spaces or quotes); a relevant, constraint or choice_filter comparing an answer "
+        "with 'passion fruit' compares with 'passion_fruit'"
+    ) in notes_text(result.notes)
+    questions = {q.id: q for page in load(result).pages for q in page.questions}
+    assert [c.value for c in questions["q"].choices] == ["passion_fruit", "don_t_know"]
+    why = questions["why"].relevant
+    assert why is not None
+    assert why.source == "${q} = 'passion_fruit' or selected(${q}, 'don_t_know')"
+    assert [why.is_true({"q": v}) for v in ("passion_fruit", "don_t_know", "x")] == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_duplicate_names_in_a_cascading_list_are_one_answer_as_in_odk() -> None:

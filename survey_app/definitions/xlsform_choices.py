@@ -35,6 +35,7 @@ _NOT_EXTRAS = frozenset(
 
 
 _MEDIA = frozenset({"image", "audio", "video", "big-image"})
+_FORBIDDEN_RUN = re.compile(FORBIDDEN_IN_VALUE.pattern + "+")
 
 
 def identifier(text: str, *, fallback: str) -> str:
@@ -54,6 +55,8 @@ class ChoiceList:
     checked: bool = False
     # extra keys that merged duplicate options hold several values of (space-separated)
     merged_keys: set[str] = field(default_factory=set)
+    # option names with spaces or quotes -> the value they are stored as
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 class ChoiceLists:
@@ -167,15 +170,31 @@ class ChoiceLists:
                 )
                 continue
             first_row[value] = row.number
-            if FORBIDDEN_IN_VALUE.search(value) or value in RESERVED_VALUES:
+            if value in RESERVED_VALUES:
                 self.findings.problem(
                     CHOICES_SHEET,
                     row.number,
                     name_header,
-                    f"option name '{value}' cannot be a value: it must have no spaces or "
-                    f"quotes, and '_pnts' is reserved",
+                    f"option name '{value}' cannot be a value: '_pnts' is reserved",
                 )
                 continue
+            if FORBIDDEN_IN_VALUE.search(value):
+                # A value is never shown; it needs no spaces or quotes to be safe in
+                # expressions and in multiple-choice answers (values joined by spaces).
+                written = value
+                value = _unique(
+                    _FORBIDDEN_RUN.sub("_", written).strip("_") or "option", set(first_row)
+                )
+                first_row[value] = row.number
+                choice_list.renamed[written] = value
+                self.findings.note(
+                    CHOICES_SHEET,
+                    row.number,
+                    f"option '{written}' of list '{choice_list.name}' is stored as '{value}' "
+                    f"(values have no spaces or quotes); a relevant, constraint or "
+                    f"choice_filter comparing an answer with '{written}' compares with "
+                    f"'{value}'",
+                )
             label = localised(row, label_columns, self.languages, self.findings, CHOICES_SHEET)
             media = list(
                 dict.fromkeys(

@@ -1025,7 +1025,14 @@ class SurveySheet:
         source, expression = entry.expressions[column]
         ids = {name: target.qid for name, target in self.by_name.items() if target.qid}
         bare = dict(self.choices.extra_keys, name="value")
+        renamed = {
+            name: self.choices.lists[target.parsed.list_name].renamed
+            for name, target in self.by_name.items()
+            if target.parsed.list_name in self.choices.lists
+            and self.choices.lists[target.parsed.list_name].renamed
+        }
         edits = list(_edits(expression.root, ids, bare, self.acknowledged))
+        edits += _renamed_values(expression.root, renamed)
         for position, length, replacement in sorted(edits, reverse=True):
             source = source[:position] + replacement + source[position + length :]
         if any(
@@ -1262,6 +1269,25 @@ def _edits(
         elif isinstance(node, Binary | Call) and _is_acknowledgement(node, acknowledged):
             literal = _acknowledgement_literal(node)
             yield literal.position, len(literal.value) + 2, "'yes'"
+
+
+def _renamed_values(root: Node, renamed: dict[str, dict[str, str]]) -> list[tuple[int, int, str]]:
+    """Edits turning `${q} = 'a b'` and `selected(${q}, 'a b')` into the value 'a b' is
+    stored as, for questions whose options were renamed."""
+    edits = []
+    for node in _nodes(root):
+        operands = _operands(node) if isinstance(node, Binary | Call) else None
+        if operands is None:
+            continue
+        for reference, literal in (operands, operands[::-1]):
+            if (
+                isinstance(reference, Reference)
+                and isinstance(literal, StringLiteral)
+                and literal.value in renamed.get(reference.name, {})
+            ):
+                new = renamed[reference.name][literal.value]
+                edits.append((literal.position, len(literal.value) + 2, f"'{new}'"))
+    return edits
 
 
 def _operands(node: Binary | Call) -> tuple[Node, Node] | None:
