@@ -663,6 +663,33 @@ def test_language_codes_and_names_are_read_as_iso_codes(tmp_path: Path) -> None:
     assert [lang.code for lang in load(convert_xlsform(native)).languages] == ["ne", "pt-BR"]
 
 
+def test_text_only_in_a_picture_is_named_and_never_required(tmp_path: Path) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "image", "required"],
+            ["note", "faces", None, "faces.png"],
+            ["select_one l", "mood", None, "mood.png", "yes"],
+            ["integer", "age", "Age?", None, "yes"],
+        ],
+        choices=[["list_name", "name", "label"], ["l", "good", "Good"], ["l", "bad", "Bad"]],
+    )
+    result = convert_xlsform(path)
+    notes = notes_text(result.notes)
+    assert (
+        "survey row 2: note 'faces' dropped: it only shows a picture or sound (faces.png), "
+        "which is not shown"
+    ) in notes
+    assert (
+        "survey row 3: warning: question 'mood' is asked only with a picture or sound "
+        "(mood.png), which is not shown; respondents see its name 'mood' instead"
+    ) in notes
+    assert "survey row 3: question 'mood' is no longer required" in notes
+    questions = {q.id: q for page in load(result).pages for q in page.questions}
+    assert set(questions) == {"mood", "age"}
+    assert not questions["mood"].required and questions["age"].required
+
+
 def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,

@@ -70,6 +70,8 @@ _CURLY_QUOTES = str.maketrans(
 _HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 _CALCULATION_REFERENCE = re.compile(r"\$\{([^}\s]+)\}")
 _PIPED = _CALCULATION_REFERENCE  # `${name}` inside a label or hint
+# Survey-sheet columns holding a picture or sound for the label (not shown by the app).
+_MEDIA_COLUMNS = frozenset({"image", "audio", "video", "big-image"})
 # Longest expression a calculation may become once written out where it is used.
 _MAX_INLINED = 4000
 # An XLSForm `range` with these parameters reads as a rating scale of 1..end points.
@@ -354,15 +356,49 @@ class SurveySheet:
             self._build_group(entry)
             return
         label = self._text(entry, "label")
+        base = entry.parsed.base
+        media = [
+            entry.row.get(column.header)
+            for column in self.sheet.columns
+            if column.base in _MEDIA_COLUMNS and entry.row.get(column.header)
+        ]
+        if label is None and media and base == "note":
+            # Pictures and sounds are not shown: a note that is only a picture says nothing.
+            entry.parsed = replace(entry.parsed, kind=Kind.DROPPED)
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"note '{entry.name}' dropped: it only shows a picture or sound "
+                f"({', '.join(media)}), which is not shown",
+            )
+            return
+        named_only = label is None and bool(media)
+        if named_only:
+            label = {self.languages.default: entry.name}
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"warning: question '{entry.name}' is asked only with a picture or sound "
+                f"({', '.join(media)}), which is not shown; respondents see its name "
+                f"'{entry.name}' instead: give it a label",
+            )
         if label is None:
             self._fail(entry, "label", "the question has no label in any language")
-        base = entry.parsed.base
         question: dict[str, Any] = {"id": entry.qid, "type": base, "label": label}
         hint = self._text(entry, "hint")
         if hint is not None:
             question["hint"] = hint
         if base != "note" and self._required(entry):
-            question["required"] = True
+            if named_only:
+                # Respondents cannot see what is asked: insisting on an answer would force a guess.
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"question '{entry.name}' is no longer required: what it asks is only in "
+                    f"its picture or sound, which is not shown",
+                )
+            else:
+                question["required"] = True
         appearances = self._cell(entry, "appearance").split()
         if base in {"select_one", "select_multiple"}:
             self._build_select(entry, question)

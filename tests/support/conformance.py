@@ -131,7 +131,9 @@ def differences(path: Path, result: ImportResult) -> list[str]:
             if values != wanted:
                 problems.append(f"{where}: choices {values}, pyxform reads {wanted}")
         wanted_required = question.required and ours["type"] not in {"note", "consent"}
-        if bool(ours.get("required")) != wanted_required:
+        if bool(ours.get("required")) != wanted_required and not any(
+            "is no longer required" in note for note in notes
+        ):
             problems.append(
                 f"{where}: required {bool(ours.get('required'))}, pyxform reads {question.required}"
             )
