@@ -259,3 +259,34 @@ def test_quick_exit_signs_out_and_keeps_the_sealed_queue(
     assert "/auth/sign-in" in chromium.current_url, "the session ended"
     assert len(queued(chromium)) == 1, "the sealed queue is kept"
     assert inbox(live.app) == 0
+
+
+def test_the_queue_uploads_after_the_browser_is_closed_and_reopened(
+    served: tuple[LiveSite, Deployment, Any], tmp_path: Path
+) -> None:
+    live, _deployment, _flaky = served
+    first = make_driver(javascript=True, profile=tmp_path / "kept-profile")
+    try:
+        sign_in_and_install(first, live.base)
+        network(first, online=False)
+        enter(first, "Before closing")
+        assert len(queued(first)) == 1
+    finally:
+        first.quit()
+    assert inbox(live.app) == 0
+    # The same browser profile later, online: signing in again brings the page back, which
+    # uploads what waited.
+    again = make_driver(javascript=True, profile=tmp_path / "kept-profile")
+    try:
+        again.get(f"{live.base}{PAGE}")  # the cached page, signed out: it says so
+        wait(again, lambda d: "Sign in again" in text_of(d, "status-upload"))
+        assert len(queued(again)) == 1
+        again.find_element(By.CSS_SELECTOR, "#sign-in-again a").click()
+        wait(again, lambda d: "/auth/sign-in" in d.current_url)
+        again.find_element(By.NAME, "username").send_keys("casey")
+        again.find_element(By.NAME, "password").send_keys(PASSWORD)
+        again.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait(again, lambda d: "0 sealed responses" in text_of(d, "status-queue"), timeout=40)
+    finally:
+        again.quit()
+    assert inbox(live.app) == 1

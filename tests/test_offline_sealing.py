@@ -8,6 +8,7 @@ altered or moved blob is refused; the payload and its padded length are the serv
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -200,3 +201,83 @@ def test_the_padded_length_is_the_servers(
         text_keys,
     )
     assert length == padded_length(payload, answers, survey.canonical_json, sites)
+
+
+# --- the expression evaluator (static/offline/evaluate.js) against expressions.py ---------
+
+EXPRESSIONS = [
+    "${a} = 'x'",
+    "${a} != 'x' and ${n} > 3",
+    "${n} >= 2.5 or not(${a} = '')",
+    "selected(${m}, 'b')",
+    "count-selected(${m}) >= 2",
+    "string-length(${a}) < 3",
+    "int(${n} div 2) = 1",
+    "${n} mod 3 = 1",
+    "-${n} < -1",
+    "${n} * 2 + 1 > 6",
+    "if(${a} = 'x', ${n}, 0) > 2",
+    "number(${a}) = 7",
+    ". >= 18 and . <= 120",
+    "${n} = ${a}",
+    "true() and not(false())",
+    "${n} div 0 > 100",
+]
+
+
+def _values(rng: random.Random) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    if rng.random() < 0.8:
+        answers["a"] = rng.choice(["x", "y", "", "7", "_pnts", "x y", "3.0"])
+    if rng.random() < 0.8:
+        answers["n"] = rng.choice([0, 1, 2, 3, 4, 2.5, -1, 7, 18, 120, 121, 0.1, "_pnts"])
+    if rng.random() < 0.8:
+        answers["m"] = rng.sample(["a", "b", "c"], rng.randint(0, 3))
+    return answers
+
+
+def test_the_device_evaluates_expressions_as_the_server_does(
+    page: webdriver.Chrome,
+) -> None:
+    from survey_app.definitions import load_directory
+    from survey_app.definitions.device_form import tree
+    from survey_app.definitions.expressions import parse
+    from survey_app.sample_data import fake_answers
+    from tests.support.apps import ROOT
+
+    rng = random.Random(17)
+    cases: list[tuple[list[Any], dict[str, Any], Any, bool]] = []
+    for text in EXPRESSIONS:
+        expression = parse(text)
+        for _ in range(40):
+            answers = _values(rng)
+            current = answers.get("n")
+            cases.append(
+                (tree(expression.root), answers, current, expression.is_true(answers, current))
+            )
+    # Every condition of the example surveys, over answers the server's rules allow.
+    for survey in load_directory(ROOT / "surveys").surveys.values():
+        generated = [fake_answers(survey, rng) for _ in range(30)]
+        for question in survey.questions():
+            for expression in (question.relevant, question.constraint):
+                if expression is None:
+                    continue
+                for answers in generated:
+                    current = answers.get(question.id)
+                    cases.append(
+                        (
+                            tree(expression.root),
+                            answers,
+                            current,
+                            expression.is_true(answers, current),
+                        )
+                    )
+    assert len(cases) > 800
+    device = in_browser(
+        page,
+        "const [cases] = args; const e = await import('/static/offline/evaluate.js');"
+        "return cases.map(([tree, answers, current]) => e.isTrue(tree, answers, current));",
+        [case[:3] for case in cases],
+    )
+    differences = [case for case, got in zip(cases, device, strict=True) if got != case[3]]
+    assert differences == []

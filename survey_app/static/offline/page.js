@@ -18,6 +18,9 @@ let retryTimer = null;
 
 function say(id, message) {
   $(id).textContent = message;
+  if (id === "status-upload") {
+    $("sign-in-again").hidden = message !== words.signIn;
+  }
 }
 
 function fill(text, n) {
