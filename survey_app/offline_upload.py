@@ -220,7 +220,7 @@ def _check_period(period: str, context: UploadContext) -> None:
         raise FuturePeriod(f"the period {period} is in the future: check the device's clock")
 
 
-def _insert_once(session: Session, item: Item, key_id: str) -> bool:
+def _insert_once(session: Session, item: Item, key_id: str, *, lock: bool) -> bool:
     """True if this call stored the response; False if a response with its id exists.
 
     One statement: INSERT ... SELECT ... WHERE NOT EXISTS (released) ON CONFLICT DO NOTHING
@@ -228,7 +228,7 @@ def _insert_once(session: Session, item: Item, key_id: str) -> bool:
     moving this very id out of the inbox at the same moment finishes first and is then seen.
     """
     postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
+    if postgresql and lock:  # once per transaction
         session.execute(text("LOCK TABLE responses IN SHARE MODE"))
     values = select(
         literal(item.response_id),
@@ -248,23 +248,59 @@ def _insert_once(session: Session, item: Item, key_id: str) -> bool:
     return session.execute(statement.returning(InboxResponse.id)).first() is not None
 
 
-def accept(session: Session, raw: Any, context: UploadContext) -> ItemResult:
-    """Check one uploaded item and store it once; the caller commits."""
-    response_id = raw.get("id") if isinstance(raw, dict) else None
-    shown_id = response_id if isinstance(response_id, str) and len(response_id) <= 64 else ""
-    try:
-        item = parse_item(raw)
-        key_id = _check_envelope(item.sealed)
-        programme_id = _check_survey(session, item, context)
-        _check_key(session, programme_id, key_id, context.now)
-        _check_period(item.period, context)
-    except Refusal as refusal:
-        return ItemResult(shown_id, Outcome.REFUSED, str(refusal))
-    stored = _insert_once(session, item, key_id)
-    return ItemResult(item.response_id, Outcome.STORED if stored else Outcome.ALREADY_STORED)
+class _Batch:
+    """The checks of one upload request: a batch is usually one survey version and one key,
+    so each is looked up once per request, not once per response."""
+
+    def __init__(self, session: Session, context: UploadContext) -> None:
+        self.session = session
+        self.context = context
+        self.surveys: dict[tuple[str, str], int | Refusal] = {}
+        self.keys: dict[tuple[int, str], Refusal | None] = {}
+        self.locked = False
+
+    def survey(self, item: Item) -> int:
+        found = self.surveys.get((item.survey_id, item.survey_version))
+        if found is None:
+            try:
+                found = _check_survey(self.session, item, self.context)
+            except Refusal as refusal:
+                found = refusal
+            self.surveys[(item.survey_id, item.survey_version)] = found
+        if isinstance(found, Refusal):
+            raise found
+        return found
+
+    def key(self, programme_id: int, key_id: str) -> None:
+        if (programme_id, key_id) not in self.keys:
+            try:
+                _check_key(self.session, programme_id, key_id, self.context.now)
+                self.keys[(programme_id, key_id)] = None
+            except Refusal as refusal:
+                self.keys[(programme_id, key_id)] = refusal
+        found = self.keys[(programme_id, key_id)]
+        if found is not None:
+            raise found
+
+    def accept(self, raw: Any) -> ItemResult:
+        """Check one uploaded item and store it once; the caller commits."""
+        response_id = raw.get("id") if isinstance(raw, dict) else None
+        shown_id = response_id if isinstance(response_id, str) and len(response_id) <= 64 else ""
+        try:
+            item = parse_item(raw)
+            key_id = _check_envelope(item.sealed)
+            programme_id = self.survey(item)
+            self.key(programme_id, key_id)
+            _check_period(item.period, self.context)
+        except Refusal as refusal:
+            return ItemResult(shown_id, Outcome.REFUSED, str(refusal))
+        stored = _insert_once(self.session, item, key_id, lock=not self.locked)
+        self.locked = True
+        return ItemResult(item.response_id, Outcome.STORED if stored else Outcome.ALREADY_STORED)
 
 
 def accept_batch(
     session: Session, items: Sequence[Any], context: UploadContext
 ) -> list[ItemResult]:
-    return [accept(session, raw, context) for raw in items]
+    batch = _Batch(session, context)
+    return [batch.accept(raw) for raw in items]

@@ -259,17 +259,17 @@ def test_the_device_evaluates_expressions_as_the_server_does(
     for survey in load_directory(ROOT / "surveys").surveys.values():
         generated = [fake_answers(survey, rng) for _ in range(30)]
         for question in survey.questions():
-            for expression in (question.relevant, question.constraint):
-                if expression is None:
+            for condition in (question.relevant, question.constraint):
+                if condition is None:
                     continue
                 for answers in generated:
                     current = answers.get(question.id)
                     cases.append(
                         (
-                            tree(expression.root),
+                            tree(condition.root),
                             answers,
                             current,
-                            expression.is_true(answers, current),
+                            condition.is_true(answers, current),
                         )
                     )
     assert len(cases) > 800

@@ -68,7 +68,7 @@ def sealed_item(
     response_id = response_id or secrets.token_hex(16)
     today = datetime.now(UTC).date()
     payload = encode_payload(
-        answers if answers is not None else {},
+        answers if answers is not None else {"consent": "yes"},
         ResponseMeta(site="North", channel="assisted", language="en", day=today),
     )
     blob = sealing.seal(

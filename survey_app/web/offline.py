@@ -15,10 +15,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import auth, offline_upload
@@ -54,8 +55,7 @@ def page() -> str:
 @rule(public=True)
 def service_worker() -> Response:
     source = render_template("assist/offline_sw.js", version=SHELL_VERSION, shell=_shell())
-    response = Response(source, mimetype="text/javascript")
-    return response
+    return Response(source, mimetype="text/javascript")
 
 
 @blueprint.get("/manifest.webmanifest")
@@ -139,7 +139,7 @@ def bundle() -> Response:
     return Response(json.dumps(document, ensure_ascii=False), mimetype=JSON_TYPE)
 
 
-def _survey_entry(db: Any, survey: Survey) -> dict[str, Any]:
+def _survey_entry(db: Session, survey: Survey) -> dict[str, Any]:
     sites = sorted(
         db.scalars(
             select(DistributionLink.site).where(DistributionLink.survey_id == survey.id).distinct()
@@ -232,7 +232,7 @@ def quick_exit() -> BaseResponse:
     return response
 
 
-def init_app(app: Any) -> None:
+def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     # Leaving must always work, even with an expired session: it only ends a session.
     app.extensions["csrf"].exempt(quick_exit)
