@@ -7,7 +7,8 @@ Chromium through the page as a caseworker:
   the time to a usable page on a throttled profile (400 ms latency, 400 kbit/s down, 150 up);
 - per entry: the bytes one sealed response takes in the queue;
 - sealing: ms per response in Chromium (WebCrypto, static/offline/seal.js) against the server
-  (sealing.seal), on the same payloads (generated answers to service-feedback);
+  (sealing.seal), on the same payloads (generated answers to service-feedback), and again in
+  Chromium with its CPU throttled 4x (a low-end phone);
 - upload: 1,000 responses queued in IndexedDB, uploaded by the page (batches as it makes
   them) to the server; responses per second until the queue is empty, unthrottled.
 
@@ -258,6 +259,10 @@ def main() -> int:
                 key = wrapped_keys(db, programme_id)[0].public
             load = first_load(driver, live.base)
             seals = seal_times(driver, app, key, options.seals)
+            # A slow phone: Chromium's CPU throttled 4x, as DevTools' "low-end mobile".
+            driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 4})
+            slow = seal_times(driver, app, key, options.seals)
+            driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
             upload = upload_throughput(driver, app, key, options.queued)
         finally:
             driver.quit()
@@ -272,6 +277,7 @@ def main() -> int:
         f"seal one response ({SURVEY}, {seals['blob_bytes']:.0f}-byte blob): "
         f"browser {seals['browser_ms']:.2f} ms, server {seals['server_ms']:.3f} ms (medians)"
     )
+    print(f"seal one response with the CPU throttled 4x: browser {slow['browser_ms']:.2f} ms")
     print(f"per entry in the queue: {upload['queue_entry_kb']:.2f} KB")
     print(
         f"upload of {upload['queued']} queued responses: {upload['stored']} stored in "
