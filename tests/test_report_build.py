@@ -160,7 +160,7 @@ def test_counts_are_adjusted_and_everything_else_follows_from_the_adjusted_count
     responses = (
         many({"felt_safe": "yes"}, 30)
         + many({"felt_safe": "partly"}, 2)
-        + many({"felt_safe": "no"}, 9)
+        + many({"felt_safe": "no"}, 109)
     )
     shown = []
     for seed in range(40):
@@ -306,11 +306,52 @@ def test_indicator_has_wilson_interval_target_and_change_between_rounds() -> Non
     assert (change["first"], change["last"]) == ("2026-Q1", "2026-Q4")
     assert change["difference"] == pytest.approx(0.4)
     assert 0 < change["lower"] < 0.4 < change["upper"]
-    adjusted = table(snapshot(responses), "indicator:safe")
+    # With adjusted counts: from the published "met" and "not met", on a base big enough.
+    adjusted = table(snapshot(responses * 3), "indicator:safe")
     estimate = adjusted["estimates"][0]
     assert isinstance(estimate, dict)
     met = cells(adjusted)["_met"]
     assert (estimate["numerator"], estimate["denominator"]) == (met, adjusted["bases"][0])
+    assert table(snapshot(responses), "indicator:safe")["estimates"] == [SUPPRESSED]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_share_is_shown_only_on_a_base_the_adjustment_cannot_move_by_more_than_5_points(
+    seed: int,
+) -> None:
+    # k - 1 = 4 counts of the small-count rule and 2 of noise: 6 people in 120 are 5 points.
+    base = 120
+    rng = random.Random(seed)
+    answers = ["yes"] * 70 + ["partly"] * 6 + ["no"] * 64
+    responses = [
+        ({"felt_safe": answer}, site, "2026-W10", "self")
+        for answer, site in zip(answers, rng.choices(["North", "South"], k=140), strict=True)
+    ]
+    document = snapshot(responses, seed=seed)
+    sites = table_columns(document, "felt_safe")
+    assert len(sites) == 2 and all(
+        isinstance(s["bases"][0], int) and s["bases"][0] < base for s in sites
+    )
+    for found in (table(document, "felt_safe"), *sites):
+        counts, shares = cells(found), percents(found)
+        answered = found["bases"][0]
+        assert isinstance(answered, int)
+        if answered < base:
+            assert set(shares.values()) <= {SUPPRESSED, None}, "too few answers for a share"
+        else:
+            assert shares["yes"] == round(100 * counts["yes"] / answered, 1)
+    overall = percents(table(document, "felt_safe"))
+    assert isinstance(overall["partly"], float) and abs(overall["partly"] - 100 * 6 / 140) <= 5
+    assert document["percent_base"] == base
+
+
+def table_columns(document: SnapshotDoc, variable: str) -> list[TableDoc]:
+    """Each site's column, as its filter view shows it."""
+    return [
+        table(document, variable, view=view["id"])
+        for view in document["views"]
+        if view["dimension"] == "site"
+    ]
 
 
 def test_fewer_than_3k_responses_publish_no_table() -> None:

@@ -66,17 +66,18 @@ def document() -> SnapshotDoc:
     survey = load_survey_text(SURVEY, "exp.toml")
     plan = ReportPlan.build(survey)
     counter = TallyCounter(plan)
+    # Rounds of 155 and group A of 248: big enough for their shares to be shown; B of 62 is not.
     plan_rows = [
-        ("good", 20, "2026-W05"),
-        ("bad", 9, "2026-W05"),
-        ("meh", 2, "2026-W05"),
-        ("good", 25, "2026-W40"),
-        ("bad", 6, "2026-W40"),
+        ("good", 100, "2026-W05"),
+        ("bad", 45, "2026-W05"),
+        ("meh", 10, "2026-W05"),
+        ("good", 125, "2026-W40"),
+        ("bad", 30, "2026-W40"),
     ]
     keys = random.Random(7)
     for mood, count, period in plan_rows:
         for i in range(count):
-            answers = {"mood": mood, "group": "ab"[i % 2]}
+            answers = {"mood": mood, "group": "b" if i % 5 == 0 else "a"}
             counter.add(survey.version, period, answers, "North", "self", keys.getrandbits(32))
     return build_snapshot(plan, counter.tally(), 5, created_at="2026-11-28T12:00:00+00:00")
 
@@ -105,6 +106,7 @@ def test_csv_neutralises_labels_keeps_numbers_and_says_counts_are_adjusted() -> 
     assert '\'=HYPERLINK("http://x")' in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
     assert any("every count is slightly adjusted" in cell for cell in cells)
+    assert any("shown only where at least 120 people answered" in cell for cell in cells)
     assert not any(cell in ("1", "2", "3", "4") for cell in cells)
     header, *lines = rows
     assert tuple(header) == tidy.COLUMNS
@@ -113,6 +115,12 @@ def test_csv_neutralises_labels_keeps_numbers_and_says_counts_are_adjusted() -> 
     assert change["row"] == "2026-Q1" and change["group"] == "2026-Q4"
     assert float(change["value"]) == pytest.approx(16.1, abs=12)
     assert float(change["lower"]) < float(change["value"]) < float(change["upper"])
+    # Group B's shares rest on 62 answers: not shown, their counts shown; A's (248) shown.
+    mood = [r for r in records if r["variable"] == "mood" and r["breakdown"] == "group"]
+    b_cells = [r for r in mood if r["group"] == "b" and r["row"] in ("good", "bad", "meh")]
+    assert b_cells and all(r["percent"] == "suppressed" and r["count"].isdigit() for r in b_cells)
+    a_good = next(r for r in mood if r["group"] == "a" and r["row"] == "good")
+    assert float(a_good["percent"]) > 0
 
 
 def test_csv_has_one_row_per_published_number() -> None:
@@ -147,6 +155,7 @@ def test_a_count_is_hidden_with_its_percentage_in_the_csv_as_on_screen() -> None
     crosstab = found["views"][0]["tables"]["mood"]["crosstabs"][0]
     row = crosstab["rows"][0]
     row["percents"][1] = "suppressed"  # as for a column whose base is under 3k
+    crosstab["bases"][1] = 14
     shown = row["counts"][1]
     assert isinstance(shown, int) and shown > 0
     lines = list(csv.reader(io.StringIO(exports.to_csv(Labels(found, "en")))))
@@ -181,6 +190,7 @@ def test_xlsx_has_a_contents_sheet_then_one_sheet_per_question_indicators_first(
     assert not any(c.data_type == "f" for c in cells)
     assert not any(isinstance(c.value, str) and c.value.startswith("'") for c in cells)
     assert any(isinstance(c.value, str) and "slightly adjusted" in c.value for c in cells)
+    assert any(c.value == "not shown" for c in cells)
 
 
 def test_sheet_names_stay_unique_when_cut_to_length() -> None:

@@ -105,9 +105,15 @@ def test_adjusted_counts_are_explained_on_screen_and_in_downloads(
     ]
     for screen in screens:
         assert "every count is slightly adjusted" in screen
+        assert "shown only where at least 120 people answered" in screen
         numbers = [int(n) for n in re.findall(r"<td>(\d+)</td>", screen)]
         assert numbers and not any(1 <= n <= 4 for n in numbers)
-        assert 'class="chart-bar"' in screen
+    # Shares of everyone are drawn; a site of about 100 shows its counts, and its shares are not
+    # shown (each count a few off could move them by more than 5 points).
+    everyone, north = screens[views.index("all")], screens[views.index("site=North")]
+    assert 'class="chart-bar"' in everyone
+    assert 'class="chart-bar"' not in north and '<td class="suppressed">not shown' in north
+    assert re.search(r"<td>\d+</td><td class=\"suppressed\">not shown", north), "count kept"
 
     view = "site=North"
     got = viewer.get(f"{DASHBOARD}/report.csv", query_string={"view": view})

@@ -73,6 +73,7 @@ def build_snapshot(
     versions = frozenset(plan.versions)
     layouts = {v.id: layout_of(v, versions) for v in plan.variables}
     document = _skeleton(plan.survey, tally, k, created_at or now_iso())
+    document["percent_base"] = protection.percent_base
     document["variables"] = [_variable_doc(v, layouts[v.id]) for v in plan.variables]
     total = counts.sizes[(ALL, ALL)]
     if total < protection.smallest_group:

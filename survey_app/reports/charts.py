@@ -2,7 +2,8 @@
 
 Each chart is an image with a title and a description naming the table it draws, and the page
 shows that table beside it: the table is the chart's text alternative. A suppressed value is
-never drawn as a bar or a point: its place says "suppressed". Colours come from classes in the
+never drawn as a bar or a point: its place says "not shown", and a chart with nothing left to
+draw is not drawn (its table says the same). Colours come from classes in the
 report style sheet (the content security policy allows no inline styles); geometry uses SVG
 presentation attributes.
 """
@@ -78,8 +79,8 @@ def bar_chart(
                 suppressed,
             )
         )
-    if not bars:
-        return None
+    if all(bar.suppressed for bar in bars):
+        return None  # nothing to draw: the table says "not shown"
     t = labels.say
     height = TOP * 2 + ROW_HEIGHT * len(bars) + 24
     scale = WIDTH - LABEL_WIDTH - VALUE_WIDTH
@@ -164,8 +165,8 @@ def indicator_chart(
 ) -> str | None:
     """Each column's proportion as a point with its 95% interval, and the target as a line."""
     rows = _estimates(labels, table, dimension or table["dimension"])
-    if not rows:
-        return None
+    if all(row.value is None for row in rows):
+        return None  # nothing to draw: the table says why
     t = labels.say
     scale = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     top = TOP + 40  # room for the legend and the target's label
@@ -268,8 +269,8 @@ def trend_chart(
         )
         if key != COMBINED
     ]
-    if len(columns) < 2:
-        return None
+    if sum(isinstance(estimate, dict) for _, estimate in columns) < 2:
+        return None  # no trend from fewer than two estimates shown
     t = labels.say
     height, left, right, top, bottom = 290, 60, WIDTH - 90, 45, 220
     step = (right - left) / max(1, len(columns) - 1)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..messages import N_
 from .charts import NOT_SHOWN
-from .presentation import HAS_PERCENT, Cell, Grid, Labels, grids_of
+from .presentation import HAS_PERCENT, PERCENT_RULE, Cell, Grid, Labels, grids_of, percent_base
 from .snapshot import SUPPRESSED, SnapshotDoc, ViewDoc, view_by_id
 from .tidy import tidy_csv
 
@@ -70,6 +70,10 @@ def about(labels: Labels, view: ViewDoc) -> list[list[Cell]]:
         [t("Responses that could not be opened"), unreadable],
         [t("Threshold"), document["threshold"]],
         [t("Adjusted counts"), t(ADJUSTED) % {"k": document["threshold"]}],
+        [
+            t("Percentages"),
+            labels.say(PERCENT_RULE, n=percent_base(document), k3=3 * document["threshold"]),
+        ],
         [t("Survey versions"), ", ".join(document["versions"])],
     ]
     lines.extend([[t("Note"), note] for note in document["notes"]])
@@ -79,7 +83,16 @@ def about(labels: Labels, view: ViewDoc) -> list[list[Cell]]:
 def to_csv(labels: Labels, view_id: str = "all") -> str:
     """The tidy CSV of ``tidy``: one row per published number, the facts of ``about`` first."""
     view = find_view(labels.document, view_id)
-    keys = ("report", "view", "published", "responses", "unreadable", "threshold", "adjusted")
+    keys = (
+        "report",
+        "view",
+        "published",
+        "responses",
+        "unreadable",
+        "threshold",
+        "adjusted",
+        "percentages",
+    )
     facts = about(labels, view)
     named: list[tuple[str, Cell]] = [
         (key, line[1]) for key, line in zip((*keys, "versions"), facts, strict=False)

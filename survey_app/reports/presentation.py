@@ -1,9 +1,9 @@
 """Published tables as labelled grids: the one layout the screen, CSV and XLSX all show.
 
 A grid is a header row and data rows; its first column names the row. Each count column is
-followed by its percentage where percentages apply. Suppressed values stay the marker
-``"suppressed"`` in every cell that would carry them, so whatever shows a grid shows them as
-suppressed. Labels the application provides go through ``translate`` (identity for exports).
+followed by its percentage where percentages apply. A value not shown (a percentage, estimate,
+interval or median on too few answers, see ``PERCENT_RULE``) stays the marker ``"suppressed"``
+in every cell that would carry it, so whatever shows a grid shows it as not shown. Labels the application provides go through ``translate`` (identity for exports).
 """
 
 from __future__ import annotations
@@ -72,6 +72,30 @@ _CATALOGUED = (
     N_("Other"),
     N_("Other (combined)"),
 )
+
+
+# Why a percentage, estimate or interval may say "not shown" (``n``: the smallest base).
+PERCENT_RULE = N_(
+    "A percentage, an estimate or an interval is shown only where at least %(n)d people "
+    "answered (adjusted count): on fewer answers the adjustment could move it by several "
+    "points. Where fewer than %(k3)d answered, the number beside it is not shown either."
+)
+
+
+def percent_base(document: SnapshotDoc) -> int:
+    """The smallest base a share of this report is shown on (3k in reports made before)."""
+    return document.get("percent_base", 3 * document["threshold"])
+
+
+def count_beside(count: Cell, share: Cell, base: Cell, threshold: int) -> Cell:
+    """A count as shown beside its share, on screen and in every download.
+
+    A share on a base under ``percent_base`` is not shown (the adjustment could move it by more
+    than 5 points) but its count is; on a base under the smallest group (3k) the count goes
+    with it: working the share out from so few would mean nothing.
+    """
+    tiny = share == SUPPRESSED and isinstance(base, int) and base < 3 * threshold
+    return SUPPRESSED if tiny else count
 
 
 def untranslated(message: str) -> str:
@@ -241,12 +265,11 @@ def grid(labels: Labels, variable: VariableDoc, table: TableDoc, view: ViewDoc) 
     if table["withheld"]:
         return Grid(anchor, title, variable, table, header, [], labels.translate(table["withheld"]))
     rows: list[list[Cell]] = []
+    bases = table["bases"] or [None] * len(table["columns"])
     for row in table["rows"]:
         line: list[Cell] = [labels.row(variable, row["key"])]
-        for count, share in zip(row["counts"], row["percents"], strict=True):
-            # A count and its percentage are shown or hidden together: a count beside a hidden
-            # share would invite working the share out from a base too small to mean much.
-            line.append(SUPPRESSED if share == SUPPRESSED else count)
+        for count, share, base in zip(row["counts"], row["percents"], bases, strict=True):
+            line.append(count_beside(count, share, base, labels.document["threshold"]))
             if percent:
                 line.append(share)
         rows.append(line)

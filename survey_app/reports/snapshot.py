@@ -1,8 +1,8 @@
 """The published report: a JSON document, already disclosure-controlled, and where it is kept.
 
 Viewers see and download exactly this document; no key is needed to read it. Every count is a
-whole number or the marker ``"suppressed"``; percentages, means, medians and intervals that go
-with a suppressed count are the marker too. Labels written in the survey file are kept in every
+whole number or the marker ``"suppressed"``; percentages, estimates, intervals and medians
+on too few answers (a base under ``percent_base``) are the marker too. Labels written in the survey file are kept in every
 language of the survey (``{"en": ..., "fr": ...}``); labels the application provides are marked
 ``builtin`` and are translated when shown.
 
@@ -10,7 +10,7 @@ Layout (``format`` 2)::
 
     survey_id, title, default_language, languages, created_at, threshold, responses,
     unreadable {reason: count}, versions [..], suppressed_marker, notes [..],
-    rounds [{key, quarters, responses}], withheld_quarters [..]
+    rounds [{key, quarters, responses}], withheld_quarters [..], percent_base
     variables   [{id, kind, type, label, target, rows: [{key, label, kind, builtin}]}]
     dimensions  [{id, label, builtin, exclusive, groups: [{key, label, builtin, members, size}]}]
     views       [{id, dimension, group, responses, tables: {variable id: {frequency, crosstabs,
@@ -154,6 +154,8 @@ class SnapshotDoc(TypedDict):
     # changed after it was published (see ``rounds``).
     rounds: list[RoundDoc]
     withheld_quarters: list[str]
+    # The smallest adjusted base a percentage, estimate or interval is shown on.
+    percent_base: NotRequired[int]
 
 
 class SnapshotFormatError(ValueError):

@@ -7,8 +7,10 @@ published counts only, never from a true one:
 
 * a column's base (the denominator of its percentages) is the sum of its published answer
   cells, or the published "answered" cell (multiple choice, numbers, free text, dates);
-* percentages are published cell / published base, shown when that base is at least the
-  smallest group (3k): a share of a handful of people, each count a few off, would mislead;
+* percentages are published cell / published base, shown only when that base is at least
+  ``Protection.percent_base`` (120 for k = 5): on fewer answers the small-count rule and the
+  noise could move a share by more than 5 points, so its cell says there are too few answers
+  (the marker ``SUPPRESSED``) while the counts stay shown;
 * an indicator's estimate and its Wilson interval use the published "met" and "not met", on
   the same condition;
 * a column's size is the published count of the people in it (everyone in the view is the
@@ -267,8 +269,8 @@ def _percent(
         return None
     if not isinstance(base, int) or base == 0:
         return None
-    if base < protection.smallest_group:
-        # A share of a handful of people, each count a few off, would mislead more than inform.
+    if base < protection.percent_base:
+        # Each count a few off: on a small base the share could be off by more than a few points.
         return SUPPRESSED
     # An option of a multiple-choice question is perturbed apart from "answered", so it can
     # come out above it: such a share is shown as 100.
@@ -280,7 +282,7 @@ def _estimate(
 ) -> EstimateDoc | str | None:
     if not isinstance(base, int) or base == 0:
         return None
-    if base < protection.smallest_group:
+    if base < protection.percent_base:
         return SUPPRESSED
     met_row = _row(table, MET)
     assert met_row is not None, "an indicator always has a 'met' row"

@@ -6,7 +6,7 @@ The first rows are ``table = about``: what the report is and how its counts are 
 the report shows them, one row per cell: the variable, the breakdown (empty over everyone),
 the group (column) with its published size, the row (answer, status or statistic) and its
 count, percentage and base. A suppressed value is the word ``suppressed``; a count whose
-percentage is suppressed is suppressed with it, as on screen. An indicator's
+percentage is suppressed on a base under 3k is suppressed with it, as on screen. An indicator's
 estimate and interval are on its ``_met`` row (``percent``, ``lower``, ``upper``), and its
 change between rounds is a row ``table = change`` (``row`` the earlier round, ``group`` the
 later, ``value``, ``lower`` and ``upper`` in points); a number question's median and quartiles
@@ -22,8 +22,8 @@ import io
 from collections.abc import Iterator
 
 from .plan import MET, ROUND
-from .presentation import Labels, ordered_tables
-from .snapshot import SUPPRESSED, ChangeDoc, TableDoc, VariableDoc, ViewDoc
+from .presentation import Labels, count_beside, ordered_tables
+from .snapshot import ChangeDoc, TableDoc, VariableDoc, ViewDoc
 
 COLUMNS = (
     "table",
@@ -120,8 +120,10 @@ def _rows(labels: Labels, view: ViewDoc, variable: VariableDoc, table: TableDoc)
                 **common,
                 "row": row["key"],
                 "row_label": labels.row(variable, row["key"]),
-                # Hidden with its percentage, as on screen (presentation.grid).
-                "count": SUPPRESSED if share == SUPPRESSED else row["counts"][index],
+                # As on screen (presentation.grid): hidden with its share on a base under 3k.
+                "count": count_beside(
+                    row["counts"][index], share, common["base"], labels.document["threshold"]
+                ),
                 "percent": share,
             }
             estimate = estimates[index] if index < len(estimates) else None
