@@ -142,11 +142,12 @@ def test_csv_has_one_row_per_published_number() -> None:
             expected = len(table["rows"]) * len(table["columns"]) if not table["withheld"] else 1
             assert len(mine) >= expected > 0, (variable_id, table["dimension"])
             for row in table["rows"]:
-                for column, count, share in zip(
-                    table["columns"], row["counts"], row["percents"], strict=True
+                for column, count, share, base in zip(
+                    table["columns"], row["counts"], row["percents"], table["bases"], strict=True
                 ):
                     (cell,) = [r for r in mine if r["row"] == row["key"] and r["group"] == column]
-                    hidden = share == "suppressed"
+                    # A count goes with its hidden share only on a base under 3k.
+                    hidden = share == "suppressed" and isinstance(base, int) and base < 15
                     assert cell["count"] == ("suppressed" if hidden else str(count))
 
 

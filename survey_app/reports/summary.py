@@ -49,6 +49,8 @@ class Score:
     period: str | None  # the round the value is from, None for everyone in the view
     target: float | None  # percent
     change: Change | None
+    # Two or more rounds are published, but fewer than two with an estimate shown.
+    change_withheld: bool = False
 
     @property
     def gap(self) -> float | None:
@@ -104,6 +106,8 @@ def score(labels: Labels, variable: VariableDoc, view: ViewDoc) -> Score:
     target = None if variable["target"] is None else _percent(variable["target"])
     by_round = _by_round(tables["crosstabs"]) if view["dimension"] is None else None
     rounds = _published_rounds(by_round) if by_round is not None else []
+    round_columns = [k for k in by_round["columns"][1:] if k != COMBINED] if by_round else []
+    change_withheld = len(round_columns) >= 2 and len(rounds) < 2
     period: str | None = None
     estimate: object = None
     if rounds:
@@ -124,6 +128,7 @@ def score(labels: Labels, variable: VariableDoc, view: ViewDoc) -> Score:
             period,
             target,
             None,
+            change_withheld,
         )
     return Score(
         variable,
@@ -135,6 +140,7 @@ def score(labels: Labels, variable: VariableDoc, view: ViewDoc) -> Score:
         period,
         target,
         _change(labels, rounds),
+        change_withheld,
     )
 
 
@@ -164,7 +170,9 @@ def sentence(labels: Labels, item: Score) -> str:
     else:
         first = labels.say(N_("Below target by %(points)s points."), points=number(-gap))
     change = item.change
-    if change is None:
+    if change is None and item.change_withheld:
+        second = labels.say(N_("Too few answers in each round to show a change."))
+    elif change is None:
         second = labels.say(N_("Only one round is published: no change to show yet."))
     elif not change.clear:
         second = labels.say(N_("No clear change since %(round)s."), round=change.since)
