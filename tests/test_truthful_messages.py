@@ -36,6 +36,9 @@ KNOWN_TRUE = {
     "Nothing is saved yet: the answers are kept only in this page until you save them.",
     # Assisted entry's page for a form that opens nothing: it says when something was saved.
     "Nothing was saved unless you saw “Saved”.",
+    # The offline page (static/offline/page.js): consent declined, the answers are forgotten
+    # before anything is sealed or queued.
+    "The survivor declined: nothing was saved.",
     # Staff preview (web/preview.py): it has no way to store anything (tests/test_preview.py).
     "Preview: you see the survey as respondents do. Nothing you enter is stored.",
     "A respondent would now see “Thank you” and their answers would be sealed and stored. In this preview nothing was stored: there is no draft, no response and nothing in any report.",
