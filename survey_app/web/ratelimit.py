@@ -20,6 +20,7 @@ import hmac
 import logging
 import math
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +63,53 @@ class Refused:
     retry_after_seconds: int
 
 
+class CountersInMemory(MemoryStorage):
+    """limits' memory store, less the timer thread it starts on every hit to expire counters.
+
+    Starting a thread per hit cost more than the rest of a respondent's request; here an
+    expired counter is dropped when it is next read, and all expired ones at most once a minute.
+    """
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.timer.cancel()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next_sweep = clock() + self.SWEEP_SECONDS
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = self._clock()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            self._drop_if_expired(key, now)
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = now + expiry
+            return self.storage[key]
+
+    def get(self, key: str) -> int:
+        with self._lock:
+            self._drop_if_expired(key, self._clock())
+            return self.storage.get(key, 0)
+
+    def get_expiry(self, key: str) -> float:
+        return self.expirations.get(key, self._clock())
+
+    def _drop_if_expired(self, key: str, now: float) -> None:
+        if self.expirations.get(key, 0) <= now:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        for key in [key for key, at in self.expirations.items() if at <= now]:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+        self._next_sweep = now + self.SWEEP_SECONDS
+
+
 class RateLimiter:
     def __init__(
         self,
@@ -79,7 +127,7 @@ class RateLimiter:
             storage = RedisStorage(storage_url, key_prefix=key_prefix, wrap_exceptions=True)
             self._redis: redis.Redis | None = redis.Redis.from_url(storage_url)
         else:
-            storage = MemoryStorage()
+            storage = CountersInMemory(clock)
             self._redis = None
         self.storage = storage
         self._strategy = FixedWindowRateLimiter(storage)
