@@ -41,6 +41,17 @@ def test_respondent_pages_are_never_cached(client: FlaskClient, deployment: Depl
     assert "no-store" in reply.headers["Cache-Control"]
 
 
+@pytest.mark.parametrize("path", ["/s/{token}", "/staff/sign-in", "/static/site.css"])
+def test_each_safety_header_is_sent_once(
+    client: FlaskClient, deployment: Deployment, path: str
+) -> None:
+    reply = client.get(path.format(token=deployment.links["minimal"]))
+    reply.close()
+    names = [name.lower() for name, _value in reply.headers]
+    assert "content-security-policy" in names and "x-frame-options" in names
+    assert len(names) == len(set(names)), names
+
+
 def test_templates_have_no_inline_script_or_style() -> None:
     for template in TEMPLATES.rglob("*.html"):
         text = template.read_text(encoding="utf-8")

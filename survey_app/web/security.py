@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
+from ..config import Settings
 from ..state import app_state
 from ..traffic import TrafficCounter
 from .errors import is_staff_page
@@ -52,10 +53,14 @@ ROUTE_KEY = "survey_app.route"
 ASSISTED_ENTRY = "/staff/assist/"
 
 
+HEADERS_KEY = "survey_app.headers"
+
+
 def init_app(app: Flask) -> None:
     # First of the app's before_request functions, so it runs whatever the others decide.
     app.before_request(_note_route)
     app.after_request(_add_headers)
+    app.extensions[HEADERS_KEY] = _headers(app_state(app).settings)
     app.wsgi_app = AccessLogMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, app_state(app).traffic
     )
@@ -66,24 +71,36 @@ def _note_route(*_args: Any) -> None:
         request.environ[ROUTE_KEY] = request.url_rule.rule
 
 
+def _headers(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries; built once, from settings that never change."""
+    headers = [
+        ("Content-Security-Policy", content_security_policy(settings.respondent.quick_exit_url)),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    ]
+    if not settings.is_development:
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return tuple(headers)
+
+
+# Nothing a respondent or staff member saw may be kept by the browser or a proxy.
+_NO_STORE = (("Cache-Control", "no-store, max-age=0"), ("Pragma", "no-cache"), ("Expires", "0"))
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(
-        app_state().settings.respondent.quick_exit_url
-    )
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    if not app_state().settings.is_development:
-        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if request.endpoint != "static":
-        # Nothing a respondent or staff member saw may be kept by the browser or a proxy.
-        headers["Cache-Control"] = "no-store, max-age=0"
-        headers["Pragma"] = "no-cache"
-        headers["Expires"] = "0"
+    # Most of these are not set yet: adding is cheaper than Headers' replace-if-present.
+    present = {name.lower() for name, _value in headers}
+    fixed = current_app.extensions[HEADERS_KEY]
+    for name, value in fixed if request.endpoint == "static" else (*fixed, *_NO_STORE):
+        if name.lower() in present:
+            headers[name] = value
+        else:
+            headers.add(name, value)
     return response
 
 
