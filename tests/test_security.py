@@ -41,6 +41,18 @@ def test_respondent_pages_are_never_cached(client: FlaskClient, deployment: Depl
     assert "no-store" in reply.headers["Cache-Control"]
 
 
+def test_a_respondents_session_cookie_is_set_once_not_on_every_page(
+    client: FlaskClient, deployment: Deployment
+) -> None:
+    respondent = Respondent(client, deployment.links["minimal"])
+    landing = client.get(respondent.url)
+    assert "s=" in landing.headers.get("Set-Cookie", "")
+    replies = [respondent.start(), respondent.submit(1, {"consent": "yes"})]
+    replies.append(respondent.submit(2, {"felt_safe": "yes"}))
+    assert "Thank you" in replies[-1].get_data(as_text=True)
+    assert [reply.headers.get("Set-Cookie") for reply in replies] == [None, None, None]
+
+
 @pytest.mark.parametrize("path", ["/s/{token}", "/staff/sign-in", "/static/site.css"])
 def test_each_safety_header_is_sent_once(
     client: FlaskClient, deployment: Deployment, path: str

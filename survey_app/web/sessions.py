@@ -80,7 +80,9 @@ def init_app(app: Flask) -> None:
     # Flask-Login's own identifier is an unkeyed hash of address and browser; see the docstring.
     manager._session_identifier_generator = _keyed_identifier
     manager.user_loader(_load_user)
-    manager.init_app(app)
+    # No `current_user` in templates: loading the user for every page, a respondent's too, ran
+    # the session-protection check, which rewrote every respondent's session cookie.
+    manager.init_app(app, add_context_processor=False)
 
 
 def _keyed_identifier() -> str:
