@@ -34,15 +34,21 @@ from .web import (
     staff,
 )
 from .web import auth as auth_views
+from .web.templates import LanguageEnvironment
 from .web.text import paragraphs
 
 log = logging.getLogger(__name__)
 
 
+class SurveyApp(Flask):
+    # Templates compiled per interface language, the app's own words translated once.
+    jinja_environment = LanguageEnvironment
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     check_can_serve(settings)
-    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app = SurveyApp(__name__, instance_path=str(settings.instance_path.resolve()))
     make_instance_folder(settings.instance_path)
     app.config.update(_flask_config(settings))
     # Less whitespace in every page: respondents may pay for each byte.
