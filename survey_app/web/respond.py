@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,7 +61,30 @@ log = logging.getLogger(__name__)
 DRAFT_FIELD = "draft"
 LANGUAGE_SWITCH = "switch_lang"
 DEFAULT_HELP = "survey_app.default_help"
-Reply = BaseResponse | tuple[str, int] | str
+
+
+@dataclass(frozen=True)
+class Later:
+    """A page to render once the request's transaction has ended.
+
+    Nothing on a respondent's page needs the database, and rendering inside the transaction
+    kept it open for as long again: other requests waited for its locks (on SQLite, the
+    whole database's write lock).
+    """
+
+    template: str
+    context: dict[str, Any]
+    status: int = 200
+
+    def render(self) -> tuple[str, int]:
+        return render_template(self.template, **self.context), self.status
+
+
+Reply = BaseResponse | tuple[str, int] | str | Later
+
+
+def _rendered(reply: Reply) -> BaseResponse | tuple[str, int] | str:
+    return reply.render() if isinstance(reply, Later) else reply
 
 
 @blueprint.after_request
@@ -138,16 +162,20 @@ def default_help(app: Flask) -> Contacts:
 
 
 @blueprint.get("/s/<token>")
-def landing(token: str) -> Reply:
+def landing(token: str) -> Any:
     link, survey, programme = _served(token)
-    return _landing(token, survey, programme, link.requires_code)
+    return _rendered(_landing(token, survey, programme, link.requires_code))
 
 
 @blueprint.post("/s/<token>")
-def survey_page(token: str) -> Reply:
+def survey_page(token: str) -> Any:
     """Every page after the landing page: starting, answering, Back, language, finishing."""
     if DRAFT_FIELD not in request.form:
-        return _start(token)
+        return _rendered(_start(token))
+    return _rendered(_answer(token))
+
+
+def _answer(token: str) -> Reply:
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
     # One transaction for the whole request, reads included.
     with _database_session() as db:
@@ -185,7 +213,9 @@ def _start(token: str) -> Reply:
         if link.requires_code and not spend_code(db, token, typed, app_state().code_key):
             g.language = language
             error = _("This code is not valid or has already been used. Please check the card.")
-            return _landing(token, survey, programme, True, code=typed, code_error=error), 403
+            return _landing(
+                token, survey, programme, True, code=typed, code_error=error, status=403
+            )
         store = _drafts(db)
         store.purge_expired()
         state = DraftState(link_token=token, language=language, survey_version=survey.version)
@@ -202,16 +232,20 @@ def _landing(
     *,
     code: str = "",
     code_error: str | None = None,
-) -> str:
-    return render_template(
+    status: int = 200,
+) -> Later:
+    return Later(
         "respond/landing.html",
-        token=token,
-        survey=survey,
-        programme=programme,
-        languages=survey.languages,
-        requires_code=requires_code,
-        code=code,
-        code_error=code_error,
+        {
+            "token": token,
+            "survey": survey,
+            "programme": programme,
+            "languages": survey.languages,
+            "requires_code": requires_code,
+            "code": code,
+            "code_error": code_error,
+        },
+        status,
     )
 
 
@@ -268,10 +302,10 @@ def _receive_page(
         except DraftExpired:
             # The same page sent twice at once: the other copy moved on with the key.
             return _start_again(token, programme)
-        return _render_page(survey, programme, token, state, new, step.submission), 422
+        return _render_page(survey, programme, token, state, new, step.submission, status=422)
     if step.next is Next.DECLINED:
         store.discard(handle)
-        return render_template("respond/declined.html", programme=programme, survey=survey)
+        return Later("respond/declined.html", {"programme": programme, "survey": survey})
     if step.next is Next.SHOW:
         return _rotate_and_render(store, handle, state, survey, programme, token)
     return _finish(db, store, handle, state, link, survey, programme)
@@ -311,8 +345,8 @@ def _finish(
     return _received(survey, programme)
 
 
-def _received(survey: Survey, programme: Programme) -> str:
-    return render_template("respond/done.html", survey=survey, programme=programme)
+def _received(survey: Survey, programme: Programme) -> Later:
+    return Later("respond/done.html", {"survey": survey, "programme": programme})
 
 
 def _rotate_and_render(
@@ -353,9 +387,9 @@ def _busy(
     return response
 
 
-def _start_again(token: str, programme: Programme) -> tuple[str, int]:
+def _start_again(token: str, programme: Programme) -> Later:
     """A page that can no longer be opened: left, replaced by a later page, idle, or changed."""
-    return render_template("respond/expired.html", token=token, programme=programme), 410
+    return Later("respond/expired.html", {"token": token, "programme": programme}, 410)
 
 
 @blueprint.route("/exit", methods=["GET", "POST"])
@@ -426,7 +460,8 @@ def _render_page(
     state: DraftState,
     handle: DraftHandle,
     submitted: answering.PageSubmission | None = None,
-) -> str:
+    status: int = 200,
+) -> Later:
     number = state.current
     current = survey.pages[number - 1]
     applying = [
@@ -435,27 +470,30 @@ def _render_page(
         if index == number or answering.page_is_relevant(page, state.answers)
     ]
     g.draft_field = handle.to_field()
-    return render_template(
+    return Later(
         "respond/page.html",
-        survey=survey,
-        programme=programme,
-        token=token,
-        number=number,
-        position=applying.index(number) + 1,
-        total=len(applying),
-        last=answering.next_page(survey, number, state.answers) is None,
-        first=answering.previous_page(survey, number, state.answers) is None,
-        page=current,
-        questions=with_answers(
-            answering.visible_questions(current, state.answers), survey, current, state.answers
-        ),
-        lang=state.language,
-        languages=survey.languages,
-        values=submitted.raw if submitted else answering.form_values(current, state.answers),
-        errors=submitted.errors if submitted else {},
-        choices=answering.filtered_choices(current, state.answers),
-        rules=client_rules(current),
-        max_text=_max_text(),
+        {
+            "survey": survey,
+            "programme": programme,
+            "token": token,
+            "number": number,
+            "position": applying.index(number) + 1,
+            "total": len(applying),
+            "last": answering.next_page(survey, number, state.answers) is None,
+            "first": answering.previous_page(survey, number, state.answers) is None,
+            "page": current,
+            "questions": with_answers(
+                answering.visible_questions(current, state.answers), survey, current, state.answers
+            ),
+            "lang": state.language,
+            "languages": survey.languages,
+            "values": submitted.raw if submitted else answering.form_values(current, state.answers),
+            "errors": submitted.errors if submitted else {},
+            "choices": answering.filtered_choices(current, state.answers),
+            "rules": client_rules(current),
+            "max_text": _max_text(),
+        },
+        status,
     )
 
 
