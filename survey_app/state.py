@@ -35,6 +35,9 @@ class AppState:
     # Definitions read back from the database; a stored version never changes, so they are kept.
     _stored: dict[tuple[str, str], Survey] = field(default_factory=dict)
     _registered: set[tuple[str, str]] = field(default_factory=set)
+    # The release interval this process knows to be released already (survey_app.release):
+    # until it ends, nobody needs to ask the database again.
+    released_interval: str | None = None
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> AppState:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import MetaData, select, text, update
+from sqlalchemy import MetaData, select, text
 
 from survey_app import create_app, migrate
 from survey_app.distribution import create_codes, create_link
-from survey_app.models import AccessCode, Programme, Release, Role
+from survey_app.models import AccessCode, Programme, Role
 from survey_app.state import app_state
-from tests.support.apps import Deployment, deploy, make_settings, read_back
+from tests.support.apps import Deployment, deploy, make_settings, next_day, read_back
 from tests.support.assisted import Interview
 from tests.support.databases import fresh_database_url
 from tests.support.staff import make_account, open_session
@@ -103,9 +103,8 @@ def send_everything(app: Flask, deployment: Deployment) -> tuple[list[Sent], dic
     return sent, {**tokens, **{f"code {c}": c for c in codes}}
 
 
-def end_the_day(app: Flask) -> None:
-    with app_state(app).database.session() as session:
-        session.execute(update(Release).values(last_interval="2000-01-01"))
+def end_the_day(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    next_day(monkeypatch)
     # The first respondent of the next day releases the inbox; they go no further.
     Respondent(app.test_client(), next(iter(_links(app)))).start()
 
@@ -137,12 +136,12 @@ def exact_position_hits(order: list[str], by_id: dict[str, Sent]) -> int:
 
 
 def test_nothing_ties_a_response_to_its_time_place_code_or_answer(
-    linked_app: Flask, log_text: io.StringIO
+    linked_app: Flask, log_text: io.StringIO, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = linked_app
     deployment = deploy(app)
     sent, secrets_of_respondents = send_everything(app, deployment)
-    end_the_day(app)
+    end_the_day(app, monkeypatch)
     database = app_state(app).database
 
     # Ground truth, read with the key the attacker does not have.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import select, text, update
 
 from survey_app.models import InboxResponse, Release, Response
 from survey_app.state import app_state
-from tests.support.apps import Deployment, read_back
+from tests.support.apps import Deployment, next_day, read_back
 from tests.support.cli import run
 from tests.support.web import Respondent
 
@@ -23,7 +24,7 @@ def answer(app: Flask, token: str, count: int) -> None:
 
 
 def test_responses_wait_in_the_inbox_readable_and_move_in_one_release(
-    app: Flask, deployment: Deployment
+    app: Flask, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = deployment.links["minimal"]
     answer(app, token, 5)
@@ -38,8 +39,7 @@ def test_responses_wait_in_the_inbox_readable_and_move_in_one_release(
     assert "0 responses released; 5 waiting" in run(settings, "release").output
 
     # The next day: the first respondent to start releases the whole inbox.
-    with database.session() as session:
-        session.execute(update(Release).values(last_interval="2000-01-01"))
+    next_day(monkeypatch)
     answer(app, token, 1)
     with database.session() as session:
         released = session.scalars(select(Response.id)).all()

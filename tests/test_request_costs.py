@@ -1,15 +1,17 @@
-"""What a respondent's request costs the database: it holds a transaction only as long as it
-needs the database, never while its page is rendered."""
+"""What a respondent's request costs the database: one transaction, no statement twice, held
+only as long as it needs the database, never while its page is rendered."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask import Flask, before_render_template
+from sqlalchemy import event
 
 from survey_app.state import app_state
 from tests.support.apps import Deployment
-from tests.support.web import Respondent
+from tests.support.web import Respondent, csrf_token
 
 
 def test_respondent_pages_are_rendered_after_the_transaction_ends(
@@ -44,3 +46,47 @@ def test_respondent_pages_are_rendered_after_the_transaction_ends(
     assert all(checked_out == 0 for _name, checked_out in open_while_rendering), (
         open_while_rendering
     )
+
+
+def test_each_respondent_request_takes_one_transaction_and_repeats_no_statement(
+    app: Flask, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    # The first respondent of the day (of this process) also checks the day's release.
+    Respondent(app.test_client(), token).complete({"consent": "yes"}, {"felt_safe": "yes"})
+    engine = app_state(app).database.engine
+    statements: list[str] = []
+    transactions: list[int] = []
+
+    def executing(*arguments: Any) -> None:
+        statements.append(arguments[2])
+
+    def beginning(*_arguments: Any) -> None:
+        transactions.append(len(statements))
+
+    event.listen(engine, "before_cursor_execute", executing)
+    event.listen(engine, "begin", beginning)
+    costs: list[tuple[int, int]] = []
+    client = app.test_client()
+    respondent = Respondent(client, token)
+
+    def measured(send: Any, *arguments: Any) -> Any:
+        before_statements, before_transactions = len(statements), len(transactions)
+        reply = send(*arguments)
+        assert reply.status_code == 200
+        counts = Counter(statements[before_statements:])
+        costs.append((len(transactions) - before_transactions, max(counts.values(), default=0)))
+        return reply
+
+    try:
+        landing = measured(client.get, respondent.url)
+        token_field = csrf_token(landing.get_data(as_text=True))
+        measured(respondent.post, {"lang": "en", "csrf_token": token_field})
+        measured(respondent.submit, 1, {"consent": "yes"})
+        measured(respondent.submit, 2, {"felt_safe": "yes"})
+    finally:
+        event.remove(engine, "before_cursor_execute", executing)
+        event.remove(engine, "begin", beginning)
+    assert "Thank you" in respondent.html
+    # (transactions, most times one statement ran) for each request
+    assert costs == [(1, 1)] * 4

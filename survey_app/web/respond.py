@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from .. import release
 from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
 from ..definitions.piping import with_answers
@@ -45,7 +46,6 @@ from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, Draft
 from ..failures import describe
 from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..models import DistributionLink, Programme
-from ..release import release_if_due
 from ..responses import ResponseMeta, store_response
 from ..state import app_state
 from . import answering, stepping
@@ -498,12 +498,22 @@ def _render_page(
 
 
 def _release_if_due() -> None:
-    """Release yesterday's responses if nobody did yet; a failure must not stop a respondent."""
+    """Release yesterday's responses if nobody did yet; a failure must not stop a respondent.
+
+    Once this process has seen the interval released, it does not ask again until the next
+    interval begins: a release can only happen once per interval.
+    """
+    state = app_state()
+    interval = release.current_interval()
+    if state.released_interval == interval:
+        return
     try:
         with _database_session() as db:
-            release_if_due(db)
+            release.release_if_due(db)
     except SQLAlchemyError as error:
         log.error("release of stored responses failed: %s", describe(error))
+        return
+    state.released_interval = interval
 
 
 def _rate_limited() -> Refused | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from survey_app import sealing
@@ -73,3 +75,11 @@ def read_back(app: Flask, programme_id: int, survey_id: str) -> list[Any]:
         sealing.UnlockedKeys.unlock(wrapped_keys(session, programme_id), PASSPHRASE) as keys,
     ):
         return list(open_responses(session, survey_id, keys))
+
+
+def next_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on it is the next release interval (UTC day)."""
+    from survey_app import release
+
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    monkeypatch.setattr(release, "current_interval", lambda: tomorrow)
