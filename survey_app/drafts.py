@@ -21,11 +21,11 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import Draft
@@ -106,30 +106,52 @@ class DraftHandle:
         return cls(draft_id, key)
 
 
+_DRAFTS = cast(Table, Draft.__table__)
+# Built once, as plain table statements: every respondent request runs one or two of them, and
+# building a statement, or going through the ORM's unit of work, cost more than running it.
+_LOAD = select(_DRAFTS.c.ciphertext, _DRAFTS.c.expires_at).where(
+    _DRAFTS.c.id == bindparam("draft_id")
+)
+_CREATE = insert(_DRAFTS)
+_ROTATE = (
+    update(_DRAFTS)
+    .where(_DRAFTS.c.id == bindparam("old_id"), _DRAFTS.c.ciphertext != FINISHED)
+    .values(
+        id=bindparam("new_id"),
+        ciphertext=bindparam("new_ciphertext"),
+        expires_at=bindparam("new_expires_at"),
+    )
+)
+_DISCARD = delete(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"))
+_FINISH = (
+    update(_DRAFTS)
+    .where(_DRAFTS.c.id == bindparam("draft_id"), _DRAFTS.c.ciphertext != FINISHED)
+    .values(ciphertext=FINISHED)
+)
+_PURGE = delete(_DRAFTS).where(_DRAFTS.c.expires_at <= bindparam("now"))
+
+
 class DraftStore:
     def __init__(self, session: Session, idle: timedelta) -> None:
         self.session = session
         self.idle = idle
-        # The session's identity map holds rows weakly: keeping the loaded row here lets a
-        # later save in the same request use it instead of reading it again.
-        self._loaded: dict[str, Draft] = {}
 
     def create(self, state: DraftState) -> DraftHandle:
-        handle = DraftHandle(secrets.token_hex(16), AESGCM.generate_key(bit_length=256))
-        self.session.add(
-            Draft(
-                id=handle.draft_id,
-                ciphertext=self._encrypt(handle, state),
-                expires_at=self._expiry(),
-            )
+        handle = _new_handle()
+        self.session.execute(
+            _CREATE,
+            {
+                "id": handle.draft_id,
+                "ciphertext": self._encrypt(handle, state),
+                "expires_at": self._expiry(),
+            },
         )
         return handle
 
     def load(self, handle: DraftHandle) -> DraftState:
-        draft = self.session.get(Draft, handle.draft_id)
+        draft = self.session.execute(_LOAD, {"draft_id": handle.draft_id}).first()
         if draft is None or draft.expires_at <= datetime.now(UTC):
             raise DraftExpired()
-        self._loaded[handle.draft_id] = draft
         if draft.ciphertext == FINISHED:
             raise DraftFinished()
         try:
@@ -142,32 +164,29 @@ class DraftStore:
             raise DraftExpired() from None
         return DraftState.from_json(raw)
 
-    def save(self, handle: DraftHandle, state: DraftState) -> None:
-        draft = self.session.get(Draft, handle.draft_id)
-        if draft is None:
-            raise DraftExpired()
-        draft.ciphertext = self._encrypt(handle, state)
-        draft.expires_at = self._expiry()
-
     def rotate(self, handle: DraftHandle, state: DraftState) -> DraftHandle:
         """Store `state` under a new id and key; the old handle opens nothing from now on.
 
-        The old row is removed by a conditional delete, so of two requests sent in parallel
-        with the same handle only one gets a new draft; the other raises DraftExpired.
+        One conditional UPDATE replaces the row's id, ciphertext and expiry, so of two requests
+        sent in parallel with the same handle only one gets a new draft; the other raises
+        DraftExpired.
         """
-        if not self.consume(handle):
-            raise DraftExpired()
-        return self.create(state)
-
-    def consume(self, handle: DraftHandle) -> bool:
-        """Delete the draft; True only for the one request that actually removed it."""
+        new = _new_handle()
         result = self.session.execute(
-            delete(Draft).where(Draft.id == handle.draft_id, Draft.ciphertext != FINISHED)
+            _ROTATE,
+            {
+                "old_id": handle.draft_id,
+                "new_id": new.draft_id,
+                "new_ciphertext": self._encrypt(new, state),
+                "new_expires_at": self._expiry(),
+            },
         )
-        return int(getattr(result, "rowcount", 0) or 0) == 1
+        if _rowcount(result) != 1:
+            raise DraftExpired()
+        return new
 
     def discard(self, handle: DraftHandle) -> None:
-        self.session.execute(delete(Draft).where(Draft.id == handle.draft_id))
+        self.session.execute(_DISCARD, {"draft_id": handle.draft_id})
 
     def finish(self, handle: DraftHandle) -> bool:
         """Mark the draft finished, dropping its answers; False if another request did first.
@@ -176,16 +195,10 @@ class DraftStore:
         the database lets exactly one request change the row, and only that one stores the
         answers, in the same transaction.
         """
-        result = self.session.execute(
-            update(Draft)
-            .where(Draft.id == handle.draft_id, Draft.ciphertext != FINISHED)
-            .values(ciphertext=FINISHED)
-        )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return _rowcount(self.session.execute(_FINISH, {"draft_id": handle.draft_id})) == 1
 
     def purge_expired(self) -> int:
-        result = self.session.execute(delete(Draft).where(Draft.expires_at <= datetime.now(UTC)))
-        return int(getattr(result, "rowcount", 0) or 0)
+        return _rowcount(self.session.execute(_PURGE, {"now": datetime.now(UTC)}))
 
     def _encrypt(self, handle: DraftHandle, state: DraftState) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -193,6 +206,14 @@ class DraftStore:
 
     def _expiry(self) -> datetime:
         return coarse_expiry(datetime.now(UTC) + self.idle)
+
+
+def _new_handle() -> DraftHandle:
+    return DraftHandle(secrets.token_hex(16), AESGCM.generate_key(bit_length=256))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def coarse_expiry(moment: datetime) -> datetime:
