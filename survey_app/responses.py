@@ -13,9 +13,9 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import Subquery, func, select, union_all
+from sqlalchemy import Subquery, Table, bindparam, func, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -172,23 +172,25 @@ def store_response(
     answers: Mapping[str, Any],
     meta: ResponseMeta,
     period_granularity: str,
+    version_stored: bool = False,
 ) -> None:
     """Seal the answers to the programme's current key and add the row to the inbox.
+
+    `version_stored` says the caller knows the version's definition is in the database
+    already (committed by this process, see `AppState.ensure_registered`); otherwise it is
+    registered here, as a no-op when it is there.
 
     Nothing is returned on purpose: callers have no response id to log or show. The row waits
     in `response_inbox` until the next release (`survey_app.release`).
     """
-    key = session.scalars(
-        select(ProgrammeKey)
-        .join(SurveyRow, SurveyRow.programme_id == ProgrammeKey.programme_id)
-        .where(SurveyRow.id == survey_id, ProgrammeKey.status == KeyStatus.CURRENT)
-    ).first()
+    key = session.execute(_CURRENT_KEY, {"survey_id": survey_id}).first()
     if key is None:  # rare: find out which of the two is missing, to say what to do
         survey = session.get(SurveyRow, survey_id)
         if survey is None:
             raise SurveyNotAssigned(survey_id)
         raise NoCurrentKey(survey.programme.slug)
-    register_version(session, survey_id, survey_version, definition)
+    if not version_stored:
+        register_version(session, survey_id, survey_version, definition)
     response_id = secrets.token_hex(16)
     payload = encode_payload(answers, meta)
     blob = sealing.seal(
@@ -199,25 +201,35 @@ def store_response(
         payload,
         padded_length=padded_length(payload, answers, definition, _sites(session, survey_id)),
     )
-    session.add(
-        InboxResponse(
-            id=response_id,
-            survey_id=survey_id,
-            survey_version=survey_version,
-            period=coarse_period(meta.day, period_granularity),
-            key_id=key.key_id,
-            sealed=blob,
-        )
+    session.execute(
+        _INSERT_INBOX,
+        {
+            "id": response_id,
+            "survey_id": survey_id,
+            "survey_version": survey_version,
+            "period": coarse_period(meta.day, period_granularity),
+            "key_id": key.key_id,
+            "sealed": blob,
+        },
     )
 
 
 def _sites(session: Session, survey_id: str) -> list[str]:
     """Every site the survey is handed out at: the padding makes room for the longest."""
-    return list(
-        session.scalars(
-            select(DistributionLink.site).where(DistributionLink.survey_id == survey_id).distinct()
-        )
-    )
+    return list(session.scalars(_SITES, {"survey_id": survey_id}))
+
+
+# Built once, as plain table statements: storing a response runs each of them once.
+_KEYS = cast(Table, ProgrammeKey.__table__)
+_SURVEYS = cast(Table, SurveyRow.__table__)
+_LINKS = cast(Table, DistributionLink.__table__)
+_CURRENT_KEY = (
+    select(_KEYS.c.key_id, _KEYS.c.public_key)
+    .join(_SURVEYS, _SURVEYS.c.programme_id == _KEYS.c.programme_id)
+    .where(_SURVEYS.c.id == bindparam("survey_id"), _KEYS.c.status == KeyStatus.CURRENT)
+)
+_SITES = select(_LINKS.c.site).where(_LINKS.c.survey_id == bindparam("survey_id")).distinct()
+_INSERT_INBOX = insert(cast(Table, InboxResponse.__table__))
 
 
 def wrapped_keys(session: Session, programme_id: int) -> list[sealing.WrappedKey]:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from .config import Settings, ensure_key
@@ -79,10 +79,16 @@ class AppState:
         """Store this version's definition (once per process, in the caller's transaction), so
         every server can serve a draft of it. `serve` registers every served survey at start;
         this covers surveys assigned while the server runs."""
-        if (survey.id, survey.version) in self._registered:
+        key = (survey.id, survey.version)
+        if key in self._registered:
             return
         register_version(session, survey.id, survey.version, survey.canonical_json)
-        self._registered.add((survey.id, survey.version))
+        # Known to be stored only once this transaction has committed.
+        event.listen(session, "after_commit", lambda _session: self._registered.add(key))
+
+    def version_stored(self, survey: Survey) -> bool:
+        """Whether this process has seen this version's definition committed to the database."""
+        return (survey.id, survey.version) in self._registered
 
     def register_served_versions(self) -> int:
         """Store the definition of every assigned survey this process serves; how many."""

@@ -14,7 +14,7 @@ from survey_app.cli import main
 from survey_app.definitions import load_survey_json
 from survey_app.models import InboxResponse, SurveyVersion
 from survey_app.state import app_state
-from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings
+from tests.support.apps import FIXTURES, PASSPHRASE, Deployment, deploy, make_settings
 from tests.support.web import Respondent
 
 
@@ -75,3 +75,25 @@ def test_old_answers_survive_rewording_adding_and_removing_questions(
     assert "minimal: 2 responses" in result.output
     assert "  yes: 1" in result.output and "  no: 1" in result.output
     assert "could not be opened" not in result.output
+
+
+def test_a_version_counts_as_stored_only_once_its_transaction_has_committed(
+    app: Flask, deployment: Deployment
+) -> None:
+    state = app_state(app)
+    survey = state.surveys["minimal"]
+    with state.database.session() as session:
+        assert session.get(SurveyVersion, ("minimal", survey.version)) is None
+    try:
+        with state.database.session() as session:
+            state.ensure_registered(survey, session)
+            raise RuntimeError("the request failed after registering")
+    except RuntimeError:
+        pass
+    assert not state.version_stored(survey)
+    # So the next response registers it itself, and is stored.
+    answer(app, deployment.links["minimal"], {"felt_safe": "yes"})
+    assert state.version_stored(survey)
+    with state.database.session() as session:
+        assert session.get(SurveyVersion, ("minimal", survey.version)) is not None
+        assert len(session.scalars(select(InboxResponse)).all()) == 1

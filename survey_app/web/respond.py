@@ -341,6 +341,7 @@ def _finish(
             site=link.site, channel="self", language=state.language, day=datetime.now(UTC).date()
         ),
         period_granularity=app_state().settings.privacy.period,
+        version_stored=app_state().version_stored(survey),
     )
     return _received(survey, programme)
 
