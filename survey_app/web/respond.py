@@ -32,7 +32,6 @@ from flask import (
     session,
 )
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -45,7 +44,7 @@ from ..distribution import spend_code
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
 from ..failures import describe
 from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
-from ..models import DistributionLink, Programme
+from ..models import Programme
 from ..responses import ResponseMeta, store_response
 from ..state import app_state
 from . import answering, stepping
@@ -53,6 +52,7 @@ from .enhance import client_rules
 from .errors import render_error, too_many_requests
 from .i18n import page_language
 from .ratelimit import Limit, Refused
+from .served_links import ServedLink, ServedProgramme, find_link
 from .stepping import Next
 
 blueprint = Blueprint("respond", __name__)
@@ -97,7 +97,7 @@ def _respondent_headers(response: Response) -> Response:
 class SurveyClosed(Exception):
     """The link exists but is switched off, or its survey is no longer served."""
 
-    def __init__(self, programme: Programme) -> None:
+    def __init__(self, programme: ServedProgramme) -> None:
         super().__init__("this survey has closed")
         self.programme = programme
 
@@ -125,7 +125,9 @@ def _respondent_context() -> dict[str, Any]:
     return {"exit_url": app_state().settings.respondent.quick_exit_url, "help_for": _help_for}
 
 
-def _help_for(programme: Programme | None, survey: Survey | None) -> list[dict[str, str]]:
+def _help_for(
+    programme: Programme | ServedProgramme | None, survey: Survey | None
+) -> list[dict[str, str]]:
     """The help contacts this page shows (see `survey_app.help_contacts.contacts_for`)."""
     programme = programme or g.get("programme") or _programme_of_this_link()
     fallback = survey.default_language if survey is not None else "en"
@@ -137,7 +139,7 @@ def _help_for(programme: Programme | None, survey: Survey | None) -> list[dict[s
     )
 
 
-def _programme_of_this_link() -> Programme | None:
+def _programme_of_this_link() -> ServedProgramme | None:
     """On an error page at a link's address (a form that expired, a request too large), the
     programme of that link, so that its help is shown there too."""
     token = (request.view_args or {}).get("token") if request.blueprint == "respond" else None
@@ -145,12 +147,8 @@ def _programme_of_this_link() -> Programme | None:
         return None
     try:
         with app_state().database.session() as db:
-            found = db.execute(_SERVED, {"token": token}).first()
-            if found is None:
-                return None
-            db.expunge(found[1])
-            programme: Programme = found[1]
-            return programme
+            link = find_link(db, token)
+            return None if link is None else link.programme
     except SQLAlchemyError:
         # The error page being shown may be about the database itself: it still shows.
         return None
@@ -227,7 +225,7 @@ def _start(token: str) -> Reply:
 def _landing(
     token: str,
     survey: Survey,
-    programme: Programme,
+    programme: ServedProgramme,
     requires_code: bool,
     *,
     code: str = "",
@@ -273,9 +271,9 @@ def _receive_page(
     store: DraftStore,
     handle: DraftHandle,
     state: DraftState,
-    link: DistributionLink,
+    link: ServedLink,
     survey: Survey,
-    programme: Programme,
+    programme: ServedProgramme,
 ) -> Reply:
     token = link.token
     if request.form.get("action") == "retry":
@@ -316,9 +314,9 @@ def _finish(
     store: DraftStore,
     handle: DraftHandle,
     state: DraftState,
-    link: DistributionLink,
+    link: ServedLink,
     survey: Survey,
-    programme: Programme,
+    programme: ServedProgramme,
 ) -> Reply:
     token = link.token
     if not stepping.may_finish(survey, state):
@@ -346,7 +344,7 @@ def _finish(
     return _received(survey, programme)
 
 
-def _received(survey: Survey, programme: Programme) -> Later:
+def _received(survey: Survey, programme: ServedProgramme) -> Later:
     return Later("respond/done.html", {"survey": survey, "programme": programme})
 
 
@@ -355,7 +353,7 @@ def _rotate_and_render(
     handle: DraftHandle,
     state: DraftState,
     survey: Survey,
-    programme: Programme,
+    programme: ServedProgramme,
     token: str,
 ) -> Reply:
     try:
@@ -367,7 +365,7 @@ def _rotate_and_render(
 
 def _busy(
     survey: Survey,
-    programme: Programme,
+    programme: ServedProgramme,
     state: DraftState,
     handle: DraftHandle,
     retry_after_seconds: int,
@@ -388,7 +386,7 @@ def _busy(
     return response
 
 
-def _start_again(token: str, programme: Programme) -> Later:
+def _start_again(token: str, programme: ServedProgramme) -> Later:
     """A page that can no longer be opened: left, replaced by a later page, idle, or changed."""
     return Later("respond/expired.html", {"token": token, "programme": programme}, 410)
 
@@ -426,37 +424,26 @@ def load_default_help(settings: RespondentSettings) -> Contacts:
         raise ConfigError(f"respondent.default_help_file: {error}") from None
 
 
-# Built once: every respondent request runs it, and building a statement costs more than
-# running this one.
-_SERVED = (
-    select(DistributionLink, Programme)
-    .join(Programme, Programme.id == DistributionLink.programme_id)
-    .where(DistributionLink.token == bindparam("token"))
-)
-
-
-def _served(token: str, db: Session | None = None) -> tuple[DistributionLink, Survey, Programme]:
+def _served(token: str, db: Session | None = None) -> tuple[ServedLink, Survey, ServedProgramme]:
     """The link, its survey and programme (one query, in `db`'s transaction if given);
     404 for no such link, SurveyClosed for one switched off or no longer served."""
     state = app_state()
     if db is None:
         with state.database.session() as own:
             return _served(token, own)
-    found = db.execute(_SERVED, {"token": token}).first()
-    if found is None:
+    link = find_link(db, token)
+    if link is None:
         abort(404)
-    link, programme = found
-    g.programme = programme
+    g.programme = link.programme
     survey = state.surveys.get(link.survey_id)
     if not link.active or survey is None:
-        db.expunge(programme)  # kept readable after this transaction rolls back
-        raise SurveyClosed(programme)
-    return link, survey, programme
+        raise SurveyClosed(link.programme)
+    return link, survey, link.programme
 
 
 def _render_page(
     survey: Survey,
-    programme: Programme,
+    programme: ServedProgramme,
     token: str,
     state: DraftState,
     handle: DraftHandle,
