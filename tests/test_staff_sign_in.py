@@ -160,7 +160,19 @@ def test_sign_in_attempts_are_throttled_per_client(
 ) -> None:
     replies = [sign_in(client, f"guess{n}", "wrong password here") for n in range(11)]
     assert [r.status_code for r in replies[:10]] == [422] * 10
-    assert replies[10].status_code == 429
+    refused = replies[10]
+    assert refused.status_code == 429
+    # It says when to try again, to the browser and to the person.
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Please wait 1 minute, then try again." in text(refused)
+    page = client.get("/auth/sign-in", headers={"Accept-Language": "fr"})
+    again = client.post(
+        "/auth/sign-in",
+        data={"username": "x", "password": "y", "csrf_token": csrf_token(text(page))},
+        headers={"Accept-Language": "fr"},
+    )
+    assert again.status_code == 429 and "Retry-After" in again.headers
+    assert "Veuillez patienter 1 minute" in text(again)
 
 
 def test_two_step_sign_in(app: Flask, client: FlaskClient, clock: Clock, analyst: Account) -> None:

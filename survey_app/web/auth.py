@@ -17,9 +17,10 @@ from ..models import User
 from ..state import app_state
 from . import sessions
 from .access import current_user, rule
-from .errors import render_error
+from .errors import render_error, too_many_requests
 from .forms import ChangePasswordForm, CodeForm, SignInForm, TwoFactorForm
 from .i18n import UI_LANGUAGES
+from .ratelimit import Limit, Refused
 from .redirects import same_site_path
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
@@ -41,8 +42,9 @@ def sign_in() -> Page:
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("auth/sign_in.html", form=form, ended=ended), status
-    if not _allowed_attempt():
-        return render_error(429)
+    refused = _refused_attempt()
+    if refused is not None:
+        return _too_many_attempts(refused.retry_after_seconds)
     next_url = same_site_path(request.args.get("next"))
     with app_state().database.session() as db:
         user = _check_password(db, form)
@@ -123,8 +125,9 @@ def sign_in_code() -> Page:
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("auth/code.html", form=form), status
-    if not _allowed_attempt():
-        return render_error(429)
+    refused = _refused_attempt()
+    if refused is not None:
+        return _too_many_attempts(refused.retry_after_seconds)
     next_url = same_site_path(sessions.pending_next())
     with app_state().database.session() as db:
         fresh = _reloaded(db, user)
@@ -253,10 +256,23 @@ def _reloaded(db: Session, user: User) -> User:
     return fresh
 
 
-def _allowed_attempt() -> bool:
+def _refused_attempt() -> Refused | None:
     state = app_state()
     key = "sign-in:" + state.limiter.client_key(request.remote_addr)
-    return state.limiter.allow(key, SIGN_IN_ATTEMPTS_PER_MINUTE)
+    return state.limiter.hit(Limit(key, SIGN_IN_ATTEMPTS_PER_MINUTE))
+
+
+def _too_many_attempts(retry_after_seconds: int) -> BaseResponse:
+    """429 saying when to try again, in the page and in Retry-After."""
+    minutes = max(1, -(-retry_after_seconds // 60))
+    message = ngettext(
+        "Too many sign-in attempts from here in a short time. Please wait %(num)d minute, "
+        "then try again.",
+        "Too many sign-in attempts from here in a short time. Please wait %(num)d minutes, "
+        "then try again.",
+        minutes,
+    )
+    return too_many_requests(retry_after_seconds, str(message))
 
 
 @blueprint.post("/language")

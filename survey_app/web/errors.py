@@ -67,9 +67,10 @@ def render_error(status: int, message: str | None = None, **context: Any) -> tup
     return render_template("error.html", status=status, message=text, **context), status
 
 
-def too_many_requests(retry_after_seconds: int) -> Response:
-    """429 with Retry-After; the page gets `retry_after_seconds` to say when to try again."""
-    body, status = render_error(429, retry_after_seconds=retry_after_seconds)
+def too_many_requests(retry_after_seconds: int, message: str | None = None) -> Response:
+    """429 with Retry-After; the page gets `retry_after_seconds` to say when to try again
+    (a staff page shows `message`, which should say it)."""
+    body, status = render_error(429, message, retry_after_seconds=retry_after_seconds)
     response = make_response(body, status)
     response.headers["Retry-After"] = str(retry_after_seconds)
     return response

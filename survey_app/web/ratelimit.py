@@ -165,9 +165,6 @@ class RateLimiter:
             return Refused(limit.name, max(1, math.ceil(reset_at - self._clock())))
         return None
 
-    def allow(self, key: str, per_minute: int) -> bool:
-        return self.hit(Limit(key, per_minute)) is None
-
     def _address_key(self) -> bytes:
         if self._redis is None:
             return self._local_key
