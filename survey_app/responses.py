@@ -163,7 +163,18 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def store_response(
+@dataclass(frozen=True)
+class SealedResponse:
+    """A response sealed and ready to store: the inbox row, answers only inside `sealed`."""
+
+    row: dict[str, Any]
+
+    def store(self, session: Session) -> None:
+        """Add the row to the inbox; it waits there until the next release."""
+        session.execute(_INSERT_INBOX, self.row)
+
+
+def seal_response(
     session: Session,
     *,
     survey_id: str,
@@ -173,15 +184,17 @@ def store_response(
     meta: ResponseMeta,
     period_granularity: str,
     version_stored: bool = False,
-) -> None:
-    """Seal the answers to the programme's current key and add the row to the inbox.
+) -> SealedResponse:
+    """Seal the answers to the programme's current key, padded (see `survey_app.padding`).
+
+    Only reads, unless the version must be registered: callers seal first, then decide (with
+    a conditional write) whether this request is the one that stores, and keep the time they
+    hold a write lock short.
 
     `version_stored` says the caller knows the version's definition is in the database
     already (committed by this process, see `AppState.ensure_registered`); otherwise it is
-    registered here, as a no-op when it is there.
-
-    Nothing is returned on purpose: callers have no response id to log or show. The row waits
-    in `response_inbox` until the next release (`survey_app.release`).
+    registered here, as a no-op when it is there. Nothing gives callers a response id to log
+    or show.
     """
     key = session.execute(_CURRENT_KEY, {"survey_id": survey_id}).first()
     if key is None:  # rare: find out which of the two is missing, to say what to do
@@ -201,8 +214,7 @@ def store_response(
         payload,
         padded_length=padded_length(payload, answers, definition, _sites(session, survey_id)),
     )
-    session.execute(
-        _INSERT_INBOX,
+    return SealedResponse(
         {
             "id": response_id,
             "survey_id": survey_id,
@@ -210,8 +222,32 @@ def store_response(
             "period": coarse_period(meta.day, period_granularity),
             "key_id": key.key_id,
             "sealed": blob,
-        },
+        }
     )
+
+
+def store_response(
+    session: Session,
+    *,
+    survey_id: str,
+    survey_version: str,
+    definition: str,
+    answers: Mapping[str, Any],
+    meta: ResponseMeta,
+    period_granularity: str,
+    version_stored: bool = False,
+) -> None:
+    """Seal the answers and add the row to the inbox (`seal_response`, then store it)."""
+    seal_response(
+        session,
+        survey_id=survey_id,
+        survey_version=survey_version,
+        definition=definition,
+        answers=answers,
+        meta=meta,
+        period_granularity=period_granularity,
+        version_stored=version_stored,
+    ).store(session)
 
 
 def _sites(session: Session, survey_id: str) -> list[str]:

@@ -45,7 +45,7 @@ from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, Draft
 from ..failures import describe
 from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..models import Programme
-from ..responses import ResponseMeta, store_response
+from ..responses import ResponseMeta, seal_response
 from ..state import app_state
 from . import answering, stepping
 from .enhance import client_rules
@@ -325,11 +325,7 @@ def _finish(
     if refused is not None:
         new = store.rotate(handle, state)
         return _busy(survey, programme, state, new, refused.retry_after_seconds)
-    # The draft is marked finished in the same transaction as the response is stored: of two
-    # finishing requests sent at once, only the one that changed the row stores anything.
-    if not store.finish(handle):
-        return _received(survey, programme)
-    store_response(
+    sealed = seal_response(
         db,
         survey_id=survey.id,
         survey_version=survey.version,
@@ -341,6 +337,12 @@ def _finish(
         period_granularity=app_state().settings.privacy.period,
         version_stored=app_state().version_stored(survey),
     )
+    # The draft is marked finished in the same transaction as the response is stored: of two
+    # finishing requests sent at once, only the one that changed the row stores anything.
+    # Sealed first, so the row is locked (on SQLite, the database) only for the two writes.
+    if not store.finish(handle):
+        return _received(survey, programme)
+    sealed.store(db)
     return _received(survey, programme)
 
 
