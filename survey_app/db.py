@@ -150,5 +150,7 @@ def insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bo
 
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    # Without preserve_rowcount, an INSERT's row count reads -1 on PostgreSQL (psycopg).
+    statement = insert(table).values(**values).on_conflict_do_nothing()
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    return getattr(result, "rowcount", 0) == 1
