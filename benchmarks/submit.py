@@ -4,7 +4,8 @@ Both apps are served by the same server (gunicorn, gthread, the same workers and
 the same database, on this machine, and driven by the same 16 concurrent clients, in interleaved
 rounds of one run. The bare app does the least a web form can: a GET that renders a form and a
 POST that inserts one row, then a redirect. survey-app does a whole submission of a two-page
-survey: landing, start, page 1, page 2 (sealed and stored), thank-you page: seven requests.
+survey: the landing page, the start (its reply is page 1), page 1 sent (page 2 comes back) and
+page 2 sent (sealed and stored; the thank-you page comes back): four requests.
 
 Printed: requests/s of survey-app as a ratio of the bare app's (target >= 0.6), completed
 submissions/s, p50/p99 latency, SQL statements and transactions per submission and the largest
