@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import (
@@ -17,6 +18,7 @@ from .config import (
     make_instance_folder,
 )
 from .db import Database
+from .definitions.types import registry as question_types
 from .state import AppState
 from .web import (
     access,
@@ -34,6 +36,7 @@ from .web import (
     staff,
 )
 from .web import auth as auth_views
+from .web.question_view import QuestionView
 from .web.templates import LanguageEnvironment
 from .web.text import paragraphs
 
@@ -55,6 +58,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["paragraphs"] = paragraphs
+    # Each question type's template, wherever the type keeps it; a type that cannot be drawn
+    # stops the start here rather than a respondent's page later.
+    own = app.jinja_loader
+    assert own is not None
+    app.jinja_loader = ChoiceLoader([own, question_types.TemplateLoader()])
+    app.jinja_env.globals["respondent_view"] = QuestionView.respondent
+    question_types.check_templates(app.jinja_env)
 
     logging.getLogger("survey_app").setLevel(settings.log_level.upper())
     database = Database(

@@ -28,15 +28,10 @@ from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .definitions import PREFER_NOT_TO_SAY, Survey, load_survey_json
-from .definitions.schema import NUMBER_TYPES, TEXT_TYPES, QuestionType
+from .definitions import Survey, load_survey_json
 
-NUMBER_WIDTH = 24  # the longest JSON number an integer or decimal answer can be
 DATE_WIDTH = 12  # "2026-11-30" with its quotes
 UNKNOWN_WIDTH = 64
-CHOICE_LIKE = frozenset(
-    {QuestionType.SINGLE, QuestionType.RATING, QuestionType.YESNO, QuestionType.CONSENT}
-)
 CHANNELS = ("self", "assisted")
 # {"answers":{...},"format":N,"meta":{"channel":..,"day":..,"language":..,"site":..}} and commas
 SKELETON = 96
@@ -58,7 +53,7 @@ def _survey(definition: str) -> Survey | None:
 def free_text_keys(survey: Survey) -> frozenset[str]:
     keys = set()
     for question in survey.questions():
-        if question.type in TEXT_TYPES:
+        if question.kind.free_text:
             keys.add(question.id)
         if question.other_id is not None:
             keys.add(question.other_id)
@@ -78,24 +73,8 @@ def _answers_budget(definition: str) -> tuple[int, frozenset[str]] | None:
             total += _json_length(key) + 2
             if key in free:
                 continue
-            total += _closed_width(question)
+            total += question.kind.padding_width(question)
     return total, free
-
-
-def _closed_width(question: Any) -> int:
-    values: list[Any] = list(question.choice_values())
-    if question.type is QuestionType.RATING and question.scale:
-        values += list(range(1, question.scale + 1))
-    values.append(PREFER_NOT_TO_SAY)
-    if question.type is QuestionType.MULTIPLE:
-        return _json_length(values)
-    if question.type in NUMBER_TYPES:
-        return max(NUMBER_WIDTH, *(_json_length(v) for v in values))
-    if question.type is QuestionType.DATE:
-        return max(DATE_WIDTH, *(_json_length(v) for v in values))
-    if question.type in CHOICE_LIKE:
-        return max(_json_length(v) for v in values)
-    return max(UNKNOWN_WIDTH, *(_json_length(v) for v in values))
 
 
 def _meta_budget(sites: Collection[str], languages: Collection[str]) -> int:

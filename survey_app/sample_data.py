@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from survey_app.db import Database
-from survey_app.definitions import DatePrecision, Question, QuestionType, Survey
+from survey_app.definitions import Question, QuestionType, Survey
 from survey_app.definitions import answers as rules
 from survey_app.definitions.answers import PREFER_NOT_TO_SAY
 from survey_app.definitions.schema import OTHER
@@ -31,11 +31,11 @@ def fake_answers(
     question that does not apply (skip logic), and every constraint and range respected."""
     answers: dict[str, Any] = {}
     for question in survey.questions():
-        kind = question.type
-        if kind is QuestionType.NOTE:
+        if not question.has_answer:
             continue
-        if kind is QuestionType.CONSENT:
-            answers[question.id] = "yes"
+        if question.type is QuestionType.CONSENT:
+            # Made-up respondents never decline consent: the rest of the survey is asked.
+            answers.update(question.kind.sample(question, rng, ()))
             continue
         draw = rng.random()
         if draw < skip and not question.required:
@@ -53,34 +53,12 @@ def fake_answers(
 
 
 def _fake_answer(question: Question, rng: random.Random, answers: dict[str, Any]) -> dict[str, Any]:
-    kind = question.type
+    """A value for the question, made by its type, from the options its choice_filter offers."""
     values: Sequence[str] = question.choice_values()
     if question.choice_filter is not None:
         shown = {choice.value for choice in rules.visible_choices(question, answers)}
         values = [value for value in values if value in shown or value == OTHER]
-    if kind is QuestionType.RATING:
-        return {question.id: int(rng.choice(values))}
-    if kind in (QuestionType.SINGLE, QuestionType.YESNO):
-        return {question.id: rng.choice(values)}
-    if kind is QuestionType.MULTIPLE:
-        chosen = set(rng.sample(values, rng.randint(1, min(3, len(values)))))
-        drawn: dict[str, Any] = {question.id: [value for value in values if value in chosen]}
-        if question.other_id and OTHER in chosen:
-            drawn[question.other_id] = "call me on +44 20 7946 0958"
-        return drawn
-    if kind is QuestionType.INTEGER:
-        low = question.min if isinstance(question.min, int) else 18
-        high = question.max if isinstance(question.max, int) else max(low, 60)
-        return {question.id: rng.randint(low, high)}
-    if kind is QuestionType.DECIMAL:
-        low_bound = question.min if isinstance(question.min, int | float) else 0
-        high_bound = question.max if isinstance(question.max, int | float) else low_bound + 10
-        return {question.id: round(rng.uniform(low_bound, high_bound), 1)}
-    if kind is QuestionType.DATE:
-        day = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-        precision = question.precision or DatePrecision.DAY
-        return {question.id: day[: precision.iso_length]}
-    return {question.id: "Marie helped me a lot, write to marie@example.org"}
+    return question.kind.sample(question, rng, values)
 
 
 def _acceptable(question: Question, drawn: dict[str, Any], answers: dict[str, Any]) -> bool:

@@ -9,24 +9,11 @@ and `params` let the app translate them (`gettext(error.template, **error.params
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from survey_app.definitions.expressions import PREFER_NOT_TO_SAY
-from survey_app.definitions.schema import (
-    CHOICE_TYPES,
-    NUMBER_TYPES,
-    TEXT_TYPES,
-    YES_NO_TYPES,
-    Choice,
-    DatePrecision,
-    LocalisedText,
-    Page,
-    Question,
-    QuestionType,
-)
+from survey_app.definitions.schema import OTHER, Choice, LocalisedText, Page, Question
 
 __all__ = [
     "PREFER_NOT_TO_SAY",
@@ -40,24 +27,12 @@ __all__ = [
     "TooManyAnswers",
     "UnknownChoice",
     "applicable_answers",
+    "check_choice_filter",
     "check_constraint",
     "is_relevant",
     "parse_answer",
     "visible_choices",
 ]
-
-# Longer than any real number; keeps int() away from pathological input.
-MAX_NUMBER_LENGTH = 30
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-# Arabic decimal separator and the comma used in French and many other languages.
-_DECIMAL_SEPARATORS = str.maketrans({"\u066b": ".", ",": "."})
-_DATE_PATTERN = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
-_DATE_EXAMPLES = {
-    DatePrecision.DAY: "2024-03-15",
-    DatePrecision.MONTH: "2024-03",
-    DatePrecision.YEAR: "2024",
-}
 
 
 class InvalidAnswer(ValueError):
@@ -116,6 +91,7 @@ def parse_answer(question: Question, raw: Sequence[str], max_text: int) -> objec
 
     `raw` is every value the form sent under the question's id. Whether a skipped question
     was required is for the caller to decide: only it knows whether the question applied.
+    How a value is read and checked is the question type's (definitions/types).
     """
     values = [value.strip() for value in raw if value.strip()]
     if not question.has_answer or not values:
@@ -126,26 +102,7 @@ def parse_answer(question: Question, raw: Sequence[str], max_text: int) -> objec
         if any(value != PREFER_NOT_TO_SAY for value in values):
             raise ConflictingAnswers(question.id)
         return PREFER_NOT_TO_SAY
-    if question.type is QuestionType.MULTIPLE:
-        return _parse_multiple(question, values)
-    if len(values) > 1:
-        raise TooManyAnswers(question.id)
-    (value,) = values
-    if question.type in CHOICE_TYPES or question.type in YES_NO_TYPES:
-        if value not in question.choice_values():
-            raise UnknownChoice(question.id)
-        return value
-    if question.type is QuestionType.RATING:
-        if value not in question.choice_values():
-            raise UnknownChoice(question.id)
-        return int(value)
-    if question.type in TEXT_TYPES:
-        return _parse_text(question, value, max_text)
-    if question.type in NUMBER_TYPES:
-        return _parse_number(question, value)
-    if question.type is QuestionType.DATE:
-        return _parse_date(question, value)
-    raise AssertionError(f"no parser for question type {question.type}")  # pragma: no cover
+    return question.kind.parse(question, values, max_text)
 
 
 def is_relevant(item: Question | Page, answers: Mapping[str, object]) -> bool:
@@ -184,6 +141,19 @@ def check_constraint(question: Question, value: object, answers: Mapping[str, ob
         raise ConstraintFailed(question.id, question.constraint_message)
 
 
+def check_choice_filter(question: Question, value: object, answers: Mapping[str, object]) -> None:
+    """Raise UnknownChoice when `value` picks an option that the question's choice_filter does
+    not offer, given `answers`: only what a person could have been shown is accepted."""
+    if question.choice_filter is None or value is None or value == PREFER_NOT_TO_SAY:
+        return
+    offered = {choice.value for choice in visible_choices(question, answers)}
+    if question.other:
+        offered.add(OTHER)
+    picked = value if isinstance(value, list) else [value]
+    if any(item not in offered for item in picked):
+        raise UnknownChoice(question.id)
+
+
 def visible_choices(question: Question, answers: Mapping[str, object]) -> tuple[Choice, ...]:
     """The options to offer, after the question's choice_filter (without "Other" and
     "Prefer not to say", which the app adds when the question has them)."""
@@ -195,99 +165,3 @@ def visible_choices(question: Question, answers: Mapping[str, object]) -> tuple[
         for choice in question.choices
         if choice_filter.is_true(answers, names=choice.filter_names())
     )
-
-
-def _parse_multiple(question: Question, values: list[str]) -> list[str]:
-    allowed = question.choice_values()
-    unknown = set(values) - set(allowed)
-    if unknown:
-        raise UnknownChoice(question.id)
-    chosen = set(values)
-    # Stored in the order of the options, so equal answers are stored equally.
-    return [value for value in allowed if value in chosen]
-
-
-def clean_text(text: str) -> str:
-    """Text as stored: NFC, no control characters but line breaks and tabs, trimmed."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return "".join(
-        char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc"
-    ).strip()
-
-
-def _parse_text(question: Question, value: str, max_text: int) -> str | None:
-    text = clean_text(value)
-    if question.type is QuestionType.TEXT:
-        text = " ".join(text.split())
-    limit = max_text if question.max_length is None else min(question.max_length, max_text)
-    if len(text) > limit:
-        raise TooLong(question.id, limit=limit)
-    return text or None
-
-
-def _parse_number(question: Question, value: str) -> int | float:
-    text = value.replace(" ", "").replace("\u00a0", "")
-    number: int | float
-    if question.type is QuestionType.INTEGER:
-        if len(text) > MAX_NUMBER_LENGTH or _INTEGER.fullmatch(text) is None:
-            raise NotANumber(question.id, "Please enter a whole number, using digits.")
-        number = int(text)
-    else:
-        text = text.translate(_DECIMAL_SEPARATORS)
-        if len(text) > MAX_NUMBER_LENGTH or _DECIMAL.fullmatch(text) is None:
-            raise NotANumber(question.id)
-        number = float(text)
-    _check_range(question, number)
-    return number
-
-
-def _check_range(question: Question, number: int | float) -> None:
-    low, high = question.min, question.max
-    too_low = isinstance(low, int | float) and number < low
-    too_high = isinstance(high, int | float) and number > high
-    if not (too_low or too_high):
-        return
-    if low is not None and high is not None:
-        raise OutOfRange(question.id, min=low, max=high)
-    if low is not None:
-        raise OutOfRange(question.id, "Please enter a number of at least %(min)s.", min=low)
-    raise OutOfRange(question.id, "Please enter a number no larger than %(max)s.", max=high)
-
-
-def _parse_date(question: Question, value: str) -> str:
-    precision = question.precision or DatePrecision.DAY
-    match = _DATE_PATTERN.fullmatch(value)
-    example = _DATE_EXAMPLES[precision]
-    if match is None or len(value) < precision.iso_length:
-        raise InvalidDate(question.id, example=example)
-    year, month, day = (int(part) if part else 1 for part in match.groups())
-    if not (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
-        raise InvalidDate(question.id, example=example)
-    # A more precise date than asked for is kept only as precise as asked: less to identify.
-    answer = value[: precision.iso_length]
-    low = question.min if isinstance(question.min, str) else None
-    high = question.max if isinstance(question.max, str) else None
-    too_low = low is not None and _before(answer, low)
-    too_high = high is not None and _before(high, answer)
-    if too_low or too_high:
-        if low is not None and high is not None:
-            raise OutOfRange(
-                question.id, "Please enter a date from %(min)s to %(max)s.", min=low, max=high
-            )
-        if low is not None:
-            raise OutOfRange(question.id, "Please enter a date from %(min)s onwards.", min=low)
-        raise OutOfRange(question.id, "Please enter a date up to %(max)s.", max=high)
-    return answer
-
-
-def _before(earlier: str, later: str) -> bool:
-    """Whether ISO date `earlier` is before `later`, at the precision the two share."""
-    shared = min(len(earlier), len(later))
-    return earlier[:shared] < later[:shared]
-
-
-def _days_in_month(year: int, month: int) -> int:
-    if month == 2:
-        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-        return 29 if leap else 28
-    return 30 if month in (4, 6, 9, 11) else 31

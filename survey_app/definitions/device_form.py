@@ -59,7 +59,7 @@ def _question(question: Question) -> dict[str, Any]:
     scale_labels = question.scale_labels
     return {
         "id": question.id,
-        "type": question.type.value,
+        "type": str(question.type),
         "label": _text(question.label),
         "hint": _text(question.hint),
         "required": question.required,

@@ -22,13 +22,8 @@ from typing import Any
 
 from survey_app.definitions.expressions import Expression, ExpressionError, parse
 from survey_app.definitions.schema import (
-    CHOICE_TYPES,
-    NUMBER_TYPES,
-    TEXT_TYPES,
-    Bound,
     Choice,
     ChoiceExtra,
-    DatePrecision,
     Direction,
     Indicator,
     Language,
@@ -36,9 +31,10 @@ from survey_app.definitions.schema import (
     Page,
     Question,
     QuestionType,
-    ScaleLabels,
     Survey,
 )
+from survey_app.definitions.types import QuestionKind, registry
+from survey_app.definitions.types.rating import MAX_SCALE, MIN_SCALE
 from survey_app.definitions.validation import (
     Outline,
     Problem,
@@ -60,8 +56,7 @@ LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 # A choice value travels in forms and, for multiple choice, in space-separated lists.
 FORBIDDEN_IN_VALUE = re.compile(r"[\s'\"\u2018\u2019\u201c\u201d]")
 RESERVED_VALUES = frozenset({"_pnts"})
-MIN_SCALE, MAX_SCALE = 2, 10
-MAX_TEXT_LENGTH = 100_000
+__all__ = ["MAX_SCALE", "MIN_SCALE"]  # the importer reads XLSForm ranges as rating scales
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "dv", "yi", "sd", "ug"})
 LANGUAGE_NAMES: Mapping[str, str] = {
@@ -88,34 +83,6 @@ SURVEY_KEYS = (
 PAGE_KEYS = ("id", "title", "intro", "relevant", "questions")
 INDICATOR_REQUIRED = ("id", "label", "numerator", "denominator")
 INDICATOR_KEYS = (*INDICATOR_REQUIRED, "target")
-
-_BASE = ("id", "type", "label", "hint")
-_ANSWERED = (
-    "relevant",
-    "required",
-    "prefer_not_to_say",
-    "constraint",
-    "constraint_message",
-)
-_CHOOSE = ("disaggregate", "choices", "choice_filter", "other")
-QUESTION_KEYS: Mapping[QuestionType, tuple[str, ...]] = {
-    QuestionType.SINGLE: _BASE + _ANSWERED + _CHOOSE,
-    QuestionType.MULTIPLE: _BASE + _ANSWERED + _CHOOSE,
-    QuestionType.RATING: _BASE
-    + _ANSWERED
-    + ("disaggregate", "choices", "scale", "scale_labels", "faces"),
-    QuestionType.YESNO: _BASE + _ANSWERED + ("disaggregate",),
-    QuestionType.TEXT: _BASE + _ANSWERED + ("max_length",),
-    QuestionType.LONGTEXT: _BASE + _ANSWERED + ("max_length",),
-    QuestionType.INTEGER: _BASE + _ANSWERED + ("min", "max"),
-    QuestionType.DECIMAL: _BASE + _ANSWERED + ("min", "max"),
-    QuestionType.DATE: _BASE + _ANSWERED + ("precision", "min", "max"),
-    QuestionType.NOTE: (*_BASE, "relevant"),
-    # Consent is always asked and always answered yes or no; nothing else applies.
-    QuestionType.CONSENT: _BASE,
-}
-ALL_QUESTION_KEYS = tuple(dict.fromkeys(k for keys in QUESTION_KEYS.values() for k in keys))
-QUESTION_TYPES = ", ".join(QuestionType)
 
 _TOML_POSITION = re.compile(
     r"(?P<message>.*) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)\Z",
@@ -538,7 +505,8 @@ class _Builder:
                 outline.add(question_id, page_index)
                 if table.get("other") is True:
                     outline.add(f"{question_id}_other", page_index)
-                if table.get("type") == QuestionType.NOTE:
+                kind_name = table.get("type")
+                if registry.is_known(kind_name) and not registry.kind_of(kind_name).answered:
                     outline.notes.add(question_id)
             question = self.question(table, f"{page_where} question {index}")
             if question is not None:
@@ -555,12 +523,10 @@ class _Builder:
         )
         if "id" in table and not valid_id:
             self.report(where, f"id {_show(question_id)} is not valid: {_NAME_RULE}")
-        question_type = self.question_type(table, where)
-        allowed = QUESTION_KEYS[question_type] if question_type else ALL_QUESTION_KEYS
-        required: tuple[str, ...] = ("id", "type", "label")
-        if question_type in CHOICE_TYPES:
-            required += ("choices",)
-        self.keys(table, where, allowed, required=required, type_name=question_type)
+        kind = self.question_type(table, where)
+        allowed = kind.keys if kind else registry.all_keys()
+        required = kind.required_keys if kind else ("id", "type", "label")
+        self.keys(table, where, allowed, required=required, type_name=kind.name if kind else None)
         label = self.localised(table, "label", where)
         common: dict[str, Any] = {
             "hint": self.localised(table, "hint", where),
@@ -571,69 +537,25 @@ class _Builder:
             "constraint": self.expression(table, "constraint", where),
             "constraint_message": self.localised(table, "constraint_message", where),
         }
-        if question_type is None:
+        if kind is None:
             return None
-        specific = self.type_specific(question_type, table, where)
+        specific = kind.load(self, table, where)
         if not valid_id or label is None or specific is None:
             return None
         assert isinstance(question_id, str)
-        return Question(id=question_id, type=question_type, label=label, **common, **specific)
+        # The built-in types keep their QuestionType, so `question.type is QuestionType.X` holds.
+        name = QuestionType(kind.name) if kind.name in tuple(QuestionType) else kind.name
+        return Question(id=question_id, type=name, label=label, **common, **specific)
 
-    def question_type(self, table: dict[str, Any], where: str) -> QuestionType | None:
+    def question_type(self, table: dict[str, Any], where: str) -> QuestionKind | None:
         raw = table.get("type")
         if raw is None:
             return None
-        try:
-            return QuestionType(raw)
-        except ValueError:
-            self.report(
-                where, f"type: unsupported type {_show(raw)} (use one of: {QUESTION_TYPES})"
-            )
+        if not registry.is_known(raw):
+            known = ", ".join(registry.names())
+            self.report(where, f"type: unsupported type {_show(raw)} (use one of: {known})")
             return None
-
-    def type_specific(
-        self, question_type: QuestionType, table: dict[str, Any], where: str
-    ) -> dict[str, Any] | None:
-        """Keys that only some types have, or None when the question cannot be built."""
-        if question_type in CHOICE_TYPES:
-            return self.choice_keys(table, where)
-        if question_type is QuestionType.RATING:
-            return self.rating_keys(table, where)
-        if question_type in TEXT_TYPES:
-            return {"max_length": self.whole(table, "max_length", where, 1, MAX_TEXT_LENGTH)}
-        if question_type in NUMBER_TYPES:
-            return {
-                "min": self.number(table, "min", where, question_type),
-                "max": self.number(table, "max", where, question_type),
-            }
-        if question_type is QuestionType.DATE:
-            precision = DatePrecision.DAY
-            raw = table.get("precision")
-            if raw is not None:
-                try:
-                    precision = DatePrecision(raw)
-                except ValueError:
-                    self.report(
-                        where, f'precision must be "day", "month" or "year", not {_show(raw)}'
-                    )
-            return {
-                "precision": precision,
-                "min": self.iso_date(table, "min", where),
-                "max": self.iso_date(table, "max", where),
-            }
-        return {}
-
-    def choice_keys(self, table: dict[str, Any], where: str) -> dict[str, Any] | None:
-        found = self.question_choices(table, where)
-        if found is None:
-            return None
-        choices, list_name = found
-        return {
-            "choices": choices,
-            "choice_list": list_name,
-            "choice_filter": self.expression(table, "choice_filter", where, bare_names=True),
-            "other": self.flag(table, "other", where),
-        }
+        return registry.kind_of(raw)
 
     def question_choices(
         self, table: dict[str, Any], where: str
@@ -649,60 +571,6 @@ class _Builder:
             return self.choice_lists[raw], raw
         choices = self.options(raw, where, "choices")
         return (choices, None) if choices else None
-
-    def rating_keys(self, table: dict[str, Any], where: str) -> dict[str, Any] | None:
-        faces = self.flag(table, "faces", where)
-        if "choices" in table and "scale" in table:
-            self.report(where, "a rating uses either 'choices' or 'scale', not both")
-            return None
-        if "scale" in table:
-            scale = self.whole(table, "scale", where, MIN_SCALE, MAX_SCALE)
-            if scale is None:
-                return None
-            return {
-                "scale": scale,
-                "choices": self.scale_choices(scale),
-                "scale_labels": self.scale_labels(table, where),
-                "faces": faces,
-            }
-        if "scale_labels" in table:
-            self.report(where, "scale_labels applies only with 'scale'; label each choice instead")
-        if "choices" not in table:
-            self.report(where, "missing required key 'scale' (or 'choices')")
-            return None
-        found = self.question_choices(table, where)
-        if found is None:
-            return None
-        choices, list_name = found
-        not_whole = [c.value for c in choices if not _is_whole_number_text(c.value)]
-        if not_whole:
-            listed = ", ".join(_show(value) for value in not_whole)
-            self.report(
-                where,
-                f"choices: a rating's values must be whole numbers written as text "
-                f'like "1"; not {listed}',
-            )
-            return None
-        return {"choices": choices, "choice_list": list_name, "faces": faces}
-
-    def scale_choices(self, scale: int) -> tuple[Choice, ...]:
-        return tuple(
-            Choice(str(point), LocalisedText(((self.default_language, str(point)),)))
-            for point in range(1, scale + 1)
-        )
-
-    def scale_labels(self, table: dict[str, Any], where: str) -> ScaleLabels | None:
-        raw = table.get("scale_labels")
-        if raw is None:
-            return None
-        labels = self.table(raw, where, "scale_labels")
-        if labels is None:
-            return None
-        self.keys(labels, f"{where} scale_labels", ("low", "high"), required=())
-        return ScaleLabels(
-            low=self.localised(labels, "low", where, prefix="scale_labels."),
-            high=self.localised(labels, "high", where, prefix="scale_labels."),
-        )
 
     # ------------------------------------------------------------------ indicators
 
@@ -764,12 +632,12 @@ class _Builder:
             for key in table:
                 if key in allowed:
                     continue
-                if type_name is not None and key in ALL_QUESTION_KEYS:
+                if type_name is not None and key in registry.all_keys():
                     self.report(
                         where, f"'{key}' does not apply to a question of type '{type_name}'"
                     )
                 else:
-                    vocabulary = ALL_QUESTION_KEYS if type_name is not None else allowed
+                    vocabulary = registry.all_keys() if type_name is not None else allowed
                     self.report(where, f"unknown key '{key}'{_suggestion(key, vocabulary)}")
         for key in required:
             if key not in table:
@@ -813,14 +681,14 @@ class _Builder:
         return raw
 
     def number(
-        self, table: Mapping[str, Any], key: str, where: str, question_type: QuestionType
-    ) -> Bound | None:
+        self, table: Mapping[str, Any], key: str, where: str, *, whole: bool
+    ) -> int | float | None:
         raw = table.get(key)
         if raw is None:
             return None
-        wanted: tuple[type, ...] = (int,) if question_type is QuestionType.INTEGER else (int, float)
+        wanted: tuple[type, ...] = (int,) if whole else (int, float)
         if isinstance(raw, bool) or not isinstance(raw, wanted):
-            kind = "a whole number" if question_type is QuestionType.INTEGER else "a number"
+            kind = "a whole number" if whole else "a number"
             self.report(where, f"{key} must be {kind}, not {_show(raw)}")
             return None
         assert isinstance(raw, int | float)
@@ -879,10 +747,6 @@ _NAME_RULE = "use lowercase letters, digits and '_', starting with a letter or '
 def _suggestion(key: str, vocabulary: Collection[str]) -> str:
     close = difflib.get_close_matches(key, list(vocabulary), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _is_whole_number_text(value: str) -> bool:
-    return re.fullmatch(r"-?(0|[1-9][0-9]*)", value) is not None
 
 
 def is_iso_date(text: str) -> bool:

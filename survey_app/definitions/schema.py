@@ -9,15 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from survey_app.definitions.expressions import Expression
+
+if TYPE_CHECKING:
+    from survey_app.definitions.types.base import QuestionKind
 
 ChoiceExtra = str | int | float | bool
 Bound = int | float | str
 
 
 class QuestionType(StrEnum):
+    """The built-in question types; what each means is its class in definitions/types/."""
+
     SINGLE = "single"
     MULTIPLE = "multiple"
     RATING = "rating"
@@ -29,12 +34,6 @@ class QuestionType(StrEnum):
     DATE = "date"
     NOTE = "note"
     CONSENT = "consent"
-
-
-CHOICE_TYPES = frozenset({QuestionType.SINGLE, QuestionType.MULTIPLE})
-TEXT_TYPES = frozenset({QuestionType.TEXT, QuestionType.LONGTEXT})
-NUMBER_TYPES = frozenset({QuestionType.INTEGER, QuestionType.DECIMAL})
-YES_NO_TYPES = frozenset({QuestionType.YESNO, QuestionType.CONSENT})
 
 
 class DatePrecision(StrEnum):
@@ -113,7 +112,7 @@ class ScaleLabels:
 @dataclass(frozen=True)
 class Question:
     id: str
-    type: QuestionType
+    type: str  # a registered type's name (a QuestionType for the built-in ones)
     label: LocalisedText
     hint: LocalisedText | None = None
     required: bool = False
@@ -137,10 +136,17 @@ class Question:
     min: Bound | None = None
     max: Bound | None = None
     precision: DatePrecision | None = None
+    # What the type means, from the registry (definitions/types); an unknown type raises.
+    kind: QuestionKind = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from survey_app.definitions.types import kind_of  # the types import this module
+
+        object.__setattr__(self, "kind", kind_of(self.type))
 
     @property
     def has_answer(self) -> bool:
-        return self.type is not QuestionType.NOTE
+        return self.kind.answered
 
     @property
     def other_id(self) -> str | None:
@@ -155,10 +161,7 @@ class Question:
 
     def choice_values(self) -> tuple[str, ...]:
         """Values a survivor can pick (without "prefer not to say")."""
-        if self.type in YES_NO_TYPES:
-            return (YES, NO)
-        values = tuple(choice.value for choice in self.choices)
-        return (*values, OTHER) if self.other else values
+        return self.kind.choice_values(self)
 
     def scale_values(self) -> tuple[int, ...]:
         """The points of a rating scale, low to high in the order written."""

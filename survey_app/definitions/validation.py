@@ -23,8 +23,6 @@ from survey_app.definitions.schema import (
     Survey,
 )
 
-FACE_SCALE_POINTS = (3, 5)
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -76,7 +74,7 @@ class Outline:
                     if key is not None:
                         position.setdefault(key, len(position))
                         page_index.setdefault(key, index)
-                if question.type is QuestionType.NOTE:
+                if not question.has_answer:
                     notes.add(question.id)
         return cls(position, page_index, frozenset(notes))
 
@@ -295,10 +293,7 @@ def _question_rules(question: Question) -> Iterator[str]:
             too_high = not isinstance(low, str) and not isinstance(high, str) and low > high
         if too_high:
             yield f"min {_show(low)} is greater than max {_show(high)}"
-    if question.type is QuestionType.RATING and question.faces:
-        points = len(question.choices)
-        if points not in FACE_SCALE_POINTS:
-            yield f"faces: face pictograms need a 3 or 5 point scale; this one has {points}"
+    yield from question.kind.rules(question)
     if question.choice_filter is not None:
         columns = {name for choice in question.choices for name in choice.filter_names()}
         for name in sorted(question.choice_filter.bare_names() - columns):

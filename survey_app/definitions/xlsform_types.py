@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from .types import registry
+
 
 class Kind(Enum):
     QUESTION = "question"
@@ -91,17 +93,9 @@ _EXTERNAL_CHOICES = (
     "choices from an external file are not supported; put the options in the choices sheet"
 )
 
-_SIMPLE_TYPES: dict[str, str] = {
-    "text": "text",
-    "string": "text",
-    "integer": "integer",
-    "int": "integer",
-    "decimal": "decimal",
-    "range": "range",
-    "date": "date",
-    "note": "note",
-    "acknowledge": "acknowledge",
-}
+# Types the converter settles from the row's other columns; the others that XLSForm and survey
+# files share are each question type's own (`xlsform_types` in definitions/types).
+_SETTLED_TYPES: dict[str, str] = {"range": "range", "acknowledge": "acknowledge"}
 _STRUCTURE: dict[str, Kind] = {
     "begin group": Kind.BEGIN_GROUP,
     "end group": Kind.END_GROUP,
@@ -133,8 +127,9 @@ def parse_type(text: str) -> ParsedType:
         return ParsedType(Kind.METADATA, base=metadata, reason=IDENTIFYING_METADATA[metadata])
     if keyword == "calculate":
         return ParsedType(Kind.CALCULATE, base="calculate")
-    if keyword in _SIMPLE_TYPES:
-        return ParsedType(Kind.QUESTION, base=_SIMPLE_TYPES[keyword])
+    simple = {**registry.xlsform_types(), **_SETTLED_TYPES}
+    if keyword in simple:
+        return ParsedType(Kind.QUESTION, base=simple[keyword])
     if _EXTERNAL_SELECT.match(spaced):
         return ParsedType(Kind.UNSUPPORTED, reason=_EXTERNAL_CHOICES)
     select = _SELECT.match(spaced)

@@ -41,7 +41,7 @@ def count_answers(
                 tally[PREFERRED_NOT_TO_SAY] += 1
             elif isinstance(value, list):
                 tally.update(str(v) for v in value)
-            elif question.type.value in ("text", "longtext"):
+            elif question.kind.free_text:
                 # Free text is never printed here: only whether it was given.
                 tally["(answered)"] += 1
             else:

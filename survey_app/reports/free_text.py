@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..definitions import PREFER_NOT_TO_SAY, Question
-from ..definitions.schema import TEXT_TYPES
 from ..responses import OpenedResponse, UnreadableResponse
 from .plan import ReportPlan
 from .redaction import Redactor
@@ -61,7 +60,7 @@ def free_text_questions(plan: ReportPlan) -> list[FreeTextQuestion]:
     found: dict[str, FreeTextQuestion] = {}
     for survey in (plan.survey, *plan.versions.values()):
         for question in survey.questions():
-            if question.type in TEXT_TYPES:
+            if question.kind.free_text:
                 found.setdefault(question.id, FreeTextQuestion(question.id, question, False))
             if question.other_id is not None:
                 found.setdefault(

@@ -32,8 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..definitions import PREFER_NOT_TO_SAY, Question, QuestionType
-from ..definitions.schema import CHOICE_TYPES, TEXT_TYPES, YES_NO_TYPES
+from ..definitions import PREFER_NOT_TO_SAY, Question
+from ..definitions.types import Export
 from ..responses import OpenedResponse, UnreadableResponse
 from .exports import neutralise
 from .plan import ReportPlan
@@ -76,10 +76,10 @@ def _columns(plan: ReportPlan) -> list[_Column]:
     breakdowns = {d.id for d in plan.dimensions}
     columns = [_Column(name, quasi=True) for name in ("version", "round", "channel", "site")]
     for question in plan.survey.questions():
-        if not question.has_answer or question.type is QuestionType.CONSENT:
+        if question.kind.export is None:
             continue
         for key in question.answer_keys():
-            free = key != question.id or question.type in TEXT_TYPES
+            free = key != question.id or question.kind.export is Export.FREE_TEXT
             dependent = key in quasi and key not in breakdowns
             columns.append(_Column(key, question, free, key in quasi, dependent))
     return columns
@@ -206,10 +206,10 @@ def _row(
 
 def _listed(question: Question, value: str) -> str:
     """A choice answer if the survey lists it (each option of a multiple choice), else OTHER."""
-    if question.type not in CHOICE_TYPES | YES_NO_TYPES | {QuestionType.RATING}:
+    if question.kind.export is not Export.LISTED:
         return value  # numbers and dates are written as given
     known = {str(v) for v in question.choice_values()}
-    if question.type is QuestionType.MULTIPLE:
+    if question.kind.many:
         return "; ".join(v if v in known else OTHER for v in value.split("; "))
     return value if value in known else OTHER
 

@@ -12,11 +12,10 @@ Free text is never counted by content: text questions report only how many answe
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
-from ..definitions import Indicator, LocalisedText, Question, QuestionType, Survey
-from ..definitions.schema import CHOICE_TYPES, NUMBER_TYPES, TEXT_TYPES, YES_NO_TYPES
+from ..definitions import Indicator, LocalisedText, Question, Survey
 
 # Category keys of the rows every table may have besides the answers themselves.
 SKIPPED = "_skipped"
@@ -141,9 +140,9 @@ class ReportPlan:
             Dimension(CHANNEL, builtin(CHANNEL), exclusive=True, builtin=True),
         ]
         dimensions += [
-            Dimension(q.id, _text(q.label), q.type is not QuestionType.MULTIPLE, question=q)
+            Dimension(q.id, _text(q.label), not q.kind.many, question=q)
             for q in current.disaggregation_questions()
-            if q.type in CHOICE_TYPES or q.type in YES_NO_TYPES or q.type is QuestionType.RATING
+            if q.kind.breakdown
         ]
         return cls(current, versions, tuple(variables), tuple(dimensions))
 
@@ -169,33 +168,30 @@ def _matching(question: Question, versions: Mapping[str, Survey]) -> dict[str, Q
     for version, survey in versions.items():
         if survey.has_question(question.id):
             other = survey.question(question.id)
-            if other.type is question.type:
+            if other.type == question.type:
                 found[version] = other
     return found
 
 
 def _question_variable(question: Question, versions: Mapping[str, Survey]) -> Variable | None:
-    if not question.has_answer or question.type is QuestionType.CONSENT:
+    """What reports count of the question, as its type says (None: not reported)."""
+    tally = question.kind.tally
+    if not question.has_answer or tally is None:
         return None
     asked = _matching(question, versions)
-    text_only = Variable(
+    kind = VariableKind(tally.value)
+    categories: tuple[Category, ...] = ()
+    if kind in (VariableKind.CHOICE, VariableKind.MULTIPLE):
+        categories = _categories(question, [asked[v] for v in sorted(asked)])
+    return Variable(
         id=question.id,
-        kind=VariableKind.TEXT,
+        kind=kind,
         label=_text(question.label),
-        question_type=question.type.value,
-        categories=(),
+        question_type=str(question.type),
+        categories=categories,
         versions=frozenset(asked),
         question=question,
     )
-    if question.type in TEXT_TYPES:
-        return text_only
-    if question.type in NUMBER_TYPES:
-        return replace(text_only, kind=VariableKind.NUMBER)
-    if question.type is QuestionType.DATE:
-        return replace(text_only, kind=VariableKind.DATE)
-    kind = VariableKind.MULTIPLE if question.type is QuestionType.MULTIPLE else VariableKind.CHOICE
-    categories = _categories(question, [asked[v] for v in sorted(asked)])
-    return replace(text_only, kind=kind, categories=categories)
 
 
 def _categories(question: Question, older: Iterable[Question]) -> tuple[Category, ...]:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..definitions import PREFER_NOT_TO_SAY as PNTS_ANSWER
+from ..definitions import Question
 from .perturbation import MODULUS
 from .plan import (
     ALL,
@@ -372,8 +373,11 @@ class TallyCounter:
                 table: dict[Any, int] = {None: skipped, PNTS_ANSWER: pnts}
                 for category in variable.categories:
                     table[category.key] = slot(category.key)
-                    if variable.question_type == "rating":
-                        table[int(category.key)] = slot(category.key)
+                    # The value as the type stores it (a rating keeps numbers), when it differs.
+                    if variable.question is not None:
+                        stored = _stored(variable.question, category.key)
+                        if stored is not None:
+                            table[stored] = slot(category.key)
                 choices.append((variable.id, table.get))
                 choice_variables.append(variable.id)
             elif variable.kind is VariableKind.MULTIPLE:
@@ -555,3 +559,12 @@ def _expand(
         else:
             found.extend((dimension.id, option) for option in value.split(_MULTI_SEPARATOR))
     return found
+
+
+def _stored(question: Question, key: str) -> object | None:
+    """An option's value as the question's type stores it; None for a category the type
+    cannot store (an older version's option, a built-in row)."""
+    try:
+        return question.kind.stored_choice(key)
+    except ValueError:
+        return None

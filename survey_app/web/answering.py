@@ -123,6 +123,7 @@ def read_page(
                 submission.errors[question.id] = _("Please answer this question.")
             continue
         try:
+            rules.check_choice_filter(question, value, combined)
             rules.check_constraint(question, value, combined)
         except rules.InvalidAnswer as error:
             message = survey.text(

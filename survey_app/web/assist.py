@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -40,8 +39,10 @@ from . import answering, remaining, stepping
 from .access import Scope, current_user, rule
 from .conditions import ConditionWords
 from .errors import render_error
-from .i18n import page_language, text_direction, ui_language_for
+from .i18n import page_language, text_direction
+from .question_view import FrontEnd, QuestionView
 from .stepping import Next
+from .words import builtin_words
 
 blueprint = Blueprint("assist", __name__)
 
@@ -308,13 +309,16 @@ def next_entry(survey_id: str) -> str:
 def paper(survey_id: str) -> str:
     survey = _catalogued(survey_id)
     lang = survey.language(request.args.get("lang")).code
+    words = builtin_words(lang)
+    conditions = ConditionWords.for_page(survey, lang, page_language())
     return render_template(
         "assist/paper.html",
         survey=survey,
         lang=lang,
         lang_dir=text_direction(lang),
-        words=_builtin_words(lang),
-        conditions=ConditionWords.for_page(survey, lang, page_language()),
+        words=words,
+        conditions=conditions,
+        view=QuestionView(FrontEnd.PAPER, survey, lang, words, conditions=conditions),
     )
 
 
@@ -342,8 +346,8 @@ def _common(interview: Interview) -> dict[str, Any]:
         "lang": state.language,
         "lang_dir": text_direction(state.language),
         "staff_lang": staff_lang,
-        "words": _builtin_words(state.language),
-        "staff_words": _builtin_words(None),
+        "words": builtin_words(state.language),
+        "staff_words": builtin_words(),
         "max_text": _max_text(),
         "conditions": ConditionWords(survey, staff_lang),
         "left": remaining.remaining(survey, state, _max_text()),
@@ -364,8 +368,10 @@ def _section_page(
     if state.current not in applying:
         applying = sorted([*applying, state.current])
     g.draft_field = handle.to_field()
+    shown_errors = submitted.errors if submitted else (errors or {})
     return render_template(
         "assist/section.html",
+        errors=shown_errors,
         **common,
         page=page,
         number=state.current,
@@ -376,10 +382,20 @@ def _section_page(
         questions=with_answers(
             answering.visible_questions(page, state.answers), survey, page, state.answers
         ),
-        same_page=_same_page_conditions(page),
-        values=submitted.raw if submitted else answering.form_values(page, state.answers),
-        errors=submitted.errors if submitted else (errors or {}),
-        choices=answering.filtered_choices(page, state.answers),
+        view=QuestionView(
+            FrontEnd.ASSIST,
+            survey,
+            state.language,
+            common["words"],
+            values=submitted.raw if submitted else answering.form_values(page, state.answers),
+            errors=shown_errors,
+            choices=answering.filtered_choices(page, state.answers),
+            max_text=_max_text(),
+            staff_lang=common["staff_lang"],
+            staff_words=common["staff_words"],
+            conditions=common["conditions"],
+            conditions_shown=frozenset(_same_page_conditions(page)),
+        ),
     )
 
 
@@ -395,29 +411,6 @@ def _same_page_conditions(page: SurveyPage) -> set[str]:
     were applied already (the question is shown only when it applies)."""
     ids = {q.id for q in page.questions}
     return {q.id for q in page.questions if q.relevant and q.relevant.references() & ids}
-
-
-def _builtin_words(lang: str | None) -> dict[str, str]:
-    """The app's own option labels in `lang` (None: the caseworker's interface language)."""
-
-    def words() -> dict[str, str]:
-        return {
-            "yes": _("Yes"),
-            "no": _("No"),
-            "agree": _("Yes, I agree"),
-            "disagree": _("No, I do not want to take part"),
-            "pnts": _("Prefer not to say"),
-            "other": _("Other"),
-            "other_text": _("If other, please say what"),
-            "required": _("required"),
-            "site": _("Site:"),
-            "tick_all": _("Tick all that apply."),
-        }
-
-    if lang is None:
-        return words()
-    with force_locale(ui_language_for(lang)):
-        return words()
 
 
 def _catalogued(survey_id: str) -> Survey:

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import force_locale, gettext
 from markupsafe import Markup, escape
 
-from ..definitions import Question, QuestionType, Survey
+from ..definitions import Question, Survey
 from ..definitions.expressions import (
     PREFER_NOT_TO_SAY,
     Binary,
@@ -27,6 +27,7 @@ from ..definitions.expressions import (
     StringLiteral,
 )
 from .i18n import ui_language_for
+from .words import builtin_words
 
 # A simple condition: ["eq"|"ne"|"sel", question, value], ["not", rule], ["and"|"or", a, b].
 Rule = list[Any]
@@ -178,14 +179,12 @@ class ConditionWords:
         for choice in question.choices:
             if choice.value == value:
                 return self.survey.text(choice.label, self.language) or value
+        if value in question.kind.builtin_options:
+            return builtin_words()[question.kind.builtin_options[value]]
         builtin = {
             PREFER_NOT_TO_SAY: _("Prefer not to say"),
             "other": _("Other") if question.other else None,
         }
-        if question.type is QuestionType.YESNO:
-            builtin |= {"yes": _("Yes"), "no": _("No")}
-        elif question.type is QuestionType.CONSENT:
-            builtin |= {"yes": _("Yes, I agree"), "no": _("No, I do not want to take part")}
         return builtin.get(value) or value
 
 

@@ -3,7 +3,7 @@
 Without JavaScript such questions are shown and the server drops answers that do not apply.
 With it, a question whose `relevant` uses only answers of its own page is given its condition
 as the parsed tree the offline page also receives (`device_form.tree`) and the fields it reads,
-each with how the server parses it (`_KINDS`). static/skip.js reads the fields that way and
+each with how the server parses it (its question type's `browser_field`). static/skip.js reads the fields that way and
 evaluates the tree with static/offline/evaluate.js, the devices' one evaluator, which follows
 the server's (definitions/expressions.py). The server stays authoritative: it decides again
 when the page is sent.
@@ -14,32 +14,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..definitions import Page, Question, QuestionType
+from ..definitions import Page, Question
 from ..definitions.device_form import tree
 
 Rule = dict[str, Any]
 
-# How skip.js turns a field into the value the server would store (answers.parse_answer).
-_KINDS = {
-    QuestionType.SINGLE: "c",
-    QuestionType.YESNO: "c",
-    QuestionType.CONSENT: "c",
-    QuestionType.MULTIPLE: "m",
-    QuestionType.RATING: "k",
-    QuestionType.INTEGER: "i",
-    QuestionType.DECIMAL: "f",
-    QuestionType.TEXT: "t",
-    QuestionType.LONGTEXT: "l",
-}
-
 
 def field(question: Question) -> list[Any] | None:
-    """[kind, min, max] for reading `question`'s field, or None for a question with no answer."""
-    if question.type is QuestionType.DATE:
-        kind = f"d{question.precision.iso_length if question.precision else 10}"
-    elif question.type in _KINDS:
-        kind = _KINDS[question.type]
-    else:
+    """[kind, min, max] for reading `question`'s field, or None when the browser cannot read
+    it (a question with no answer, or a type that leaves its skip logic to the server)."""
+    kind = question.kind.browser_field(question)
+    if kind is None:
         return None
     return [kind, _bound(question.min), _bound(question.max)]
 

@@ -1,0 +1,58 @@
+"""Yes or no: two options the app itself words (and the base of the consent question)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from survey_app.definitions.answers import UnknownChoice
+from survey_app.definitions.schema import NO, YES, Question
+from survey_app.definitions.types.base import (
+    ANSWERED_KEYS,
+    BASE_KEYS,
+    Export,
+    Layout,
+    QuestionKind,
+    SurveyReader,
+    Tally,
+    one_value,
+)
+from survey_app.definitions.types.registry import register
+
+
+class YesOrNo(QuestionKind):
+    layout = Layout.OPTIONS
+    widest_answer = 0
+
+    def load(
+        self, reader: SurveyReader, table: dict[str, Any], where: str
+    ) -> dict[str, Any] | None:
+        return {}
+
+    def choice_values(self, question: Question) -> tuple[str, ...]:
+        return (YES, NO)
+
+    def parse(self, question: Question, values: list[str], max_text: int) -> object:
+        value = one_value(question, values)
+        if value not in self.choice_values(question):
+            raise UnknownChoice(question.id)
+        return value
+
+    def sample(
+        self, question: Question, rng: random.Random, options: Sequence[str]
+    ) -> dict[str, Any]:
+        return {question.id: rng.choice(options)}
+
+
+@register
+class YesNo(YesOrNo):
+    name = "yesno"
+    browser_reading = "c"
+    keys = BASE_KEYS + ANSWERED_KEYS + ("disaggregate",)
+    template = "questions/yesno.html"
+    tally = Tally.CHOICE
+    export = Export.LISTED
+    xlsform_types = ()
+    breakdown = True
+    builtin_options: ClassVar[Mapping[str, str]] = {YES: "yes", NO: "no"}

@@ -1,0 +1,101 @@
+"""What the shared question template (templates/questions/question.html) needs to draw the
+questions of one page in one front end: the respondent's page, assisted entry or paper.
+
+Every front end draws a question with the same macro of its type (definitions/types), so what
+a type shows cannot differ between them; the view says only what differs by front end: whose
+language, which words, which answers and messages, which options a choice_filter leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ..definitions import Choice, Question, Survey
+from ..definitions import answers as rules
+from ..definitions.expressions import Expression
+from .conditions import ConditionWords
+from .words import builtin_words
+
+PREFER_NOT_TO_SAY = rules.PREFER_NOT_TO_SAY
+
+
+class FrontEnd(StrEnum):
+    RESPOND = "respond"  # a respondent, one page at a time
+    ASSIST = "assist"  # a caseworker typing a survivor's answers: both languages
+    PAPER = "paper"  # printed: boxes to tick and lines to write on
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    mode: FrontEnd
+    survey: Survey
+    lang: str  # the language the questions are asked in
+    words: Mapping[str, str]  # the app's words in `lang`
+    values: Mapping[str, list[str]] = field(default_factory=dict)  # as the form last held them
+    errors: Mapping[str, str] = field(default_factory=dict)
+    choices: Mapping[str, Sequence[Choice]] = field(default_factory=dict)  # after choice_filter
+    max_text: int = 0
+    # Assisted entry: the caseworker's language and words, shown beside the survivor's.
+    staff_lang: str = ""
+    staff_words: Mapping[str, str] = field(default_factory=dict)
+    conditions: ConditionWords | None = None  # skip logic in words (assisted entry, paper)
+    # Assisted entry: the questions whose condition is told beside them (it depends on their
+    # own section; a condition on an earlier section was applied already). None: every one.
+    conditions_shown: frozenset[str] | None = None
+
+    @classmethod
+    def respondent(
+        cls,
+        survey: Survey,
+        lang: str,
+        values: Mapping[str, list[str]],
+        errors: Mapping[str, str],
+        choices: Mapping[str, Sequence[Choice]],
+        max_text: int,
+    ) -> QuestionView:
+        return cls(
+            FrontEnd.RESPOND, survey, lang, builtin_words(), values, errors, choices, max_text
+        )
+
+    @property
+    def assisted(self) -> bool:
+        return self.mode is FrontEnd.ASSIST
+
+    @property
+    def paper(self) -> bool:
+        return self.mode is FrontEnd.PAPER
+
+    def options(self, question: Question) -> Sequence[Choice]:
+        return self.choices.get(question.id, question.choices)
+
+    def chosen(self, question: Question) -> list[str]:
+        return self.values.get(question.id, [])
+
+    def current(self, question: Question) -> str:
+        """The text to put back in a typed answer's input."""
+        value = (self.chosen(question) or [""])[0]
+        return "" if value == PREFER_NOT_TO_SAY else value
+
+    def other_text(self, question: Question) -> str:
+        return (self.values.get(f"{question.id}_other") or [""])[0]
+
+    def condition(self, question: Question) -> Expression | None:
+        """The condition to tell beside the question in assisted entry, if any."""
+        if not self.assisted or question.relevant is None:
+            return None
+        if self.conditions_shown is not None and question.id not in self.conditions_shown:
+            return None
+        return question.relevant
+
+    def has_hint(self, question: Question) -> bool:
+        # In assisted entry the condition of a question is told with its hint.
+        return question.hint is not None or self.condition(question) is not None
+
+    def described_by(self, question: Question) -> str:
+        """The ids of the hint and error that describe the question's inputs."""
+        ids = [f"{question.id}-hint"] if self.has_hint(question) else []
+        if question.id in self.errors:
+            ids.append(f"{question.id}-error")
+        return " ".join(ids)
