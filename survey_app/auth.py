@@ -26,6 +26,7 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import accounts, audit, totp_secrets
+from .messages import N_, DomainError
 from .models import Programme, Role, User
 
 TOTP_ISSUER = "Feedback staff"
@@ -158,23 +159,21 @@ class LockoutPolicy:
 DEFAULT_LOCKOUT = LockoutPolicy()
 
 
-class SignInError(Exception):
+class SignInError(DomainError):
     """Sign-in refused; the message says what the person can do about it."""
-
-
-def no_match_message(minutes: int) -> str:
-    return (
-        "That user name and password do not match, or the account is locked for a while after "
-        f"too many attempts. Wait {minutes} minutes or ask an administrator."
-    )
 
 
 class WrongCredentials(SignInError):
     """A wrong user name or password, or a locked account: one answer for all three, so that
     the answer never tells whether a user name exists."""
 
+    message_id = N_(
+        "That user name and password do not match, or the account is locked for a while after "
+        "too many attempts. Wait %(minutes)d minutes or ask an administrator."
+    )
+
     def __init__(self, minutes: int = DEFAULT_LOCKOUT.minutes) -> None:
-        super().__init__(no_match_message(minutes))
+        super().__init__(minutes=minutes)
 
 
 class AccountLocked(WrongCredentials):
@@ -186,34 +185,30 @@ class AccountLocked(WrongCredentials):
 
 
 class AccountDisabled(SignInError):
-    def __init__(self) -> None:
-        super().__init__("This account is switched off. Ask an administrator to switch it on.")
+    message_id = N_("This account is switched off. Ask an administrator to switch it on.")
 
 
 class WrongCode(SignInError):
-    def __init__(self) -> None:
-        super().__init__(
-            "That code is not right. Enter the 6-digit code your authenticator app shows now; "
-            "if it keeps failing, check that your device's clock is set automatically."
-        )
+    message_id = N_(
+        "That code is not right. Enter the 6-digit code your authenticator app shows now; "
+        "if it keeps failing, check that your device's clock is set automatically."
+    )
 
 
 class TwoStepSecretUnreadable(SignInError):
     """The stored TOTP secret does not open with this server's TOTP key (a lost or wrong key)."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "Two-step sign-in cannot be checked on this server. Ask an administrator to reset "
-            "your two-step sign-in."
-        )
+    message_id = N_(
+        "Two-step sign-in cannot be checked on this server. Ask an administrator to reset "
+        "your two-step sign-in."
+    )
 
 
 class CodeAlreadyUsed(SignInError):
-    def __init__(self) -> None:
-        super().__init__(
-            "That code has already been used. Wait for your authenticator app to show a new "
-            "code and enter that one."
-        )
+    message_id = N_(
+        "That code has already been used. Wait for your authenticator app to show a new "
+        "code and enter that one."
+    )
 
 
 def _rowcount(result: object) -> int:
@@ -433,44 +428,41 @@ def enrol_two_factor(
 # ------------------------------------------------------------------ passwords
 
 
-class PasswordChangeError(Exception):
+class PasswordChangeError(DomainError):
     """A new password that cannot be accepted; the message says why."""
 
 
 class WrongCurrentPassword(PasswordChangeError):
-    def __init__(self) -> None:
-        super().__init__("Your current password is not right. Type the password you use now.")
+    message_id = N_("Your current password is not right. Type the password you use now.")
 
 
 class PasswordsDiffer(PasswordChangeError):
-    def __init__(self) -> None:
-        super().__init__("The two new passwords are not the same. Type the new password twice.")
+    message_id = N_("The two new passwords are not the same. Type the new password twice.")
 
 
 class PasswordUnchanged(PasswordChangeError):
-    def __init__(self) -> None:
-        super().__init__("The new password is the same as the current one. Choose another.")
+    message_id = N_("The new password is the same as the current one. Choose another.")
 
 
 class PasswordTooShort(PasswordChangeError):
+    message_id = N_(
+        "The new password needs at least %(count)d characters; a few unrelated words make a "
+        "good one."
+    )
+
     def __init__(self) -> None:
-        super().__init__(
-            f"The new password needs at least {accounts.MIN_PASSWORD_LENGTH} characters; "
-            "a few unrelated words make a good one."
-        )
+        super().__init__(count=accounts.MIN_PASSWORD_LENGTH)
 
 
 class PasswordTooCommon(PasswordChangeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "This password is too easy to guess: it is a common password, or is built from one "
-            "or from repeated or sequential characters. A few unrelated words make a good one."
-        )
+    message_id = N_(
+        "This password is too easy to guess: it is a common password, or is built from one or "
+        "from repeated or sequential characters. A few unrelated words make a good one."
+    )
 
 
 class PasswordIsUserName(PasswordChangeError):
-    def __init__(self) -> None:
-        super().__init__("The new password must not contain your user name. Choose another.")
+    message_id = N_("The new password must not contain your user name. Choose another.")
 
 
 def change_password(session: Session, user: User, current: str, new: str, repeated: str) -> None:

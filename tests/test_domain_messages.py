@@ -16,7 +16,7 @@ from survey_app.config import Settings
 from survey_app.messages import DomainError
 from tests.support.apps import ROOT, Deployment
 from tests.support.cli import environment
-from tests.support.staff import make_account, open_session, post
+from tests.support.staff import PASSWORD, make_account, open_session, post
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -70,6 +70,42 @@ def test_a_french_administrator_reads_the_error_in_french(
     assert reply.status_code == 422
     assert TAKEN_FR.replace("'", "&#39;") in page
     assert "already exists" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "wrong_current", "differ"),
+    [
+        (
+            "fr",
+            "Votre mot de passe actuel n&#39;est pas le bon.",
+            "Les deux nouveaux mots de passe ne sont pas identiques.",
+        ),
+        (
+            "es",
+            "Su contraseña actual no es correcta.",
+            "Las dos contraseñas nuevas no son iguales.",
+        ),
+        ("ar", "كلمة المرور الحالية غير صحيحة.", "كلمتا المرور الجديدتان غير متطابقتين."),
+    ],
+)
+def test_password_and_sign_in_refusals_are_read_in_the_reader_language(
+    app: Flask, deployment: Deployment, language: str, wrong_current: str, differ: str
+) -> None:
+    account = make_account(app, "nadia")
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    open_session(app, client, account.id)
+    new = "seven unrelated words make a passphrase"
+    refusals = [
+        ({"current": "not my password", "new": new, "repeat": new}, wrong_current),
+        ({"current": PASSWORD, "new": new, "repeat": new + "!"}, differ),
+    ]
+    for form, expected in refusals:
+        reply = post(client, "/auth/password", form, page_url="/auth/password")
+        page = reply.get_data(as_text=True)
+        assert reply.status_code == 422
+        assert expected in page
+        assert "is not right" not in page and "are not the same" not in page
 
 
 @pytest.mark.parametrize(

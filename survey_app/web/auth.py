@@ -19,7 +19,7 @@ from . import sessions
 from .access import current_user, rule
 from .errors import render_error, too_many_requests
 from .forms import ChangePasswordForm, CodeForm, SignInForm, TwoFactorForm
-from .i18n import UI_LANGUAGES
+from .i18n import UI_LANGUAGES, translated
 from .ratelimit import Limit, Refused
 from .redirects import same_site_path
 
@@ -68,7 +68,7 @@ def _check_password(db: Session, form: SignInForm) -> User | None:
         form.add_error("", _no_match_message())
         return None
     except auth.SignInError as error:
-        form.add_error("", str(error))
+        form.add_error("", translated(error))
         return None
 
 
@@ -110,7 +110,7 @@ def _code_error(error: auth.SignInError) -> str:
                 auth.DEFAULT_LOCKOUT.minutes,
             )
         )
-    return str(error)
+    return translated(error)
 
 
 @blueprint.route("/sign-in/code", methods=["GET", "POST"])
@@ -185,7 +185,7 @@ def change_password() -> Page:
             try:
                 auth.change_password(db, fresh, form.current.data, form.new.data, form.repeat.data)
             except auth.PasswordChangeError as error:
-                form.add_error(_password_field(error), str(error))
+                form.add_error(_password_field(error), translated(error))
             else:
                 sessions.renew(fresh)
                 flash(_("Your password has been changed."), "success")
@@ -233,7 +233,7 @@ def two_factor() -> Page:
                     totp_key=app_state().totp_key,
                 )
             except auth.SignInError as error:
-                form.add_error("code", str(error))
+                form.add_error("code", translated(error))
             else:
                 session.pop(ENROLMENT_KEY, None)
                 flash(_("Two-step sign-in is on."), "success")
