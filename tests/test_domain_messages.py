@@ -124,6 +124,24 @@ def test_the_command_line_speaks_the_terminal_language(
     assert expected in result.output
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("es_ES.UTF-8", "no hay ninguna encuesta válida 'nowhere'"),
+        ("ar", "لا يوجد استبيان صالح 'nowhere'"),
+        ("C.UTF-8", "no valid survey 'nowhere'; see `survey-app surveys check`"),
+    ],
+)
+def test_a_command_refused_says_why_in_the_terminal_language(
+    deployment: Deployment, settings: Settings, language: str, expected: str
+) -> None:
+    env = {**environment(settings), "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+    env["LANG"] = language
+    result = CliRunner().invoke(main, ["surveys", "assign", "nowhere", "shelter"], env=env)
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
 def test_english_text_stays_for_logs_and_callers_without_a_reader() -> None:
     from survey_app.programme_admin import SlugTaken
 

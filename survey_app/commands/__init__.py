@@ -24,7 +24,7 @@ from ..config import (
     make_instance_folder,
 )
 from ..db import Database
-from ..messages import DomainError
+from ..messages import N_, DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,8 +83,8 @@ class Context:
                 f"{str(error.orig).strip().splitlines()[0]}. {HOW_TO_CHOOSE}"
             ) from None
         if not up_to_date:
-            raise click.ClickException(
-                "the database schema is not up to date; run `survey-app db upgrade` first"
+            raise refused(
+                N_("the database schema is not up to date; run `survey-app db upgrade` first")
             )
         return database
 
@@ -150,6 +150,16 @@ def in_operator_language(error: Exception) -> str:
     language = default_locale("LC_MESSAGES")
     translations = Translations.load(TRANSLATIONS, [language] if language else None)
     return error.translated(translations.gettext)
+
+
+class CommandRefused(DomainError):
+    """A command that cannot do what it was asked; the message says what to do instead."""
+
+
+def refused(message_id: str, /, **params: object) -> click.ClickException:
+    """The exception that ends a command with `message_id` (marked with N_) in the operator's
+    language, parameters filled in."""
+    return click.ClickException(in_operator_language(CommandRefused(message_id, **params)))
 
 
 def friendly_errors(*handled: type[Exception]) -> Callable[[F], F]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import audit, programme_admin
-from . import Context, friendly_errors, pass_context
+from ..messages import N_
+from . import Context, friendly_errors, pass_context, refused
 
 
 def register(main: click.Group) -> None:
@@ -27,8 +28,9 @@ def verify(ctx: Context) -> None:
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"the audit log has been tampered with: {len(problems)} problem(s) listed above"
+        raise refused(
+            N_("the audit log has been tampered with: %(count)d problem(s) listed above"),
+            count=len(problems),
         )
     click.echo(f"audit log intact; newest hash {head} (note it down to anchor the chain)")
 

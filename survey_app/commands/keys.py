@@ -10,9 +10,10 @@ import click
 from .. import custody, sealing
 from ..custody import add_key
 from ..erasure import flush_deleted
+from ..messages import N_
 from ..models import KeyStatus, Programme, ProgrammeKey
 from ..responses import current_key
-from . import Context, friendly_errors, operator, pass_context
+from . import Context, friendly_errors, operator, pass_context, refused
 
 # `add_key` is part of this module's interface: the demo and the tests install keys with it.
 __all__ = ["add_key", "keys", "register"]
@@ -234,8 +235,8 @@ def destroy(ctx: Context, key_id: str, yes: bool) -> None:
     with database.session() as session:
         key = session.get(ProgrammeKey, key_id.strip().lower())
         if key is None:
-            raise click.ClickException(
-                f"there is no key {key_id!r}; see `survey-app keys list PROGRAMME`"
+            raise refused(
+                N_("there is no key '%(key)s'; see `survey-app keys list PROGRAMME`"), key=key_id
             )
         found = key.programme
         impact = custody.destruction_impact(session, found, key.key_id)

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from .. import audit, programme_admin
 from ..config import ensure_key
+from ..messages import N_
 from ..models import DistributionLink, Programme
-from . import Context, friendly_errors, pass_context
+from . import Context, friendly_errors, pass_context, refused
 from .operator import actor as operator_name
 
 LIST_COLUMNS = ("token", "programme", "survey", "site", "access", "state")
@@ -27,7 +28,7 @@ def _actor() -> audit.Actor:
 def _find_link(session: Session, token: str) -> DistributionLink:
     link = session.get(DistributionLink, token)
     if link is None:
-        raise click.ClickException(f"no link {token!r}; see `survey-app links list`")
+        raise refused(N_("no link '%(token)s'; see `survey-app links list`"), token=token)
     return link
 
 

@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 
 import click
 
+from ..messages import N_
+from . import refused
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -46,7 +49,9 @@ def _from_file(path: Path) -> str:
         click.echo(f"warning: {path} can be read by other users; `chmod 600 {path}`", err=True)
     lines = path.read_text(encoding="utf-8").splitlines()
     if not lines or not lines[0]:
-        raise click.ClickException(f"{path} is empty: its first line must be the passphrase")
+        raise refused(
+            N_("%(path)s is empty: its first line must be the passphrase"), path=str(path)
+        )
     return lines[0]
 
 
@@ -72,7 +77,9 @@ def key_file_text(path: Path | None) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"cannot read key file {path}: {error}") from None
+        raise refused(
+            N_("cannot read key file %(path)s: %(reason)s"), path=str(path), reason=str(error)
+        ) from None
 
 
 def replace_key_file(path: Path, text: str) -> None:

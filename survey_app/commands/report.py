@@ -17,11 +17,12 @@ import click
 from .. import custody, sealing
 from ..definitions import Survey as Definition
 from ..definitions import load_directory
+from ..messages import N_
 from ..reports import audited, exports
 from ..reports import refresh as refreshing
 from ..reports.redaction import Redactor
 from ..responses import SurveyNotAssigned
-from . import Context, friendly_errors, operator, pass_context
+from . import Context, friendly_errors, operator, pass_context, refused
 
 REPORT_ERRORS = (*refreshing.refresh_errors(), audited.NoSnapshot, exports.UnknownView)
 
@@ -60,8 +61,10 @@ def counts(
     database = ctx.require_current_schema()
     survey = load_directory(ctx.settings.surveys_dir).surveys.get(survey_id)
     if survey is None:
-        raise click.ClickException(
-            f"no valid survey {survey_id!r} in {ctx.settings.surveys_dir}; see `survey-app surveys check`"
+        raise refused(
+            N_("no valid survey '%(survey)s' in %(folder)s; see `survey-app surveys check`"),
+            survey=survey_id,
+            folder=str(ctx.settings.surveys_dir),
         )
     read = audited.answer_counts(
         database,

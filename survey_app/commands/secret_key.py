@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..deployment import forget_secret_key
-from . import Context, pass_context
+from ..messages import N_
+from . import Context, pass_context, refused
 
 
 def register(main: click.Group) -> None:
@@ -28,11 +29,14 @@ def new(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise click.ClickException(
-            f"{path} exists already; a key in use is never overwritten (move it away first)"
+        raise refused(
+            N_("%(path)s exists already; a key in use is never overwritten (move it away first)"),
+            path=str(path),
         ) from None
     except OSError as error:
-        raise click.ClickException(f"cannot create {path}: {error.strerror}") from None
+        raise refused(
+            N_("cannot create %(path)s: %(reason)s"), path=str(path), reason=error.strerror
+        ) from None
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secrets.token_urlsafe(48) + "\n")
     click.echo(f'wrote {path}; copy it to every server and set security.secret_key_file = "{path}"')

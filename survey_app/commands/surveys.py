@@ -11,8 +11,9 @@ from .. import audit, programme_admin
 from ..definitions import load_directory
 from ..definitions.xlsform import XLSFormError, convert_xlsform, write_import
 from ..help_contacts import HelpFileError, read_help_file
+from ..messages import N_
 from ..models import Programme
-from . import Context, friendly_errors, operator, pass_context
+from . import Context, friendly_errors, operator, pass_context, refused
 
 
 def register(main: click.Group) -> None:
@@ -110,7 +111,9 @@ def import_form(
 def assign(ctx: Context, survey_id: str, programme: str) -> None:
     """Give SURVEY_ID to PROGRAMME: its responses are sealed to that programme's key."""
     if survey_id not in load_directory(ctx.settings.surveys_dir).surveys:
-        raise click.ClickException(f"no valid survey {survey_id!r}; see `survey-app surveys check`")
+        raise refused(
+            N_("no valid survey '%(survey)s'; see `survey-app surveys check`"), survey=survey_id
+        )
     with ctx.require_current_schema().session() as session:
         found = programme_admin.find_programme(session, programme)
         programme_admin.assign_survey(session, audit.Actor(operator.actor()), found, survey_id)

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import accounts, audit, auth, programme_admin, user_admin
+from ..messages import N_
 from ..models import Programme, Role, User
-from . import Context, friendly_errors, pass_context
+from . import Context, friendly_errors, pass_context, refused
 from .operator import actor as operator_name
 
 ROLE_NAMES = [role.value for role in Role]
@@ -64,7 +65,7 @@ def add(
 ) -> None:
     """Create account USERNAME with a temporary password (printed once)."""
     if (programme is None) != (role is None):
-        raise click.ClickException("give --programme and --role together")
+        raise refused(N_("give --programme and --role together"))
     with ctx.require_current_schema().session() as session:
         found = programme_admin.find_programme(session, programme) if programme else None
         user, password = user_admin.create_user(
@@ -110,10 +111,13 @@ def _find_user(session: Session, username: str, add_options: str = "") -> User:
     try:
         return user_admin.find_user(session, username)
     except user_admin.UnknownUser as error:
-        raise click.ClickException(
-            f"There is no user called {error.username!r}. Check the spelling (`survey-app users "
-            f"list`), or create the account first: survey-app users add {error.username}"
-            f"{add_options}"
+        raise refused(
+            N_(
+                "There is no user called '%(username)s'. Check the spelling (`survey-app users "
+                "list`), or create the account first: survey-app users add %(username)s%(options)s"
+            ),
+            username=error.username,
+            options=add_options,
         ) from None
 
 
