@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from survey_app.definitions.answers import PREFER_NOT_TO_SAY, TooManyAnswers
+from survey_app.definitions.answers import PREFER_NOT_TO_SAY, TooManyAnswers, UnknownChoice
 
 if TYPE_CHECKING:
     from survey_app.definitions.expressions import Expression
@@ -202,6 +202,21 @@ class QuestionKind:
         """A made-up answer (its keys and values as stored); `options` are the choice values
         the question offers given the answers so far."""
         raise NotImplementedError
+
+
+class PickOne(QuestionKind):
+    """A type answered by picking one of `choice_values`, stored as `stored_choice` gives it."""
+
+    def parse(self, question: Question, values: list[str], max_text: int) -> object:
+        value = one_value(question, values)
+        if value not in self.choice_values(question):
+            raise UnknownChoice(question.id)
+        return self.stored_choice(value)
+
+    def sample(
+        self, question: Question, rng: random.Random, options: Sequence[str]
+    ) -> dict[str, Any]:
+        return {question.id: self.stored_choice(rng.choice(options))}
 
 
 def one_value(question: Question, values: list[str]) -> str:

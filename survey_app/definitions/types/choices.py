@@ -15,10 +15,10 @@ from survey_app.definitions.types.base import (
     CHOICE_KEYS,
     Export,
     Layout,
+    PickOne,
     QuestionKind,
     SurveyReader,
     Tally,
-    one_value,
 )
 from survey_app.definitions.types.registry import register
 
@@ -55,22 +55,11 @@ class _Choosing(QuestionKind):
 
 
 @register
-class Single(_Choosing):
+class Single(_Choosing, PickOne):
     name = "single"
     browser_reading = "c"
     template = "questions/single.html"
     tally = Tally.CHOICE
-
-    def parse(self, question: Question, values: list[str], max_text: int) -> object:
-        value = one_value(question, values)
-        if value not in self.choice_values(question):
-            raise UnknownChoice(question.id)
-        return value
-
-    def sample(
-        self, question: Question, rng: random.Random, options: Sequence[str]
-    ) -> dict[str, Any]:
-        return {question.id: rng.choice(options)}
 
 
 @register

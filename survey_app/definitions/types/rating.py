@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
-from survey_app.definitions.answers import UnknownChoice
 from survey_app.definitions.schema import Choice, LocalisedText, Question, ScaleLabels
 from survey_app.definitions.types.base import (
     ANSWERED_KEYS,
     BASE_KEYS,
     Export,
     Layout,
-    QuestionKind,
+    PickOne,
     SurveyReader,
     Tally,
-    one_value,
 )
 from survey_app.definitions.types.registry import register
 
@@ -26,7 +23,7 @@ FACE_SCALE_POINTS = (3, 5)
 
 
 @register
-class Rating(QuestionKind):
+class Rating(PickOne):
     name = "rating"
     browser_reading = "k"
     keys = BASE_KEYS + ANSWERED_KEYS + ("disaggregate", "choices", "scale", "scale_labels", "faces")
@@ -88,21 +85,10 @@ class Rating(QuestionKind):
     def stored_choice(self, value: str) -> object:
         return int(value)
 
-    def parse(self, question: Question, values: list[str], max_text: int) -> object:
-        value = one_value(question, values)
-        if value not in self.choice_values(question):
-            raise UnknownChoice(question.id)
-        return int(value)
-
     def padding_width(self, question: Question) -> int:
         # The option values as text too: a scale's points are counted both ways.
         texts = max((len(value) + 2 for value in self.choice_values(question)), default=0)
         return max(texts, super().padding_width(question))
-
-    def sample(
-        self, question: Question, rng: random.Random, options: Sequence[str]
-    ) -> dict[str, Any]:
-        return {question.id: int(rng.choice(options))}
 
 
 def _scale_choices(scale: int, language: str) -> tuple[Choice, ...]:

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from survey_app.definitions.answers import UnknownChoice
 from survey_app.definitions.schema import NO, YES, Question
 from survey_app.definitions.types.base import (
     ANSWERED_KEYS,
     BASE_KEYS,
     Export,
     Layout,
-    QuestionKind,
+    PickOne,
     SurveyReader,
     Tally,
-    one_value,
 )
 from survey_app.definitions.types.registry import register
 
 
-class YesOrNo(QuestionKind):
+class YesOrNo(PickOne):
     layout = Layout.OPTIONS
     widest_answer = 0
 
@@ -32,17 +29,6 @@ class YesOrNo(QuestionKind):
 
     def choice_values(self, question: Question) -> tuple[str, ...]:
         return (YES, NO)
-
-    def parse(self, question: Question, values: list[str], max_text: int) -> object:
-        value = one_value(question, values)
-        if value not in self.choice_values(question):
-            raise UnknownChoice(question.id)
-        return value
-
-    def sample(
-        self, question: Question, rng: random.Random, options: Sequence[str]
-    ) -> dict[str, Any]:
-        return {question.id: rng.choice(options)}
 
 
 @register
