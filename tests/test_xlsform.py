@@ -361,8 +361,9 @@ def test_every_bad_row_is_listed_with_sheet_row_column_and_reason(tmp_path: Path
 @pytest.mark.parametrize(
     ("type_text", "reason"),
     [
-        ("select_one_from_file places.csv", "external file"),
-        ("select_multiple_external places", "external file"),
+        ("select_one_from_file places.csv", "the file 'places.csv' is not in"),
+        ("select_one_from_file places.json", "must end in .csv or .xml"),
+        ("select_multiple_external places", "unknown question type"),
         ("rank fruit", "ranking questions are not supported"),
         ("sound", "unknown question type 'sound'"),
         ("select_one", "does not name a choice list"),

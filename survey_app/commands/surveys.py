@@ -90,13 +90,27 @@ def _help_warnings(ctx: Context) -> list[str]:
     help="Where to write the TOML file (default: the surveys folder).",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing survey file.")
+@click.option(
+    "--files",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder holding the files of choices the form names (select_one_from_file, "
+    "search()); default: the form's folder.",
+)
 @pass_context
 @friendly_errors(XLSFormError)
 def import_form(
-    ctx: Context, form: Path, survey_id: str | None, output_dir: Path | None, force: bool
+    ctx: Context,
+    form: Path,
+    survey_id: str | None,
+    output_dir: Path | None,
+    force: bool,
+    files: Path | None,
 ) -> None:
-    """Convert an XLSForm FORM.xlsx into a survey file."""
-    result = convert_xlsform(form, survey_id=survey_id)
+    """Convert an XLSForm FORM.xlsx into a survey file.
+
+    Options kept in CSV or XML files next to the form are copied into the survey file.
+    """
+    result = convert_xlsform(form, survey_id=survey_id, files=files)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     path = write_import(result, output_dir or ctx.settings.surveys_dir, overwrite=force)

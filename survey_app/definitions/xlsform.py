@@ -25,10 +25,12 @@ from typing import Any
 from .loader import LANGUAGE_CODE, SURVEY_ID, load_survey_text
 from .validation import SurveyDefinitionError
 from .xlsform_choices import ChoiceLists
+from .xlsform_files import ChoiceFiles
 from .xlsform_findings import ConversionNote, ConversionProblem, Findings
 from .xlsform_languages import Language, LanguagePlan, language_from_header
 from .xlsform_sheets import (
     CHOICES_SHEET,
+    EXTERNAL_CHOICES_SHEET,
     SETTINGS_SHEET,
     SURVEY_SHEET,
     Sheet,
@@ -121,10 +123,16 @@ class ImportResult:
 
 
 def convert_xlsform(
-    path: Path, *, survey_id: str | None = None, default_language: str | None = None
+    path: Path,
+    *,
+    survey_id: str | None = None,
+    default_language: str | None = None,
+    files: Path | None = None,
 ) -> ImportResult:
     """Convert the XLSForm at `path`; `survey_id` and `default_language` override the form's
-    settings (form_id, default_language). Raises an XLSFormError subclass on failure."""
+    settings (form_id, default_language). Choice lists kept in files (`select_one_from_file`,
+    `search()`) are read from `files`, by default the form's own folder. Raises an
+    XLSFormError subclass on failure."""
     path = Path(path)
     sheets = _read_form(path)
     findings = Findings()
@@ -133,13 +141,23 @@ def convert_xlsform(
     survey_sheet = sheets[SURVEY_SHEET]
     choices_sheet = sheets.get(CHOICES_SHEET)
     languages = _plan_languages(
-        [survey_sheet, *([choices_sheet] if choices_sheet else [])],
+        [
+            survey_sheet,
+            *(sheets[n] for n in (CHOICES_SHEET, EXTERNAL_CHOICES_SHEET) if n in sheets),
+        ],
         default_language,
         settings.get("default_language", ""),
         findings,
     )
     duplicates = settings.get("allow_choice_duplicates", "").strip().lower() in {"yes", "true"}
-    choice_lists = ChoiceLists(choices_sheet, languages, findings, allow_duplicates=duplicates)
+    choice_lists = ChoiceLists(
+        choices_sheet,
+        languages,
+        findings,
+        allow_duplicates=duplicates,
+        external=sheets.get(EXTERNAL_CHOICES_SHEET),
+        files=ChoiceFiles(path.parent if files is None else Path(files)),
+    )
     converted = SurveySheet(survey_sheet, choice_lists, languages, findings).convert()
     if converted is None:
         raise UnconvertibleRows(

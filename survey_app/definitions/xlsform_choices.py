@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .loader import FORBIDDEN_IN_VALUE, LIST_NAME, OPTION_KEY, RESERVED_VALUES
+from .xlsform_files import ChoiceFileError, ChoiceFiles
 from .xlsform_findings import Findings
-from .xlsform_languages import LanguagePlan
-from .xlsform_sheets import CHOICES_SHEET, Row, Sheet
+from .xlsform_languages import Language, LanguagePlan
+from .xlsform_sheets import Column, Row, Sheet
 
 # Choices-sheet columns that are not extra keys of an option.
 _NOT_EXTRAS = frozenset(
@@ -34,6 +36,9 @@ _NOT_EXTRAS = frozenset(
 )
 
 
+# The name a list of the external_choices sheet is registered under (it may share its name
+# with a list of the choices sheet).
+EXTERNAL_SUFFIX = " (external_choices)"
 _MEDIA = frozenset({"image", "audio", "video", "big-image"})
 _FORBIDDEN_RUN = re.compile(FORBIDDEN_IN_VALUE.pattern + "+")
 
@@ -57,6 +62,8 @@ class ChoiceList:
     merged_keys: set[str] = field(default_factory=set)
     # option names with spaces or quotes -> the value they are stored as
     renamed: dict[str, str] = field(default_factory=dict)
+    # the sheet the rows are on (a file's rows are read as a sheet named after the file)
+    sheet: Sheet | None = None
 
 
 class ChoiceLists:
@@ -67,38 +74,132 @@ class ChoiceLists:
         findings: Findings,
         *,
         allow_duplicates: bool = False,
+        external: Sheet | None = None,
+        files: ChoiceFiles | None = None,
     ) -> None:
         # settings: allow_choice_duplicates, which cascading lists use for one place under two
         self.allow_duplicates = allow_duplicates
         self.languages = languages
         self.findings = findings
         self.sheet = sheet
+        self.files = files
         self.lists: dict[str, ChoiceList] = {}
         # extra column header -> key of the option in the survey file (bare choice_filter name)
         self.extra_keys: dict[str, str] = {}
         self.keys: set[str] = set()  # list keys in the survey file
+        self._register(sheet, "")
+        # `select_one_external list`: lists of the external_choices sheet
+        self._register(external, EXTERNAL_SUFFIX)
+
+    def _register(self, sheet: Sheet | None, suffix: str) -> None:
         if sheet is None:
             return
         list_header = _plain_header(sheet, "list_name")
         if list_header is None:
             return
-        for column in sheet.columns:
-            if column.language is None and column.base not in _NOT_EXTRAS:
-                key = column.header
-                if OPTION_KEY.match(key) is None:
-                    key = identifier(key, fallback="key")
-                self.extra_keys[column.header] = key
+        self._add_extra_keys(column.header for column in sheet.columns if _is_extra(column))
         keys = self.keys
         for row in sheet.rows:
             name = row.get(list_header)
             if not name:
                 continue
-            if name not in self.lists:
+            if f"{name}{suffix}" not in self.lists:
                 key = name if LIST_NAME.match(name) else identifier(name, fallback="list")
                 key = _unique(key, keys)
                 keys.add(key)
-                self.lists[name] = ChoiceList(name=name, key=key)
-            self.lists[name].rows.append(row)
+                self.lists[f"{name}{suffix}"] = ChoiceList(name=name, key=key, sheet=sheet)
+            self.lists[f"{name}{suffix}"].rows.append(row)
+
+    def _add_extra_keys(self, headers: Iterable[str]) -> None:
+        for header in headers:
+            if header in self.extra_keys:
+                continue
+            key = header
+            if OPTION_KEY.match(key) is None:
+                key = identifier(key, fallback="key")
+            self.extra_keys[header] = key
+
+    def from_file(
+        self,
+        file_name: str,
+        value_column: str,
+        label_columns: dict[str, str],
+        where: tuple[str, int, str],
+        keep: Callable[[dict[str, str]], bool] | None = None,
+        described: str = "",
+        filter_columns: tuple[str, ...] = (),
+    ) -> str | None:
+        """Register the options of the file `file_name` given next to the form, from its
+        `value_column` and its `label_columns` (language code -> column); `keep` picks rows.
+        Returns the list's name for `use`, or None after noting the problem at `where`
+        (sheet, row, column)."""
+        name = f"{file_name} {value_column} {sorted(label_columns.items())} {described}"
+        if name in self.lists:
+            return name
+        sheet_name, row_number, column = where
+        if self.files is None:
+            self.findings.problem(
+                sheet_name, row_number, column, f"the file '{file_name}' cannot be read here"
+            )
+            return None
+        try:
+            read = self.files.read(file_name)
+        except ChoiceFileError as error:
+            self.findings.problem(sheet_name, row_number, column, str(error))
+            return None
+        wanted = [value_column, *label_columns.values()]
+        missing = [c for c in dict.fromkeys([*wanted, *filter_columns]) if c not in read.columns]
+        if missing:
+            self.findings.problem(
+                sheet_name,
+                row_number,
+                column,
+                f"'{file_name}' has no column {', '.join(repr(c) for c in missing)} (its "
+                f"columns: {', '.join(read.columns)})",
+            )
+            return None
+        extras = [
+            c for c in read.columns if c not in wanted and c not in {"name", "label", "list_name"}
+        ]
+        self._add_extra_keys(extras)
+        columns = [
+            Column("name", "name", None),
+            *(
+                Column(f"label::{code}", "label", Language(code=code, name=None))
+                for code in label_columns
+            ),
+            *(Column(c, c, None) for c in extras),
+        ]
+        rows = tuple(
+            Row(
+                row.line,
+                {
+                    "name": row.cells.get(value_column, ""),
+                    **{f"label::{code}": row.cells.get(c, "") for code, c in label_columns.items()},
+                    **{c: row.cells.get(c, "") for c in extras},
+                },
+            )
+            for row in read.rows
+            if keep is None or keep(row.cells)
+        )
+        if not rows:
+            self.findings.problem(
+                sheet_name, row_number, column, f"'{file_name}' gives no option to this question"
+            )
+            return None
+        sheet = Sheet(name=file_name, columns=tuple(columns), rows=rows)
+        labels = " and ".join(f"'{c}'" for c in dict.fromkeys(label_columns.values()))
+        self.findings.note(
+            sheet_name,
+            row_number,
+            f"{len(rows)} options read from '{file_name}' (values from column '{value_column}', "
+            f"labels from {labels}); the survey keeps them, the file is not read again",
+        )
+        stem = file_name.rsplit(".", 1)[0]
+        key = _unique(identifier(stem, fallback="list"), self.keys)
+        self.keys.add(key)
+        self.lists[name] = ChoiceList(name=file_name, key=key, rows=list(rows), sheet=sheet)
+        return name
 
     def use(self, name: str) -> ChoiceList | None:
         """The list called `name`, checked on first use; None if the sheet has no such list."""
@@ -129,6 +230,7 @@ class ChoiceLists:
                 values={*base.values, "other"},
                 checked=True,
                 merged_keys=base.merged_keys,
+                sheet=base.sheet,
             )
         return self.lists[derived_name]
 
@@ -136,14 +238,15 @@ class ChoiceLists:
         return [choice_list for choice_list in self.lists.values() if choice_list.checked]
 
     def _check(self, choice_list: ChoiceList) -> None:
-        assert self.sheet is not None  # lists only exist when there is a choices sheet
+        sheet = choice_list.sheet
+        assert sheet is not None  # lists only exist when there is a sheet or a file
         choice_list.checked = True
-        name_header = _plain_header(self.sheet, "name")
-        label_columns = [column for column in self.sheet.columns if column.base == "label"]
+        name_header = _plain_header(sheet, "name")
+        label_columns = [column for column in sheet.columns if column.base == "label"]
         first_row: dict[str, int] = {}
-        if choice_list.key != choice_list.name:
+        if choice_list.key != choice_list.name and choice_list.name != sheet.name:
             self.findings.note(
-                CHOICES_SHEET,
+                sheet.name,
                 choice_list.rows[0].number,
                 f"list name '{choice_list.name}' renamed to '{choice_list.key}'",
             )
@@ -151,7 +254,7 @@ class ChoiceLists:
             value = row.get(name_header) if name_header else ""
             if not value:
                 self.findings.problem(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     "name",
                     f"an option of list '{choice_list.name}' has no name (its value)",
@@ -162,7 +265,7 @@ class ChoiceLists:
                     self._merge(choice_list, row, value, first_row[value], label_columns)
                     continue
                 self.findings.problem(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     name_header,
                     f"option '{value}' appears twice in list '{choice_list.name}' "
@@ -172,7 +275,7 @@ class ChoiceLists:
             first_row[value] = row.number
             if value in RESERVED_VALUES:
                 self.findings.problem(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     name_header,
                     f"option name '{value}' cannot be a value: '_pnts' is reserved",
@@ -188,18 +291,18 @@ class ChoiceLists:
                 first_row[value] = row.number
                 choice_list.renamed[written] = value
                 self.findings.note(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     f"option '{written}' of list '{choice_list.name}' is stored as '{value}' "
                     f"(values have no spaces or quotes); a relevant, constraint or "
                     f"choice_filter comparing an answer with '{written}' compares with "
                     f"'{value}'",
                 )
-            label = localised(row, label_columns, self.languages, self.findings, CHOICES_SHEET)
+            label = localised(row, label_columns, self.languages, self.findings, sheet.name)
             media = list(
                 dict.fromkeys(
                     row.get(column.header)
-                    for column in self.sheet.columns
+                    for column in sheet.columns
                     if column.base in _MEDIA and row.get(column.header)
                 )
             )
@@ -208,7 +311,7 @@ class ChoiceLists:
                 # shown yet, so the option's name stands in, and the author is told.
                 label = {self.languages.default: value}
                 self.findings.note(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     f"warning: option '{value}' of list '{choice_list.name}' has only a "
                     f"picture or sound ({', '.join(media)}), which is not shown; respondents "
@@ -216,14 +319,14 @@ class ChoiceLists:
                 )
             elif label is not None and media:
                 self.findings.note(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     f"option '{value}': its picture or sound ({', '.join(media)}) is not shown, "
                     f"only its label",
                 )
             if label is None:
                 self.findings.problem(
-                    CHOICES_SHEET, row.number, "label", f"option '{value}' has no label"
+                    sheet.name, row.number, "label", f"option '{value}' has no label"
                 )
                 continue
             option: dict[str, Any] = {"value": value, "label": label}
@@ -243,11 +346,13 @@ class ChoiceLists:
     ) -> None:
         """A second option with the same name (allow_choice_duplicates): in ODK both store the
         same answer, so they are one option, whose differing columns hold both values."""
+        sheet = choice_list.sheet
+        assert sheet is not None
         option = next((o for o in choice_list.options if o["value"] == value), None)
-        label = localised(row, label_columns, self.languages, Findings(), CHOICES_SHEET)
+        label = localised(row, label_columns, self.languages, Findings(), sheet.name)
         if option is None or label != option["label"]:
             self.findings.problem(
-                CHOICES_SHEET,
+                sheet.name,
                 row.number,
                 "label",
                 f"option '{value}' appears twice in list '{choice_list.name}' (also row "
@@ -263,7 +368,7 @@ class ChoiceLists:
                 continue
             if not extra or not held or any(" " in text for text in (extra, held)):
                 self.findings.problem(
-                    CHOICES_SHEET,
+                    sheet.name,
                     row.number,
                     header,
                     f"option '{value}' appears twice in list '{choice_list.name}' (also row "
@@ -274,7 +379,7 @@ class ChoiceLists:
             choice_list.merged_keys.add(key)
             merged.append(f"{header} is {' or '.join(option[key].split())}")
         self.findings.note(
-            CHOICES_SHEET,
+            sheet.name,
             row.number,
             f"option '{value}' appears twice in list '{choice_list.name}' (also row {first}), "
             f"as allow_choice_duplicates allows: both store '{value}', so they are one option"
@@ -306,6 +411,10 @@ def localised(
         if code not in texts:
             findings.untranslated(code, sheet, row.number)
     return {code: texts[code] for code in languages.codes if code in texts}
+
+
+def _is_extra(column: Column) -> bool:
+    return column.language is None and column.base not in _NOT_EXTRAS
 
 
 def _plain_header(sheet: Sheet, base: str) -> str | None:

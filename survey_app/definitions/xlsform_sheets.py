@@ -25,6 +25,7 @@ from .xlsform_languages import Language, language_from_header
 SURVEY_SHEET = "survey"
 CHOICES_SHEET = "choices"
 SETTINGS_SHEET = "settings"
+EXTERNAL_CHOICES_SHEET = "external_choices"
 
 
 class WorkbookUnreadable(Exception):
@@ -88,7 +89,8 @@ _SETTINGS_NAMES = {"title": "form_title", "id_string": "form_id"}
 
 
 def read_workbook(path: Path) -> dict[str, Sheet]:
-    """The survey, choices and settings sheets (those present), keyed by lower-case name."""
+    """The survey, choices, settings and external_choices sheets (those present), keyed by
+    lower-case name."""
     from pyxform.errors import PyXFormError  # only when a form is imported: a slow import
 
     try:
@@ -103,7 +105,7 @@ def read_workbook(path: Path) -> dict[str, Sheet]:
         # The spreadsheet libraries raise many unrelated types for a damaged file.
         raise WorkbookUnreadable(f"{type(error).__name__}: {error}") from error
     sheets: dict[str, Sheet] = {}
-    for name in (SURVEY_SHEET, CHOICES_SHEET, SETTINGS_SHEET):
+    for name in (SURVEY_SHEET, CHOICES_SHEET, SETTINGS_SHEET, EXTERNAL_CHOICES_SHEET):
         rows = getattr(data, name, None)
         header = getattr(data, f"{name}_header", None)
         if rows is None:

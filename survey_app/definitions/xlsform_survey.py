@@ -28,6 +28,7 @@ from .expressions import (
 )
 from .loader import MAX_SCALE, MIN_SCALE
 from .validation import question_location
+from .xlsform_choice_sources import options_list, without_search
 from .xlsform_choices import ChoiceLists, identifier, localised
 from .xlsform_findings import Findings
 from .xlsform_identifying import asks_for_identity
@@ -399,7 +400,7 @@ class SurveySheet:
                 )
             else:
                 question["required"] = True
-        appearances = self._cell(entry, "appearance").split()
+        appearances = without_search(self._cell(entry, "appearance")).split()
         if base in {"select_one", "select_multiple"}:
             self._build_select(entry, question)
         elif base == "range":
@@ -438,7 +439,7 @@ class SurveySheet:
                 entry.number,
                 f"default '{self._cell(entry, 'default')}' ignored: answers start empty",
             )
-        if self._cell(entry, "parameters") and base != "range":
+        if self._cell(entry, "parameters") and base != "range" and entry.parsed.source != "file":
             self.findings.note(
                 SURVEY_SHEET,
                 entry.number,
@@ -473,7 +474,21 @@ class SurveySheet:
 
     def _build_select(self, entry: _Entry, question: dict[str, Any]) -> None:
         question["type"] = "single" if entry.parsed.base == "select_one" else "multiple"
+        found = options_list(
+            self.choices,
+            entry.parsed,
+            parameters=self._cell(entry, "parameters"),
+            appearance=self._cell(entry, "appearance"),
+            row=entry.number,
+            fail=lambda column, message: self._fail(entry, column, message),
+        )
+        if found is None:
+            entry.failed = True
+            return
         list_name = entry.parsed.list_name or ""
+        if found != list_name:  # a file's options, or the external_choices sheet's
+            entry.parsed = replace(entry.parsed, list_name=found)
+            list_name = found
         choice_list = self.choices.use(list_name)
         if choice_list is None:
             self._fail(entry, "type", f"choice list '{list_name}' is not in the choices sheet")

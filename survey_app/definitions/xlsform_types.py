@@ -36,6 +36,9 @@ class ParsedType:
     list_name: str | None = None
     other: bool = False
     reason: str = ""
+    # Where the options are: "" the choices sheet, "file" a file named by list_name given next
+    # to the form, "external" the external_choices sheet.
+    source: str = ""
 
 
 # Why each metadata type is dropped: it would tie a response to a person, a phone or a moment.
@@ -89,8 +92,9 @@ UNSUPPORTED_TYPES: dict[str, str] = {
     "begin loop": "loops are not supported: each question has one answer",
     "end loop": "loops are not supported: each question has one answer",
 }
-_EXTERNAL_CHOICES = (
-    "choices from an external file are not supported; put the options in the choices sheet"
+_FILE_LOCATION = (
+    "its options come from a map file (.geojson) of places, and the place picked would "
+    "identify the respondent; ask for a region with a choice list"
 )
 
 # Types the converter settles from the row's other columns; the others that XLSForm and survey
@@ -111,7 +115,9 @@ _SELECT = re.compile(
 )
 _MULTIPLE_KEYWORDS = frozenset({"select_multiple", "select multiple", "select all that apply"})
 _EXTERNAL_SELECT = re.compile(
-    r"^select[_ ](?:one|multiple)(?:_from_file|_external|[_ ]from[_ ]file)\b", re.IGNORECASE
+    r"^select[_ ](?P<count>one|multiple)(?P<how>_from_file|_external|[_ ]from[_ ]file)"
+    r"(?:\s+(?P<list>\S+))?$",
+    re.IGNORECASE,
 )
 
 
@@ -130,8 +136,9 @@ def parse_type(text: str) -> ParsedType:
     simple = {**registry.xlsform_types(), **_SETTLED_TYPES}
     if keyword in simple:
         return ParsedType(Kind.QUESTION, base=simple[keyword])
-    if _EXTERNAL_SELECT.match(spaced):
-        return ParsedType(Kind.UNSUPPORTED, reason=_EXTERNAL_CHOICES)
+    external = _EXTERNAL_SELECT.match(spaced)
+    if external:
+        return _external_select(spaced, external)
     select = _SELECT.match(spaced)
     if select:
         multiple = select.group("keyword").lower() in _MULTIPLE_KEYWORDS
@@ -154,3 +161,25 @@ def parse_type(text: str) -> ParsedType:
     if reason is not None:
         return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}': {reason}")
     return ParsedType(Kind.UNSUPPORTED, reason=f"unknown question type '{spaced}'")
+
+
+def _external_select(spaced: str, match: re.Match[str]) -> ParsedType:
+    """`select_one_from_file places.csv` (options from a file given next to the form) and
+    `select_one_external list` (options from the external_choices sheet)."""
+    base = "select_one" if match.group("count").lower() == "one" else "select_multiple"
+    list_name = match.group("list")
+    if list_name is None:
+        return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}' does not name a choice list")
+    if match.group("how").lower() == "_external":
+        if base != "select_one":
+            return ParsedType(Kind.UNSUPPORTED, reason=f"unknown question type '{spaced}'")
+        return ParsedType(Kind.QUESTION, base=base, list_name=list_name, source="external")
+    suffix = list_name[list_name.rfind(".") :].lower() if "." in list_name else ""
+    if suffix == ".geojson":
+        return ParsedType(Kind.DROPPED, base=base, list_name=list_name, reason=_FILE_LOCATION)
+    if suffix not in {".csv", ".xml"}:
+        return ParsedType(
+            Kind.UNSUPPORTED,
+            reason=f"'{spaced}': the file of options must end in .csv or .xml",
+        )
+    return ParsedType(Kind.QUESTION, base=base, list_name=list_name, source="file")

@@ -34,6 +34,7 @@ EXPECTED_TYPES: dict[str, set[str]] = {
     "date": {"date"},
     "note": {"note"},
     "select one": {"single"},
+    "select one external": {"single"},
     "select all that apply": {"multiple"},
     "acknowledge": {"consent", "yesno"},
     "range": {"rating", "integer", "decimal"},
