@@ -66,7 +66,12 @@ def release_all(session: Session) -> int:
 def _move(session: Session) -> int:
     inbox = InboxResponse.__table__
     pending = select(*(inbox.c[name] for name in _COLUMNS)).order_by(inbox.c.id)
-    moved = session.execute(insert(Response).from_select(list(_COLUMNS), pending))
+    # Without preserve_rowcount, an INSERT's row count can read -1 on PostgreSQL (psycopg).
+    moved = session.execute(
+        insert(Response)
+        .from_select(list(_COLUMNS), pending)
+        .execution_options(preserve_rowcount=True)
+    )
     session.execute(delete(InboxResponse).where(exists().where(Response.id == InboxResponse.id)))
     return int(getattr(moved, "rowcount", 0) or 0)
 

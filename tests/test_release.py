@@ -59,3 +59,15 @@ def test_responses_wait_in_the_inbox_readable_and_move_in_one_release(
     with database.session() as session:
         session.execute(update(Release).values(last_interval="2000-01-01"))
     assert "1 responses released; 0 waiting" in run(settings, "release").output
+
+
+def test_release_says_how_many_responses_moved(app: Flask, deployment: Deployment) -> None:
+    answer(app, deployment.links["minimal"], 3)
+    settings = app_state(app).settings
+    assert "3 responses released; 0 waiting" in run(settings, "release", "--now").output
+    assert "0 responses released; 0 waiting" in run(settings, "release", "--now").output
+    # The day's release (also run by `purge`) counts the same way.
+    answer(app, deployment.links["minimal"], 2)
+    with app_state(app).database.session() as session:
+        session.execute(update(Release).values(last_interval="2000-01-01"))
+    assert "2 responses released; 0 waiting" in run(settings, "release").output
