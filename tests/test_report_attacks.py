@@ -296,13 +296,14 @@ def test_merged_groups_compared_across_reports_expose_nothing(
     assert grown in site_groups(second)
     others = [("site", site) for site in merged if site != grown]
     exposed, checked = [], 0
-    for variable in ReportPlan.build(survey).variables:
+    plan = ReportPlan.build(survey)
+    for variable in plan.variables:
         combined = site_column(first, variable.id, "_combined")
         medium = site_column(second, variable.id, grown)
         if combined is None or medium is None or variable.kind is not VariableKind.CHOICE:
             continue
         for key in combined:
-            known = sum(answer_key(variable, a) == key for a in newcomers)
+            known = sum(answer_key(plan, variable, a) == key for a in newcomers)
             low = true_range(combined[key], K)[0] - true_range(medium[key], K)[1] + known
             high = true_range(combined[key], K)[1] - true_range(medium[key], K)[0] + known
             true = sum(truth.count(group, variable.id, key) for group in others)

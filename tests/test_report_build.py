@@ -156,6 +156,29 @@ def test_skipped_and_declined_are_shown_apart_and_left_out_of_percentages() -> N
     }
 
 
+def test_a_question_that_did_not_apply_is_counted_as_not_asked_apart_from_a_skip() -> None:
+    # Follow-ups asked only of those who did not feel safe: a "yes" never saw them.
+    conditional = SURVEY
+    for question in ('id = "services"', 'id = "visits"', 'id = "comment"'):
+        conditional = conditional.replace(
+            question, f"{question}\nrelevant = \"${{felt_safe}} != 'yes'\"", 1
+        )
+    responses = (
+        many({"felt_safe": "yes"}, 20)
+        + many({"felt_safe": "no", "visits": 2, "services": ["legal"], "comment": "x"}, 10)
+        + many({"felt_safe": "no"}, 6)
+    )
+    document = snapshot(responses, EXACT, current=survey(conditional))
+    for question in ("visits", "services", "comment"):
+        counted = cells(table(document, question))
+        assert counted[NOT_ASKED] == 20, question
+        assert counted["_skipped"] == 6, question
+        assert counted["_answered"] == 10, question
+    # Where the question always applies, an empty answer is a skip, never "not asked".
+    assert cells(table(document, "arrived"))["_skipped"] == 36
+    assert cells(table(document, "arrived")).get(NOT_ASKED, 0) == 0
+
+
 def test_counts_are_adjusted_and_everything_else_follows_from_the_adjusted_counts() -> None:
     responses = (
         many({"felt_safe": "yes"}, 30)

@@ -7,6 +7,7 @@ import io
 import random
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -302,6 +303,18 @@ def test_microdata_redacts_free_text_and_never_carries_ids_or_days() -> None:
     assert "r1" not in text.split("\r\n")[1] and "2026-03-02" not in text
     header = text.split("\r\n")[0].lstrip("\ufeff").split(",")
     assert header == ["row", "version", "round", "channel", "site", "mood", "group", "note"]
+
+
+def test_microdata_tells_a_question_that_did_not_apply_from_a_skipped_one() -> None:
+    conditional = SURVEY.replace('id = "note"', 'id = "note"\nrelevant = "${mood} = \'bad\'"')
+    survey = load_survey_text(conditional, "exp.toml")
+    responses: list[OpenedResponse | UnreadableResponse] = [
+        replace(opened({"mood": mood, "group": "a"}, "North", n), survey_version=survey.version)
+        for n, mood in enumerate(["good"] * 10 + ["bad"] * 6)
+    ]
+    result = export_microdata(ReportPlan.build(survey), responses, 5, Redactor([], None))
+    notes = Counter(row["note"] for row in csv.DictReader(io.StringIO(result.text)))
+    assert notes == {"(not asked)": 10, "(skipped)": 6}
 
 
 def test_microdata_withholds_rare_free_text_and_answers_the_survey_does_not_list() -> None:

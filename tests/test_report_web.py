@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import zipfile
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from survey_app.reports import free_text
 from survey_app.responses import ResponseMeta, store_response
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
-from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
+from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings, read_back
 from tests.support.staff import make_account, open_session, post
 from tests.support.web import csrf_token
 
@@ -142,6 +143,33 @@ def test_adjusted_counts_are_explained_on_screen_and_in_downloads(
         actions = [e.action for e in db.scalars(select(AuditEvent))]
     assert actions.count("report.download") == 3
     assert actions.count("report.refresh") == 1
+
+
+def test_not_asked_and_skipped_are_told_apart_as_the_answers_say(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    """“Legal support useful?” is asked only of those who had legal support: everyone else is
+    "not asked", those who were asked and left it blank are "skipped"."""
+    truth: Counter[str] = Counter()
+    for opened in read_back(app, deployment.programme_id, SURVEY):
+        answers = opened.answers
+        if "legal" not in (answers.get("services") or []):
+            truth["_not_asked"] += 1
+        elif answers.get("useful_legal") is None:
+            truth["_skipped"] += 1
+    assert truth["_not_asked"] >= 30 and truth["_skipped"] > 0, truth
+
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    document = json.loads(viewer.get(f"{DASHBOARD}/report.json").get_data(as_text=True))
+    rows = document["views"][0]["tables"]["useful_legal"]["frequency"]["rows"]
+    published = {row["key"]: row["counts"][0] for row in rows}
+    # Adjusted counts: a few either way (a small one may be hidden), never the other row's size.
+    assert abs(published["_not_asked"] - truth["_not_asked"]) <= 8, (published, truth)
+    skipped = published["_skipped"]
+    assert skipped is None or abs(skipped - truth["_skipped"]) <= 8, (published, truth)
+    page = viewer.get(DASHBOARD).get_data(as_text=True)
+    assert "“Not asked” counts people to whom the question did not apply" in page
 
 
 def test_printable_page_says_how_to_print_it(

@@ -31,6 +31,7 @@ __all__ = [
     "check_constraint",
     "is_relevant",
     "parse_answer",
+    "unasked_keys",
     "visible_choices",
 ]
 
@@ -126,6 +127,25 @@ def applicable_answers(pages: Sequence[Page], answers: Mapping[str, Any]) -> dic
                 if key in answers:
                     kept[key] = answers[key]
     return kept
+
+
+def unasked_keys(pages: Sequence[Page], answers: Mapping[str, Any]) -> frozenset[str]:
+    """The answer keys of questions that did not apply to a stored response: its page or its own
+    `relevant` was false, given the answers kept (as `applicable_answers` judged them when they
+    were stored), so the person was never asked. Reports count these apart from skips."""
+    unasked: set[str] = set()
+    kept: dict[str, Any] = {}
+    for page in pages:
+        page_applies = page.relevant is None or page.relevant.is_true(kept)
+        for question in page.questions:
+            keys = question.answer_keys()
+            if page_applies and (question.relevant is None or question.relevant.is_true(kept)):
+                for key in keys:
+                    if key in answers:
+                        kept[key] = answers[key]
+            else:
+                unasked.update(keys)
+    return frozenset(unasked)
 
 
 def check_constraint(question: Question, value: object, answers: Mapping[str, object]) -> None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..definitions import PREFER_NOT_TO_SAY, Question
+from ..definitions.answers import unasked_keys
 from ..definitions.types import Export
 from ..responses import OpenedResponse, UnreadableResponse
 from .exports import neutralise
@@ -184,6 +185,8 @@ def _row(
     plan: ReportPlan, columns: list[_Column], item: OpenedResponse, redactor: Redactor
 ) -> list[str]:
     row = []
+    version = plan.versions.get(item.survey_version)
+    unasked = unasked_keys(version.pages, item.answers) if version is not None else frozenset()
     for column in columns:
         if column.question is None:
             meta = {
@@ -194,7 +197,9 @@ def _row(
             }
             row.append(meta[column.name])
             continue
-        asked = item.survey_version in plan.variable(column.question.id).versions
+        asked = item.survey_version in plan.variable(column.question.id).versions and (
+            column.name not in unasked or item.answers.get(column.name) is not None
+        )
         value = _value(item.answers, column, asked)
         if column.free_text and value not in (SKIPPED, DECLINED, NOT_ASKED):
             value = redactor.redact(value)

@@ -3,7 +3,9 @@
 The current definition decides what is reported. A response given against an older version
 counts for a question when that version has a question with the same id and type; for every
 other question it counts as "not asked", a row of its own, so each table still covers everyone
-in its view and shares its totals with the others. Choices found only in an older version are
+in its view and shares its totals with the others. A question whose condition (its own or its
+page's `relevant`) left it out of a response counts as "not asked" too, apart from a skip (asked,
+left blank). Choices found only in an older version are
 kept as extra categories with that version's labels.
 
 Free text is never counted by content: text questions report only how many answered.
@@ -48,7 +50,7 @@ class VariableKind(StrEnum):
 BUILTIN_LABELS: dict[str, str] = {
     SKIPPED: "Skipped",
     PREFER_NOT_TO_SAY: "Prefer not to say",
-    NOT_ASKED: "Not asked (other version)",
+    NOT_ASKED: "Not asked",
     ANSWERED: "Answered",
     MET: "Met",
     NOT_MET: "Not met",
@@ -91,6 +93,8 @@ class Variable:
     versions: frozenset[str]
     question: Question | None = None
     indicator: Indicator | None = None
+    # Whether some version asks it only on a condition (its own or its page's `relevant`).
+    conditional: bool = False
 
     def status_keys(self) -> tuple[str, ...]:
         """Categories that say whether and how a question was answered, not what."""
@@ -191,6 +195,10 @@ def _question_variable(question: Question, versions: Mapping[str, Survey]) -> Va
         categories=categories,
         versions=frozenset(asked),
         question=question,
+        conditional=any(
+            asked_as.relevant is not None or versions[v].page_of(asked_as.id).relevant is not None
+            for v, asked_as in asked.items()
+        ),
     )
 
 

@@ -101,7 +101,7 @@ def layout_of(variable: Variable, all_versions: frozenset[str]) -> Layout:
     status = [
         Category(key, builtin(key), builtin=True)
         for key in variable.status_keys()
-        if key != NOT_ASKED or not all_versions <= variable.versions
+        if key != NOT_ASKED or variable.conditional or not all_versions <= variable.versions
     ]
     if variable.kind is VariableKind.MULTIPLE:
         return Layout(options=variable.categories, exclusive=tuple(status))

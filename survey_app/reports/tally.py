@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..definitions import PREFER_NOT_TO_SAY as PNTS_ANSWER
-from ..definitions import Question
+from ..definitions import Page, Question
+from ..definitions.answers import unasked_keys
 from .perturbation import MODULUS
 from .plan import (
     ALL,
@@ -53,6 +54,9 @@ BLOCK_LIMIT = 512
 _FLUSH_AT = 200_000
 _Array = np.ndarray[Any, np.dtype[np.int64]]
 _MULTI_SEPARATOR = "\t"
+# Stands in for the answer of a question that did not apply to a response (its page or its own
+# condition was false): counted as "not asked", apart from a skip (applied, left unanswered).
+_UNASKED = object()
 
 
 def round_of(period: str) -> str:
@@ -129,11 +133,12 @@ class _VersionRules:
     choice_variables: tuple[str, ...]
     constant: tuple[int, ...]  # "not asked" slots, and the response itself
     texts: tuple[tuple[str, _Lookup, int], ...]
-    multiples: tuple[tuple[str, str, dict[str, int], int, int, int], ...]
-    numbers: tuple[tuple[str, dict[float, int], int, int, int], ...]
-    dates: tuple[tuple[str, int, int, int], ...]
+    multiples: tuple[tuple[str, str, dict[str, int], int, int, int, int], ...]
+    numbers: tuple[tuple[str, dict[float, int], int, int, int, int], ...]
+    dates: tuple[tuple[str, int, int, int, int], ...]
     indicators: tuple[_IndicatorRule, ...]
     block_questions: tuple[tuple[tuple[str, bool], ...], ...]  # (question id or "", exclusive)
+    unasked: _UnaskedRule | None  # None when every question of the version always applies
 
 
 class _IndicatorRule:
@@ -168,6 +173,38 @@ class _IndicatorRule:
             if len(self.known) < _CACHE_LIMIT:
                 self.known[key] = slot
         return slot
+
+
+class _UnaskedRule:
+    """Which questions did not apply to a response, remembered per combination of the values
+    the conditions name (most responses then cost one lookup)."""
+
+    def __init__(self, pages: Sequence[Page]) -> None:
+        self.pages = pages
+        names: set[str] = set()
+        for page in pages:
+            for expression in (page.relevant, *(q.relevant for q in page.questions)):
+                if expression is not None:
+                    names |= expression.references()
+        self.references = tuple(sorted(names))
+        self.known: dict[Any, frozenset[str]] = {}
+
+    @classmethod
+    def for_pages(cls, pages: Sequence[Page]) -> _UnaskedRule | None:
+        conditional = any(
+            page.relevant is not None or any(q.relevant is not None for q in page.questions)
+            for page in pages
+        )
+        return cls(pages) if conditional else None
+
+    def __call__(self, answers: Mapping[str, Any]) -> frozenset[str]:
+        key = tuple(_hashable(answers.get(name)) for name in self.references)
+        found = self.known.get(key)
+        if found is None:
+            found = unasked_keys(self.pages, answers)
+            if len(self.known) < _CACHE_LIMIT:
+                self.known[key] = found
+        return found
 
 
 def _hashable(value: Any) -> Any:
@@ -212,6 +249,11 @@ class TallyCounter:
     ) -> None:
         rules = self._rules.get(version) or self._rules_for(version)
         self._versions[version] += 1
+        given = answers
+        if rules.unasked is not None:
+            unasked = rules.unasked(answers)
+            if unasked:
+                answers = {**answers, **{k: _UNASKED for k in unasked if answers.get(k) is None}}
         get = answers.get
         try:
             # One lookup per question: each table maps a skip (None), "prefer not to say" and
@@ -223,10 +265,12 @@ class TallyCounter:
             self._unknown_answers(rules, answers, slots)
         slots += rules.constant
         slots += [lookup(get(q), answered) for q, lookup, answered in rules.texts]
-        for question_id, by_value, answered, skipped, pnts in rules.numbers:
+        for question_id, by_value, answered, skipped, pnts, unasked_slot in rules.numbers:
             value = get(question_id)
             if value is None:
                 slots.append(skipped)
+            elif value is _UNASKED:
+                slots.append(unasked_slot)
             elif value == PNTS_ANSWER or not isinstance(value, int | float):
                 slots.append(pnts)
             else:
@@ -234,10 +278,20 @@ class TallyCounter:
                 if slot is None:
                     slot = by_value[value] = self._slot(question_id, value)
                 slots += (answered, slot)
-        for question_id, variable_id, options, answered, skipped, pnts in rules.multiples:
+        for (
+            question_id,
+            variable_id,
+            options,
+            answered,
+            skipped,
+            pnts,
+            unasked_slot,
+        ) in rules.multiples:
             value = get(question_id)
             if value is None:
                 slots.append(skipped)
+            elif value is _UNASKED:
+                slots.append(unasked_slot)
             elif value == PNTS_ANSWER or not isinstance(value, list):
                 slots.append(pnts)
             else:
@@ -245,10 +299,12 @@ class TallyCounter:
                 for option in value:
                     slot = options.get(option)
                     slots.append(slot if slot is not None else self._slot(variable_id, option))
-        for question_id, answered, skipped, pnts in rules.dates:
+        for question_id, answered, skipped, pnts, unasked_slot in rules.dates:
             value = get(question_id)
             if value is None:
                 slots.append(skipped)
+            elif value is _UNASKED:
+                slots.append(unasked_slot)
             elif value == PNTS_ANSWER:
                 slots.append(pnts)
             else:
@@ -256,7 +312,7 @@ class TallyCounter:
                 # publish a value one person gave as a row label.
                 slots.append(answered)
         for indicator in rules.indicators:
-            slots.append(indicator.slot(answers))
+            slots.append(indicator.slot(given))
 
         members = [self._base(site, period, channel)]
         for index, block in enumerate(rules.block_questions):
@@ -350,13 +406,14 @@ class TallyCounter:
     # --- rules per version ---------------------------------------------------------------------
 
     def _rules_for(self, version: str) -> _VersionRules:
+        survey = self._plan.versions.get(version)
         choices: list[tuple[str, _Lookup]] = []
         choice_variables: list[str] = []
         constant = [self._slot(*_SIZE)]
         texts: list[tuple[str, _Lookup, int]] = []
-        multiples: list[tuple[str, str, dict[str, int], int, int, int]] = []
-        numbers: list[tuple[str, dict[float, int], int, int, int]] = []
-        dates: list[tuple[str, int, int, int]] = []
+        multiples: list[tuple[str, str, dict[str, int], int, int, int, int]] = []
+        numbers: list[tuple[str, dict[float, int], int, int, int, int]] = []
+        dates: list[tuple[str, int, int, int, int]] = []
         indicators: list[_IndicatorRule] = []
         for variable in self._plan.variables:
             slot = self._slot_maker(variable.id)
@@ -368,9 +425,9 @@ class TallyCounter:
             if version not in variable.versions:
                 constant.append(slot(NOT_ASKED))
                 continue
-            skipped, pnts = slot(SKIPPED), slot(PREFER_NOT_TO_SAY)
+            skipped, pnts, unasked = slot(SKIPPED), slot(PREFER_NOT_TO_SAY), slot(NOT_ASKED)
             if variable.kind is VariableKind.CHOICE:
-                table: dict[Any, int] = {None: skipped, PNTS_ANSWER: pnts}
+                table: dict[Any, int] = {None: skipped, PNTS_ANSWER: pnts, _UNASKED: unasked}
                 for category in variable.categories:
                     table[category.key] = slot(category.key)
                     # The value as the type stores it (a rating keeps numbers), when it differs.
@@ -382,14 +439,16 @@ class TallyCounter:
                 choice_variables.append(variable.id)
             elif variable.kind is VariableKind.MULTIPLE:
                 options = {category.key: slot(category.key) for category in variable.categories}
-                multiples.append((variable.id, variable.id, options, slot(ANSWERED), skipped, pnts))
+                multiples.append(
+                    (variable.id, variable.id, options, slot(ANSWERED), skipped, pnts, unasked)
+                )
             elif variable.kind is VariableKind.NUMBER:
                 by_value = self._number_slots.setdefault(variable.id, {})
-                numbers.append((variable.id, by_value, slot(ANSWERED), skipped, pnts))
+                numbers.append((variable.id, by_value, slot(ANSWERED), skipped, pnts, unasked))
             elif variable.kind is VariableKind.DATE:
-                dates.append((variable.id, slot(ANSWERED), skipped, pnts))
+                dates.append((variable.id, slot(ANSWERED), skipped, pnts, unasked))
             else:
-                status = {None: skipped, PNTS_ANSWER: pnts}
+                status = {None: skipped, PNTS_ANSWER: pnts, _UNASKED: unasked}
                 texts.append((variable.id, status.get, slot(ANSWERED)))
         block_questions = tuple(
             tuple(
@@ -411,6 +470,7 @@ class TallyCounter:
             dates=tuple(dates),
             indicators=tuple(indicators),
             block_questions=block_questions,
+            unasked=_UnaskedRule.for_pages(survey.pages) if survey is not None else None,
         )
         self._rules[version] = rules
         return rules
@@ -530,7 +590,9 @@ def _block_key(
             values.append(NOT_ASKED)
             continue
         value = answers.get(question_id)
-        if value is None:
+        if value is _UNASKED:
+            values.append(NOT_ASKED)
+        elif value is None:
             values.append(SKIPPED)
         elif value == PNTS_ANSWER:
             values.append(PREFER_NOT_TO_SAY)

@@ -25,10 +25,12 @@ from scipy.sparse import csr_matrix
 from survey_app import sealing
 from survey_app.db import Database
 from survey_app.definitions import Survey
+from survey_app.definitions.answers import unasked_keys
 from survey_app.reports.perturbation import Protection, true_range
 from survey_app.reports.plan import (
     ALL,
     MET,
+    NOT_ASKED,
     NOT_COUNTED,
     NOT_MET,
     PREFER_NOT_TO_SAY,
@@ -212,6 +214,8 @@ def _indicator_rows(plan: ReportPlan, question: Variable) -> dict[str, dict[str,
                 mapping[key] = NOT_COUNTED
             else:
                 mapping[key] = MET if indicator.numerator.is_true(answers) else NOT_MET
+        # Not asked: no answer, as an indicator reads it.
+        mapping[NOT_ASKED] = mapping[SKIPPED]
         found[variable.id] = mapping
     return found
 
@@ -352,10 +356,11 @@ def frequency(document: SnapshotDoc, variable_id: str, view: str = ALL) -> dict[
     return {row["key"]: int(row["counts"][0]) for row in table["rows"]}
 
 
-def answer_key(variable: Variable, answers: Mapping[str, Any]) -> str:
+def answer_key(plan: ReportPlan, variable: Variable, answers: Mapping[str, Any]) -> str:
+    """The row of ``variable`` a response of the current version is counted in."""
     value = answers.get(variable.id)
     if value is None:
-        return SKIPPED
+        return NOT_ASKED if variable.id in unasked_keys(plan.survey.pages, answers) else SKIPPED
     if value == "_pnts":
         return PREFER_NOT_TO_SAY
     return str(value)
@@ -405,7 +410,7 @@ class Scores:
             if guess is None or base is None:
                 continue
             for answers in people:
-                truth = answer_key(variable, answers)
+                truth = answer_key(plan, variable, answers)
                 self.n[variable.id] += 1
                 self.attack[variable.id] += guess == truth
                 self.base[variable.id] += base == truth
