@@ -12,6 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
+# The languages the app's own words (buttons, messages) are translated into: the catalogues in
+# survey_app/translations, and English, in which they are written.
+INTERFACE_LANGUAGES = ("en", "fr", "es", "ar")
+
 
 def N_(message_id: str) -> str:
     """Marks a message for the catalogue without translating it here."""

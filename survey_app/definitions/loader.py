@@ -42,6 +42,7 @@ from survey_app.definitions.validation import (
     check_survey,
     question_location,
 )
+from survey_app.messages import INTERFACE_LANGUAGES
 
 FORMAT_VERSION = 1
 VERSION_LENGTH = 12
@@ -79,6 +80,7 @@ SURVEY_KEYS = (
     "languages",
     "language_names",
     "directions",
+    "interface_fallback",
 )
 PAGE_KEYS = ("id", "title", "intro", "relevant", "questions")
 INDICATOR_REQUIRED = ("id", "label", "numerator", "denominator")
@@ -249,6 +251,7 @@ class _Head:
     id: str = ""
     title: LocalisedText = field(default_factory=lambda: LocalisedText(()))
     description: LocalisedText | None = None
+    interface_fallback: str | None = None
     default_language: str = "en"
     languages: tuple[Language, ...] = ()
 
@@ -303,6 +306,7 @@ class _Builder:
             canonical_json=canonical,
             title=head.title,
             description=head.description,
+            interface_fallback=head.interface_fallback,
             default_language=head.default_language,
             languages=head.languages,
             pages=pages,
@@ -343,6 +347,16 @@ class _Builder:
         head.languages = self.language_settings(table, where, codes)
         head.title = self.localised(table, "title", where) or head.title
         head.description = self.localised(table, "description", where)
+        fallback = self.string(table, "interface_fallback", where)
+        if fallback is not None:
+            if fallback in INTERFACE_LANGUAGES:
+                head.interface_fallback = fallback
+            else:
+                self.report(
+                    where,
+                    f"interface_fallback {_show(fallback)} is not a language the app's buttons "
+                    f"and messages are translated into ({', '.join(INTERFACE_LANGUAGES)})",
+                )
         return head
 
     def language_codes(self, table: dict[str, Any], where: str, default: str) -> list[str]:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from survey_app.definitions.expressions import Expression
+from survey_app.messages import INTERFACE_LANGUAGES
 
 if TYPE_CHECKING:
     from survey_app.definitions.types.base import QuestionKind
@@ -210,6 +211,9 @@ class Survey:
     choice_lists: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
     indicators: tuple[Indicator, ...] = ()
     description: LocalisedText | None = None
+    # The language of the app's own words (buttons, messages) for a survey language the app is
+    # not translated into; None: the default language if the app speaks it, else English.
+    interface_fallback: str | None = None
     _questions: dict[str, Question] = field(init=False, repr=False)
     _pages_by_question: dict[str, Page] = field(init=False, repr=False)
 
@@ -222,6 +226,15 @@ class Survey:
                 pages.setdefault(question.id, page)
         object.__setattr__(self, "_questions", questions)
         object.__setattr__(self, "_pages_by_question", pages)
+
+    @property
+    def interface_language(self) -> str:
+        """The language buttons and messages are shown in when the app is not translated into
+        the survey language the respondent chose (a note on the page says so)."""
+        if self.interface_fallback is not None:
+            return self.interface_fallback
+        default = self.default_language.split("-")[0].lower()
+        return default if default in INTERFACE_LANGUAGES else "en"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Survey):

@@ -5,18 +5,19 @@ from __future__ import annotations
 from flask import Flask, g, request, session
 from flask_babel import Babel, gettext
 
-from ..messages import DomainError
+from ..messages import INTERFACE_LANGUAGES, DomainError
 
-UI_LANGUAGES = ("en", "fr", "es", "ar")
+UI_LANGUAGES = INTERFACE_LANGUAGES
 # Each language named in itself, as a language switch shows it.
 UI_LANGUAGE_NAMES = (("en", "English"), ("fr", "Français"), ("es", "Español"), ("ar", "العربية"))
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "dv", "yi", "sd", "ug"})
 
 
-def ui_language_for(code: str) -> str:
-    """The closest language the interface is translated into (survey text may have more)."""
+def ui_language_for(code: str, fallback: str = "en") -> str:
+    """The closest language the interface is translated into (survey text may have more);
+    `fallback` for a language it is not translated into."""
     base = code.split("-")[0].lower()
-    return base if base in UI_LANGUAGES else "en"
+    return base if base in UI_LANGUAGES else fallback
 
 
 def text_direction(code: str) -> str:
@@ -26,7 +27,9 @@ def text_direction(code: str) -> str:
 def _select_locale() -> str:
     chosen = getattr(g, "language", None) or session.get("lang")
     if chosen:
-        return ui_language_for(chosen)
+        # A respondent's survey names the language its programme chose for the buttons and
+        # messages when the app is not translated into the survey's language.
+        return ui_language_for(chosen, getattr(g, "interface_fallback", None) or "en")
     return request.accept_languages.best_match(UI_LANGUAGES) or "en"
 
 
@@ -48,6 +51,7 @@ def init_app(app: Flask) -> None:
         language = page_language()
         return {
             "page_lang": language,
+            "ui_lang": _select_locale(),
             "page_dir": text_direction(language),
             "staff_languages": UI_LANGUAGE_NAMES,
         }

@@ -83,6 +83,7 @@ def page(survey_id: str, number: int) -> Page:
     if not 1 <= number <= len(survey.pages):
         abort(404)
     g.language = state["language"]
+    g.interface_fallback = survey.interface_language
     answers: dict[str, Any] = state["answers"]
     furthest = answering.furthest_page(survey, state["history"], answers)
     if number > furthest:

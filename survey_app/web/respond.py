@@ -440,6 +440,8 @@ def _served(token: str, db: Session | None = None) -> tuple[ServedLink, Survey, 
     survey = state.surveys.get(link.survey_id)
     if not link.active or survey is None:
         raise SurveyClosed(link.programme)
+    # Buttons and messages for a survey language the app is not translated into.
+    g.interface_fallback = survey.interface_language
     return link, survey, link.programme
 
 
