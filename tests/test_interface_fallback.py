@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from survey_app import create_app
 from survey_app.cli import main
 from survey_app.state import app_state
-from tests.support.apps import make_settings
+from tests.support.apps import deploy, make_settings
 from tests.support.imported import first_page
 
 SURVEY = """format = 1
@@ -112,3 +112,22 @@ def test_a_fallback_the_app_cannot_show_is_refused_by_check(tmp_path: Path, valu
     assert result.exit_code == 1
     assert "interface_fallback" in result.output
     assert "kiswahili.toml: survey" in result.output
+
+
+def test_a_language_without_a_name_in_the_file_is_named_in_itself_from_cldr(
+    tmp_path: Path, database_url: str
+) -> None:
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    text = SURVEY.format(default="rw", fallback="").replace("sw = ", "rw = ")
+    (folder / "kiswahili.toml").write_text(text.replace('"sw"', '"rw"'), encoding="utf-8")
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(folder)))
+    try:
+        links = deploy(app).links
+        landing = app.test_client().get(f"/s/{links['kiswahili']}").get_data(as_text=True)
+        status, html = first_page(app, "kiswahili", lang="rw", links=links)
+    finally:
+        app_state(app).database.dispose()
+    assert status == 200
+    assert ">Ikinyarwanda<" in landing  # the language picker, as CLDR names it
+    assert "not translated into Ikinyarwanda; they are shown in English." in html

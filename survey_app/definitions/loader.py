@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+
 from survey_app.definitions.expressions import Expression, ExpressionError, parse
 from survey_app.definitions.schema import (
     Choice,
@@ -241,6 +243,17 @@ def _build(
     return survey, problems
 
 
+def _own_name(code: str) -> str:
+    """The language named in itself, as Babel (CLDR) knows it (`om` is "Oromoo", `rw`
+    "Ikinyarwanda"); the code itself for a language CLDR does not know."""
+    base = code.split("-")[0].lower()
+    try:
+        name = Locale.parse(base).get_display_name(base)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
+
+
 def _show(value: object) -> str:
     shown = json.dumps(value, ensure_ascii=False)
     return shown if len(shown) <= 40 else shown[:37] + "..."
@@ -395,7 +408,7 @@ class _Builder:
             if direction is None:
                 base = code.split("-")[0]
                 direction = Direction.RTL if base in RTL_LANGUAGES else Direction.LTR
-            name = names.get(code) or LANGUAGE_NAMES.get(code.split("-")[0], code)
+            name = names.get(code) or LANGUAGE_NAMES.get(code.split("-")[0]) or _own_name(code)
             languages.append(Language(code, name, Direction(direction)))
         return tuple(languages)
 
