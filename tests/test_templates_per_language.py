@@ -52,3 +52,17 @@ def test_pages_read_the_same_as_with_run_time_translation(
         assert ours == theirs
     if language != "en":
         assert "Leave this page" not in compiled[0]  # translated, not left in English
+
+
+def test_the_words_around_questions_follow_each_page_language(
+    app: Flask, deployment: Deployment
+) -> None:
+    """The built-in options' words are looked up once per language, then kept: each page still
+    shows those of its own language, whichever language was asked for before it."""
+    token = deployment.links["minimal"]
+    for language, agree, other in (
+        ("ar", "نعم، أوافق", "Yes, I agree"),
+        ("en", "Yes, I agree", "نعم، أوافق"),
+    ) * 2:
+        page = Respondent(app.test_client(), token).start(language).get_data(as_text=True)
+        assert agree in page and other not in page, language

@@ -2,22 +2,40 @@
 
 One list, so the respondent pages, assisted entry, the paper form and the sentences describing
 skip logic all say "Yes, I agree" the same way, in the language asked for.
+
+The words of each interface language are looked up once per process and kept: a page needs
+them for every question it draws, and the catalogues do not change while the app runs.
 """
 
 from __future__ import annotations
 
-from flask_babel import force_locale
+import threading
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from .i18n import ui_language_for
 
+_KEPT: dict[str, Mapping[str, str]] = {}
+_KEEPING = threading.Lock()
 
-def builtin_words(lang: str | None = None) -> dict[str, str]:
+
+def builtin_words(lang: str | None = None) -> Mapping[str, str]:
     """The words in `lang` (None: the interface language of the request)."""
     if lang is None:
-        return _words()
-    with force_locale(ui_language_for(lang)):
-        return _words()
+        locale = get_locale()
+        if locale is None:  # no request: whatever gettext gives
+            return _words()
+        language = str(locale)
+    else:
+        language = ui_language_for(lang)
+    words = _KEPT.get(language)
+    if words is None:
+        with _KEEPING, force_locale(language):
+            words = _KEPT[language] = MappingProxyType(_words())
+    return words
 
 
 def _words() -> dict[str, str]:
