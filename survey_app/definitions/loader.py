@@ -16,12 +16,13 @@ import math
 import re
 import tomllib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from survey_app.definitions import repeats
 from survey_app.definitions.expressions import Expression, ExpressionError, parse
 from survey_app.definitions.schema import (
     Choice,
@@ -499,23 +500,49 @@ class _Builder:
             self.report(None, "pages: write each page as a [[pages]] table; at least one is needed")
             return ()
         pages: list[Page] = []
-        for index, table in enumerate(raw):
-            page_id = table.get("id")
-            valid_id = isinstance(page_id, str) and NAME.match(page_id) is not None
-            where = f"page '{page_id}'" if valid_id else f"page {index + 1}"
-            self.keys(table, where, PAGE_KEYS, required=("id", "questions"))
-            if "id" in table and not valid_id:
-                self.report(where, f"id {_show(page_id)} is not valid: {_NAME_RULE}")
-            questions = self.questions(table.get("questions"), where, index, outline)
-            page = Page(
-                id=page_id if isinstance(page_id, str) else "",
-                questions=questions,
-                title=self.localised(table, "title", where),
-                intro=self.localised(table, "intro", where),
-                relevant=self.expression(table, "relevant", where),
-            )
-            pages.append(page)
+        earlier: dict[str, dict[str, Any]] = {}
+        for table in raw:
+            if not repeats.is_repeated(table):
+                pages.append(self.page(table, len(pages), outline))
+            else:
+                where = f"page '{table.get('id')}'"
+                for copy, repetition in repeats.expand(
+                    table,
+                    where,
+                    self.report,
+                    earlier,
+                    self.choice_lists,
+                    self.default_language,
+                ):
+                    page = self.page(copy, len(pages), outline)
+                    if repetition.count:
+                        questions = tuple(
+                            replace(q, repeat_of=q.id.rsplit(repeats.SEPARATOR, 1)[0])
+                            for q in page.questions
+                        )
+                        page = replace(page, questions=questions, repetition=repetition)
+                    pages.append(page)
+                continue
+            for question in table.get("questions") or ():
+                if isinstance(question, dict) and isinstance(question.get("id"), str):
+                    earlier[question["id"]] = question
         return tuple(pages)
+
+    def page(self, table: dict[str, Any], index: int, outline: _OutlineBuilder) -> Page:
+        page_id = table.get("id")
+        valid_id = isinstance(page_id, str) and NAME.match(page_id) is not None
+        where = f"page '{page_id}'" if valid_id else f"page {index + 1}"
+        self.keys(table, where, PAGE_KEYS, required=("id", "questions"))
+        if "id" in table and not valid_id:
+            self.report(where, f"id {_show(page_id)} is not valid: {_NAME_RULE}")
+        questions = self.questions(table.get("questions"), where, index, outline)
+        return Page(
+            id=page_id if isinstance(page_id, str) else "",
+            questions=questions,
+            title=self.localised(table, "title", where),
+            intro=self.localised(table, "intro", where),
+            relevant=self.expression(table, "relevant", where),
+        )
 
     def questions(
         self, raw: Any, page_where: str, page_index: int, outline: _OutlineBuilder

@@ -137,6 +137,8 @@ class Question:
     min: Bound | None = None
     max: Bound | None = None
     precision: DatePrecision | None = None
+    # A question of a repeated page: the id written in the file (this one is `<id>__<n>`).
+    repeat_of: str | None = None
     # What the type means, from the registry (definitions/types); an unknown type raises.
     kind: QuestionKind = field(init=False, repr=False, compare=False)
 
@@ -170,12 +172,25 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Repetition:
+    """Where a page stands in a repeated page: the n-th of its repetitions."""
+
+    group: str  # the repeated page's id as written in the file (this page is `<group>__<n>`)
+    index: int  # 1, 2, ...
+    count: int  # how many repetitions there are, or at most (an answered count)
+    answered: bool  # the count is an earlier answer, so fewer may be asked
+    choice: LocalisedText | None = None  # repeat_over: the label of this repetition's option
+    by_repetition: bool = False  # reports add a table for each repetition
+
+
+@dataclass(frozen=True)
 class Page:
     id: str
     questions: tuple[Question, ...]
     title: LocalisedText | None = None
     intro: LocalisedText | None = None
     relevant: Expression | None = None
+    repetition: Repetition | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,148 @@
+"""Repeated pages: a survey file's `repeat_count` and `repeat_over`, as respondents answer them
+and as the sealed response stores them (one answer per repetition)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from survey_app import create_app, migrate
+from survey_app.models import Role
+from survey_app.state import app_state
+from tests.support.apps import FIXTURES, deploy, make_settings, read_back
+from tests.support.assisted import Interview
+from tests.support.staff import make_account, open_session
+from tests.support.web import Respondent
+from tests.test_surveys_cli import run as run_cli
+
+REPEATS = FIXTURES / "repeats"
+
+
+def serve(tmp_path: Path, database_url: str, *names: str) -> Flask:
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(REPEATS / name, folder)
+    return create_app(make_settings(tmp_path, database_url, surveys_dir=str(folder)))
+
+
+def test_each_repetition_is_a_page_with_its_own_answers_and_skip_logic(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = serve(tmp_path, database_url, "services-rated.toml")
+    try:
+        deployment = deploy(app)
+        tab = Respondent(app.test_client(), deployment.links["services-rated"])
+        tab.start()
+        tab.submit(1, {"used": "2"})
+        assert "A service you used" in tab.html and "Repetition 1" in tab.html
+        assert 'name="score__1"' in tab.html and 'name="why__1"' in tab.html
+        # A poor rating asks why, in this repetition: the server insists.
+        refused = tab.submit(2, {"score__1": "poor"})
+        assert refused.status_code in {200, 422} and tab.page == 2
+        assert 'href="#q-why__1"' in tab.html
+        tab.submit(2, {"score__1": "poor", "why__1": "slow"})
+        assert "Repetition 2" in tab.html and 'name="score__2"' in tab.html
+        # A good rating in repetition 2: its "why" does not apply, whatever repetition 1 said.
+        tab.submit(3, {"score__2": "good", "why__2": "not asked"})
+        # Two services used: the third repetition is not asked; next, one page per option.
+        assert "How many days did you wait for legal advice?" in tab.html, tab.html
+        assert "legal advice · 1 of 2" in tab.html
+        tab.submit(tab.page or 0, {"wait__1": "3"})
+        assert "How many days did you wait for health care?" in tab.html
+        assert "health care · 2 of 2" in tab.html
+        tab.submit(tab.page or 0, {"wait__2": "10"})
+        responses = read_back(app, deployment.programme_id, "services-rated")
+    finally:
+        app_state(app).database.dispose()
+    assert len(responses) == 1
+    answers = responses[0].answers
+    assert answers == {
+        "used": 2,
+        "score__1": "poor",
+        "why__1": "slow",
+        "score__2": "good",
+        "wait__1": 3,
+        "wait__2": 10,
+    }
+
+
+def test_check_refuses_unbounded_or_unclear_repeats(tmp_path: Path) -> None:
+    shutil.copy(REPEATS / "bad-repeats.toml", tmp_path)
+    code, output = run_cli("surveys", "check", surveys=tmp_path)
+    assert code == 1
+    problems = [line for line in output.splitlines() if "bad-repeats.toml:" in line]
+    expected = [
+        "page 'too_many': repeat_count: ${used} allows up to 30 but repeat_max is 5",
+        "page 'unbounded': repeat_count: ${free} has no max: give that question a max",
+        "page 'no_list': repeat_over: no choice list named 'services' (lists: service)",
+        "page 'both': a repeated page needs either repeat_count or repeat_over (not both)",
+        "page 'agree': a repeated page cannot hold the consent question",
+        "question 'consent': the consent question must be on the first page",
+    ]
+    for message in expected:
+        assert any(message in line for line in problems), (message, output)
+    assert len(problems) == len(expected), output
+
+
+def test_outside_its_page_a_repeated_answer_is_named_by_its_repetition(tmp_path: Path) -> None:
+    text = (REPEATS / "services-rated.toml").read_text(encoding="utf-8")
+    page = (
+        '\n[[pages]]\nid = "last"\n\n[[pages.questions]]\nid = "follow"\ntype = "text"\n'
+        'relevant = "REFERENCE = \'poor\'"\nlabel = { en = "Tell us more", fr = "Dites-en plus" }\n'
+    )
+    (tmp_path / "services-rated.toml").write_text(
+        text + page.replace("REFERENCE", "${score__1}"), encoding="utf-8"
+    )
+    code, output = run_cli("surveys", "check", "--strict", surveys=tmp_path)
+    assert code == 0, output
+    assert "ok  services-rated version" in output
+    # ${score} alone: which repetition is meant is unclear, so it is refused.
+    (tmp_path / "services-rated.toml").write_text(
+        text + page.replace("REFERENCE", "${score}"), encoding="utf-8"
+    )
+    code, output = run_cli("surveys", "check", surveys=tmp_path)
+    assert code == 1
+    assert "question 'follow': relevant: unknown question ${score} at position 0" in output
+
+
+@pytest.mark.usefixtures("cheap_password_hashing")
+def test_assisted_entry_and_the_paper_form_draw_each_repetition(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = serve(tmp_path, database_url, "services-rated.toml")
+    try:
+        migrate.upgrade(app_state(app).database)
+        deployment = deploy(app)
+        account = make_account(
+            app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id
+        )
+        client = app.test_client()
+        open_session(app, client, account.id)
+        paper = client.get("/staff/surveys/services-rated/paper")
+        assert paper.status_code == 200
+        html = paper.get_data(as_text=True)
+        assert all(f"Repetition {n}</p>" in html for n in (1, 2, 3))
+        assert "How many days did you wait for health care?" in html
+        assert "health care · 2 of 2" in html
+        tab = Interview(client, "services-rated")
+        tab.start()
+        tab.answer(1, {"used": "1"})
+        assert "Repetition 1" in tab.html
+        tab.answer(2, {"score__1": "poor", "why__1": "late"})
+        # Repetitions 2 and 3 do not apply: one service used.
+        assert "How many days did you wait for legal advice?" in tab.html
+        tab.send({"wait__1": "4"})
+        tab.send({"wait__2": "1"})
+        assert tab.section == "review", tab.html
+        saved = tab.send(action="save")
+        assert saved.status_code == 303  # to the page after saving
+        responses = read_back(app, deployment.programme_id, "services-rated")
+    finally:
+        app_state(app).database.dispose()
+    assert [r.answers for r in responses] == [
+        {"used": 1, "score__1": "poor", "why__1": "late", "wait__1": 4, "wait__2": 1}
+    ]
