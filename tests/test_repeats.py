@@ -10,6 +10,8 @@ import pytest
 from flask import Flask
 
 from survey_app import create_app, migrate
+from survey_app.definitions import load_survey_file, load_survey_text
+from survey_app.definitions.xlsform import convert_xlsform
 from survey_app.models import Role
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, deploy, make_settings, read_back
@@ -17,6 +19,7 @@ from tests.support.assisted import Interview
 from tests.support.staff import make_account, open_session
 from tests.support.web import Respondent
 from tests.test_surveys_cli import run as run_cli
+from tests.test_xlsform import make_form
 
 REPEATS = FIXTURES / "repeats"
 
@@ -107,6 +110,120 @@ def test_outside_its_page_a_repeated_answer_is_named_by_its_repetition(tmp_path:
     code, output = run_cli("surveys", "check", surveys=tmp_path)
     assert code == 1
     assert "question 'follow': relevant: unknown question ${score} at position 0" in output
+
+
+def test_an_open_ended_xlsform_repeat_is_asked_a_counted_number_of_times_with_a_note(
+    tmp_path: Path,
+) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["integer", "age", "How old are you?", ""],
+            ["begin repeat", "service", "A service you used", ""],
+            ["select_one score", "rating", "How was it?", ""],
+            ["text", "why", "What went wrong?", "${rating} = 'poor'"],
+            ["end repeat", "", "", ""],
+        ],
+        choices=[
+            ["list_name", "name", "label"],
+            ["score", "good", "Good"],
+            ["score", "poor", "Poor"],
+        ],
+    )
+    out = tmp_path / "out"
+    code, output = run_cli("surveys", "import", str(form), "--id", "services", surveys=out)
+    assert code == 0, output
+    assert (
+        "note: survey row 3: warning: repeat 'service' has no repeat_count: in ODK the "
+        "respondent adds repetitions one at a time, without a limit; here a question "
+        "'service_count'"
+    ) in output
+    assert "is asked that many times, at most 10" in output
+    code, output = run_cli("surveys", "check", surveys=out)
+    assert code == 0, output
+    survey = load_survey_file(out / "services.toml")
+    assert [page.id for page in survey.pages][:3] == ["page_1", "service_count", "service__1"]
+    assert len(survey.pages) == 2 + 10
+    count = survey.question("service_count")
+    assert (count.type, count.min, count.max) == ("integer", 0, 10)
+    why = survey.question("why__7")
+    assert why.relevant is not None and why.relevant.source == "${rating__7} = 'poor'"
+    asked_when = survey.page_of("why__7").relevant
+    assert asked_when is not None and asked_when.source == "number(${service_count}) >= 7"
+
+
+def test_an_xlsform_repeat_counted_by_an_answer_bounds_that_answer_with_a_note(
+    tmp_path: Path,
+) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "repeat_count"],
+            ["integer", "used", "How many services did you use?", ""],
+            ["begin repeat", "service", "A service you used", "${used}"],
+            ["integer", "visits", "How many visits?", ""],
+            ["end repeat", "", "", ""],
+        ],
+    )
+    result = convert_xlsform(form, survey_id="counted")
+    notes = "\n".join(str(note) for note in result.notes)
+    assert (
+        "survey row 2: question 'used' sets how many times the repeat on row 3 is asked: "
+        "answers above 10 are now refused (max 10, was none)"
+    ) in notes
+    survey = load_survey_text(result.toml_text, "counted.toml")
+    assert survey.question("used").max == 10
+    assert [page.id for page in survey.pages] == [
+        "page_1",
+        *(f"service__{n}" for n in range(1, 11)),
+    ]
+
+
+def test_an_xlsform_loop_is_one_repetition_per_option_labelled_by_it(tmp_path: Path) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label"],
+            ["begin loop over service", "each", "Services"],
+            ["integer", "wait", "How many days did you wait for %(label)s?"],
+            ["end loop", "", ""],
+        ],
+        choices=[
+            ["list_name", "name", "label"],
+            ["service", "legal", "legal advice"],
+            ["service", "health", "health care"],
+        ],
+    )
+    result = convert_xlsform(form, survey_id="looped")
+    survey = load_survey_text(result.toml_text, "looped.toml")
+    assert [q.id for q in survey.questions()] == ["wait__1", "wait__2"]
+    labels = [survey.text(q.label, "en") for q in survey.questions()]
+    assert labels == [
+        "How many days did you wait for legal advice?",
+        "How many days did you wait for health care?",
+    ]
+
+
+def test_a_repeated_answer_used_outside_its_repeat_is_refused_naming_the_row(
+    tmp_path: Path,
+) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant", "repeat_count"],
+            ["begin repeat", "service", "A service you used", "", "2"],
+            ["integer", "visits", "How many visits?", "", ""],
+            ["end repeat", "", "", "", ""],
+            ["text", "more", "Tell us more", "${visits} > 2", ""],
+        ],
+    )
+    code, output = run_cli("surveys", "import", str(form), surveys=tmp_path / "out")
+    assert code == 1
+    assert (
+        "survey row 5, column 'relevant': relevant uses ${visits}, which is inside the repeat "
+        "on row 2: each repetition has its own answer, so which one is meant is unclear"
+    ) in output
 
 
 @pytest.mark.usefixtures("cheap_password_hashing")

@@ -691,21 +691,22 @@ def test_text_only_in_a_picture_is_named_and_never_required(tmp_path: Path) -> N
     assert not questions["mood"].required and questions["age"].required
 
 
-def test_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
+def test_a_repeat_inside_a_repeat_is_refused_at_its_begin_row(tmp_path: Path) -> None:
     path = make_form(
         tmp_path,
         [
-            ["type", "name", "label"],
-            ["begin repeat", "children", "Children"],
+            ["type", "name", "label", "repeat_count"],
+            ["begin repeat", "children", "Children", "2"],
+            ["begin repeat", "visits", "Visits", "2"],
             ["text", "child_age", "Age"],
+            ["end repeat"],
             ["end repeat"],
             ["text", "ok", "Fine"],
         ],
     )
     error = unconvertible(path)
-    assert rows_of(error) == [("survey", 2, "type")]
-    assert "repeats are not supported" in error.problems[0].message
-    assert "rows 2-4" in error.problems[0].message
+    assert rows_of(error) == [("survey", 3, "type")]
+    assert "a repeat inside a repeat (row 2) is not supported" in error.problems[0].message
 
 
 def test_unbalanced_groups_are_refused(tmp_path: Path) -> None:

@@ -48,3 +48,29 @@ def test_the_comparison_sees_a_changed_meaning(tmp_path: Path) -> None:
     assert changed != result.toml_text
     altered = type(result)(result.survey_id, changed, result.notes, result.names)
     assert differences(path, altered), first
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "planted"),
+    [
+        ("pyxform_xlsform_spec_test.xlsx", "repeat_count = 2\n", "repeat_count = 3\n"),
+        ("pyxform_xlsform_spec_test.xlsx", "repeat_count = 2\n", ""),
+        (
+            "pyxform_loop.xlsx",
+            'repeat_over = "toilet_type_or_other"',
+            'repeat_over = "toilet_type"',
+        ),
+        ("pyxform_tutorial.xls", 'repeat_count = "${member_count}"\n', ""),
+    ],
+)
+def test_the_comparison_sees_a_repeat_asked_another_number_of_times(
+    name: str, written: str, planted: str
+) -> None:
+    """A repeat asked more or fewer times than pyxform's reading (or not repeated) is seen."""
+    path = XLSFORMS / name
+    result = convert_xlsform(path)
+    assert differences(path, result) == []
+    changed = result.toml_text.replace(written, planted, 1)
+    assert changed != result.toml_text
+    altered = type(result)(result.survey_id, changed, result.notes, result.names, result.name_rows)
+    assert any("repeat" in difference for difference in differences(path, altered))

@@ -27,6 +27,7 @@ from .expressions import (
     parse,
 )
 from .loader import MAX_SCALE, MIN_SCALE
+from .repeats import MAX_REPETITIONS
 from .validation import question_location
 from .xlsform_choice_sources import options_list, without_search
 from .xlsform_choices import ChoiceLists, identifier, localised
@@ -52,6 +53,7 @@ _READ_COLUMNS = frozenset(
         "parameters",
         "default",
         "calculation",
+        "repeat_count",
     }
 )
 _TRUE = frozenset({"yes", "true", "true()", "1", "y"})
@@ -95,6 +97,9 @@ _QUESTION_KEYS = (
     "constraint",
     "constraint_message",
 )
+# An open-ended repeat, or one counted by a question without a max, is asked at most this often.
+DEFAULT_REPETITIONS = 10
+_SINGLE_REFERENCE = re.compile(r"\$\{[^}\s]+\}\Z")
 # The value an `acknowledge` question records; ours record "yes".
 _ACKNOWLEDGED = "OK"
 
@@ -114,7 +119,7 @@ class _Entry:
     failed: bool = False
     computed: bool = False  # a question with a calculation: shown read-only in ODK, not asked
     groups: tuple[_Entry, ...] = ()  # enclosing groups, outermost first
-    repeat: _Entry | None = None  # the enclosing repeat, whose rows are not converted
+    repeat: _Entry | None = None  # the enclosing repeat (or loop): its page is asked repeatedly
     last_row: int = 0  # for a group or repeat: the row that closes it
 
     @property
@@ -127,8 +132,8 @@ class _Entry:
 
     @property
     def converted(self) -> bool:
-        """A question or group that will be in the survey file if no other row stops it."""
-        return self.kind in {Kind.QUESTION, Kind.BEGIN_GROUP} and self.repeat is None
+        """A question, group or repeat that will be in the survey file if no other row stops it."""
+        return self.kind in {Kind.QUESTION, Kind.BEGIN_GROUP, Kind.BEGIN_REPEAT}
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,8 @@ class SurveySheet:
         self.languages = languages
         self.findings = findings
         self.by_name: dict[str, _Entry] = {}
-        self.in_repeats: dict[str, _Entry] = {}
+        # repeat row -> the page asking how many times it is answered, when the form does not say
+        self.count_pages: dict[int, dict[str, Any]] = {}
         # rows whose name is already used in another group (the first is in by_name)
         self.also_named: list[_Entry] = []
         self.acknowledged: set[str] = set()
@@ -172,7 +178,7 @@ class SurveySheet:
         entries = self._classify()
         self._match_groups(entries)
         for entry in entries:
-            if entry.parsed.other and entry.repeat is None and entry.parsed.list_name:
+            if entry.parsed.other and entry.parsed.list_name:
                 self.or_other_lists.setdefault(entry.parsed.list_name, entry.number)
         self._settle_names(entries)
         for entry in entries:
@@ -196,7 +202,9 @@ class SurveySheet:
             question_location(e.qid): e.number for e in entries if e.kind is Kind.QUESTION and e.qid
         }
         rows |= {
-            f"page '{e.qid}'": e.number for e in entries if e.kind is Kind.BEGIN_GROUP and e.qid
+            f"page '{e.qid}'": e.number
+            for e in entries
+            if e.kind in {Kind.BEGIN_GROUP, Kind.BEGIN_REPEAT} and e.qid
         }
         kept = {q["id"] for page in pages for q in page["questions"]}
         names: dict[str, str] = {}
@@ -282,12 +290,12 @@ class SurveySheet:
             end = "end group" if block.kind is Kind.BEGIN_GROUP else "end repeat"
             self._fail(block, "type", f"'{block.kind.value}' is never closed by '{end}'")
         for entry in entries:
-            if entry.kind is Kind.BEGIN_REPEAT and entry.repeat is None:
-                inside = f" (rows {entry.number}-{entry.last_row})" if entry.last_row else ""
+            if entry.kind is Kind.BEGIN_REPEAT and entry.repeat is not None:
                 self._fail(
                     entry,
                     "type",
-                    f"repeats are not supported: each question has one answer per response{inside}",
+                    f"a repeat inside a repeat (row {entry.repeat.number}) is not supported: "
+                    f"ask the inner questions for each repetition of the outer one instead",
                 )
 
     def _settle_names(self, entries: list[_Entry]) -> None:
@@ -295,11 +303,13 @@ class SurveySheet:
         for entry in entries:
             if entry.kind in {Kind.END_GROUP, Kind.END_REPEAT}:
                 continue
-            if entry.repeat is not None:
-                self.in_repeats.setdefault(entry.name, entry)
-                continue
             if not entry.name:
-                if entry.kind in {Kind.QUESTION, Kind.BEGIN_GROUP, Kind.CALCULATE}:
+                if entry.kind in {
+                    Kind.QUESTION,
+                    Kind.BEGIN_GROUP,
+                    Kind.BEGIN_REPEAT,
+                    Kind.CALCULATE,
+                }:
                     self._fail(entry, "name", "the row has no name")
                 continue
             if entry.name in self.by_name:
@@ -321,7 +331,7 @@ class SurveySheet:
                 entry.qid = self._unique_id(entry, taken)
                 taken.add(entry.qid)
         for entry in named:
-            if entry.kind is Kind.BEGIN_GROUP and not entry.groups and not entry.failed:
+            if _is_page(entry) and not entry.failed:
                 entry.qid = self._unique_id(entry, taken)
                 taken.add(entry.qid)
 
@@ -333,7 +343,7 @@ class SurveySheet:
             unique = f"{candidate}_{counter}"
         first = self.by_name.get(entry.name)
         if first is not None and first is not entry:
-            what = "group" if entry.kind is Kind.BEGIN_GROUP else "question"
+            what = _what(entry)
             self.findings.note(
                 SURVEY_SHEET,
                 entry.number,
@@ -341,7 +351,7 @@ class SurveySheet:
                 f"group (as ODK allows); this one is '{unique}' in the survey",
             )
         elif unique != entry.name:
-            what = "group" if entry.kind is Kind.BEGIN_GROUP else "question"
+            what = _what(entry)
             self.findings.note(
                 SURVEY_SHEET,
                 entry.number,
@@ -355,6 +365,10 @@ class SurveySheet:
     def _build(self, entry: _Entry) -> None:
         if entry.kind is Kind.BEGIN_GROUP:
             self._build_group(entry)
+            return
+        if entry.kind is Kind.BEGIN_REPEAT:
+            self._build_group(entry)
+            self._build_repeat(entry)
             return
         label = self._text(entry, "label")
         base = entry.parsed.base
@@ -471,6 +485,145 @@ class SurveySheet:
                     entry.number,
                     f"appearance '{appearance}' is not supported and was ignored",
                 )
+
+    def _build_repeat(self, entry: _Entry) -> None:
+        """How many times the repeat's page is asked: once per option of a loop's list, the
+        form's repeat_count, or, for an open-ended repeat, an answer to a question added before
+        it (in ODK the respondent adds repetitions one at a time)."""
+        question = entry.question
+        if entry.parsed.base == "loop":
+            list_name = entry.parsed.list_name or ""
+            choice_list = self.choices.use(list_name)
+            if choice_list is None:
+                self._fail(entry, "type", f"choice list '{list_name}' is not in the choices sheet")
+                return
+            other_row = self.or_other_lists.get(list_name)
+            if other_row is not None and "other" not in choice_list.values:
+                # As pyxform reads it: `or_other` added the option to the list looped over.
+                choice_list = self.choices.with_other(list_name) or choice_list
+                self.findings.note(
+                    SURVEY_SHEET,
+                    entry.number,
+                    f"'or_other' on row {other_row} adds the option 'other' to list "
+                    f"'{list_name}', so, as in ODK, the loop is asked for 'Other' too",
+                )
+            if len(choice_list.values) > MAX_REPETITIONS:
+                self._fail(
+                    entry,
+                    "type",
+                    f"a loop over {len(choice_list.values)} options: at most {MAX_REPETITIONS}",
+                )
+                return
+            question["repeat_over"] = choice_list.key
+            return
+        written = self._cell(entry, "repeat_count").strip()
+        if not written:
+            self._open_ended(entry)
+            return
+        number = _whole(written)
+        if number is None:
+            target = self.by_name.get(written[2:-1]) if _SINGLE_REFERENCE.match(written) else None
+            if target is not None and target.kind is Kind.CALCULATE:
+                number = _whole(self._cell(target, "calculation").strip())
+                if number is not None:
+                    self.findings.note(
+                        SURVEY_SHEET,
+                        entry.number,
+                        f"repeat_count ${{{target.name}}} is the calculation "
+                        f"`{self._cell(target, 'calculation')}` (row {target.number}): the "
+                        f"repeat is asked {number} times",
+                    )
+            elif target is not None and target.kind is Kind.QUESTION:
+                self._answered_count(entry, target)
+                return
+        if number is None:
+            self._fail(
+                entry,
+                "repeat_count",
+                f"repeat_count '{written}' is not supported: use a number, or the name of an "
+                f"earlier integer question (`${{count}}`)",
+            )
+        elif not 1 <= number <= MAX_REPETITIONS:
+            self._fail(
+                entry,
+                "repeat_count",
+                f"repeat_count {number}: a repeat is asked from 1 to {MAX_REPETITIONS} times",
+            )
+        else:
+            question["repeat_count"] = number
+
+    def _answered_count(self, entry: _Entry, target: _Entry) -> None:
+        if target.parsed.base != "integer" or target.repeat is not None or target.failed:
+            self._fail(
+                entry,
+                "repeat_count",
+                f"repeat_count ${{{target.name}}} must be an integer question outside any repeat "
+                f"(row {target.number})",
+            )
+            return
+        if target.number > entry.number:
+            self._fail(
+                entry,
+                "repeat_count",
+                f"repeat_count ${{{target.name}}} is asked later (row {target.number})",
+            )
+            return
+        top = target.question.get("max")
+        if not isinstance(top, int) or top > MAX_REPETITIONS:
+            target.question["max"] = DEFAULT_REPETITIONS
+            low = target.question.get("min")
+            if isinstance(low, int) and low > DEFAULT_REPETITIONS:
+                self._fail(entry, "repeat_count", f"${{{target.name}}} asks for more than it can")
+                return
+            self.findings.note(
+                SURVEY_SHEET,
+                target.number,
+                f"question '{target.name}' sets how many times the repeat on row {entry.number} "
+                f"is asked: answers above {DEFAULT_REPETITIONS} are now refused (max "
+                f"{DEFAULT_REPETITIONS}, was {'none' if top is None else top}), so that no "
+                f"respondent is asked more repetitions than the survey holds",
+            )
+        entry.question["repeat_count"] = "${" + target.qid + "}"
+
+    def _open_ended(self, entry: _Entry) -> None:
+        """An open-ended repeat: ask first how many times (at most DEFAULT_REPETITIONS)."""
+        taken = {e.qid for e in (*self.by_name.values(), *self.also_named)}
+        count_id, suffix = f"{entry.qid}_count", 1
+        while count_id in taken:
+            suffix += 1
+            count_id = f"{entry.qid}_count_{suffix}"
+        title = entry.question.get("title") or {self.languages.default: entry.name}
+        default = self.languages.default
+        shown = title.get(default) or next(iter(title.values()))
+        label = {default: f'How many times will you answer "{shown}"?'}
+        self.count_pages[entry.number] = {
+            "id": count_id,
+            "questions": [
+                {
+                    "id": count_id,
+                    "type": "integer",
+                    "label": label,
+                    "min": 0,
+                    "max": DEFAULT_REPETITIONS,
+                }
+            ],
+        }
+        entry.question["repeat_count"] = "${" + count_id + "}"
+        others = [code for code in self.languages.codes if code != default]
+        untranslated = (
+            f"; it is written in '{default}' only: translate it ({', '.join(others)})"
+            if others
+            else ""
+        )
+        self.findings.note(
+            SURVEY_SHEET,
+            entry.number,
+            f"warning: repeat '{entry.name}' has no repeat_count: in ODK the respondent adds "
+            f"repetitions one at a time, without a limit; here a question '{count_id}' "
+            f'("{label[default]}", 0 to {DEFAULT_REPETITIONS}) is asked on its own page '
+            f"first and the repeat is asked that many times, at most {DEFAULT_REPETITIONS}"
+            f"{untranslated}; reword it or give the repeat a repeat_count",
+        )
 
     def _build_select(self, entry: _Entry, question: dict[str, Any]) -> None:
         question["type"] = "single" if entry.parsed.base == "select_one" else "multiple"
@@ -773,8 +926,6 @@ class SurveySheet:
         empty when it cannot be computed), so the condition means what it meant."""
         users: dict[str, list[_Entry]] = {}
         for entry in entries:
-            if entry.repeat is not None:
-                continue
             entry.calculation_references = frozenset(
                 _CALCULATION_REFERENCE.findall(self._cell(entry, "calculation"))
             )
@@ -912,7 +1063,7 @@ class SurveySheet:
                     continue
                 for column, (_, expression) in entry.expressions.items():
                     for name in sorted(expression.references()):
-                        reason = self._unusable(name)
+                        reason = self._unusable(name, entry)
                         key = (entry.number, column, name)
                         if reason is None or key in reported:
                             continue
@@ -920,18 +1071,20 @@ class SurveySheet:
                         changed = changed or not entry.failed
                         self._fail(entry, column, f"{column} uses ${{{name}}}, which {reason}")
 
-    def _unusable(self, name: str) -> str | None:
-        """Why an expression cannot use `${name}`, or None if it can."""
+    def _unusable(self, name: str, user: _Entry) -> str | None:
+        """Why `user`'s expressions cannot use `${name}`, or None if they can."""
         target = self.by_name.get(name)
         others = [entry.number for entry in self.also_named if entry.name == name]
         if target is not None and others:
             rows = ", ".join(str(row) for row in (target.number, *others))
             return f"names rows {rows} (in different groups), so which one is meant is unclear"
         if target is None:
-            inside = self.in_repeats.get(name)
-            if inside is not None and inside.repeat is not None:
-                return f"is inside the repeat on row {inside.repeat.number}"
             return "is not a question in this form"
+        if target.repeat is not None and target.repeat is not user.repeat:
+            return (
+                f"is inside the repeat on row {target.repeat.number}: each repetition has its "
+                f"own answer, so which one is meant is unclear"
+            )
         if target.kind is Kind.METADATA:
             return f"is dropped (identifying metadata, row {target.number})"
         if target.kind is Kind.BEGIN_GROUP:
@@ -947,12 +1100,33 @@ class SurveySheet:
     def _assemble(self, entries: list[_Entry]) -> list[dict[str, Any]]:
         pages: list[dict[str, Any]] = []
         group_pages: dict[int, dict[str, Any]] = {}
+        repeat_pages: dict[int, dict[str, Any]] = {}
+        interrupted: set[int] = set()  # groups a repeat split: what follows is a new page
         loose: dict[str, Any] | None = None
         for entry in entries:
             if not entry.converted:
                 continue
-            if entry.kind is Kind.BEGIN_GROUP:
+            if entry.kind is Kind.BEGIN_REPEAT:
+                page = dict(entry.question)
+                relevant = self._conjoined([*entry.groups, entry])
+                count_page = self.count_pages.get(entry.number)
+                if count_page is not None:
+                    if entry.groups:
+                        count_page["relevant"] = self._conjoined(list(entry.groups))
+                        if count_page["relevant"] is None:
+                            del count_page["relevant"]
+                    pages.append(count_page)
+                if relevant is not None:
+                    page["relevant"] = relevant
+                page["questions"] = []
+                pages.append(page)
+                repeat_pages[entry.number] = page
                 if entry.groups:
+                    interrupted.add(entry.groups[0].number)
+                loose = None
+                continue
+            if entry.kind is Kind.BEGIN_GROUP:
+                if entry.groups or entry.repeat is not None:
                     self._note_flattened(entry)
                     continue
                 page = dict(entry.question)
@@ -964,20 +1138,45 @@ class SurveySheet:
                 group_pages[entry.number] = page
                 loose = None
                 continue
+            if entry.repeat is not None:
+                page = repeat_pages[entry.repeat.number]
+                inner = [g for g in entry.groups if g.number > entry.repeat.number]
+                page["questions"].append(self._question(entry, inner))
+                continue
             if entry.groups:
-                page = group_pages[entry.groups[0].number]
+                top = entry.groups[0].number
+                if top in interrupted:
+                    # The rest of a group after a repeat inside it: a page of its own.
+                    interrupted.discard(top)
+                    first = group_pages[top]
+                    group_pages[top] = {
+                        **{k: v for k, v in first.items() if k not in {"id", "questions"}},
+                        "id": "",
+                        "questions": [],
+                    }
+                    pages.append(group_pages[top])
+                page = group_pages[top]
             else:
                 if loose is None:
                     loose = {"id": "", "questions": []}
                     pages.append(loose)
                 page = loose
-            page["questions"].append(self._question(entry))
+            page["questions"].append(self._question(entry, list(entry.groups[1:])))
         self._name_loose_pages(pages)
         return self._without_empty_pages(pages, entries)
 
-    def _question(self, entry: _Entry) -> dict[str, Any]:
+    def _conjoined(self, entries: list[_Entry]) -> str | None:
+        """The relevant of every entry given, all of which must hold."""
+        written = [c for c in (self._expression(e, "relevant") for e in entries) if c is not None]
+        if not written:
+            return None
+        if len(written) == 1:
+            return written[0]
+        return " and ".join(f"({condition})" for condition in written)
+
+    def _question(self, entry: _Entry, groups: list[_Entry]) -> dict[str, Any]:
         question = dict(entry.question)
-        conditions = [self._expression(group, "relevant") for group in entry.groups[1:]]
+        conditions = [self._expression(group, "relevant") for group in groups]
         conditions.append(self._expression(entry, "relevant"))
         written = [condition for condition in conditions if condition is not None]
         if len(written) == 1:
@@ -1010,17 +1209,20 @@ class SurveySheet:
     def _without_empty_pages(
         self, pages: list[dict[str, Any]], entries: list[_Entry]
     ) -> list[dict[str, Any]]:
-        rows = {entry.qid: entry.number for entry in entries if entry.kind is Kind.BEGIN_GROUP}
-        kept = []
+        rows = {entry.qid: entry for entry in entries if _is_page(entry)}
+        kept: list[dict[str, Any]] = []
         for page in pages:
             if page["questions"]:
                 kept.append(page)
             elif page["id"] in rows:
+                entry = rows[page["id"]]
                 self.findings.note(
                     SURVEY_SHEET,
-                    rows[page["id"]],
-                    f"group '{page['id']}' dropped: none of its rows were converted",
+                    entry.number,
+                    f"{_what(entry)} '{page['id']}' dropped: none of its rows were converted",
                 )
+                if kept and kept[-1] is self.count_pages.get(entry.number):
+                    kept.pop()  # nothing is left to count
         self._settle_acknowledgements(kept, entries)
         return kept
 
@@ -1057,10 +1259,18 @@ class SurveySheet:
                     )
 
     def _note_flattened(self, entry: _Entry) -> None:
-        parent = entry.groups[0]
-        message = (
-            f"group '{entry.name}' inside group '{parent.name}' flattened into page '{parent.qid}'"
-        )
+        repeat = entry.repeat
+        if repeat is not None and all(group.number < repeat.number for group in entry.groups):
+            message = (
+                f"group '{entry.name}' inside {_what(repeat)} '{repeat.name}' flattened into "
+                f"its page '{repeat.qid}'"
+            )
+        else:
+            parent = entry.groups[0]
+            message = (
+                f"group '{entry.name}' inside group '{parent.name}' flattened into page "
+                f"'{parent.qid}'"
+            )
         if "title" in entry.question:
             message += "; its label is not shown"
         if "intro" in entry.question:
@@ -1207,6 +1417,23 @@ class SurveySheet:
         entry.failed = True
         header = self._header(column) if column else None
         self.findings.problem(SURVEY_SHEET, entry.number, header or column, message)
+
+
+def _is_page(entry: _Entry) -> bool:
+    """A group that becomes a page (not one inside another group or a repeat), or a repeat."""
+    if entry.kind is Kind.BEGIN_REPEAT:
+        return True
+    return entry.kind is Kind.BEGIN_GROUP and not entry.groups and entry.repeat is None
+
+
+def _what(entry: _Entry) -> str:
+    if entry.kind is Kind.BEGIN_REPEAT:
+        return "loop" if entry.parsed.base == "loop" else "repeat"
+    return "group" if entry.kind is Kind.BEGIN_GROUP else "question"
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"\d{1,6}", text) else None
 
 
 def _renamed(text: dict[str, str], ids: dict[str, str]) -> dict[str, str]:

@@ -59,7 +59,17 @@ IDENTIFYING_METADATA: dict[str, str] = {
     "background-geopoint": "a location would identify the respondent",
     "background-audio": "a recording would identify the respondent",
 }
-_METADATA_ALIASES = {"phone number": "phonenumber", "start geopoint": "start-geopoint"}
+_METADATA_ALIASES = {
+    "phone number": "phonenumber",
+    "start geopoint": "start-geopoint",
+    # pyxform's spellings of the same device properties
+    "uri:deviceid": "deviceid",
+    "uri:subscriberid": "subscriberid",
+    "uri:simserial": "simserial",
+    "uri:phonenumber": "phonenumber",
+    "uri:username": "username",
+    "uri:email": "email",
+}
 
 _LOCATION = "a location would identify the respondent; ask for a region with a choice list"
 _MEDIA = "photos, recordings and files can identify the respondent and are not collected"
@@ -89,8 +99,6 @@ UNSUPPORTED_TYPES: dict[str, str] = {
     "rank": "ranking questions are not supported; ask a rating question per item",
     "xml-external": "external data files are not supported",
     "csv-external": "external data files are not supported",
-    "begin loop": "loops are not supported: each question has one answer",
-    "end loop": "loops are not supported: each question has one answer",
 }
 _FILE_LOCATION = (
     "its options come from a map file (.geojson) of places, and the place picked would "
@@ -105,7 +113,10 @@ _STRUCTURE: dict[str, Kind] = {
     "end group": Kind.END_GROUP,
     "begin repeat": Kind.BEGIN_REPEAT,
     "end repeat": Kind.END_REPEAT,
+    "end loop": Kind.END_REPEAT,
 }
+# `begin loop over <list>`: one repetition per option of the list, as pyxform expands it.
+_LOOP = re.compile(r"^begin[ _]loop\s+over\s+(?P<list>\S+)$", re.IGNORECASE)
 
 _SELECT = re.compile(
     r"^(?P<keyword>select_one|select one|select1|select_multiple|select multiple"
@@ -128,6 +139,11 @@ def parse_type(text: str) -> ParsedType:
     structural = keyword.replace("_", " ").replace("-", " ")
     if structural in _STRUCTURE:
         return ParsedType(_STRUCTURE[structural])
+    loop = _LOOP.match(spaced)
+    if loop:
+        return ParsedType(Kind.BEGIN_REPEAT, base="loop", list_name=loop.group("list"))
+    if structural.startswith("begin loop"):
+        return ParsedType(Kind.UNSUPPORTED, reason=f"'{spaced}': write 'begin loop over <list>'")
     metadata = _METADATA_ALIASES.get(keyword, keyword)
     if metadata in IDENTIFYING_METADATA:
         return ParsedType(Kind.METADATA, base=metadata, reason=IDENTIFYING_METADATA[metadata])

@@ -55,6 +55,8 @@ class PyxformQuestion:
     required: bool
     choices: tuple[str, ...]
     label_languages: frozenset[str]
+    # The repeat it is in: ("count", jr:count), ("loop", the options' names), or ("", "")
+    repeat: tuple[str, str | tuple[str, ...]] = ("", "")
 
 
 def pyxform_questions(path: Path) -> tuple[list[PyxformQuestion], str]:
@@ -66,18 +68,41 @@ def pyxform_questions(path: Path) -> tuple[list[PyxformQuestion], str]:
 
 
 def _walk(
-    children: list[dict[str, Any]], conditions: tuple[str, ...], groups: tuple[str, ...] = ()
+    children: list[dict[str, Any]],
+    conditions: tuple[str, ...],
+    groups: tuple[str, ...] = (),
+    repeat: tuple[str, str | tuple[str, ...]] = ("", ""),
 ) -> Iterator[PyxformQuestion]:
+    calculated = {
+        f"${{{c.get('name')}}}": str((c.get("bind") or {}).get("calculate", ""))
+        for c in children
+        if c.get("type") == "calculate"
+    }
+    counts = {
+        str((c.get("control") or {}).get("jr:count", ""))
+        for c in children
+        if c.get("type") == "repeat"
+    }
     for child in children:
+        if child.get("type") == "calculate" and f"${{{child.get('name')}}}" in counts:
+            continue  # pyxform's own row holding a repeat_count written as a number
         bind = child.get("bind", {}) or {}
         relevant = str(bind.get("relevant", "") or "")
         if str(child.get("name", "")).startswith(_GENERATED):
             continue  # pyxform's own rows showing a group's label or hint: the page shows them
-        if child.get("type") in {"group", "repeat"}:
+        if child.get("type") in {"group", "repeat", "loop"}:
             if child.get("name") == "meta":
                 continue
             name = str(child.get("name", ""))
-            yield from _walk(child.get("children", []), (*conditions, relevant), (*groups, name))
+            inner = repeat
+            if child.get("type") == "repeat":
+                count = str((child.get("control") or {}).get("jr:count", "") or "")
+                inner = ("count", calculated.get(count, count))  # pyxform's own count row
+            elif child.get("type") == "loop":
+                inner = ("loop", tuple(str(c.get("name")) for c in child.get("columns", [])))
+            yield from _walk(
+                child.get("children", []), (*conditions, relevant), (*groups, name), inner
+            )
             continue
         label = child.get("label", {})
         languages = frozenset(label) if isinstance(label, dict) else frozenset({"default"})
@@ -90,6 +115,7 @@ def _walk(
             required=str(bind.get("required", "")).strip().lower() in _TRUE,
             choices=tuple(str(c.get("name")) for c in child.get("choices", []) or []),
             label_languages=languages,
+            repeat=repeat,
         )
 
 
@@ -151,6 +177,7 @@ def differences(path: Path, result: ImportResult) -> list[str]:
                 f"{where}: constraint {ours.get('constraint')!r}, pyxform reads "
                 f"{question.constraint!r}"
             )
+        problems += _repeat_differences(where, question, page, survey, notes, names)
         theirs_languages = {
             default
             if key == "default" or key == pyxform_default
@@ -162,6 +189,39 @@ def differences(path: Path, result: ImportResult) -> list[str]:
                 f"{where}: label in {sorted(ours['label'])}, pyxform reads {sorted(theirs_languages)}"
             )
     return problems
+
+
+def _repeat_differences(
+    where: str,
+    question: PyxformQuestion,
+    page: dict[str, Any],
+    survey: dict[str, Any],
+    notes: list[str],
+    names: dict[str, str],
+) -> list[str]:
+    """Whether the question's page is repeated as pyxform repeats it: once per option of a
+    loop's list, or its jr:count times; an open-ended repeat only with a note saying how."""
+    kind, count = question.repeat
+    ours_count, ours_over = page.get("repeat_count"), page.get("repeat_over")
+    if kind == "":
+        if ours_count is not None or ours_over is not None:
+            return [f"{where}: repeated ({ours_count or ours_over}), pyxform reads it once"]
+        return []
+    if kind == "loop":
+        options = survey["choices"].get(ours_over or "", {}).get("options", [])
+        values = tuple(option["value"] for option in options)
+        if values != count:
+            return [f"{where}: repeated over {values}, pyxform loops over {count}"]
+        return []
+    if not count:
+        if isinstance(ours_count, str) and any("has no repeat_count" in n for n in notes):
+            return []
+        return [f"{where}: repeat_count {ours_count!r} for an open-ended repeat, without a note"]
+    assert isinstance(count, str)
+    wanted: object = int(count) if count.isdigit() else _normal(count, names)
+    if (ours_count if isinstance(ours_count, int) else _normal(str(ours_count), names)) != wanted:
+        return [f"{where}: repeat_count {ours_count!r}, pyxform reads {count!r}"]
+    return []
 
 
 def _other_text(question: PyxformQuestion, names: dict[str, str], found: dict[str, Any]) -> bool:
