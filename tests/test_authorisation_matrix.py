@@ -74,9 +74,7 @@ REPORT_PERMISSIONS = {
     "reports.dashboard": "view-reports",
     "reports.printable": "view-reports",
     "reports.breakdowns": "view-reports",
-    "reports.download_csv": "view-reports",
-    "reports.download_xlsx": "view-reports",
-    "reports.download_json": "view-reports",
+    "reports.download": "view-reports",
     "reports.refresh": "refresh-reports",
     "reports.microdata": "export-microdata",
     "reports.free_text": "read-free-text",
@@ -184,6 +182,7 @@ def url_values(app: Flask, world: World, url_rule: UrlRule, target: str) -> dict
         "number": 1,
         "lang": "en",
         "filename": "site.css",
+        "fmt": "csv",
     }
     missing = set(url_rule.arguments) - set(samples)
     assert not missing, (

@@ -24,6 +24,7 @@ from survey_app import create_app, programme_admin
 from survey_app.audit import Actor
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, DistributionLink, Membership, Programme, Role, User
+from survey_app.reports import formats
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, deploy, make_settings
@@ -327,7 +328,8 @@ RECORDED_BY_A_FRONT_END = {
 
 def audit_calls(folder: Path) -> Iterator[tuple[Path, str]]:
     """(file, action) for every `audit.record(...)` in the package, with the action resolved
-    when it is a literal, a conditional of literals, or a local name bound to those."""
+    when it is a literal, a conditional of literals, a local name bound to those, or the
+    `audit_action` of a download format (every format's in `reports.formats`)."""
     for path in sorted(folder.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for function in ast.walk(tree):
@@ -356,6 +358,10 @@ def audit_calls(folder: Path) -> Iterator[tuple[Path, str]]:
                         pending += [value.body, value.orelse]
                     elif isinstance(value, ast.Name) and value.id in bound:
                         pending += bound[value.id]
+                    elif isinstance(value, ast.Attribute) and value.attr == "audit_action":
+                        # A download's event comes from its format in the map of formats.
+                        for export_format in formats.FORMATS.values():
+                            yield path, export_format.audit_action
                     else:
                         pytest.fail(f"{path}:{node.lineno}: cannot tell which action is audited")
 

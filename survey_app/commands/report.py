@@ -18,13 +18,18 @@ from .. import custody, sealing
 from ..definitions import Survey as Definition
 from ..definitions import load_directory
 from ..messages import N_
-from ..reports import audited, exports
+from ..reports import audited, exports, formats
 from ..reports import refresh as refreshing
 from ..reports.redaction import Redactor
 from ..responses import SurveyNotAssigned
 from . import Context, friendly_errors, operator, pass_context, refused
 
-REPORT_ERRORS = (*refreshing.refresh_errors(), audited.NoSnapshot, exports.UnknownView)
+REPORT_ERRORS = (
+    *refreshing.refresh_errors(),
+    audited.NoSnapshot,
+    exports.UnknownView,
+    formats.UnknownFormat,
+)
 
 
 def register(main: click.Group) -> None:
@@ -165,10 +170,30 @@ def refresh(
             click.echo(f"  {count} sealed to key {key_id} ({why})", err=True)
 
 
+class _RegisteredFormat(click.Choice[str]):
+    """A choice among the formats registered when the command runs (see reports.formats)."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(formats.FORMATS)
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
+
+
 @report.command("export")
 @click.argument("survey_id")
 @click.option(
-    "--format", "fmt", type=click.Choice(audited.FORMATS), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=_RegisteredFormat(),
+    default="csv",
+    show_default=True,
+    help="One of the formats of the report page's downloads.",
 )
 @click.option(
     "--view",
@@ -180,7 +205,8 @@ def refresh(
 @pass_context
 @friendly_errors(*REPORT_ERRORS)
 def export(ctx: Context, survey_id: str, fmt: str, view: str, output: Path) -> None:
-    """Write the published report of SURVEY_ID as CSV, XLSX or JSON (no key needed)."""
+    """Write the published report of SURVEY_ID as CSV, XLSX, JSON or another format of the
+    report page's downloads (no key needed)."""
     database = ctx.require_current_schema()
     download = audited.download(database, survey_id, fmt, actor=operator.actor(), view_id=view)
     output.write_bytes(download.content)

@@ -1,7 +1,7 @@
 """What leaves the server from a report, each written to the audit log as it goes.
 
-Downloads of the published snapshot (CSV, XLSX, JSON), the analyst's microdata export and the
-analyst's reading of free-text answers are recorded with who, which survey, which format and
+Downloads of the published snapshot (in each format of ``formats``), the analyst's microdata
+export and the analyst's reading of free-text answers are recorded with who, which survey, which format and
 which filter, in the same transaction as the read, so there is no download without its audit
 row.
 """
@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from .. import audit, custody
 from ..db import Database
 from ..definitions import Survey
+from ..messages import N_, DomainError
 from ..models import Survey as AssignedSurvey
 from ..responses import OpenedResponse, SurveyNotAssigned, UnreadableResponse, open_responses
-from . import exports, snapshot
+from . import formats, snapshot
 from .counts import AnswerCounts, count_answers
 from .free_text import FreeText, collect_free_text
 from .microdata import Microdata, export_microdata
@@ -28,24 +29,14 @@ from .presentation import Labels, untranslated
 from .redaction import Redactor
 from .refresh import plan_source
 
-FORMATS = ("csv", "xlsx", "json")
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
 
+class NoSnapshot(DomainError, LookupError):
+    message_id = N_(
+        "survey '%(survey)s' has no published report yet; an analyst must refresh it first"
+    )
 
-class NoSnapshot(LookupError):
     def __init__(self, survey_id: str) -> None:
-        super().__init__(
-            f"survey {survey_id!r} has no published report yet; an analyst must refresh it first"
-        )
-
-
-class UnknownFormat(ValueError):
-    def __init__(self, wanted: str) -> None:
-        super().__init__(f"no download format {wanted!r}; choose one of {', '.join(FORMATS)}")
+        super().__init__(survey=survey_id)
 
 
 @dataclass(frozen=True)
@@ -65,36 +56,29 @@ def download(
     language: str | None = None,
     translate: Callable[[str], str] = untranslated,
 ) -> Download:
-    """The latest snapshot in ``fmt``, recorded in the audit log."""
-    if fmt not in FORMATS:
-        raise UnknownFormat(fmt)
+    """The latest snapshot in the format named ``fmt`` (see ``formats``), recorded in the
+    audit log with the format's event."""
+    export_format = formats.find(fmt)
     with database.session() as session:
         assigned = session.get(AssignedSurvey, survey_id)
         document = snapshot.latest(session, survey_id)
         if assigned is None or document is None:
             raise NoSnapshot(survey_id)
         labels = Labels(document, language or document["default_language"], translate)
-        if fmt == "csv":
-            # With a byte order mark, spreadsheets read the UTF-8 as UTF-8.
-            content = exports.to_csv(labels, view_id).encode("utf-8-sig")
-        elif fmt == "xlsx":
-            content = exports.to_xlsx(labels, view_id)
-        else:
-            content = exports.to_json(document, view_id).encode("utf-8")
+        content = export_format.build(labels, view_id)
         audit.record(
             session,
             actor,
-            "report.download",
+            export_format.audit_action,
             assigned.programme_id,
-            f"{survey_id} report published {document['created_at']}, view {view_id}, as {fmt}",
+            f"{survey_id} report published {document['created_at']}, view {view_id}, "
+            f"as {export_format.name}",
         )
-    stamp = document["created_at"][:10]
-    suffix = "" if view_id == "all" else "-" + _file_safe(view_id)
-    return Download(f"{survey_id}-report-{stamp}{suffix}.{fmt}", MEDIA_TYPES[fmt], content)
-
-
-def _file_safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in text)[:60]
+    return Download(
+        export_format.filename(survey_id, document["created_at"], view_id),
+        export_format.media_type,
+        content,
+    )
 
 
 def microdata(

@@ -5,8 +5,8 @@
 * Breakdowns, one dimension at a time: every cross-tab by that dimension, indicators first
   with a chart of each group against the target (and of each round, for the rounds).
 
-Charts are built here from the same grids the tables show, so a chart and its table never
-disagree. The survey definition is used for section titles only; a question the current
+Which chart draws which table is decided in one place, ``chart_for``; charts are built from
+the same tables the grids show, so a chart and its table never disagree. The survey definition is used for section titles only; a question the current
 definition no longer has goes under "Other questions".
 """
 
@@ -53,11 +53,30 @@ def _safe(svg: str | None) -> list[Markup]:
     return [Markup(svg)] if svg else []  # noqa: S704
 
 
-def question_chart(labels: Labels, variable: VariableDoc, table: TableDoc) -> list[Markup]:
+def chart_for(labels: Labels, variable: VariableDoc, table: TableDoc, anchor: str) -> list[Markup]:
+    """Which chart draws ``table`` of ``variable``, decided here for every page:
+
+    * a question over everyone (no breakdown): its answers as bars (for the kinds
+      ``charts.bar_chart`` draws);
+    * an indicator by round: its trend, or each round against the target when there is no
+      trend to draw;
+    * an indicator by another dimension: each group against the target;
+    * a question's breakdown, and any table withheld: no chart (the table says it all).
+    """
     if table["withheld"]:
         return []
     title = labels.variable(variable)
-    return _safe(charts.bar_chart(labels, variable, table, 0, anchor_of(variable, "-c"), title))
+    anchor = f"{anchor}-c"
+    if variable["kind"] != VariableKind.INDICATOR.value:
+        if table["dimension"] is not None:
+            return []
+        return _safe(charts.bar_chart(labels, variable, table, 0, anchor, title))
+    if table["dimension"] is None:
+        return []
+    found: list[Markup] = []
+    if table["dimension"] == ROUND:
+        found = _safe(charts.trend_chart(labels, variable, table, anchor, title))
+    return found or _safe(charts.indicator_chart(labels, variable, table, anchor, title))
 
 
 def sections(labels: Labels, view: ViewDoc, survey: Survey | None) -> list[Section]:
@@ -73,7 +92,7 @@ def sections(labels: Labels, view: ViewDoc, survey: Survey | None) -> list[Secti
                 variable,
                 labels.variable(variable),
                 anchor_of(variable),
-                question_chart(labels, variable, tables["frequency"]),
+                chart_for(labels, variable, tables["frequency"], anchor_of(variable)),
                 grid(labels, variable, tables["frequency"], view),
             )
         )
@@ -121,12 +140,6 @@ def breakdown_items(labels: Labels, document: SnapshotDoc, dimension_id: str) ->
             continue
         anchor = anchor_of(variable, f"-by-{dimension_id}")
         title = labels.variable(variable)
-        found: list[Markup] = []
-        if variable["kind"] == VariableKind.INDICATOR.value and not table["withheld"]:
-            if dimension_id == ROUND:
-                found = _safe(charts.trend_chart(labels, variable, table, f"{anchor}-c", title))
-            found = found or _safe(
-                charts.indicator_chart(labels, variable, table, f"{anchor}-c", title)
-            )
+        found = chart_for(labels, variable, table, anchor)
         items.append(Item(variable, title, anchor, found, grid(labels, variable, table, everyone)))
     return items

@@ -29,7 +29,7 @@ from ..auth import Permission
 from ..definitions import Survey
 from ..models import Programme
 from ..models import Survey as AssignedSurvey
-from ..reports import audited, pages, snapshot, summary
+from ..reports import audited, formats, pages, snapshot, summary
 from ..reports import refresh as refreshing
 from ..reports.exports import UnknownView
 from ..reports.microdata import Microdata
@@ -38,7 +38,9 @@ from ..reports.redaction import Redactor
 from ..reports.snapshot import SnapshotDoc, ViewDoc
 from ..state import app_state
 from .access import Scope, actor, current_user, rule
+from .errors import render_error
 from .forms import StaffForm
+from .i18n import translated
 
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -204,6 +206,7 @@ def _show(survey_id: str, *, printable: bool) -> Page:
         sections=pages.sections(labels, view, app_state().surveys.get(survey_id)),
         dimensions=pages.breakdown_dimensions(labels, document),
         abilities=abilities,
+        formats=formats.FORMATS.values(),
         unreadable=sum(document["unreadable"].values()),
         suppressed=snapshot.SUPPRESSED,
     )
@@ -241,7 +244,10 @@ def breakdowns(survey_id: str) -> Page:
 # --- downloads ------------------------------------------------------------------------------
 
 
-def _download(survey_id: str, fmt: str) -> BaseResponse:
+@blueprint.get("/<survey_id>/report.<fmt>")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def download(survey_id: str, fmt: str) -> Page:
+    """The published report in any format of ``reports.formats``, e.g. ``report.csv``."""
     language = str(get_locale() or "en")
     try:
         found = audited.download(
@@ -253,6 +259,8 @@ def _download(survey_id: str, fmt: str) -> BaseResponse:
             language=language,
             translate=_,
         )
+    except formats.UnknownFormat as error:
+        return render_error(404, translated(error))
     except audited.NoSnapshot:
         flash(_("There is no published report to download yet."), "info")
         return redirect(url_for("reports.dashboard", survey_id=survey_id))
@@ -267,24 +275,6 @@ def _download(survey_id: str, fmt: str) -> BaseResponse:
     # The media type is complete (CSV names its charset); Werkzeug would add a second charset.
     response.headers["Content-Type"] = found.media_type
     return response
-
-
-@blueprint.get("/<survey_id>/report.csv")
-@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
-def download_csv(survey_id: str) -> BaseResponse:
-    return _download(survey_id, "csv")
-
-
-@blueprint.get("/<survey_id>/report.xlsx")
-@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
-def download_xlsx(survey_id: str) -> BaseResponse:
-    return _download(survey_id, "xlsx")
-
-
-@blueprint.get("/<survey_id>/report.json")
-@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
-def download_json(survey_id: str) -> BaseResponse:
-    return _download(survey_id, "json")
 
 
 # --- analysts ------------------------------------------------------------------------------
