@@ -74,3 +74,16 @@ def test_the_comparison_sees_a_repeat_asked_another_number_of_times(
     assert changed != result.toml_text
     altered = type(result)(result.survey_id, changed, result.notes, result.names, result.name_rows)
     assert any("repeat" in difference for difference in differences(path, altered))
+
+
+def test_the_comparison_reads_the_files_of_choices_as_odk_does() -> None:
+    """Options copied from a file next to the form are compared with the file's rows."""
+    path = XLSFORMS / "kobodocs_select_from_map.xlsx"
+    result = convert_xlsform(path)
+    assert differences(path, result) == []
+    changed = result.toml_text.replace('value = "5", label = { en = "Prague" }', 'value = "6"', 3)
+    changed = changed.replace('value = "6"', 'value = "6", label = { en = "Prague" }')
+    altered = type(result)(result.survey_id, changed, result.notes, result.names, result.name_rows)
+    found = differences(path, altered)
+    assert any(line.startswith("city1 (city1): choices") for line in found)  # cities1.csv
+    assert any(line.startswith("city3 (city3): choices") for line in found)  # cities3.xml

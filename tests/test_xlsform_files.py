@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from survey_app.definitions.xlsform import XLSFormError, convert_xlsform
+from survey_app.definitions.xlsform_choices import LONG_LIST
 from survey_app.definitions.xlsform_files import MAX_FILE_BYTES
 from survey_app.state import app_state
 from tests.support.imported import first_page, serve_import
@@ -336,3 +337,15 @@ def test_a_file_name_cannot_reach_outside_the_folder(tmp_path: Path) -> None:
     (tmp_path / "places.csv").write_text(PLACES, encoding="utf-8")
     form = places_form(inner, "select_one_from_file ../places.csv")
     assert "'../places.csv' is not a file name" in refusal(form)
+
+
+def test_a_long_list_from_a_file_is_imported_with_a_warning(tmp_path: Path) -> None:
+    form = places_form(tmp_path)
+    rows = "".join(f"t{n},Town {n}\n" for n in range(LONG_LIST + 1))
+    (tmp_path / "places.csv").write_text("name,label\n" + rows, encoding="utf-8")
+    result = convert_xlsform(form)
+    assert len(options(survey_of(result.toml_text), "town")) == LONG_LIST + 1
+    notes = "\n".join(str(note) for note in result.notes)
+    assert (
+        f"survey row 3: warning: 'places.csv' gives this question {LONG_LIST + 1} options" in notes
+    )

@@ -36,6 +36,8 @@ _NOT_EXTRAS = frozenset(
 )
 
 
+# More options than this from one file: the import warns that the page gets long.
+LONG_LIST = 60
 # The name a list of the external_choices sheet is registered under (it may share its name
 # with a list of the choices sheet).
 EXTERNAL_SUFFIX = " (external_choices)"
@@ -195,6 +197,15 @@ class ChoiceLists:
             f"{len(rows)} options read from '{file_name}' (values from column '{value_column}', "
             f"labels from {labels}); the survey keeps them, the file is not read again",
         )
+        if len(rows) > LONG_LIST:
+            self.findings.note(
+                sheet_name,
+                row_number,
+                f"warning: '{file_name}' gives this question {len(rows)} options, all shown on "
+                f"one page unless a choice_filter narrows them: a long page to scroll on a "
+                f"phone, and a heavy one on a slow connection; split the list (e.g. region "
+                f"first, then a choice_filter) or shorten it",
+            )
         stem = file_name.rsplit(".", 1)[0]
         key = _unique(identifier(stem, fallback="list"), self.keys)
         self.keys.add(key)

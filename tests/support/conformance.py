@@ -11,6 +11,7 @@ only when a note on the same question names them (a dropped question read as una
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 import warnings
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from defusedxml.ElementTree import fromstring
 from pyxform.xls2json import parse_file_to_json
 
 from survey_app.definitions.xlsform import ImportResult
@@ -54,6 +56,8 @@ class PyxformQuestion:
     constraint: str
     required: bool
     choices: tuple[str, ...]
+    itemset: str  # a file of choices (`select_one_from_file places.csv`), or a list's name
+    parameters: dict[str, str]
     label_languages: frozenset[str]
     # The repeat it is in: ("count", jr:count), ("loop", the options' names), or ("", "")
     repeat: tuple[str, str | tuple[str, ...]] = ("", "")
@@ -114,6 +118,8 @@ def _walk(
             constraint=str(bind.get("constraint", "") or ""),
             required=str(bind.get("required", "")).strip().lower() in _TRUE,
             choices=tuple(str(c.get("name")) for c in child.get("choices", []) or []),
+            itemset=str(child.get("itemset", "") or ""),
+            parameters=_parameters(child.get("parameters")),
             label_languages=languages,
             repeat=repeat,
         )
@@ -147,12 +153,13 @@ def differences(path: Path, result: ImportResult) -> list[str]:
         allowed = EXPECTED_TYPES.get(question.type, set())
         if ours["type"] not in allowed:
             problems.append(f"{where}: type {ours['type']!r}, pyxform reads {question.type!r}")
-        if question.choices and ours["type"] in {"single", "multiple"}:
+        from_file = _file_values(path.parent, question)
+        if (question.choices or from_file) and ours["type"] in {"single", "multiple"}:
             options = survey["choices"][ours["choices"]]["options"]
             values = [option["value"] for option in options] + (
                 ["other"] if ours.get("other") else []
             )
-            wanted = list(question.choices)
+            wanted = list(question.choices) or from_file
             if any("as allow_choice_duplicates allows" in note.message for note in result.notes):
                 wanted = list(dict.fromkeys(wanted))  # options with one name are one answer
             if values != wanted:
@@ -222,6 +229,24 @@ def _repeat_differences(
     if (ours_count if isinstance(ours_count, int) else _normal(str(ours_count), names)) != wanted:
         return [f"{where}: repeat_count {ours_count!r}, pyxform reads {count!r}"]
     return []
+
+
+def _parameters(raw: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _file_values(folder: Path, question: PyxformQuestion) -> list[str]:
+    """The values ODK offers for a select from a file next to the form: pyxform names the file
+    and the column (`name`, or `value=` in parameters); ODK reads the rows."""
+    path = folder / question.itemset
+    if Path(question.itemset).suffix not in {".csv", ".xml"} or not path.is_file():
+        return []
+    column = question.parameters.get("value", "name")
+    if path.suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            return [row[column] for row in csv.DictReader(file) if row.get(column)]
+    root = fromstring(path.read_text(encoding="utf-8"))
+    return [text for item in root if (text := item.findtext(column))]
 
 
 def _other_text(question: PyxformQuestion, names: dict[str, str], found: dict[str, Any]) -> bool:
