@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from survey_app import create_app
+from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.state import app_state
 from tests.support.apps import deploy, make_settings
 from tests.support.imported import first_page
+from tests.test_assisted_entry import caseworker_of
 
 SURVEY = """format = 1
 
@@ -131,3 +132,27 @@ def test_a_language_without_a_name_in_the_file_is_named_in_itself_from_cldr(
     assert status == 200
     assert ">Ikinyarwanda<" in landing  # the language picker, as CLDR names it
     assert "not translated into Ikinyarwanda; they are shown in English." in html
+
+
+@pytest.mark.usefixtures("cheap_password_hashing")
+def test_the_paper_form_uses_the_same_fallback_for_its_built_in_words(
+    tmp_path: Path, database_url: str
+) -> None:
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    text = SURVEY.format(default="sw", fallback='interface_fallback = "fr"')
+    text += '\n[[pages.questions]]\nid = "safe"\ntype = "yesno"\n'
+    text += 'label = { sw = "Je, ulijisikia salama?", en = "Did you feel safe?" }\n'
+    (folder / "kiswahili.toml").write_text(text, encoding="utf-8")
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(folder)))
+    try:
+        migrate.upgrade(app_state(app).database)
+        deploy(app)
+        paper = caseworker_of(app).get("/staff/surveys/kiswahili/paper?lang=sw")
+    finally:
+        app_state(app).database.dispose()
+    assert paper.status_code == 200
+    html = paper.get_data(as_text=True)
+    assert "Je, ulijisikia salama?" in html
+    assert "</span> Oui</li>" in html and "</span> Non</li>" in html
+    assert "</span> Yes</li>" not in html

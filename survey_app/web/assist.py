@@ -309,7 +309,7 @@ def next_entry(survey_id: str) -> str:
 def paper(survey_id: str) -> str:
     survey = _catalogued(survey_id)
     lang = survey.language(request.args.get("lang")).code
-    words = builtin_words(lang)
+    words = builtin_words(lang, survey.interface_language)
     conditions = ConditionWords.for_page(survey, lang, page_language())
     return render_template(
         "assist/paper.html",
@@ -346,7 +346,7 @@ def _common(interview: Interview) -> dict[str, Any]:
         "lang": state.language,
         "lang_dir": text_direction(state.language),
         "staff_lang": staff_lang,
-        "words": builtin_words(state.language),
+        "words": builtin_words(state.language, survey.interface_language),
         "staff_words": builtin_words(),
         "max_text": _max_text(),
         "conditions": ConditionWords(survey, staff_lang),

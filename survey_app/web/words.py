@@ -22,15 +22,16 @@ _KEPT: dict[str, Mapping[str, str]] = {}
 _KEEPING = threading.Lock()
 
 
-def builtin_words(lang: str | None = None) -> Mapping[str, str]:
-    """The words in `lang` (None: the interface language of the request)."""
+def builtin_words(lang: str | None = None, fallback: str = "en") -> Mapping[str, str]:
+    """The words in `lang` (None: the interface language of the request), or in `fallback`
+    (a survey's interface_language) when the app is not translated into `lang`."""
     if lang is None:
         locale = get_locale()
         if locale is None:  # no request: whatever gettext gives
             return _words()
         language = str(locale)
     else:
-        language = ui_language_for(lang)
+        language = ui_language_for(lang, fallback)
     words = _KEPT.get(language)
     if words is None:
         with _KEEPING, force_locale(language):
