@@ -3,25 +3,37 @@ and as the sealed response stores them (one answer per repetition)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from flask import Flask
 
 from survey_app import create_app, migrate
+from survey_app.config import Settings
 from survey_app.definitions import load_survey_file, load_survey_text
 from survey_app.definitions.xlsform import convert_xlsform
 from survey_app.models import Role
+from survey_app.responses import ResponseMeta, store_response
 from survey_app.state import app_state
-from tests.support.apps import FIXTURES, deploy, make_settings, read_back
+from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings, read_back
 from tests.support.assisted import Interview
+from tests.support.cli import run as run_cli_with
 from tests.support.staff import make_account, open_session
 from tests.support.web import Respondent
 from tests.test_surveys_cli import run as run_cli
 from tests.test_xlsform import make_form
 
 REPEATS = FIXTURES / "repeats"
+
+
+def run_report(settings: Settings, *args: str, input: str | None = None) -> Result:
+    return run_cli_with(settings, "report", *args, input=input)
 
 
 def serve(tmp_path: Path, database_url: str, *names: str) -> Flask:
@@ -85,6 +97,8 @@ def test_check_refuses_unbounded_or_unclear_repeats(tmp_path: Path) -> None:
         "page 'both': a repeated page needs either repeat_count or repeat_over (not both)",
         "page 'agree': a repeated page cannot hold the consent question",
         "question 'consent': the consent question must be on the first page",
+        "page 'fine': question 'dup': disaggregate does not apply on a repeated page",
+        "question 'dup': duplicate question id 'dup' (also a question of the repeated page 'fine')",
     ]
     for message in expected:
         assert any(message in line for line in problems), (message, output)
@@ -263,3 +277,69 @@ def test_assisted_entry_and_the_paper_form_draw_each_repetition(
     assert [r.answers for r in responses] == [
         {"used": 1, "score__1": "poor", "why__1": "late", "wait__1": 4, "wait__2": 1}
     ]
+
+
+def store(app: Flask, answers: dict[str, object], count: int) -> None:
+    """`count` responses with these answers, from a closed round (reports publish only those)."""
+    state = app_state(app)
+    survey = state.surveys["services-rated"]
+    with state.database.session() as session:
+        for number in range(count):
+            store_response(
+                session,
+                survey_id=survey.id,
+                survey_version=survey.version,
+                definition=survey.canonical_json,
+                answers=answers,
+                meta=ResponseMeta(
+                    site="North", channel="self", language="en", day=date(2026, 2, 10 + number % 3)
+                ),
+                period_granularity="week",
+            )
+
+
+def test_reports_count_each_person_once_with_tables_by_repetition_only_where_asked(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = serve(tmp_path, database_url, "services-rated.toml")
+    settings = app_state(app).settings
+    try:
+        deploy(app)
+        # 20 people rated two services, one good and one poor; 20 rated one, good.
+        store(app, {"used": 2, "score__1": "good", "score__2": "poor", "why__2": "slow"}, 20)
+        store(app, {"used": 1, "score__1": "good", "wait__1": 3, "wait__2": 5}, 20)
+        refreshed = run_report(settings, "refresh", "services-rated", input=PASSPHRASE + "\n")
+        assert refreshed.exit_code == 0, refreshed.output
+        target = tmp_path / "report.json"
+        exported = run_report(
+            settings, "export", "services-rated", "--format", "json", "-o", str(target)
+        )
+        assert exported.exit_code == 0, exported.output
+        microdata = tmp_path / "microdata.csv"
+        written = run_report(
+            settings, "microdata", "services-rated", "-o", str(microdata), input=PASSPHRASE + "\n"
+        )
+        assert written.exit_code == 0, written.output
+    finally:
+        app_state(app).database.dispose()
+    document = json.loads(target.read_text(encoding="utf-8"))
+    variables = {variable["id"]: variable for variable in document["variables"]}
+    # One table per question, counting people; a table per repetition only for "each"
+    # (repeat_table = true), not for "rate".
+    assert list(variables) == ["used", "score", "why", "wait", "wait__1", "wait__2"]
+    assert variables["score"]["kind"] == "multiple"
+    assert variables["wait"]["label"]["en"] == "How many days did you wait for \u2026?"
+    assert variables["wait__2"]["label"]["en"] == "How many days did you wait for health care?"
+    frequency = document["views"][0]["tables"]["score"]["frequency"]
+    counts = {row["key"]: row["counts"][0] for row in frequency["rows"]}
+    # 40 people gave 60 ratings: 40 rated a service good, 20 rated one poor (counts are
+    # slightly adjusted before they are published).
+    assert abs(counts["_answered"] - 40) <= 5 and abs(counts["good"] - 40) <= 5, counts
+    assert abs(counts["poor"] - 20) <= 5, counts
+    why = document["views"][0]["tables"]["why"]["frequency"]
+    status = {row["key"]: row["counts"][0] for row in why["rows"]}
+    assert abs(status["_answered"] - 20) <= 5 and abs(status["_not_asked"] - 20) <= 5, status
+    rows = list(csv.DictReader(io.StringIO(microdata.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 40
+    assert {"score__1", "score__2", "score__3", "why__2", "wait__1", "wait__2"} <= set(rows[0])
+    assert sorted({row["score__2"] for row in rows}) == ["(not asked)", "poor"]

@@ -516,17 +516,58 @@ class _Builder:
                 ):
                     page = self.page(copy, len(pages), outline)
                     if repetition.count:
-                        questions = tuple(
-                            replace(q, repeat_of=q.id.rsplit(repeats.SEPARATOR, 1)[0])
-                            for q in page.questions
-                        )
+                        questions = tuple(self.repeated(q, table, where) for q in page.questions)
                         page = replace(page, questions=questions, repetition=repetition)
                     pages.append(page)
                 continue
             for question in table.get("questions") or ():
                 if isinstance(question, dict) and isinstance(question.get("id"), str):
                     earlier[question["id"]] = question
+        self.written_ids_unique(pages)
         return tuple(pages)
+
+    def written_ids_unique(self, pages: list[Page]) -> None:
+        """A repeated page's question names its answers in every repetition: no other
+        question may have its id."""
+        ids = {q.id for page in pages for q in page.questions}
+        reported: set[str] = set()
+        for page in pages:
+            for question in page.questions:
+                base = question.repeat_of
+                if base is not None and base in ids and base not in reported:
+                    reported.add(base)
+                    self.report(
+                        question_location(base),
+                        f"duplicate question id '{base}' (also a question of the repeated "
+                        f"page '{page.repetition.group if page.repetition else page.id}')",
+                    )
+
+    def repeated(self, question: Question, page: dict[str, Any], where: str) -> Question:
+        """A question of a repeated page, knowing the id and label written in the file."""
+        base = question.id.rsplit(repeats.SEPARATOR, 1)[0]
+        written = next(
+            (q for q in page.get("questions") or () if isinstance(q, dict) and q.get("id") == base),
+            {},
+        )
+        label = written.get("label")
+        if isinstance(label, str):
+            label = {self.default_language: label}
+        if isinstance(label, dict):
+            label = {
+                code: text.replace(repeats.CHOICE_LABEL, "…") if isinstance(text, str) else text
+                for code, text in label.items()
+            }
+        if question.disaggregate and question.id.endswith(f"{repeats.SEPARATOR}1"):
+            self.report(
+                where,
+                f"question '{base}': disaggregate does not apply on a repeated page "
+                "(one person gives an answer in each repetition)",
+            )
+        return replace(
+            question,
+            repeat_of=base,
+            repeat_label=self.localised({"label": label}, "label", where),
+        )
 
     def page(self, table: dict[str, Any], index: int, outline: _OutlineBuilder) -> Page:
         page_id = table.get("id")

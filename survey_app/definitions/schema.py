@@ -137,8 +137,10 @@ class Question:
     min: Bound | None = None
     max: Bound | None = None
     precision: DatePrecision | None = None
-    # A question of a repeated page: the id written in the file (this one is `<id>__<n>`).
+    # A question of a repeated page: the id written in the file (this one is `<id>__<n>`),
+    # and its label as written, for what counts all repetitions together.
     repeat_of: str | None = None
+    repeat_label: LocalisedText | None = None
     # What the type means, from the registry (definitions/types); an unknown type raises.
     kind: QuestionKind = field(init=False, repr=False, compare=False)
 

@@ -95,6 +95,9 @@ class Variable:
     indicator: Indicator | None = None
     # Whether some version asks it only on a condition (its own or its page's `relevant`).
     conditional: bool = False
+    # A question of a repeated page counted once per person: the answer keys of its repetitions
+    # in each version (the variable's id is the question's id as the survey file writes it).
+    repeated: Mapping[str, tuple[str, ...]] | None = None
 
     def status_keys(self) -> tuple[str, ...]:
         """Categories that say whether and how a question was answered, not what."""
@@ -127,16 +130,29 @@ class ReportPlan:
     versions: Mapping[str, Survey]
     variables: tuple[Variable, ...]
     dimensions: tuple[Dimension, ...]
+    # Each repetition of a repeated page's question, when the survey does not ask for a table
+    # per repetition: not tabulated (its question is, once per person), but known to microdata.
+    repetitions: tuple[Variable, ...] = ()
 
     @classmethod
     def build(cls, current: Survey, older: Iterable[Survey] = ()) -> ReportPlan:
         versions = {survey.version: survey for survey in older}
         versions[current.version] = current
-        variables = [
-            variable
-            for question in current.questions()
-            if (variable := _question_variable(question, versions)) is not None
-        ]
+        variables: list[Variable] = []
+        repetitions: list[Variable] = []
+        seen: set[str] = set()
+        for page, question in current.iter_questions():
+            variable = _question_variable(question, versions)
+            if variable is None:
+                continue
+            if question.repeat_of is None:
+                variables.append(variable)
+                continue
+            if question.repeat_of not in seen:
+                seen.add(question.repeat_of)
+                variables.append(_people_variable(question, versions))
+            shown = page.repetition is not None and page.repetition.by_repetition
+            (variables if shown else repetitions).append(variable)
         variables += [_indicator_variable(indicator, versions) for indicator in current.indicators]
         dimensions = [
             Dimension(SITE, builtin(SITE), exclusive=True, builtin=True),
@@ -148,10 +164,10 @@ class ReportPlan:
             for q in current.disaggregation_questions()
             if q.kind.breakdown
         ]
-        return cls(current, versions, tuple(variables), tuple(dimensions))
+        return cls(current, versions, tuple(variables), tuple(dimensions), tuple(repetitions))
 
     def variable(self, variable_id: str) -> Variable:
-        for variable in self.variables:
+        for variable in (*self.variables, *self.repetitions):
             if variable.id == variable_id:
                 return variable
         raise KeyError(variable_id)
@@ -199,6 +215,43 @@ def _question_variable(question: Question, versions: Mapping[str, Survey]) -> Va
             asked_as.relevant is not None or versions[v].page_of(asked_as.id).relevant is not None
             for v, asked_as in asked.items()
         ),
+    )
+
+
+def _people_variable(first: Question, versions: Mapping[str, Survey]) -> Variable:
+    """A repeated page's question counted once per person, from all their repetitions.
+
+    An option is counted once for each person who chose it in at least one repetition (so a
+    choice question reads as a multiple choice: "people who rated at least one service poor",
+    among the people who answered in at least one repetition); other types count the people
+    who answered in at least one repetition.
+    """
+    base = first.repeat_of
+    assert base is not None
+    repeated: dict[str, tuple[str, ...]] = {}
+    for version, survey in versions.items():
+        keys = tuple(
+            q.id for q in survey.questions() if q.repeat_of == base and q.type == first.type
+        )
+        if keys:
+            repeated[version] = keys
+    tally = first.kind.tally
+    choice = tally is not None and VariableKind(tally.value) in (
+        VariableKind.CHOICE,
+        VariableKind.MULTIPLE,
+    )
+    kind = VariableKind.MULTIPLE if choice else VariableKind.TEXT
+    older = [survey.question(keys[0]) for v, keys in sorted(repeated.items())]
+    label = first.repeat_label or first.label
+    return Variable(
+        id=base,
+        kind=kind,
+        label=_text(label),
+        question_type="multiple" if choice else str(first.type),
+        categories=_categories(first, older) if choice else (),
+        versions=frozenset(repeated),
+        conditional=True,
+        repeated=repeated,
     )
 
 

@@ -139,6 +139,8 @@ class _VersionRules:
     indicators: tuple[_IndicatorRule, ...]
     block_questions: tuple[tuple[tuple[str, bool], ...], ...]  # (question id or "", exclusive)
     unasked: _UnaskedRule | None  # None when every question of the version always applies
+    # Repeated pages' questions counted once per person: (its id, its repetitions' keys)
+    repeated: tuple[tuple[str, tuple[str, ...], bool], ...] = ()  # ..., whether options count
 
 
 class _IndicatorRule:
@@ -207,6 +209,35 @@ class _UnaskedRule:
         return found
 
 
+def _person(answers: Mapping[str, Any], keys: tuple[str, ...], options: bool) -> Any:
+    """One person's answer to a repeated page's question, from all their repetitions: every
+    option they gave at least once (as text, in the order first given) when they answered in
+    some repetition, else "prefer not to say" if they said so once, else a skip if they were
+    asked, else not asked."""
+    given: list[str] = []
+    answered = declined = asked = False
+    for key in keys:
+        value = answers.get(key)
+        if value is _UNASKED:
+            continue
+        asked = True
+        if value is None:
+            continue
+        if value == PNTS_ANSWER:
+            declined = True
+            continue
+        answered = True
+        for option in value if isinstance(value, list) else (value,):
+            text = str(option)
+            if text not in given:
+                given.append(text)
+    if answered:
+        return given if options else ANSWERED
+    if declined:
+        return PNTS_ANSWER
+    return None if asked else _UNASKED
+
+
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -254,6 +285,11 @@ class TallyCounter:
             unasked = rules.unasked(answers)
             if unasked:
                 answers = {**answers, **{k: _UNASKED for k in unasked if answers.get(k) is None}}
+        if rules.repeated:
+            answers = {
+                **answers,
+                **{q: _person(answers, keys, options) for q, keys, options in rules.repeated},
+            }
         get = answers.get
         try:
             # One lookup per question: each table maps a skip (None), "prefer not to say" and
@@ -471,6 +507,15 @@ class TallyCounter:
             indicators=tuple(indicators),
             block_questions=block_questions,
             unasked=_UnaskedRule.for_pages(survey.pages) if survey is not None else None,
+            repeated=tuple(
+                (
+                    variable.id,
+                    variable.repeated[version],
+                    variable.kind is VariableKind.MULTIPLE,
+                )
+                for variable in self._plan.variables
+                if variable.repeated is not None and version in variable.repeated
+            ),
         )
         self._rules[version] = rules
         return rules
