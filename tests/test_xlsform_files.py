@@ -15,7 +15,9 @@ from survey_app.definitions.xlsform import XLSFormError, convert_xlsform
 from survey_app.definitions.xlsform_choices import LONG_LIST
 from survey_app.definitions.xlsform_files import MAX_FILE_BYTES
 from survey_app.state import app_state
+from tests.support.apps import deploy
 from tests.support.imported import first_page, serve_import
+from tests.support.web import Respondent
 from tests.test_surveys_cli import run
 from tests.test_xlsform import XLSFORMS, make_form
 
@@ -244,13 +246,42 @@ def test_search_with_a_fixed_filter_keeps_the_matching_rows(tmp_path: Path) -> N
     assert "appearance" not in "\n".join(str(note) for note in result.notes)
 
 
-def test_search_filtering_on_an_answer_is_refused_with_the_row(tmp_path: Path) -> None:
+def test_search_filtering_on_an_answer_becomes_a_choice_filter(tmp_path: Path) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "appearance"],
+            ["select_one regions", "r", "Region?"],
+            ["select_one towns", "town", "Town?", "search('places', 'matches', 'region', ${r})"],
+        ],
+        choices=[
+            ["list_name", "name", "label"],
+            ["regions", "north", "North"],
+            ["regions", "south", "South"],
+            ["towns", "name", "label"],
+        ],
+    )
+    (tmp_path / "places.csv").write_text(PLACES, encoding="utf-8")
+    result = convert_xlsform(form)
+    survey = survey_of(result.toml_text)
+    town = survey["pages"][0]["questions"][1]
+    assert town["choice_filter"] == "region = ${r}"
+    assert [o["region"] for o in survey["choices"][town["choices"]]["options"]] == [
+        "north",
+        "south",
+    ]
+    assert "kept as the choice_filter `region = ${r}`" in "\n".join(map(str, result.notes))
+
+
+def test_search_comparing_an_answer_with_the_label_is_refused_with_the_row(
+    tmp_path: Path,
+) -> None:
     form = make_form(
         tmp_path,
         [
             ["type", "name", "label", "appearance"],
             ["text", "r", "Region?"],
-            ["select_one towns", "town", "Town?", "search('places', 'matches', 'region', ${r})"],
+            ["select_one towns", "town", "Town?", "search('places', 'contains', 'label', ${r})"],
         ],
         choices=[["list_name", "name", "label"], ["towns", "name", "label"]],
     )
@@ -349,3 +380,37 @@ def test_a_long_list_from_a_file_is_imported_with_a_warning(tmp_path: Path) -> N
     assert (
         f"survey row 3: warning: 'places.csv' gives this question {LONG_LIST + 1} options" in notes
     )
+
+
+def test_a_search_on_an_earlier_answer_offers_the_matching_options(
+    tmp_path: Path, database_url: str
+) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "appearance"],
+            ["begin group", "where", "Where"],
+            ["select_one regions", "r", "Region?"],
+            ["end group"],
+            ["begin group", "town_page", "Town"],
+            ["select_one towns", "town", "Town?", "search('places', 'matches', 'region', ${r})"],
+            ["end group"],
+        ],
+        choices=[
+            ["list_name", "name", "label"],
+            ["regions", "north", "North"],
+            ["regions", "south", "South"],
+            ["towns", "name", "label"],
+        ],
+    )
+    (tmp_path / "places.csv").write_text(PLACES, encoding="utf-8")
+    app = serve_import(convert_xlsform(form, survey_id="towns"), tmp_path, database_url)
+    try:
+        respondent = Respondent(app.test_client(), deploy(app).links["towns"])
+        respondent.start()
+        respondent.submit(1, {"r": "south"})
+        second = respondent.html
+    finally:
+        app_state(app).database.dispose()
+    assert "Town?" in second
+    assert "South Town" in second and "North Town" not in second

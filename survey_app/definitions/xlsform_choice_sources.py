@@ -9,7 +9,9 @@
   for the value and the label are named by the one row of the question's list in the choices
   sheet (`name` and `label` cells, a label column per language). A search's filter on a column
   with a fixed text (`search('places', 'matches', 'region', 'north')`, `contains`,
-  `startswith`, `endswith`) is applied when the form is imported.
+  `startswith`, `endswith`) is applied when the form is imported; one on an earlier answer
+  (`search('places', 'matches', 'region', ${region})`) becomes the question's choice_filter
+  (`region = ${region}`), which offers the matching options as the respondent answers.
 
 Every list ends up in the survey file as ordinary options: nothing is read at answer time.
 """
@@ -33,6 +35,14 @@ _MODES: dict[str, Callable[[str, str], bool]] = {
     "endswith": lambda cell, wanted: cell.endswith(wanted),
 }
 
+# search()'s modes written as a choice_filter on an earlier answer.
+_FILTER_FUNCTIONS = {
+    "matches": "{column} = {wanted}",
+    "contains": "contains({column}, {wanted})",
+    "startswith": "starts-with({column}, {wanted})",
+    "endswith": "ends-with({column}, {wanted})",
+}
+
 
 def without_search(appearance: str) -> str:
     """The appearance without its `search(...)`, which `options_list` has read."""
@@ -47,9 +57,11 @@ def options_list(
     appearance: str,
     row: int,
     fail: Callable[[str, str], None],
+    add_filter: Callable[[str], None] = lambda text: None,
 ) -> str | None:
     """The name `choices.use` knows the question's list by, or None after `fail(column,
-    message)` (or a problem noted by `choices`) says why it cannot be had."""
+    message)` (or a problem noted by `choices`) says why it cannot be had. A search() on an
+    earlier answer is given to `add_filter` as the choice_filter it means."""
     list_name = parsed.list_name or ""
     search = SEARCH.search(appearance)
     if parsed.source == "external":
@@ -73,7 +85,7 @@ def options_list(
         )
     if search is None:
         return list_name
-    return _search_list(choices, list_name, search.group("arguments"), row, fail)
+    return _search_list(choices, list_name, search.group("arguments"), row, fail, add_filter)
 
 
 def _file_parameters(text: str, fail: Callable[[str, str], None]) -> tuple[str, str] | None:
@@ -98,6 +110,7 @@ def _search_list(
     arguments_text: str,
     row: int,
     fail: Callable[[str, str], None],
+    add_filter: Callable[[str], None],
 ) -> str | None:
     arguments = _arguments(arguments_text)
     if arguments is None or not arguments or len(arguments) not in {1, 4, 6}:
@@ -121,18 +134,13 @@ def _search_list(
                 f"endswith (two columns only with matches)",
             )
             return None
-        if any("${" in wanted for _, wanted in pairs):
-            fail(
-                "appearance",
-                "search() filtering on an earlier answer is not supported: use a "
-                "choice_filter on the file's columns with select_one_from_file",
-            )
-            return None
+        fixed = [(column, wanted) for column, wanted in pairs if "${" not in wanted]
+        answered = [(column, wanted) for column, wanted in pairs if "${" in wanted]
 
         def keep(cells: dict[str, str]) -> bool:
-            return all(test(cells.get(column, ""), wanted) for column, wanted in pairs)
+            return all(test(cells.get(column, ""), wanted) for column, wanted in fixed)
 
-        described = f"{mode} {pairs}"
+        described = f"{mode} {fixed}"
     choice_list = choices.lists.get(list_name)
     if choice_list is None or not choice_list.rows or choice_list.sheet is None:
         fail("type", f"choice list '{list_name}' is not in the choices sheet")
@@ -165,6 +173,27 @@ def _search_list(
             f"cells must name the columns of {file_name} holding the value and the label",
         )
         return None
+    if len(arguments) > 1 and answered:
+        # Filtering on an earlier answer: the options are all kept and a choice_filter
+        # offers those that match, as ODK's search() does while the respondent answers.
+        if any(column in labels.values() and column != value for column, _ in answered):
+            fail(
+                "appearance",
+                f"search() filtering on an earlier answer compares it with the label column; "
+                f"only the value column ('{value}') or another column of {file_name} can be",
+            )
+            return None
+        function = _FILTER_FUNCTIONS[arguments[1].lower()]
+        written = " and ".join(
+            function.format(column="name" if column == value else column, wanted=wanted)
+            for column, wanted in answered
+        )
+        add_filter(written)
+        choices.findings.note(
+            SURVEY_SHEET,
+            row,
+            f"search() filtering on an earlier answer is kept as the choice_filter `{written}`",
+        )
     return choices.from_file(
         file_name,
         value,

@@ -170,6 +170,8 @@ class SurveySheet:
         self.acknowledged: set[str] = set()
         # lists that `or_other` adds 'other' to -> the first row asking for it
         self.or_other_lists: dict[str, int] = {}
+        # row -> the choice_filter a search() on an earlier answer becomes
+        self.search_filters: dict[int, str] = {}
 
     # ----------------------------------------------------------------- passes
 
@@ -634,6 +636,7 @@ class SurveySheet:
             appearance=self._cell(entry, "appearance"),
             row=entry.number,
             fail=lambda column, message: self._fail(entry, column, message),
+            add_filter=lambda text: self.search_filters.__setitem__(entry.number, text),
         )
         if found is None:
             entry.failed = True
@@ -728,6 +731,9 @@ class SurveySheet:
                 columns.append("choice_filter")
         for column in columns:
             written = self._cell(entry, column)
+            if column == "choice_filter" and entry.number in self.search_filters:
+                searched = self.search_filters[entry.number]
+                written = f"({written}) and ({searched})" if written else searched
             if not written:
                 continue
             source = written.translate(_CURLY_QUOTES)
