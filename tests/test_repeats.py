@@ -123,7 +123,10 @@ def test_outside_its_page_a_repeated_answer_is_named_by_its_repetition(tmp_path:
     )
     code, output = run_cli("surveys", "check", surveys=tmp_path)
     assert code == 1
-    assert "question 'follow': relevant: unknown question ${score} at position 0" in output
+    assert (
+        "question 'follow': relevant: unknown question ${score} at position 0; ${score} is "
+        "asked in each repetition of page 'rate': name one, as ${score__1}"
+    ) in output
 
 
 def test_an_open_ended_xlsform_repeat_is_asked_a_counted_number_of_times_with_a_note(
@@ -305,9 +308,9 @@ def test_reports_count_each_person_once_with_tables_by_repetition_only_where_ask
     settings = app_state(app).settings
     try:
         deploy(app)
-        # 20 people rated two services, one good and one poor; 20 rated one, good.
-        store(app, {"used": 2, "score__1": "good", "score__2": "poor", "why__2": "slow"}, 20)
-        store(app, {"used": 1, "score__1": "good", "wait__1": 3, "wait__2": 5}, 20)
+        # 60 people rated two services, one good and one poor; 60 rated one, good.
+        store(app, {"used": 2, "score__1": "good", "score__2": "poor", "why__2": "slow"}, 60)
+        store(app, {"used": 1, "score__1": "good", "wait__1": 3, "wait__2": 5}, 60)
         refreshed = run_report(settings, "refresh", "services-rated", input=PASSPHRASE + "\n")
         assert refreshed.exit_code == 0, refreshed.output
         target = tmp_path / "report.json"
@@ -326,20 +329,27 @@ def test_reports_count_each_person_once_with_tables_by_repetition_only_where_ask
     variables = {variable["id"]: variable for variable in document["variables"]}
     # One table per question, counting people; a table per repetition only for "each"
     # (repeat_table = true), not for "rate".
-    assert list(variables) == ["used", "score", "why", "wait", "wait__1", "wait__2"]
+    assert list(variables) == [
+        *("used", "score", "why", "wait", "wait__1", "wait__2"),
+        "indicator:any_poor",
+    ]
     assert variables["score"]["kind"] == "multiple"
     assert variables["wait"]["label"]["en"] == "How many days did you wait for \u2026?"
     assert variables["wait__2"]["label"]["en"] == "How many days did you wait for health care?"
     frequency = document["views"][0]["tables"]["score"]["frequency"]
     counts = {row["key"]: row["counts"][0] for row in frequency["rows"]}
-    # 40 people gave 60 ratings: 40 rated a service good, 20 rated one poor (counts are
-    # slightly adjusted before they are published).
-    assert abs(counts["_answered"] - 40) <= 5 and abs(counts["good"] - 40) <= 5, counts
-    assert abs(counts["poor"] - 20) <= 5, counts
+    # 120 people gave 180 ratings: 120 rated a service good, 60 rated one poor. Published
+    # counts are adjusted by noise of standard deviation 2: 10 is five of them.
+    assert abs(counts["_answered"] - 120) <= 10 and abs(counts["good"] - 120) <= 10, counts
+    assert abs(counts["poor"] - 60) <= 10, counts
+    # The indicator reads ${score} as every rating the person gave.
+    indicator = document["views"][0]["tables"]["indicator:any_poor"]["frequency"]
+    met = {row["key"]: row["counts"][0] for row in indicator["rows"]}
+    assert abs(met["_met"] - 60) <= 10 and abs(met["_not_met"] - 60) <= 10, met
     why = document["views"][0]["tables"]["why"]["frequency"]
     status = {row["key"]: row["counts"][0] for row in why["rows"]}
-    assert abs(status["_answered"] - 20) <= 5 and abs(status["_not_asked"] - 20) <= 5, status
+    assert abs(status["_answered"] - 60) <= 10 and abs(status["_not_asked"] - 60) <= 10, status
     rows = list(csv.DictReader(io.StringIO(microdata.read_text(encoding="utf-8-sig"))))
-    assert len(rows) == 40
+    assert len(rows) == 120
     assert {"score__1", "score__2", "score__3", "why__2", "wait__1", "wait__2"} <= set(rows[0])
     assert sorted({row["score__2"] for row in rows}) == ["(not asked)", "poor"]

@@ -7,8 +7,9 @@ questions, translations, scales and consent. Every problem is collected, never o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from survey_app.definitions.expressions import (
     Expression,
@@ -138,6 +139,28 @@ def _check_duplicates(survey: Survey, file: str) -> Iterator[Problem]:
 
 
 def _check_references(survey: Survey, file: str, outline: Outline) -> Iterator[Problem]:
+    repeated = {
+        question.repeat_of: page.repetition.group
+        for page, question in survey.iter_questions()
+        if question.repeat_of is not None and page.repetition is not None
+    }
+    for problem in _references(survey, file, outline, frozenset(repeated)):
+        names = _UNKNOWN.findall(problem.message)
+        hints = [
+            f"${{{name}}} is asked in each repetition of page '{repeated[name]}': name one, "
+            f"as ${{{name}__1}}"
+            for name in names
+            if name in repeated
+        ]
+        yield replace(problem, message="; ".join([problem.message, *hints]))
+
+
+_UNKNOWN = re.compile(r"unknown question \$\{([^}]*)\}")
+
+
+def _references(
+    survey: Survey, file: str, outline: Outline, repeated: frozenset[str]
+) -> Iterator[Problem]:
     known = frozenset(outline.position)
     for index, page in enumerate(survey.pages):
         if page.relevant is not None:
@@ -171,8 +194,10 @@ def _check_references(survey: Survey, file: str, outline: Outline) -> Iterator[P
             ("numerator", indicator.numerator),
             ("denominator", indicator.denominator),
         ):
+            # An indicator counts people: a repeated page's question reads as every answer
+            # the person gave in its repetitions.
             for message in _reference_messages(
-                name, condition, known, outline, earlier=None, may_use_current=False
+                name, condition, known | repeated, outline, earlier=None, may_use_current=False
             ):
                 yield Problem(file, f"indicator '{indicator.id}'", message)
 

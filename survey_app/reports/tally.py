@@ -347,6 +347,9 @@ class TallyCounter:
                 # Only whether a date was given: rows made of the dates themselves would
                 # publish a value one person gave as a row label.
                 slots.append(answered)
+        if rules.indicators and rules.repeated:
+            # An indicator counts people: a repeated question reads as every answer given.
+            given = {**given, **{q: _person(given, keys, True) for q, keys, _ in rules.repeated}}
         for indicator in rules.indicators:
             slots.append(indicator.slot(given))
 
