@@ -262,6 +262,10 @@ def test_assisted_entry_and_the_paper_form_draw_each_repetition(
         assert all(f"Repetition {n}</p>" in html for n in (1, 2, 3))
         assert "How many days did you wait for health care?" in html
         assert "health care · 2 of 2" in html
+        preview = client.get("/staff/preview/services-rated", follow_redirects=True)
+        assert preview.status_code == 200
+        bundle = client.get("/staff/assist/offline/bundle.json")
+        assert bundle.status_code == 200 and "wait__2" in bundle.get_data(as_text=True)
         tab = Interview(client, "services-rated")
         tab.start()
         tab.answer(1, {"used": "1"})
