@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from flask import Flask
+from selenium.webdriver.common.by import By
 
 from survey_app import create_app, migrate
 from survey_app.config import Settings
@@ -26,6 +27,8 @@ from tests.support.assisted import Interview
 from tests.support.cli import run as run_cli_with
 from tests.support.staff import make_account, open_session
 from tests.support.web import Respondent
+from tests.test_browser import LiveSite, click_and_wait, make_driver
+from tests.test_browser import read_back as read_back_live
 from tests.test_surveys_cli import run as run_cli
 from tests.test_xlsform import make_form
 
@@ -357,3 +360,41 @@ def test_reports_count_each_person_once_with_tables_by_repetition_only_where_ask
     assert len(rows) == 120
     assert {"score__1", "score__2", "score__3", "why__2", "wait__1", "wait__2"} <= set(rows[0])
     assert sorted({row["score__2"] for row in rows}) == ["(not asked)", "poor"]
+
+
+@pytest.mark.browser
+def test_in_the_browser_a_repetition_shows_what_its_own_answers_ask_for(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = serve(tmp_path, database_url, "services-rated.toml")
+    migrate.upgrade(app_state(app).database)
+    deployment = deploy(app)
+    site = LiveSite(app)
+    driver = make_driver(javascript=True)
+    try:
+        driver.get(f"{site.base}/s/{deployment.links['services-rated']}")
+        click_and_wait(driver, 'button[name="lang"]')
+        driver.find_element(By.ID, "used").send_keys("2")
+        click_and_wait(driver, 'button[value="next"]')
+        shown = []
+        for number, rating in ((1, "poor"), (2, "good")):
+            driver.find_element(
+                By.CSS_SELECTOR, f'input[name="score__{number}"][value="{rating}"]'
+            ).click()
+            shown.append(driver.find_element(By.ID, f"q-why__{number}").is_displayed())
+            # Typed whether shown or not: the server keeps it only where it applies.
+            driver.execute_script(
+                "document.getElementById(arguments[0]).value = 'typed';", f"why__{number}"
+            )
+            click_and_wait(driver, 'button[value="next"]')
+        assert shown == [True, False]
+        for number in (1, 2):
+            click_and_wait(driver, 'button[value="next"]')
+        responses = read_back_live(site, deployment, "services-rated")
+    finally:
+        driver.quit()
+        site.close()
+        app_state(app).database.dispose()
+    assert [r.answers for r in responses] == [
+        {"used": 2, "score__1": "poor", "why__1": "typed", "score__2": "good"}
+    ]
