@@ -388,7 +388,7 @@ def test_in_the_browser_a_repetition_shows_what_its_own_answers_ask_for(
             )
             click_and_wait(driver, 'button[value="next"]')
         assert shown == [True, False]
-        for number in (1, 2):
+        for _option in ("legal", "health"):  # the waits, left blank
             click_and_wait(driver, 'button[value="next"]')
         responses = read_back_live(site, deployment, "services-rated")
     finally:
