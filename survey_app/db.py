@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -57,6 +58,16 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+# What runs statements in a transaction: an ORM session, or a plain connection where a request
+# only runs statements built once (a respondent's).
+Executor = Session | Connection
+
+
+def dialect_name(db: Executor) -> str:
+    bind = db.get_bind() if isinstance(db, Session) else db
+    return bind.dialect.name
 
 
 class Base(DeclarativeBase):
@@ -135,6 +146,14 @@ class Database:
         """A session that commits on success and rolls back on any error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A transaction on a plain connection, without the ORM: commits on success and rolls
+        back on any error. A respondent's request runs only statements built once, and the
+        session's bookkeeping cost more than running them."""
+        with self.engine.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from .db import Executor
 from .messages import N_, DomainError
 from .models import AccessCode, DistributionLink, Programme, Survey
 
@@ -136,7 +137,7 @@ def create_codes(
     return batch, codes
 
 
-def spend_code(session: Session, link_token: str, code: str, key: str) -> bool:
+def spend_code(session: Executor, link_token: str, code: str, key: str) -> bool:
     """Mark the code spent, in the caller's transaction; False if unknown or already spent.
 
     The conditional UPDATE makes two simultaneous starts with one code race safely: only one

@@ -26,8 +26,8 @@ from typing import Any, cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
 
+from .db import Executor
 from .models import Draft
 
 NONCE_BYTES = 12
@@ -132,7 +132,7 @@ _PURGE = delete(_DRAFTS).where(_DRAFTS.c.expires_at <= bindparam("now"))
 
 
 class DraftStore:
-    def __init__(self, session: Session, idle: timedelta) -> None:
+    def __init__(self, session: Executor, idle: timedelta) -> None:
         self.session = session
         self.idle = idle
 

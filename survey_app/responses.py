@@ -21,11 +21,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import answer_checks, sealing
+from .db import Executor, dialect_name
 from .definitions import Survey, SurveyDefinitionError, load_survey_json
 from .models import (
     DistributionLink,
     InboxResponse,
     KeyStatus,
+    Programme,
     ProgrammeKey,
     Response,
     SurveyVersion,
@@ -130,7 +132,7 @@ def current_key(session: Session, programme_id: int) -> ProgrammeKey | None:
     ).first()
 
 
-def register_version(session: Session, survey_id: str, version: str, definition: str) -> None:
+def register_version(session: Executor, survey_id: str, version: str, definition: str) -> None:
     """Keep the exact definition of each version answered, so old responses stay readable.
 
     INSERT ... ON CONFLICT DO NOTHING: several first responses to a new version arriving at
@@ -146,7 +148,7 @@ def register_version(session: Session, survey_id: str, version: str, definition:
         .where(SurveyVersion.survey_id == survey_id)
         .scalar_subquery()
     )
-    dialect_insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
+    dialect_insert = postgresql_insert if dialect_name(session) == "postgresql" else sqlite_insert
     session.execute(
         dialect_insert(SurveyVersion)
         .values(
@@ -159,23 +161,19 @@ def register_version(session: Session, survey_id: str, version: str, definition:
     )
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 @dataclass(frozen=True)
 class SealedResponse:
     """A response sealed and ready to store: the inbox row, answers only inside `sealed`."""
 
     row: dict[str, Any]
 
-    def store(self, session: Session) -> None:
+    def store(self, session: Executor) -> None:
         """Add the row to the inbox; it waits there until the next release."""
         session.execute(_INSERT_INBOX, self.row)
 
 
 def seal_response(
-    session: Session,
+    session: Executor,
     *,
     survey_id: str,
     survey_version: str,
@@ -198,10 +196,10 @@ def seal_response(
     """
     key = session.execute(_CURRENT_KEY, {"survey_id": survey_id}).first()
     if key is None:  # rare: find out which of the two is missing, to say what to do
-        survey = session.get(SurveyRow, survey_id)
-        if survey is None:
+        slug = session.execute(_PROGRAMME_SLUG, {"survey_id": survey_id}).scalar()
+        if slug is None:
             raise SurveyNotAssigned(survey_id)
-        raise NoCurrentKey(survey.programme.slug)
+        raise NoCurrentKey(slug)
     if not version_stored:
         register_version(session, survey_id, survey_version, definition)
     response_id = secrets.token_hex(16)
@@ -250,7 +248,7 @@ def store_response(
     ).store(session)
 
 
-def _sites(session: Session, survey_id: str) -> list[str]:
+def _sites(session: Executor, survey_id: str) -> list[str]:
     """Every site the survey is handed out at: the padding makes room for the longest."""
     return list(session.scalars(_SITES, {"survey_id": survey_id}))
 
@@ -263,6 +261,11 @@ _CURRENT_KEY = (
     select(_KEYS.c.key_id, _KEYS.c.public_key)
     .join(_SURVEYS, _SURVEYS.c.programme_id == _KEYS.c.programme_id)
     .where(_SURVEYS.c.id == bindparam("survey_id"), _KEYS.c.status == KeyStatus.CURRENT)
+)
+_PROGRAMME_SLUG = (
+    select(cast(Table, Programme.__table__).c.slug)
+    .join(_SURVEYS, _SURVEYS.c.programme_id == cast(Table, Programme.__table__).c.id)
+    .where(_SURVEYS.c.id == bindparam("survey_id"))
 )
 _SITES = select(_LINKS.c.site).where(_LINKS.c.survey_id == bindparam("survey_id")).distinct()
 _INSERT_INBOX = insert(cast(Table, InboxResponse.__table__))

@@ -86,6 +86,11 @@ class AppState:
         # Known to be stored only once this transaction has committed.
         event.listen(session, "after_commit", lambda _session: self._registered.add(key))
 
+    def stored_version(self, survey: Survey) -> None:
+        """Note that this version's definition is in the database: call it only once the
+        transaction that registered it has committed."""
+        self._registered.add((survey.id, survey.version))
+
     def version_stored(self, survey: Survey) -> bool:
         """Whether this process has seen this version's definition committed to the database."""
         return (survey.id, survey.version) in self._registered

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, before_render_template
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from survey_app.state import app_state
 from tests.support.apps import Deployment
@@ -64,8 +65,16 @@ def test_each_respondent_request_takes_one_transaction_and_repeats_no_statement(
     def beginning(*_arguments: Any) -> None:
         transactions.append(len(statements))
 
+    orm_sessions: list[object] = []
+
+    def orm_session_began(session: Session, *_arguments: Any) -> None:
+        orm_sessions.append(session)
+
     event.listen(engine, "before_cursor_execute", executing)
     event.listen(engine, "begin", beginning)
+    # A respondent's request runs statements built once on a plain connection: the ORM's
+    # session, its unit of work and identity map, cost more than the statements.
+    event.listen(Session, "after_begin", orm_session_began)
     costs: list[tuple[int, int]] = []
     client = app.test_client()
     respondent = Respondent(client, token)
@@ -94,6 +103,8 @@ def test_each_respondent_request_takes_one_transaction_and_repeats_no_statement(
     finally:
         event.remove(engine, "before_cursor_execute", executing)
         event.remove(engine, "begin", beginning)
+        event.remove(Session, "after_begin", orm_session_began)
     assert "Thank you" in respondent.html
+    assert orm_sessions == []
     # (transactions, most times one statement ran) for each request
     assert costs == [(1, 1)] * 4

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,8 +33,8 @@ from flask import (
     session,
 )
 from flask_babel import gettext as _
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import release
@@ -45,7 +46,7 @@ from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, Draft
 from ..failures import describe
 from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..models import Programme
-from ..responses import ResponseMeta, seal_response
+from ..responses import ResponseMeta, register_version, seal_response
 from ..state import app_state
 from . import answering, stepping
 from .enhance import client_rules
@@ -109,7 +110,7 @@ def _closed(error: SurveyClosed) -> tuple[str, int]:
     if handle is not None:
         # Someone was answering when the link was switched off: tell them in their language,
         # and their answers go now.
-        with _database_session() as db:
+        with _transaction() as db:
             store = _drafts(db)
             with contextlib.suppress(DraftExpired, DraftFinished):
                 g.language = store.load(handle).language
@@ -146,7 +147,7 @@ def _programme_of_this_link() -> ServedProgramme | None:
     if not isinstance(token, str):
         return None
     try:
-        with app_state().database.session() as db:
+        with app_state().database.connection() as db:
             link = find_link(db, token)
             return None if link is None else link.programme
     except SQLAlchemyError:
@@ -176,7 +177,7 @@ def survey_page(token: str) -> Any:
 def _answer(token: str) -> Reply:
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
     # One transaction for the whole request, reads included.
-    with _database_session() as db:
+    with _transaction() as db:
         link, survey, programme = _served(token, db)
         if handle is None:
             return _start_again(token, programme)
@@ -195,31 +196,41 @@ def _answer(token: str) -> Reply:
 
 def _start(token: str) -> Reply:
     _release_if_due()
+    registered: list[Survey] = []
     # One transaction for the whole request, reads included.
-    with _database_session() as db:
-        link, survey, programme = _served(token, db)
-        language = request.form.get("lang", survey.default_language)
-        if language not in survey.language_codes:
-            return render_error(400, _("Please choose one of the languages offered."))
-        refused = _rate_limited()
-        if refused is not None:
-            return too_many_requests(refused.retry_after_seconds)
-        app_state().ensure_registered(survey, db)
-        # The code is spent here, at the start, so that no transaction storing a response ever
-        # touches a code (see survey_app.distribution).
-        typed = request.form.get("code", "")
-        if link.requires_code and not spend_code(db, token, typed, app_state().code_key):
-            g.language = language
-            error = _("This code is not valid or has already been used. Please check the card.")
-            return _landing(
-                token, survey, programme, True, code=typed, code_error=error, status=403
-            )
-        store = _drafts(db)
-        store.purge_expired()
-        state = DraftState(link_token=token, language=language, survey_version=survey.version)
-        handle = store.create(state)
+    with _transaction() as db:
+        reply = _begin(token, db, registered)
+    # Known to be stored only now that the transaction has committed.
+    for survey in registered:
+        app_state().stored_version(survey)
+    return reply
+
+
+def _begin(token: str, db: Connection, registered: list[Survey]) -> Reply:
+    link, survey, programme = _served(token, db)
+    language = request.form.get("lang", survey.default_language)
+    if language not in survey.language_codes:
+        return render_error(400, _("Please choose one of the languages offered."))
+    refused = _rate_limited()
+    if refused is not None:
+        return too_many_requests(refused.retry_after_seconds)
+    if not app_state().version_stored(survey):
+        # A survey assigned while this server runs (`serve` registers the others at start).
+        register_version(db, survey.id, survey.version, survey.canonical_json)
+        registered.append(survey)
+    # The code is spent here, at the start, so that no transaction storing a response ever
+    # touches a code (see survey_app.distribution).
+    typed = request.form.get("code", "")
+    if link.requires_code and not spend_code(db, token, typed, app_state().code_key):
         g.language = language
-        return _render_page(survey, programme, token, state, handle)
+        error = _("This code is not valid or has already been used. Please check the card.")
+        return _landing(token, survey, programme, True, code=typed, code_error=error, status=403)
+    store = _drafts(db)
+    store.purge_expired()
+    state = DraftState(link_token=token, language=language, survey_version=survey.version)
+    handle = store.create(state)
+    g.language = language
+    return _render_page(survey, programme, token, state, handle)
 
 
 def _landing(
@@ -267,7 +278,7 @@ def _current_draft(
 
 
 def _receive_page(
-    db: Any,
+    db: Connection,
     store: DraftStore,
     handle: DraftHandle,
     state: DraftState,
@@ -310,7 +321,7 @@ def _receive_page(
 
 
 def _finish(
-    db: Any,
+    db: Connection,
     store: DraftStore,
     handle: DraftHandle,
     state: DraftState,
@@ -398,7 +409,7 @@ def quick_exit() -> BaseResponse:
     """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral."""
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
     if handle is not None:
-        with _database_session() as db:
+        with _transaction() as db:
             _drafts(db).discard(handle)
     session.clear()
     # exit.js sends "beacon" on its way out and takes the page to the neutral site itself.
@@ -426,12 +437,12 @@ def load_default_help(settings: RespondentSettings) -> Contacts:
         raise ConfigError(f"respondent.default_help_file: {error}") from None
 
 
-def _served(token: str, db: Session | None = None) -> tuple[ServedLink, Survey, ServedProgramme]:
+def _served(token: str, db: Connection | None = None) -> tuple[ServedLink, Survey, ServedProgramme]:
     """The link, its survey and programme (one query, in `db`'s transaction if given);
     404 for no such link, SurveyClosed for one switched off or no longer served."""
     state = app_state()
     if db is None:
-        with state.database.session() as own:
+        with state.database.connection() as own:
             return _served(token, own)
     link = find_link(db, token)
     if link is None:
@@ -500,7 +511,7 @@ def _release_if_due() -> None:
     if state.released_interval == interval:
         return
     try:
-        with _database_session() as db:
+        with state.database.session() as db:
             release.release_if_due(db)
     except SQLAlchemyError as error:
         log.error("release of stored responses failed: %s", describe(error))
@@ -526,8 +537,8 @@ def _drafts(db: Any) -> DraftStore:
     return DraftStore(db, timedelta(minutes=app_state().settings.respondent.draft_idle_minutes))
 
 
-def _database_session() -> Any:
-    return app_state().database.session()
+def _transaction() -> AbstractContextManager[Connection]:
+    return app_state().database.connection()
 
 
 def _max_text() -> int:

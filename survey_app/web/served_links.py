@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import Session
 
+from ..db import Executor
 from ..models import DistributionLink, Programme
 
 
@@ -53,7 +53,7 @@ _FIND = (
 )
 
 
-def find_link(session: Session, token: str) -> ServedLink | None:
+def find_link(session: Executor, token: str) -> ServedLink | None:
     row: Any = session.execute(_FIND, {"token": token}).first()
     if row is None:
         return None
