@@ -398,3 +398,29 @@ def test_in_the_browser_a_repetition_shows_what_its_own_answers_ask_for(
     assert [r.answers for r in responses] == [
         {"used": 2, "score__1": "poor", "why__1": "typed", "score__2": "good"}
     ]
+
+
+def test_repetitions_answered_before_the_count_was_lowered_are_not_kept(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = serve(tmp_path, database_url, "services-rated.toml")
+    try:
+        deployment = deploy(app)
+        tab = Respondent(app.test_client(), deployment.links["services-rated"])
+        tab.start()
+        tab.submit(1, {"used": "3"})
+        tab.submit(2, {"score__1": "good"})
+        tab.submit(3, {"score__2": "poor", "why__2": "rude"})
+        assert tab.page == 4 and "Repetition 3" in tab.html
+        for page in (4, 3, 2):
+            tab.submit(page, {}, action="back")
+        assert tab.page == 1
+        tab.submit(1, {"used": "1"})
+        tab.submit(2, {"score__1": "good"})
+        assert "How many days did you wait for legal advice?" in tab.html
+        tab.submit(tab.page or 0, {})
+        tab.submit(tab.page or 0, {})
+        responses = read_back(app, deployment.programme_id, "services-rated")
+    finally:
+        app_state(app).database.dispose()
+    assert [r.answers for r in responses] == [{"used": 1, "score__1": "good"}]
