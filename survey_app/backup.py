@@ -28,34 +28,40 @@ from sqlalchemy.engine import URL
 
 from . import models  # noqa: F401  (registers every table with Base.metadata)
 from .db import Base, Database
+from .messages import N_, DomainError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_CUSTOM_MAGIC = b"PGDMP"
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([^\s]+)")
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     """Base class for every backup or restore that cannot go ahead."""
 
 
 class ToolMissing(BackupError):
     def __init__(self, tool: str) -> None:
         super().__init__(
-            f"{tool} is not installed or not on PATH; install the PostgreSQL client tools "
-            "(same major version as the server, or newer)"
+            N_(
+                "%(tool)s is not installed or not on PATH; install the PostgreSQL client tools "
+                "(same major version as the server, or newer)"
+            ),
+            tool=tool,
         )
 
 
 class BackupExists(BackupError):
     def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} already exists; choose another file name")
+        super().__init__(N_("%(path)s already exists; choose another file name"), path=str(path))
 
 
 class DatabaseNotEmpty(BackupError):
     def __init__(self) -> None:
         super().__init__(
-            "the database already holds data; restoring would replace all of it. "
-            "Take a backup of it first, then run restore again with --force"
+            N_(
+                "the database already holds data; restoring would replace all of it. "
+                "Take a backup of it first, then run restore again with --force"
+            )
         )
 
 
@@ -63,10 +69,18 @@ class NotABackup(BackupError):
     """The file is not a backup this database can restore."""
 
 
+_DAMAGED = N_("%(path)s is damaged: %(problem)s")
+
+
 class ToolFailed(BackupError):
     def __init__(self, tool: str, stderr: str) -> None:
         lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        super().__init__(f"{tool} failed: {' / '.join(lines[-5:]) or 'no message'}")
+        if lines:
+            super().__init__(
+                N_("%(tool)s failed: %(message)s"), tool=tool, message=" / ".join(lines[-5:])
+            )
+        else:
+            super().__init__(N_("%(tool)s failed and said nothing"), tool=tool)
 
 
 def suffix_for(database: Database) -> str:
@@ -148,13 +162,19 @@ def _check_kind(database: Database, source: Path) -> None:
         with source.open("rb") as handle:
             start = handle.read(len(SQLITE_MAGIC))
     except OSError as error:
-        raise NotABackup(f"cannot read {source}: {error.strerror}") from None
+        raise NotABackup(
+            N_("cannot read %(path)s: %(error)s"), path=str(source), error=str(error.strerror)
+        ) from None
     expected, kind = (
         (SQLITE_MAGIC, "SQLite") if database.is_sqlite else (PG_CUSTOM_MAGIC, "pg_dump custom")
     )
     if not start.startswith(expected):
         raise NotABackup(
-            f"{source} is not a {kind} backup, which is what this database ({kind}) restores"
+            N_(
+                "%(path)s is not a %(kind)s backup, which is what this database (%(kind)s) restores"
+            ),
+            path=str(source),
+            kind=kind,
         )
 
 
@@ -183,11 +203,13 @@ def _restore_sqlite(database: Database, source: Path) -> None:
             (verdict,) = backup_copy.execute("PRAGMA quick_check").fetchone()
             tables = {row[0] for row in backup_copy.execute("SELECT name FROM sqlite_master")}
         except sqlite3.DatabaseError as error:
-            raise NotABackup(f"{source} is damaged: {error}") from None
+            raise NotABackup(_DAMAGED, path=str(source), problem=str(error)) from None
         if verdict != "ok":
-            raise NotABackup(f"{source} is damaged: {verdict}")
+            raise NotABackup(_DAMAGED, path=str(source), problem=str(verdict))
         if "alembic_version" not in tables:
-            raise NotABackup(f"{source} is a SQLite file but not a backup of this app")
+            raise NotABackup(
+                N_("%(path)s is a SQLite file but not a backup of this app"), path=str(source)
+            )
         raw = database.engine.raw_connection()
         try:
             backup_copy.backup(raw.driver_connection)  # type: ignore[arg-type]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from . import demo_secrets, migrate
-from .commands import Context, pass_context, run_server_or_explain, server_options, with_server
+from .commands import (
+    Context,
+    friendly_errors,
+    in_operator_language,
+    pass_context,
+    run_server_or_explain,
+    server_options,
+    with_server,
+)
 
 
 @click.group()
@@ -24,6 +32,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 @pass_context
+@friendly_errors(migrate.RevisionRefused, migrate.MigrationsMissing)
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     database = ctx.database_to_set_up()
@@ -34,6 +43,7 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 @db.command("downgrade")
 @click.argument("revision")
 @pass_context
+@friendly_errors(migrate.RevisionRefused, migrate.MigrationsMissing)
 def db_downgrade(ctx: Context, revision: str) -> None:
     """Undo migrations down to REVISION."""
     migrate.downgrade(ctx.database, revision)
@@ -42,6 +52,7 @@ def db_downgrade(ctx: Context, revision: str) -> None:
 
 @db.command("current")
 @pass_context
+@friendly_errors(migrate.MigrationsMissing)
 def db_current(ctx: Context) -> None:
     """Show the schema revision of the database."""
     click.echo(migrate.current_revision(ctx.database) or "empty (run `survey-app db upgrade`)")
@@ -64,7 +75,7 @@ def serve(ctx: Context, host: str | None, port: int | None, workers: int | None)
         try:
             demo_secrets.refuse_if_present(ctx.settings.instance_path)
         except demo_secrets.DemoSecretsPresent as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(in_operator_language(error)) from None
     settings = with_server(ctx.settings, host=host, port=port, workers=workers)
     ctx.require_current_schema()
     run_server_or_explain(run_server, settings)

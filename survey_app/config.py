@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .messages import N_, DomainError
+
 ENV_PREFIX = "SURVEY_APP_"
 CONFIG_ENV = "SURVEY_APP_CONFIG"
 
@@ -26,8 +28,12 @@ Environment = Literal["production", "development", "testing"]
 Period = Literal["day", "week", "month"]
 
 
-class ConfigError(Exception):
+class ConfigError(DomainError):
     """The configuration cannot be used; the message names the key and the problem."""
+
+
+_EXPECTED_BOOL = N_("%(label)s: expected true or false, got %(value)s")
+_EXPECTED_NUMBER = N_("%(label)s: expected a whole number, got %(value)s")
 
 
 @dataclass(frozen=True)
@@ -198,8 +204,12 @@ def ensure_key(settings: Settings, name: str) -> str:
         if len(key) >= 32:
             return key
         raise ConfigError(
-            f"{path}: the stored {name.replace('_', ' ')} is too short; restore it from the "
-            'backup (see README, "Keys outside the database")'
+            N_(
+                "%(path)s: the stored %(name)s is too short; restore it from the backup "
+                '(see README, "Keys outside the database")'
+            ),
+            path=str(path),
+            name=name.replace("_", " "),
         )
     make_instance_folder(settings.instance_path)
     key = secrets.token_urlsafe(48)
@@ -217,15 +227,28 @@ def _read_key_file(name: str, path: Path) -> str:
         key = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         raise ConfigError(
-            f"security.{name}_file: {path} does not exist; create it once with "
-            f"`survey-app secret-key new {path}` and copy the same file to every server"
+            N_(
+                "security.%(name)s_file: %(path)s does not exist; create it once with "
+                "`survey-app secret-key new %(path)s` and copy the same file to every server"
+            ),
+            name=name,
+            path=str(path),
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"security.{name}_file: {path} cannot be read: {error}") from None
+        raise ConfigError(
+            N_("security.%(name)s_file: %(path)s cannot be read: %(error)s"),
+            name=name,
+            path=str(path),
+            error=str(error),
+        ) from None
     if len(key) < 32:
         raise ConfigError(
-            f"security.{name}_file: {path} holds fewer than 32 characters; "
-            f"make a new one with `survey-app secret-key new {path}`"
+            N_(
+                "security.%(name)s_file: %(path)s holds fewer than 32 characters; "
+                "make a new one with `survey-app secret-key new %(path)s`"
+            ),
+            name=name,
+            path=str(path),
         )
     return key
 
@@ -241,9 +264,11 @@ def check_can_serve(settings: Settings) -> None:
     """What the web app needs beyond what every command needs."""
     if settings.environment == "production" and not settings.server.public_url:
         raise ConfigError(
-            "server.public_url: production needs the address respondents use "
-            "(such as 'https://feedback.example.org'): links and code cards are built from it, "
-            "never from the Host header a client sends"
+            N_(
+                "server.public_url: production needs the address respondents use "
+                "(such as 'https://feedback.example.org'): links and code cards are built from "
+                "it, never from the Host header a client sends"
+            )
         )
 
 
@@ -252,9 +277,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist") from None
+        raise ConfigError(
+            N_("%(variable)s names %(path)s, which does not exist"),
+            variable=CONFIG_ENV,
+            path=str(path),
+        ) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        raise ConfigError(
+            N_("%(path)s: not valid TOML: %(error)s"), path=str(path), error=str(error)
+        ) from None
 
 
 def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
@@ -274,7 +305,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         section = next((s for s in sections if key.startswith(s + "_")), None)
         if section is None:
-            raise ConfigError(f"environment variable {name}: no such setting")
+            raise ConfigError(N_("environment variable %(name)s: no such setting"), name=name)
         found.setdefault(section, {})[key[len(section) + 1 :]] = value
     return found
 
@@ -291,14 +322,17 @@ def _merge(into: dict[str, Any], more: Mapping[str, Any]) -> None:
 
 def _build(cls: type[Any], values: Mapping[str, Any], *, source: str) -> Any:
     if not isinstance(values, Mapping):
-        raise ConfigError(f"[{source}]: expected a table of settings")
+        raise ConfigError(N_("[%(source)s]: expected a table of settings"), source=source)
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:
         where = f"[{source}] " if source else ""
         raise ConfigError(
-            f"{where}{unknown[0]}: no such setting (known: {', '.join(sorted(known))})"
+            N_("%(where)s%(name)s: no such setting (known: %(known)s)"),
+            where=where,
+            name=unknown[0],
+            known=", ".join(sorted(known)),
         )
     kwargs: dict[str, Any] = {}
     for name, raw in values.items():
@@ -316,7 +350,12 @@ def _coerce(hint: Any, raw: Any, label: str) -> Any:
     if origin is Literal:
         allowed = typing.get_args(hint)
         if raw not in allowed:
-            raise ConfigError(f"{label}: {raw!r} is not one of {', '.join(map(repr, allowed))}")
+            raise ConfigError(
+                N_("%(label)s: %(value)s is not one of %(allowed)s"),
+                label=label,
+                value=repr(raw),
+                allowed=", ".join(map(repr, allowed)),
+            )
         return raw
     if hint is bool:
         if isinstance(raw, bool):
@@ -332,30 +371,38 @@ def _coerce(hint: Any, raw: Any, label: str) -> Any:
             "off",
         }:
             return raw.lower() in {"1", "true", "yes", "on"}
-        raise ConfigError(f"{label}: expected true or false, got {raw!r}")
+        raise ConfigError(_EXPECTED_BOOL, label=label, value=repr(raw))
     if hint is int:
         if isinstance(raw, bool):
-            raise ConfigError(f"{label}: expected a whole number, got {raw!r}")
+            raise ConfigError(_EXPECTED_NUMBER, label=label, value=repr(raw))
         try:
             return int(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{label}: expected a whole number, got {raw!r}") from None
+            raise ConfigError(_EXPECTED_NUMBER, label=label, value=repr(raw)) from None
     if hint is str:
         if not isinstance(raw, str):
-            raise ConfigError(f"{label}: expected text, got {raw!r}")
+            raise ConfigError(
+                N_("%(label)s: expected text, got %(value)s"), label=label, value=repr(raw)
+            )
         return raw
     if hint is Path:
         if not isinstance(raw, str | Path):
-            raise ConfigError(f"{label}: expected a path, got {raw!r}")
+            raise ConfigError(
+                N_("%(label)s: expected a path, got %(value)s"), label=label, value=repr(raw)
+            )
         return Path(raw)
     if origin is tuple:
         items = [s.strip() for s in raw.split(",") if s.strip()] if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise ConfigError(f"{label}: expected a list of text, got {raw!r}")
+            raise ConfigError(
+                N_("%(label)s: expected a list of text, got %(value)s"),
+                label=label,
+                value=repr(raw),
+            )
         return tuple(items)
     if isinstance(hint, types.UnionType):  # pragma: no cover - no optional settings yet
-        raise ConfigError(f"{label}: unsupported setting type")
-    raise ConfigError(f"{label}: unsupported setting type {hint!r}")  # pragma: no cover
+        raise ConfigError(N_("%(label)s: unsupported setting type"), label=label)
+    raise ConfigError(N_("%(label)s: unsupported setting type"), label=label)  # pragma: no cover
 
 
 def _check(settings: Settings) -> None:
@@ -375,64 +422,92 @@ def _check(settings: Settings) -> None:
     }
     for label, value in positive.items():
         if value <= 0:
-            raise ConfigError(f"{label}: must be greater than 0, got {value}")
+            raise ConfigError(
+                N_("%(label)s: must be greater than 0, got %(value)s"), label=label, value=value
+            )
     if settings.server.trusted_proxies < 0:
         raise ConfigError(
-            f"server.trusted_proxies: must be 0 or more, got {settings.server.trusted_proxies}"
+            N_("server.trusted_proxies: must be 0 or more, got %(value)s"),
+            value=settings.server.trusted_proxies,
         )
     respondent = settings.respondent
     if respondent.submissions_per_client_per_minute >= respondent.submissions_per_minute:
         raise ConfigError(
-            "respondent.submissions_per_client_per_minute: must be below "
-            f"respondent.submissions_per_minute ({respondent.submissions_per_minute}), "
-            "or one address could use up a link's whole budget"
+            N_(
+                "respondent.submissions_per_client_per_minute: must be below "
+                "respondent.submissions_per_minute (%(value)s), "
+                "or one address could use up a link's whole budget"
+            ),
+            value=respondent.submissions_per_minute,
         )
     storage = settings.rate_limits.storage_url
     if storage and not storage.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(
-            f"rate_limits.storage_url: use a redis:// address such as redis://127.0.0.1:6379/0, got {storage.split(':')[0]!r}"
+            N_(
+                "rate_limits.storage_url: use a redis:// address such as "
+                "redis://127.0.0.1:6379/0, got %(scheme)s"
+            ),
+            scheme=repr(storage.split(":")[0]),
         )
     for name in KEY_FILES:
         if getattr(settings.security, name) and getattr(settings.security, f"{name}_file"):
             raise ConfigError(
-                f"security.{name} and security.{name}_file are both set; keep only one"
+                N_("security.%(name)s and security.%(name)s_file are both set; keep only one"),
+                name=name,
             )
     if not 1 <= settings.server.port <= 65535:
-        raise ConfigError(f"server.port: must be between 1 and 65535, got {settings.server.port}")
+        raise ConfigError(
+            N_("server.port: must be between 1 and 65535, got %(value)s"),
+            value=settings.server.port,
+        )
     region = settings.reports.phone_region
     if region and not (len(region) == 2 and region.isascii() and region.isupper()):
         raise ConfigError(
-            f"reports.phone_region: use a two-letter country code such as 'GB', got {region!r}"
+            N_("reports.phone_region: use a two-letter country code such as 'GB', got %(value)s"),
+            value=repr(region),
         )
     if settings.reports.threshold < 2:
         raise ConfigError(
-            f"reports.threshold: must be at least 2, got {settings.reports.threshold}"
+            N_("reports.threshold: must be at least 2, got %(value)s"),
+            value=settings.reports.threshold,
         )
     for name in KEY_FILES:
         configured = str(getattr(settings.security, name))
         if configured and len(configured) < 32:
             raise ConfigError(
-                f"security.{name}: must be at least 32 characters; leave it empty to generate one"
+                N_(
+                    "security.%(name)s: must be at least 32 characters; leave it empty to "
+                    "generate one"
+                ),
+                name=name,
             )
     url = settings.respondent.quick_exit_url
     if not url.startswith("https://"):
-        raise ConfigError(f"respondent.quick_exit_url: must be an https:// address, got {url!r}")
+        raise ConfigError(
+            N_("respondent.quick_exit_url: must be an https:// address, got %(value)s"),
+            value=repr(url),
+        )
     public = settings.server.public_url
     if public and (
         not public.startswith(("https://", "http://")) or any(c in public for c in "?#@ ")
     ):
         raise ConfigError(
-            f"server.public_url: give the address respondents use, such as "
-            f"'https://feedback.example.org', got {public!r}"
+            N_(
+                "server.public_url: give the address respondents use, such as "
+                "'https://feedback.example.org', got %(value)s"
+            ),
+            value=repr(public),
         )
     db_url = settings.database.url
     if db_url and not db_url.startswith(
         ("sqlite://", "postgresql://", "postgresql+psycopg://", "postgres://")
     ):
         raise ConfigError(
-            f"database.url: only sqlite:// and postgresql:// are supported, got {db_url.split(':')[0]!r}"
+            N_("database.url: only sqlite:// and postgresql:// are supported, got %(scheme)s"),
+            scheme=repr(db_url.split(":")[0]),
         )
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(
-            f"log_level: {settings.log_level!r} is not one of DEBUG, INFO, WARNING, ERROR"
+            N_("log_level: %(value)s is not one of DEBUG, INFO, WARNING, ERROR"),
+            value=repr(settings.log_level),
         )

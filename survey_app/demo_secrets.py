@@ -11,18 +11,23 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from .messages import N_, DomainError
+
 FILE_NAME = "demo-secrets.txt"
 
 
-class DemoSecretsPresent(Exception):
+class DemoSecretsPresent(DomainError):
     """Production serving was asked for while the demo's secrets lie in the instance folder."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"{path} exists: it holds a demo's key passphrase and admin password in the clear. "
-            "This instance was set up by `survey-app demo`; a real deployment needs its own "
-            "instance folder (see README, 'Running it for real'). If you mean to keep this one, "
-            "write the secrets down, delete the file, and start again."
+            N_(
+                "%(path)s exists: it holds a demo's key passphrase and admin password in the "
+                "clear. This instance was set up by `survey-app demo`; a real deployment needs "
+                "its own instance folder (see README, 'Running it for real'). If you mean to "
+                "keep this one, write the secrets down, delete the file, and start again."
+            ),
+            path=str(path),
         )
         self.path = path
 

@@ -14,19 +14,24 @@ import hmac
 from sqlalchemy import delete
 
 from .db import Database, insert_or_ignore
+from .messages import N_, DomainError
 from .models import DeploymentFact
 
 FINGERPRINT_FACT = "secret_key_fingerprint"
 
 
-class SecretKeyMismatch(Exception):
+class SecretKeyMismatch(DomainError):
     def __init__(self, mine: str, recorded: str) -> None:
         super().__init__(
-            f"this server's secret key (fingerprint {mine[:12]}) differs from the one the other "
-            f"servers on this database use (fingerprint {recorded[:12]}): give every server the "
-            "same key (copy the file named by security.secret_key_file, or the same "
-            "security.secret_key). If you replaced the key on purpose on every server, run "
-            "`survey-app secret-key forget` once, then start them again"
+            N_(
+                "this server's secret key (fingerprint %(mine)s) differs from the one the other "
+                "servers on this database use (fingerprint %(recorded)s): give every server the "
+                "same key (copy the file named by security.secret_key_file, or the same "
+                "security.secret_key). If you replaced the key on purpose on every server, run "
+                "`survey-app secret-key forget` once, then start them again"
+            ),
+            mine=mine[:12],
+            recorded=recorded[:12],
         )
 
 

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import KEY_FILES, Settings, ensure_key, make_instance_folder
+from .messages import N_, DomainError
 
 FORMAT = "survey-app keys v1"
 
 
-class KeyBackupError(Exception):
+class KeyBackupError(DomainError):
     """The keys file cannot be read or used; the message says why."""
 
 
@@ -56,9 +57,17 @@ def restore_keys(settings: Settings, backup: Path) -> KeyRestore | None:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise KeyBackupError(f"{path} cannot be read as a keys file: {error}") from None
+        raise KeyBackupError(
+            N_("%(path)s cannot be read as a keys file: %(error)s"),
+            path=str(path),
+            error=str(error),
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise KeyBackupError(f"{path} is not a keys file of this app (format {FORMAT!r})")
+        raise KeyBackupError(
+            N_("%(path)s is not a keys file of this app (format %(format)s)"),
+            path=str(path),
+            format=repr(FORMAT),
+        )
     written: list[str] = []
     same: list[str] = []
     differ: list[str] = []
@@ -66,7 +75,9 @@ def restore_keys(settings: Settings, backup: Path) -> KeyRestore | None:
     for name, file_name in KEY_FILES.items():
         saved = document.get(name)
         if not isinstance(saved, str) or len(saved) < 32:
-            raise KeyBackupError(f"{path}: {name} is missing or too short")
+            raise KeyBackupError(
+                N_("%(path)s: %(name)s is missing or too short"), path=str(path), name=name
+            )
         configured = getattr(settings.security, name) or getattr(settings.security, f"{name}_file")
         if configured:
             (same if ensure_key(settings, name) == saved else differ).append(name)

@@ -6,16 +6,18 @@ Alembic is imported by the functions that use it, not with this module: most com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .db import Database
+from .messages import N_, DomainError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 
-class MigrationsMissing(Exception):
+class MigrationsMissing(DomainError):
     """Neither an installed copy nor a source checkout holds the migrations."""
 
 
@@ -26,7 +28,8 @@ def migrations_dir() -> Path:
         if (candidate / "env.py").is_file():
             return candidate
     raise MigrationsMissing(
-        f"the database migrations are missing beside {package}; reinstall survey-app"
+        N_("the database migrations are missing beside %(package)s; reinstall survey-app"),
+        package=str(package),
     )
 
 
@@ -39,22 +42,44 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
+class RevisionRefused(DomainError):
+    """A schema revision asked for that the migrations cannot move to."""
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
     from alembic import command
 
-    with database.engine.begin() as connection:
-        config = alembic_config(database)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    _move(database, revision, command.upgrade)
 
 
 def downgrade(database: Database, revision: str) -> None:
     from alembic import command
 
+    _move(database, revision, command.downgrade)
+
+
+def _move(database: Database, revision: str, step: Callable[[Config, str], None]) -> None:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     with database.engine.begin() as connection:
         config = alembic_config(database)
         config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+        try:
+            step(config, revision)
+        except CommandError as error:
+            if "Can't locate revision" not in str(error):
+                raise RevisionRefused(
+                    N_("the schema cannot move to revision '%(revision)s': %(reason)s"),
+                    revision=revision,
+                    reason=str(error),
+                ) from None
+            known = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()]
+            raise RevisionRefused(
+                N_("there is no schema revision '%(revision)s'; the revisions are %(known)s"),
+                revision=revision,
+                known=", ".join(["base", *reversed(known), "head"]),
+            ) from None
 
 
 def current_revision(database: Database) -> str | None:

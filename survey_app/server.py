@@ -25,46 +25,63 @@ from .app import create_app
 from .config import Settings
 from .deployment import check_secret_key
 from .logs import LINE_FORMAT, SafeFormatter, configure_logging
+from .messages import N_, DomainError
 from .state import app_state
 
 log = logging.getLogger(__name__)
 
 
-class ServeError(Exception):
+class ServeError(DomainError):
     """The server cannot start; the message says what to change."""
 
 
 class PortInUse(ServeError):
     def __init__(self, host: str, port: int) -> None:
         super().__init__(
-            f"port {port} on {host} is already in use; choose another with --port "
-            f"(for example --port {port + 1 if port < 65535 else 8080}) "
-            "or the setting server.port (SURVEY_APP_SERVER_PORT)"
+            N_(
+                "port %(port)s on %(host)s is already in use; choose another with --port "
+                "(for example --port %(other)s) or the setting server.port "
+                "(SURVEY_APP_SERVER_PORT)"
+            ),
+            port=port,
+            host=host,
+            other=port + 1 if port < 65535 else 8080,
         )
 
 
 class CannotListen(ServeError):
     def __init__(self, host: str, port: int, error: OSError) -> None:
         super().__init__(
-            f"cannot listen on {host} port {port}: {error.strerror or error}; "
-            "choose another with --host/--port or server.host/server.port"
+            N_(
+                "cannot listen on %(host)s port %(port)s: %(error)s; "
+                "choose another with --host/--port or server.host/server.port"
+            ),
+            host=host,
+            port=port,
+            error=error.strerror or str(error),
         )
 
 
 class WorkersNeedSharedStore(ServeError):
     def __init__(self, workers: int) -> None:
         super().__init__(
-            f"server.workers is {workers}, but rate limits are counted in each process's memory: "
-            "set rate_limits.storage_url (SURVEY_APP_RATE_LIMITS_STORAGE_URL) to a Redis "
-            "such as redis://127.0.0.1:6379/0, or serve with one worker"
+            N_(
+                "server.workers is %(workers)s, but rate limits are counted in each process's "
+                "memory: set rate_limits.storage_url (SURVEY_APP_RATE_LIMITS_STORAGE_URL) to a "
+                "Redis such as redis://127.0.0.1:6379/0, or serve with one worker"
+            ),
+            workers=workers,
         )
 
 
 class WorkersNeedGunicorn(ServeError):
     def __init__(self, workers: int) -> None:
         super().__init__(
-            f"server.workers is {workers}, but gunicorn does not run on this system; "
-            "serve with one worker (waitress) and more threads, or run several servers"
+            N_(
+                "server.workers is %(workers)s, but gunicorn does not run on this system; "
+                "serve with one worker (waitress) and more threads, or run several servers"
+            ),
+            workers=workers,
         )
 
 

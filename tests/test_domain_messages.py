@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -148,3 +149,116 @@ def test_english_text_stays_for_logs_and_callers_without_a_reader() -> None:
     error = SlugTaken("shelter")
     assert str(error) == TAKEN_EN
     assert error.translated(lambda message: message) == TAKEN_EN
+
+
+def in_language(settings: Settings, language: str, **more: str) -> dict[str, str]:
+    env = {**environment(settings), "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+    return {**env, "LANG": language, **more}
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr_FR.UTF-8", "configuration : server.port : un nombre entier est attendu, reçu 'abc'"),
+        ("es_ES.UTF-8", "configuración: server.port: se esperaba un número entero, se recibió"),
+        ("ar", "الإعدادات: server.port: كان المتوقع عددًا صحيحًا"),
+        ("C.UTF-8", "configuration: server.port: expected a whole number, got 'abc'"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_said_in_the_terminal_language(
+    settings: Settings, language: str, expected: str
+) -> None:
+    env = in_language(settings, language, SURVEY_APP_SERVER_PORT="abc")
+    result = CliRunner().invoke(main, ["db", "current"], env=env)
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr_FR.UTF-8", "il n'y a pas de révision du schéma 'nonsense' ; les révisions sont base,"),
+        ("es_ES.UTF-8", "no hay ninguna revisión del esquema 'nonsense'; las revisiones son base,"),
+        ("ar", "لا توجد مراجعة للمخطط باسم 'nonsense'"),
+        ("C.UTF-8", "there is no schema revision 'nonsense'; the revisions are base, 0001,"),
+    ],
+)
+@pytest.mark.parametrize("command", ["upgrade", "downgrade"])
+def test_an_unknown_schema_revision_is_refused_in_the_terminal_language(
+    deployment: Deployment, settings: Settings, language: str, expected: str, command: str
+) -> None:
+    env = in_language(settings, language)
+    result = CliRunner().invoke(main, ["db", command, "nonsense"], env=env)
+    assert result.exit_code == 1
+    assert expected in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr_FR.UTF-8", "aucune base de données à {db} : cherchée dans le dossier d'instance"),
+        ("es_ES.UTF-8", "no hay ninguna base de datos en {db}: se buscó en la carpeta"),
+        ("ar", "لا توجد قاعدة بيانات في {db}"),
+        ("C.UTF-8", "no database at {db}: looked in the instance folder"),
+    ],
+)
+def test_a_missing_database_is_said_in_the_terminal_language(
+    settings: Settings, tmp_path: Path, language: str, expected: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    env = in_language(settings, language, SURVEY_APP_INSTANCE_PATH=str(elsewhere))
+    env["SURVEY_APP_DATABASE_URL"] = ""
+    result = CliRunner().invoke(main, ["db", "current"], env=env)
+    assert result.exit_code == 1
+    assert expected.format(db=elsewhere / "survey.db") in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "exists", "not_a_backup"),
+    [
+        (
+            "fr_FR.UTF-8",
+            "existe déjà ; choisissez un autre nom de fichier",
+            "n'est pas une sauvegarde",
+        ),
+        ("es_ES.UTF-8", "ya existe; elija otro nombre de archivo", "no es una copia de seguridad"),
+        ("ar", "موجود بالفعل؛ اختر اسم ملف آخر", "ليس نسخة احتياطية"),
+        ("C.UTF-8", "already exists; choose another file name", "is not a"),
+    ],
+)
+def test_backup_and_restore_refusals_are_said_in_the_terminal_language(
+    deployment: Deployment,
+    settings: Settings,
+    tmp_path: Path,
+    language: str,
+    exists: str,
+    not_a_backup: str,
+) -> None:
+    taken = tmp_path / "taken.backup"
+    taken.write_text("something else\n", encoding="utf-8")
+    env = in_language(settings, language)
+    result = CliRunner().invoke(main, ["backup", str(taken)], env=env)
+    assert result.exit_code == 1
+    assert exists in result.output
+    result = CliRunner().invoke(main, ["restore", str(taken), "--force"], env=env)
+    assert result.exit_code == 1
+    assert not_a_backup in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr_FR.UTF-8", "server.workers vaut 2, mais les limites de fréquence sont comptées"),
+        ("es_ES.UTF-8", "server.workers es 2, pero los límites de frecuencia se cuentan"),
+        ("ar", "قيمة server.workers هي 2، لكن حدود المعدل"),
+        ("C.UTF-8", "server.workers is 2, but rate limits are counted in each process's memory"),
+    ],
+)
+def test_a_server_that_cannot_start_says_why_in_the_terminal_language(
+    deployment: Deployment, settings: Settings, language: str, expected: str
+) -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--workers", "2"], env=in_language(settings, language)
+    )
+    assert result.exit_code == 1
+    assert expected in result.output

@@ -42,7 +42,9 @@ class Context:
             try:
                 self._settings = load_settings()
             except ConfigError as error:
-                raise click.ClickException(f"configuration: {error}") from None
+                raise refused(
+                    N_("configuration: %(problem)s"), problem=in_operator_language(error)
+                ) from None
         return self._settings
 
     @property
@@ -51,7 +53,7 @@ class Context:
         if self._database is None:
             missing = self.settings.missing_database_file()
             if missing is not None:
-                raise click.ClickException(no_database_message(self.settings, missing))
+                raise click.ClickException(in_operator_language(NoDatabase(self.settings, missing)))
             self._database = self._open()
         return self._database
 
@@ -78,9 +80,11 @@ class Context:
         try:
             up_to_date = migrate.is_up_to_date(database)
         except OperationalError as error:
-            raise click.ClickException(
-                f"cannot reach the database {database.engine.url.render_as_string()}: "
-                f"{str(error.orig).strip().splitlines()[0]}. {HOW_TO_CHOOSE}"
+            raise refused(
+                N_("cannot reach the database %(url)s: %(problem)s. %(how)s"),
+                url=database.engine.url.render_as_string(),
+                problem=str(error.orig).strip().splitlines()[0],
+                how=in_operator_language(CommandRefused(HOW_TO_CHOOSE, **_SETTING_NAMES)),
             ) from None
         if not up_to_date:
             raise refused(
@@ -89,30 +93,59 @@ class Context:
         return database
 
 
-HOW_TO_CHOOSE = (
-    f"Choose the instance folder with {ENV_PREFIX}INSTANCE_PATH or `instance_path` in the "
-    f"config file named by {CONFIG_ENV} (or the database with {ENV_PREFIX}DATABASE_URL / "
+HOW_TO_CHOOSE = N_(
+    "Choose the instance folder with %(instance_variable)s or `instance_path` in the "
+    "config file named by %(config_variable)s (or the database with %(database_variable)s / "
     "`database.url` there)"
 )
+_SETTING_NAMES = {
+    "instance_variable": f"{ENV_PREFIX}INSTANCE_PATH",
+    "config_variable": CONFIG_ENV,
+    "database_variable": f"{ENV_PREFIX}DATABASE_URL",
+}
+
+
+class NoDatabase(DomainError):
+    """No database file where the settings say the instance folder is."""
+
+    message_id = N_(
+        "no database at %(path)s: looked in the instance folder %(folder)s (from %(source)s). "
+        "Choose the instance folder with %(instance_variable)s or `instance_path` in the "
+        "config file named by %(config_variable)s (or the database with %(database_variable)s "
+        "/ `database.url` there); to start a new one there, run `survey-app db upgrade`."
+    )
+
+    def __init__(self, settings: Settings, missing: Path) -> None:
+        self.source = describe_instance_source(settings)
+        source_id, source_params = self.source
+        super().__init__(
+            path=str(missing),
+            folder=str(missing.parent),
+            source=source_id % source_params,
+            **_SETTING_NAMES,
+        )
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        source_id, source_params = self.source
+        return gettext(self.message) % {**self.params, "source": gettext(source_id) % source_params}
 
 
 def no_database_message(settings: Settings, missing: Path) -> str:
-    where = f"{missing.parent} (from {describe_instance_source(settings)})"
-    return (
-        f"no database at {missing}: looked in the instance folder {where}. {HOW_TO_CHOOSE}; "
-        "to start a new one there, run `survey-app db upgrade`."
-    )
+    return str(NoDatabase(settings, missing))
 
 
-def describe_instance_source(settings: Settings) -> str:
+def describe_instance_source(settings: Settings) -> tuple[str, dict[str, object]]:
+    """Where the instance folder came from: a message id (marked with N_) and its parameters."""
     if os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH"):
-        return f"{ENV_PREFIX}INSTANCE_PATH"
+        return "%(variable)s", {"variable": f"{ENV_PREFIX}INSTANCE_PATH"}
     config_file = os.environ.get(CONFIG_ENV)
     if config_file:
-        return f"{CONFIG_ENV}={config_file}"
+        return "%(variable)s=%(file)s", {"variable": CONFIG_ENV, "file": config_file}
     if settings.instance_path.is_absolute():
-        return "the settings"
-    return f"the default 'instance', relative to the working folder {Path.cwd()}"
+        return N_("the settings"), {}
+    return N_("the default 'instance', relative to the working folder %(folder)s"), {
+        "folder": str(Path.cwd())
+    }
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -187,4 +220,4 @@ def run_server_or_explain(run: Callable[[Settings], None], settings: Settings) -
     try:
         run(settings)
     except (ServeError, ConfigError, SecretKeyMismatch, RateLimitStoreUnavailable) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(in_operator_language(error)) from None

@@ -8,12 +8,13 @@ import click
 
 from .. import audit, migrate
 from .. import backup as backups
+from ..config import ConfigError
 from ..erasure import flush_deleted
 from ..key_backup import KeyBackupError, keys_path, restore_keys, save_keys
 from ..release import pending, release_all, release_if_due
 from ..retention import purge as purge_expired
 from ..traffic import stored_counts
-from . import Context, friendly_errors, operator, pass_context
+from . import Context, friendly_errors, in_operator_language, operator, pass_context
 
 
 def register(main: click.Group) -> None:
@@ -24,7 +25,7 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @pass_context
-@friendly_errors(backups.BackupError)
+@friendly_errors(backups.BackupError, ConfigError)
 def backup(ctx: Context, path: Path | None) -> None:
     """Write a consistent copy of the database to PATH (default: instance/backups/).
 
@@ -51,7 +52,7 @@ def backup(ctx: Context, path: Path | None) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a database that already holds data.")
 @pass_context
-@friendly_errors(backups.BackupError)
+@friendly_errors(backups.BackupError, ConfigError)
 def restore(ctx: Context, path: Path, force: bool) -> None:
     """Bring back the backup in PATH, replacing the database's contents.
 
@@ -62,7 +63,7 @@ def restore(ctx: Context, path: Path, force: bool) -> None:
     try:
         keys = restore_keys(ctx.settings, path)
     except KeyBackupError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(in_operator_language(error)) from None
     if keys is None:
         click.echo(
             f"no {keys_path(path).name} beside the backup: the keys in this instance stay; "

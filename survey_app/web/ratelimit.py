@@ -32,18 +32,24 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
+from ..messages import N_, DomainError
+
 log = logging.getLogger(__name__)
 
 ADDRESS_KEY_LIFETIME_SECONDS = 2 * 86400
 
 
-class RateLimitStoreUnavailable(Exception):
+class RateLimitStoreUnavailable(DomainError):
     def __init__(self, url: str, error: Exception) -> None:
         parts = urlsplit(url)  # never echo a password in the URL
         where = f"{parts.hostname}:{parts.port or 6379}" if parts.hostname else parts.path
         super().__init__(
-            f"rate_limits.storage_url: cannot reach Redis at {where} ({type(error).__name__}); "
-            "start Redis or correct the setting"
+            N_(
+                "rate_limits.storage_url: cannot reach Redis at %(where)s (%(error)s); "
+                "start Redis or correct the setting"
+            ),
+            where=where,
+            error=type(error).__name__,
         )
 
 
