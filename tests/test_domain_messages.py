@@ -262,3 +262,17 @@ def test_a_server_that_cannot_start_says_why_in_the_terminal_language(
     )
     assert result.exit_code == 1
     assert expected in result.output
+
+
+def test_where_the_instance_folder_came_from_is_said_in_the_terminal_language(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = in_language(settings, "fr_FR.UTF-8", SURVEY_APP_INSTANCE_PATH="")
+    env["SURVEY_APP_DATABASE_URL"] = ""
+    result = CliRunner().invoke(main, ["db", "current"], env=env)
+    assert result.exit_code == 1
+    assert (
+        f"(d'après le dossier 'instance' par défaut, relatif au dossier de travail {tmp_path})"
+        in result.output
+    )
