@@ -45,6 +45,7 @@ from ..distribution import spend_code
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
 from ..failures import describe
 from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
+from ..messages import N_
 from ..models import Programme
 from ..responses import ResponseMeta, register_version, seal_response
 from ..state import app_state
@@ -434,7 +435,9 @@ def load_default_help(settings: RespondentSettings) -> Contacts:
     try:
         return read_help_file(settings.default_help_file)
     except HelpFileError as error:
-        raise ConfigError(f"respondent.default_help_file: {error}") from None
+        raise ConfigError(
+            N_("respondent.default_help_file: %(problem)s"), problem=str(error)
+        ) from None
 
 
 def _served(token: str, db: Connection | None = None) -> tuple[ServedLink, Survey, ServedProgramme]:
