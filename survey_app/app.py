@@ -31,6 +31,7 @@ from .web import (
     preview,
     reports,
     respond,
+    results_page,
     security,
     sessions,
     staff,
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     offline.init_app(app)
     for staff_blueprint in (auth_views, staff, assist, preview, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
+    # The analyst's page and the public page it makes.
+    app.register_blueprint(results_page.blueprint)
     _trust_proxies(app, settings)
     return app
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,10 @@ class Programme(Base):
     retention_days: Mapped[int] = mapped_column(Integer, default=730)
     # Per language: {"en": [{"name": ..., "phone": ..., "hours": ...}], ...}
     help_contacts: Mapped[dict[str, list[dict[str, str]]]] = mapped_column(JSON, default=dict)
+    # Whether its "What you told us" page is public (see survey_app.reports.results_page).
+    results_page_published: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     keys: Mapped[list[ProgrammeKey]] = relationship(back_populates="programme")
     surveys: Mapped[list[Survey]] = relationship(back_populates="programme")
@@ -274,6 +279,22 @@ class ReportSnapshot(Base):
     threshold: Mapped[int] = mapped_column(Integer)
     versions: Mapped[str] = mapped_column(String(400))
     content: Mapped[str] = mapped_column(Text)
+
+
+class ResultsPageItem(Base):
+    """One result on a programme's "What you told us" page: a share an analyst chose from a
+    survey's published report, and what the programme is doing about it, per language. The
+    share is read from the newest published report each time the page is shown."""
+
+    __tablename__ = "results_page_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"))
+    variable_id: Mapped[str] = mapped_column(String(200))  # a question id or "indicator:<id>"
+    row_key: Mapped[str] = mapped_column(String(200), default="")  # "" for an indicator
+    action: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 class DeploymentFact(Base):

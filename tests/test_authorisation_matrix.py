@@ -60,12 +60,16 @@ PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_in_code"}
 # its quick exit (only ever ends the caller's own session).
 OFFLINE_PUBLIC = {"offline.service_worker", "offline.manifest", "offline.quick_exit"}
 PUBLIC_ENDPOINTS |= OFFLINE_PUBLIC
+# "What you told us": published results given back to the people who answered, at their link.
+PUBLIC_ENDPOINTS |= {"results_page.public_page"}
 PUBLIC_BLUEPRINTS = {"respond"}
 # Pages whose whole purpose is administration, assisted entry or unsealed data.
 PERMISSION_PREFIXES = {
     "admin.": GRANTS[Role.ADMIN] | DEPLOYMENT_ONLY,
     "assist.": frozenset({"enter-responses"}),
     "offline.": frozenset({"enter-responses"}),
+    # Choosing what the public results page shows: those who publish reports.
+    "results_page.edit": frozenset({"refresh-reports"}),
 }
 
 # Report pages: published results for anyone who may see them; the key for analysts only.

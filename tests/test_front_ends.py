@@ -303,6 +303,8 @@ ONE_FRONT_END: dict[str, str] = {
     "user.deactivate": "web: the accounts page switches accounts on and off",
     "programme.change": "web: the programme page edits a programme's details",
     "report.free-text": "web: free text is read on screen only, never written to a file",
+    "results-page.change": "web: the analyst picks the results shown and writes what is done "
+    "about them, per language, on the page's own form",
     "role.request": "web: a programme admin asks a deployment administrator to add an account "
     "from elsewhere; at the terminal the operator adds people directly",
     "programme.help": "cli: help contacts are set from a reviewed file",

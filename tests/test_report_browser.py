@@ -30,6 +30,7 @@ from tests.test_browser import (
     LiveSite,
     axe_violations,
     browser,  # noqa: F401 (fixture)
+    click_and_wait,
     drivers,  # noqa: F401 (fixture)
 )
 from tests.test_staff_browser import sign_in
@@ -114,3 +115,53 @@ def test_the_printable_report_fits_on_twelve_pages(
     sign_in(browser, live.base, secret)
     browser.get(f"{live.base}/reports/{survey_id}/print")
     assert printed_pages(browser) <= MOST_PRINTED_PAGES
+
+
+@pytest.fixture
+def analyst_site(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, str, str]]:
+    """service-feedback with 300 generated responses, published; an analyst to sign in as."""
+    settings = make_settings(tmp_path, database_url, surveys_dir=str(ROOT / "surveys"))
+    app = create_app(settings)
+    state = app_state(app)
+    migrate.upgrade(state.database)
+    deployment = deploy(app)
+    store_generated(state.database, state.surveys[SURVEYS[0]], 300)
+    refresh(state.database, state.surveys[SURVEYS[0]], 5, PASSPHRASE, actor="analyst")
+    analyst = make_account(
+        app, "administrator", role=Role.ANALYST, programme_id=deployment.programme_id, totp=True
+    )
+    assert analyst.totp_secret
+    live = LiveSite(app)
+    yield live, analyst.totp_secret, deployment.links[SURVEYS[0]]
+    live.close()
+    state.database.dispose()
+
+
+def test_an_analyst_publishes_what_you_told_us_and_a_phone_reads_it(
+    analyst_site: tuple[LiveSite, str, str],
+    browser: Any,  # noqa: F811 (fixture)
+) -> None:
+    live, secret, token = analyst_site
+    sign_in(browser, live.base, secret)
+    browser.get(f"{live.base}/reports/")
+    browser.find_element(By.LINK_TEXT, "What you told us").click()
+    findings = [f"edit: {v}" for v in axe_violations(browser)]
+    for slot in (1, 2, 3):
+        options = browser.find_elements(By.CSS_SELECTOR, f"#result-{slot} option")
+        options[slot * 3].click()  # three different results
+        browser.find_element(By.ID, f"action-{slot}-en").send_keys(f"Action number {slot}.")
+    browser.find_element(By.ID, "action-1-ar").send_keys("نفتح المكتب يوم السبت.")
+    browser.find_element(By.ID, "publish").click()
+    click_and_wait(browser, 'form[action$="/results-page"] button[type="submit"]')
+    assert "published with 3 results" in browser.page_source, browser.page_source
+    findings += [f"edit, saved: {v}" for v in axe_violations(browser)]
+
+    for lang in ("en", "ar", "fr"):
+        browser.get(f"{live.base}/s/{token}/results?lang={lang}")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "section.result")) == 3
+        findings += [f"public [{lang}]: {v}" for v in axe_violations(browser)]
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= browser.execute_script("return window.innerWidth"), "fits a phone"
+    browser.get(f"{live.base}/s/{token}/results?lang=ar")
+    assert "نفتح المكتب يوم السبت." in browser.page_source
+    assert findings == []

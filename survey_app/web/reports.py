@@ -108,7 +108,13 @@ def index() -> str:
         )
         for survey_id, programme_id, programme_name in surveys
     ]
-    return render_template("reports/index.html", entries=entries)
+    # Programmes whose "What you told us" page the user chooses (survey_app.web.results_page).
+    results_pages = [
+        (p.id, p.name)
+        for p in programmes
+        if p.id in ids and auth.can(user, Permission.REFRESH_REPORTS, p.id)
+    ]
+    return render_template("reports/index.html", entries=entries, results_pages=results_pages)
 
 
 def _survey_title(survey: Survey | None, fallback: str) -> str:

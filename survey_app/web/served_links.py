@@ -23,6 +23,7 @@ class ServedProgramme:
     id: int
     public_title: str
     help_contacts: dict[str, list[dict[str, str]]]
+    results_page: bool = False  # its "What you told us" page is public
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ _FIND = (
         _PROGRAMMES.c.id,
         _PROGRAMMES.c.public_title,
         _PROGRAMMES.c.help_contacts,
+        _PROGRAMMES.c.results_page_published,
     )
     .join(_PROGRAMMES, _PROGRAMMES.c.id == _LINKS.c.programme_id)
     .where(_LINKS.c.token == bindparam("token"))
@@ -64,6 +66,9 @@ def find_link(session: Executor, token: str) -> ServedLink | None:
         requires_code=bool(row.requires_code),
         active=bool(row.active),
         programme=ServedProgramme(
-            id=row.id, public_title=row.public_title, help_contacts=row.help_contacts or {}
+            id=row.id,
+            public_title=row.public_title,
+            help_contacts=row.help_contacts or {},
+            results_page=bool(row.results_page_published),
         ),
     )
