@@ -188,3 +188,17 @@ def test_respondent_forms_ask_the_browser_not_to_remember_answers(
     tab.start()
     page = tab.html
     assert re.search(r'<form [^>]*autocomplete="off"', page)
+
+
+def test_a_session_cookie_signed_with_a_replaced_secret_key_is_not_read(
+    app: Flask, deployment: Deployment
+) -> None:
+    client = app.test_client()
+    url = f"/s/{deployment.links['minimal']}"
+    assert client.get(url).headers.get("Set-Cookie", "").startswith("s=")
+    # The same cookie again: read, and nothing to write back.
+    assert "Set-Cookie" not in client.get(url).headers
+    app.config["SECRET_KEY"] = "another secret key of enough length for the test"
+    # Signed with the old key: not read, so the page starts a new session.
+    assert client.get(url).headers.get("Set-Cookie", "").startswith("s=")
+    assert "Set-Cookie" not in client.get(url).headers

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import ngettext
 from flask_login import (  # type: ignore[import-untyped]
     LoginManager,
@@ -30,6 +31,7 @@ from flask_login import (  # type: ignore[import-untyped]
     login_user,
     logout_user,
 )
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -74,7 +76,26 @@ def session_id(user: User) -> str:
     return f"{user.id}:{user.session_epoch}"
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its signer built once per set of keys.
+
+    Flask builds a new serializer (and checks what its JSON serializer returns) twice for every
+    request, to read the cookie and to write it back; the keys change only with the settings.
+    """
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = self._kept
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     manager = LoginManager()
     manager.session_protection = "strong"
     # Flask-Login's own identifier is an unkeyed hash of address and browser; see the docstring.
