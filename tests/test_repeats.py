@@ -14,6 +14,7 @@ import pytest
 from click.testing import Result
 from flask import Flask
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from survey_app import create_app, migrate
 from survey_app.config import Settings
@@ -25,7 +26,7 @@ from survey_app.state import app_state
 from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings, read_back
 from tests.support.assisted import Interview
 from tests.support.cli import run as run_cli_with
-from tests.support.staff import make_account, open_session
+from tests.support.staff import PASSWORD, make_account, open_session
 from tests.support.web import Respondent
 from tests.test_browser import LiveSite, click_and_wait, make_driver
 from tests.test_browser import read_back as read_back_live
@@ -424,3 +425,39 @@ def test_repetitions_answered_before_the_count_was_lowered_are_not_kept(
     finally:
         app_state(app).database.dispose()
     assert [r.answers for r in responses] == [{"used": 1, "score__1": "good"}]
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("cheap_password_hashing")
+def test_the_offline_entry_page_marks_each_repetition(tmp_path: Path, database_url: str) -> None:
+    app = serve(tmp_path, database_url, "services-rated.toml")
+    migrate.upgrade(app_state(app).database)
+    deployment = deploy(app)
+    make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    site = LiveSite(app)
+    driver = make_driver(javascript=True)
+    try:
+        page = "/staff/assist/offline/"
+        driver.get(f"{site.base}/auth/sign-in?next={page}")
+        driver.find_element(By.NAME, "username").send_keys("casey")
+        driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait = WebDriverWait(driver, 20)
+        wait.until(lambda d: "Services" in d.find_element(By.ID, "choose-survey").text)
+        driver.find_element(By.CSS_SELECTOR, "#choose button[type=submit]").click()
+        wait.until(lambda d: d.find_element(By.ID, "entry").is_displayed())
+        marks = [
+            mark.text
+            for mark in driver.find_elements(By.CSS_SELECTOR, "#questions section p.repetition")
+        ]
+    finally:
+        driver.quit()
+        site.close()
+        app_state(app).database.dispose()
+    assert marks == [
+        "Repetition 1",
+        "Repetition 2",
+        "Repetition 3",
+        "legal advice · 1 of 2",
+        "health care · 2 of 2",
+    ]

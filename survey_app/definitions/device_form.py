@@ -22,7 +22,7 @@ from .expressions import (
     Reference,
     StringLiteral,
 )
-from .schema import LocalisedText, Question, Survey
+from .schema import LocalisedText, Question, Repetition, Survey
 
 
 def tree(node: Node) -> list[Any]:
@@ -84,6 +84,18 @@ def _question(question: Question) -> dict[str, Any]:
     }
 
 
+def _repetition(repetition: Repetition | None) -> dict[str, Any] | None:
+    """Which repetition of a repeated page this page is, as its title's mark says it."""
+    if repetition is None:
+        return None
+    return {
+        "index": repetition.index,
+        "count": repetition.count,
+        "answered": repetition.answered,
+        "choice": _text(repetition.choice),
+    }
+
+
 def form_of(survey: Survey) -> dict[str, Any]:
     return {
         "title": _text(survey.title),
@@ -99,6 +111,7 @@ def form_of(survey: Survey) -> dict[str, Any]:
                 "intro": _text(page.intro),
                 "relevant": _expression(page.relevant),
                 "questions": [_question(question) for question in page.questions],
+                "repetition": _repetition(page.repetition),
             }
             for page in survey.pages
         ],

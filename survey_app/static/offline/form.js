@@ -111,6 +111,15 @@ export function renderForm(container, survey, lang, words) {
     if (title) {
       section.append(element("h3", {}, title));
     }
+    const repetition = page.repetition;
+    if (repetition) {
+      // As the server's pages mark it: the option's label, then "2 of 3" or "Repetition 2".
+      const which = repetition.answered
+        ? words.repetition.replace("{n}", repetition.index)
+        : words.repetitionOf.replace("{n}", repetition.index).replace("{count}", repetition.count);
+      const choice = text(repetition.choice, lang, fallback);
+      section.append(element("p", { class: "repetition" }, choice ? `${choice} · ${which}` : which));
+    }
     const intro = text(page.intro, lang, fallback);
     if (intro) {
       section.append(element("p", {}, intro));
