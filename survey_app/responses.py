@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, cast
 
-from sqlalchemy import Subquery, Table, bindparam, func, insert, select, union_all
+from sqlalchemy import Subquery, Table, bindparam, func, insert, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -194,7 +194,9 @@ def seal_response(
     registered here, as a no-op when it is there. Nothing gives callers a response id to log
     or show.
     """
-    key = session.execute(_CURRENT_KEY, {"survey_id": survey_id}).first()
+    # One statement: the current key, once for each site the survey is handed out at.
+    rows = session.execute(_KEY_AND_SITES, {"survey_id": survey_id}).all()
+    key = rows[0] if rows else None
     if key is None:  # rare: find out which of the two is missing, to say what to do
         slug = session.execute(_PROGRAMME_SLUG, {"survey_id": survey_id}).scalar()
         if slug is None:
@@ -210,7 +212,9 @@ def seal_response(
             response_id=response_id, survey_id=survey_id, survey_version=survey_version
         ),
         payload,
-        padded_length=padded_length(payload, answers, definition, _sites(session, survey_id)),
+        padded_length=padded_length(
+            payload, answers, definition, [row.site for row in rows if row.site is not None]
+        ),
     )
     return SealedResponse(
         {
@@ -248,18 +252,19 @@ def store_response(
     ).store(session)
 
 
-def _sites(session: Executor, survey_id: str) -> list[str]:
-    """Every site the survey is handed out at: the padding makes room for the longest."""
-    return list(session.scalars(_SITES, {"survey_id": survey_id}))
-
-
 # Built once, as plain table statements: storing a response runs each of them once.
 _KEYS = cast(Table, ProgrammeKey.__table__)
 _SURVEYS = cast(Table, SurveyRow.__table__)
 _LINKS = cast(Table, DistributionLink.__table__)
-_CURRENT_KEY = (
-    select(_KEYS.c.key_id, _KEYS.c.public_key)
+# Every site the survey is handed out at: the padding makes room for the longest.
+_SURVEY_SITES = (
+    select(_LINKS.c.site).where(_LINKS.c.survey_id == bindparam("survey_id")).distinct().subquery()
+)
+# The current key, on one row per site (one row with no site when there is none).
+_KEY_AND_SITES = (
+    select(_KEYS.c.key_id, _KEYS.c.public_key, _SURVEY_SITES.c.site)
     .join(_SURVEYS, _SURVEYS.c.programme_id == _KEYS.c.programme_id)
+    .outerjoin(_SURVEY_SITES, true())
     .where(_SURVEYS.c.id == bindparam("survey_id"), _KEYS.c.status == KeyStatus.CURRENT)
 )
 _PROGRAMME_SLUG = (
@@ -267,7 +272,6 @@ _PROGRAMME_SLUG = (
     .join(_SURVEYS, _SURVEYS.c.programme_id == cast(Table, Programme.__table__).c.id)
     .where(_SURVEYS.c.id == bindparam("survey_id"))
 )
-_SITES = select(_LINKS.c.site).where(_LINKS.c.survey_id == bindparam("survey_id")).distinct()
 _INSERT_INBOX = insert(cast(Table, InboxResponse.__table__))
 
 
