@@ -461,3 +461,20 @@ def test_the_offline_entry_page_marks_each_repetition(tmp_path: Path, database_u
         "legal advice · 1 of 2",
         "health care · 2 of 2",
     ]
+
+
+def test_check_names_a_repeated_question_once_as_the_file_writes_it(tmp_path: Path) -> None:
+    text = (REPEATS / "services-rated.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'label = { en = "What went wrong?", fr = "Qu\'est-ce qui n\'allait pas ?" }',
+        'label = { en = "What was ${score}?" }',
+    )
+    (tmp_path / "services-rated.toml").write_text(text, encoding="utf-8")
+    code, output = run_cli("surveys", "check", surveys=tmp_path)
+    assert code == 0, output
+    warnings = [line for line in output.splitlines() if line.startswith("warning:")]
+    assert [line.split(".toml: ", 1)[1] for line in warnings] == [
+        "question 'why': label: missing translation for 'fr' (shown in the default language)",
+        "question 'why': label: ${score} is shown as written: only answers given on an earlier "
+        "page are inserted into text",
+    ]

@@ -239,9 +239,37 @@ def _build(
     problems = builder.problems
     if check_rules:
         problems += check_survey(survey, file, outline)
+    problems = _once_per_written_id(problems, survey)
     if any(not problem.warning for problem in problems):
         raise SurveyDefinitionError(problems)
     return survey, problems
+
+
+_LOCATION = re.compile(r"(question|page) '(.+)'\Z")
+_REPEATED_NAME = re.compile(r"\b([a-z_][a-z0-9_]*?)__\d+\b")
+
+
+def _once_per_written_id(problems: list[Problem], survey: Survey) -> list[Problem]:
+    """A problem of a repeated page's question is one problem of the question as the file
+    writes it (`question 'why'`, `${score}`), not one per repetition."""
+    pages = {p.id: p.repetition.group for p in survey.pages if p.repetition is not None}
+    if not pages:
+        return problems
+    questions = {q.id: q.repeat_of for q in survey.questions() if q.repeat_of is not None}
+    bases = set(questions.values())
+    told: list[Problem] = []
+    for problem in problems:
+        match = _LOCATION.match(problem.location or "")
+        written = questions.get(match.group(2)) or pages.get(match.group(2)) if match else None
+        if match and written:
+            message = _REPEATED_NAME.sub(
+                lambda name: name.group(1) if name.group(1) in bases else name.group(0),
+                problem.message,
+            )
+            problem = replace(problem, location=f"{match.group(1)} '{written}'", message=message)
+        if problem not in told:
+            told.append(problem)
+    return told
 
 
 def _own_name(code: str) -> str:
