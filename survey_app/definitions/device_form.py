@@ -81,6 +81,7 @@ def _question(question: Question) -> dict[str, Any]:
         "min": question.min,
         "max": question.max,
         "precision": None if question.precision is None else question.precision.value,
+        "widget": question.kind.offline_widget(question),
     }
 
 

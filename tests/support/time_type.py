@@ -28,6 +28,7 @@ class TimeOfDay(QuestionKind):
     name = "time"
     keys = BASE_KEYS + ANSWERED_KEYS + ("min", "max")
     layout = Layout.FIELD
+    offline_input = "time"
     template = "questions/time.html"
     template_folder = FIXTURES / "question_types"
     tally = Tally.DATE  # how many answered, never a row per minute

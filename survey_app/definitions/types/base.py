@@ -133,6 +133,10 @@ class QuestionKind:
     # an option, "m" options, "k" a rating point, "i" / "f" a number, "t" / "l" text; None:
     # same-page skip logic that uses this question is left to the server.
     browser_reading: ClassVar[str | None] = None
+    # What a FIELD question is typed in on the offline page (static/offline/form.js): an HTML
+    # <input type> such as "text", "date" or "time", "textarea", or "number" (text typed with a
+    # numeric keyboard). The page draws every type from `offline_widget`, none by its name.
+    offline_input: ClassVar[str] = "text"
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
         "name",
@@ -165,6 +169,16 @@ class QuestionKind:
     def browser_field(self, question: Question) -> str | None:
         """How static/skip.js reads this question's field (`browser_reading` by default)."""
         return self.browser_reading
+
+    def offline_widget(self, question: Question) -> dict[str, Any]:
+        """How the offline page draws and reads this question, sent in its cached survey."""
+        return {
+            "layout": self.layout.value,
+            "many": self.many,
+            "input": self.offline_input,
+            "reading": self.browser_field(question),
+            "options": [{"value": v, "word": w} for v, w in self.builtin_options.items()],
+        }
 
     def rules(self, question: Question) -> Iterator[str]:
         """Problems of a built question that only this type has (checked with the survey)."""

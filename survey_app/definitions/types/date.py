@@ -34,6 +34,7 @@ class Date(QuestionKind):
     name = "date"
     keys = BASE_KEYS + ANSWERED_KEYS + ("precision", "min", "max")
     layout = Layout.FIELD
+    offline_input = "date"
     template = "questions/date.html"
     tally = Tally.DATE
     export = Export.AS_GIVEN

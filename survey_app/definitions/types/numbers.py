@@ -32,6 +32,7 @@ _DECIMAL_SEPARATORS = str.maketrans({"\u066b": ".", ",": "."})
 class _Number(QuestionKind):
     keys = BASE_KEYS + ANSWERED_KEYS + ("min", "max")
     layout = Layout.FIELD
+    offline_input = "number"
     tally = Tally.NUMBER
     export = Export.AS_GIVEN
     widest_answer = 24  # the longest JSON number an answer can be

@@ -74,6 +74,7 @@ class Text(_FreeText):
 class LongText(_FreeText):
     name = "longtext"
     browser_reading = "l"
+    offline_input = "textarea"
     template = "questions/longtext.html"
     xlsform_types = ()  # text with appearance `multiline`, settled by the importer
     one_line = False

@@ -2,10 +2,11 @@
 // (definitions/device_form.py), answers read from it with the server's rules (answers.py,
 // assist.read_entry): skip logic, required answers, consent, ranges, constraints.
 // Answers live only in this page's memory (the DOM and one object) until they are sealed.
+// Each question is drawn and read as its type's `widget` says (QuestionKind.offline_widget):
+// its layout, the input it is typed in and how its value is read, so a question type
+// registered on the server is drawn here without this file naming it.
 
 import { PREFER_NOT_TO_SAY, isTrue } from "./evaluate.js";
-
-const CHOICE_LIKE = new Set(["single", "rating", "yesno", "consent"]);
 
 function text(localised, lang, fallback) {
   if (!localised) {
@@ -28,43 +29,40 @@ function element(tag, attributes = {}, ...children) {
 }
 
 function options(question, words) {
-  if (question.type === "yesno") {
-    return [{ value: "yes", label: words.yes }, { value: "no", label: words.no }];
-  }
-  if (question.type === "consent") {
-    return [{ value: "yes", label: words.agree }, { value: "no", label: words.disagree }];
+  if (question.widget.options.length) {
+    return question.widget.options.map((o) => ({ value: o.value, label: words[o.word] }));
   }
   return question.choices.map((c) => ({ value: c.value, label: c.labelText, names: c.names }));
+}
+
+function fieldInput(question, attributes) {
+  const input = question.widget.input;
+  if (input === "textarea") {
+    return element("textarea", { ...attributes, rows: 4 });
+  }
+  if (input === "number") {
+    return element("input", { ...attributes, type: "text", inputmode: "decimal" });
+  }
+  return element("input", { ...attributes, type: input });
 }
 
 function questionField(question, lang, fallback, words) {
   const id = `q-${question.id}`;
   const box = element("div", { class: "question", "data-question": question.id });
   const label = text(question.label, lang, fallback);
-  if (question.type === "note") {
+  if (question.widget.layout === "note") {
     box.append(element("p", { class: "note" }, label));
     return box;
   }
   const hint = text(question.hint, lang, fallback);
   const error = element("p", { class: "error", id: `${id}-error`, hidden: true });
-  if (question.type === "text" || question.type === "longtext" || question.type === "integer"
-      || question.type === "decimal" || question.type === "date") {
+  if (question.widget.layout === "field") {
     box.append(element("label", { for: id }, label + (question.required ? ` (${words.required})` : "")));
     if (hint) {
       box.append(element("p", { class: "hint" }, hint));
     }
     const attributes = { id, name: question.id, "aria-describedby": `${id}-error`, dir: "auto" };
-    let input;
-    if (question.type === "longtext") {
-      input = element("textarea", { ...attributes, rows: 4 });
-    } else if (question.type === "date") {
-      input = element("input", { ...attributes, type: "date" });
-    } else if (question.type === "text") {
-      input = element("input", { ...attributes, type: "text" });
-    } else {
-      input = element("input", { ...attributes, type: "text", inputmode: "decimal" });
-    }
-    box.append(input, error);
+    box.append(fieldInput(question, attributes), error);
     return box;
   }
   const fieldset = element("fieldset", { "aria-describedby": `${id}-error` });
@@ -72,7 +70,7 @@ function questionField(question, lang, fallback, words) {
   if (hint) {
     fieldset.append(element("p", { class: "hint" }, hint));
   }
-  const kind = question.type === "multiple" ? "checkbox" : "radio";
+  const kind = question.widget.many ? "checkbox" : "radio";
   const all = options(question, words);
   if (question.other) {
     all.push({ value: "other", label: words.other });
@@ -167,39 +165,40 @@ function parse(question, raw, words, maxText) {
     }
     return PREFER_NOT_TO_SAY;
   }
-  if (question.type === "multiple") {
+  const reading = question.widget.reading;
+  if (reading === "m") {
     const allowed = [...question.choices.map((c) => c.value), ...(question.other ? ["other"] : [])];
     return allowed.filter((value) => raw.includes(value));
   }
   const [value] = raw;
-  if (question.type === "rating") {
+  if (reading === "k") {
     return parseInt(value, 10);
   }
-  if (CHOICE_LIKE.has(question.type)) {
+  if (reading === "c") {
     return value;
   }
-  if (question.type === "text" || question.type === "longtext") {
-    const cleaned = cleanText(value, question.type);
+  if (reading === "t" || reading === "l") {
+    const cleaned = cleanText(value, reading === "t" ? "text" : "longtext");
     const limit = question.maxLength === null ? maxText : Math.min(question.maxLength, maxText);
     if (Array.from(cleaned).length > limit) {
       throw new InvalidAnswer(words.tooLong);
     }
     return cleaned || null;
   }
-  if (question.type === "integer" || question.type === "decimal") {
+  if (reading === "i" || reading === "f") {
     const compact = value.replace(/[\s\u00a0]/g, "").replace(",", ".");
-    const pattern = question.type === "integer" ? /^[-+]?\d+$/ : /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
+    const pattern = reading === "i" ? /^[-+]?\d+$/ : /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
     if (!pattern.test(compact)) {
       throw new InvalidAnswer(words.notANumber);
     }
-    const number = question.type === "integer" ? parseInt(compact, 10) : parseFloat(compact);
+    const number = reading === "i" ? parseInt(compact, 10) : parseFloat(compact);
     if ((typeof question.min === "number" && number < question.min)
         || (typeof question.max === "number" && number > question.max)) {
       throw new InvalidAnswer(words.outOfRange);
     }
     return number;
   }
-  return value; // a date, as the date input gives it (YYYY-MM-DD)
+  return value; // as the input gives it: a date (YYYY-MM-DD), a time, or another type's value
 }
 
 function applicable(pages, answers) {
@@ -237,7 +236,7 @@ export function readForm(container, survey, words, maxText) {
     }
     const values = {};
     for (const question of page.questions) {
-      if (question.type === "note") {
+      if (question.widget.layout === "note") {
         continue;
       }
       try {
@@ -269,7 +268,7 @@ export function readForm(container, survey, words, maxText) {
         delete errors[question.id];
         continue;
       }
-      if (question.type === "note" || question.id in errors) {
+      if (question.widget.layout === "note" || question.id in errors) {
         continue;
       }
       const value = values[question.id];
