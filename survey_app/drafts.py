@@ -106,6 +106,14 @@ class DraftHandle:
         return cls(draft_id, key)
 
 
+@dataclass(frozen=True)
+class StoredDraft:
+    """A draft's row as read: still sealed to the key that only the page holds."""
+
+    ciphertext: bytes
+    expires_at: datetime
+
+
 _DRAFTS = cast(Table, Draft.__table__)
 # Built once, as plain table statements: every respondent request runs one or two of them, and
 # building a statement, or going through the ORM's unit of work, cost more than running it.
@@ -149,7 +157,14 @@ class DraftStore:
         return handle
 
     def load(self, handle: DraftHandle) -> DraftState:
-        draft = self.session.execute(_LOAD, {"draft_id": handle.draft_id}).first()
+        row = self.session.execute(_LOAD, {"draft_id": handle.draft_id}).first()
+        return self.open(
+            handle, None if row is None else StoredDraft(row.ciphertext, row.expires_at)
+        )
+
+    def open(self, handle: DraftHandle, draft: StoredDraft | None) -> DraftState:
+        """The answers in `draft`, the handle's row as read (None: no such row) in this
+        transaction, e.g. with the request's link (`survey_app.web.served_links`)."""
         if draft is None or draft.expires_at <= datetime.now(UTC):
             raise DraftExpired()
         if draft.ciphertext == FINISHED:

@@ -42,7 +42,14 @@ from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
 from ..definitions.piping import with_answers
 from ..distribution import spend_code
-from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
+from ..drafts import (
+    DraftExpired,
+    DraftFinished,
+    DraftHandle,
+    DraftState,
+    DraftStore,
+    StoredDraft,
+)
 from ..failures import describe
 from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..messages import N_
@@ -54,7 +61,7 @@ from .enhance import client_rules
 from .errors import render_error, too_many_requests
 from .i18n import page_language
 from .ratelimit import Limit, Refused
-from .served_links import ServedLink, ServedProgramme, find_link
+from .served_links import ServedLink, ServedProgramme, find_link, find_link_and_draft
 from .stepping import Next
 
 blueprint = Blueprint("respond", __name__)
@@ -179,12 +186,13 @@ def _answer(token: str) -> Reply:
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
     # One transaction for the whole request, reads included.
     with _transaction() as db:
-        link, survey, programme = _served(token, db)
         if handle is None:
+            _link, _survey, programme = _served(token, db)
             return _start_again(token, programme)
+        link, survey, programme, stored = _served_with_draft(token, db, handle)
         store = _drafts(db)
         try:
-            current_draft = _current_draft(store, handle, token, survey)
+            current_draft = _current_draft(store, handle, stored, token, survey)
         except DraftFinished:
             # A second copy of the last page, sent after the first was stored (a double tap).
             return _received(survey, programme)
@@ -260,7 +268,7 @@ def _landing(
 
 
 def _current_draft(
-    store: DraftStore, handle: DraftHandle, token: str, survey: Survey
+    store: DraftStore, handle: DraftHandle, stored: StoredDraft | None, token: str, survey: Survey
 ) -> tuple[DraftState, Survey] | None:
     """The respondent's draft and the survey version it was begun on, or None when it is gone.
 
@@ -268,7 +276,7 @@ def _current_draft(
     file changes, respondents finish the version they started, on whichever server they reach.
     """
     try:
-        state = store.load(handle)
+        state = store.open(handle, stored)
     except DraftExpired:
         return None
     answered = app_state().survey_at(survey.id, state.survey_version)
@@ -443,11 +451,22 @@ def load_default_help(settings: RespondentSettings) -> Contacts:
 def _served(token: str, db: Connection | None = None) -> tuple[ServedLink, Survey, ServedProgramme]:
     """The link, its survey and programme (one query, in `db`'s transaction if given);
     404 for no such link, SurveyClosed for one switched off or no longer served."""
-    state = app_state()
     if db is None:
-        with state.database.connection() as own:
+        with app_state().database.connection() as own:
             return _served(token, own)
-    link = find_link(db, token)
+    return _open(find_link(db, token))
+
+
+def _served_with_draft(
+    token: str, db: Connection, handle: DraftHandle
+) -> tuple[ServedLink, Survey, ServedProgramme, StoredDraft | None]:
+    """As `_served`, with the row of the handle's draft (None: no such draft), in one query."""
+    link, stored = find_link_and_draft(db, token, handle.draft_id)
+    return *_open(link), stored
+
+
+def _open(link: ServedLink | None) -> tuple[ServedLink, Survey, ServedProgramme]:
+    state = app_state()
     if link is None:
         abort(404)
     g.programme = link.programme
