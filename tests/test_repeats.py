@@ -57,14 +57,15 @@ def test_each_repetition_is_a_page_with_its_own_answers_and_skip_logic(
         tab = Respondent(app.test_client(), deployment.links["services-rated"])
         tab.start()
         tab.submit(1, {"used": "2"})
-        assert "A service you used" in tab.html and "Repetition 1" in tab.html
+        # Two services used: "1 of 2", as the answer says, not of the 3 the survey allows.
+        assert "A service you used" in tab.html and '<p class="repetition">1 of 2</p>' in tab.html
         assert 'name="score__1"' in tab.html and 'name="why__1"' in tab.html
         # A poor rating asks why, in this repetition: the server insists.
         refused = tab.submit(2, {"score__1": "poor"})
         assert refused.status_code in {200, 422} and tab.page == 2
         assert 'href="#q-why__1"' in tab.html
         tab.submit(2, {"score__1": "poor", "why__1": "slow"})
-        assert "Repetition 2" in tab.html and 'name="score__2"' in tab.html
+        assert '<p class="repetition">2 of 2</p>' in tab.html and 'name="score__2"' in tab.html
         # A good rating in repetition 2: its "why" does not apply, whatever repetition 1 said.
         tab.submit(3, {"score__2": "good", "why__2": "not asked"})
         # Two services used: the third repetition is not asked; next, one page per option.
@@ -412,7 +413,7 @@ def test_repetitions_answered_before_the_count_was_lowered_are_not_kept(
         tab.submit(1, {"used": "3"})
         tab.submit(2, {"score__1": "good"})
         tab.submit(3, {"score__2": "poor", "why__2": "rude"})
-        assert tab.page == 4 and "Repetition 3" in tab.html
+        assert tab.page == 4 and '<p class="repetition">3 of 3</p>' in tab.html
         for page in (4, 3, 2):
             tab.submit(page, {}, action="back")
         assert tab.page == 1

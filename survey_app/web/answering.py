@@ -57,6 +57,21 @@ def page_is_relevant(page: Page, answers: Mapping[str, Any]) -> bool:
     return bool(visible_questions(page, answers))
 
 
+def repetitions_asked(survey: Survey, page: Page, answers: Mapping[str, Any]) -> int | None:
+    """How many repetitions of `page`'s repeated page the answers so far ask for (None: not a
+    repeated page, or one with a fixed count, which its mark says)."""
+    repetition = page.repetition
+    if repetition is None or not repetition.answered:
+        return None
+    return sum(
+        1
+        for other in survey.pages
+        if other.repetition is not None
+        and other.repetition.group == repetition.group
+        and (other is page or page_is_relevant(other, answers))
+    )
+
+
 def next_page(survey: Survey, number: int, answers: Mapping[str, Any]) -> int | None:
     for index in range(number, len(survey.pages)):
         if page_is_relevant(survey.pages[index], answers):

@@ -174,6 +174,7 @@ def _render(
         number=number,
         total=len(survey.pages),
         page=current,
+        repetitions=answering.repetitions_asked(survey, current, answers),
         questions=with_answers(
             answering.visible_questions(current, answers), survey, current, answers
         ),

@@ -507,6 +507,7 @@ def _render_page(
             "last": answering.next_page(survey, number, state.answers) is None,
             "first": answering.previous_page(survey, number, state.answers) is None,
             "page": current,
+            "repetitions": answering.repetitions_asked(survey, current, state.answers),
             "questions": with_answers(
                 answering.visible_questions(current, state.answers), survey, current, state.answers
             ),
