@@ -26,6 +26,7 @@ from survey_app.state import app_state
 from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings, read_back
 from tests.support.assisted import Interview
 from tests.support.cli import run as run_cli_with
+from tests.support.conformance import differences
 from tests.support.staff import PASSWORD, make_account, open_session
 from tests.support.web import Respondent
 from tests.test_browser import LiveSite, click_and_wait, make_driver
@@ -479,3 +480,37 @@ def test_check_names_a_repeated_question_once_as_the_file_writes_it(tmp_path: Pa
         "question 'why': label: ${score} is shown as written: only answers given on an earlier "
         "page are inserted into text",
     ]
+
+
+def test_an_xlsform_repeat_counted_by_an_expression_is_bounded_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "repeat_count", "calculation"],
+            ["integer", "adults", "How many adults?", "", ""],
+            ["integer", "children", "How many children?", "", ""],
+            ["calculate", "people", "", "", "${adults} + ${children}"],
+            ["begin repeat", "person", "Someone who lives with you", "${people}", ""],
+            ["integer", "age", "Age", "", ""],
+            ["end repeat", "", "", "", ""],
+        ],
+    )
+    result = convert_xlsform(form, survey_id="household")
+    notes = "\n".join(str(note) for note in result.notes)
+    assert (
+        "survey row 5: warning: repeat_count `${people}` is asked at most 10 times: when it "
+        "comes to more, respondents answer 10 repetitions, not all"
+    ) in notes
+    assert "survey row 5: repeat_count `${people}` uses the calculation ${people} (row 4)" in notes
+    # pyxform's reading agrees, the calculation written out and the bound noted.
+    assert differences(form, result) == []
+    survey = load_survey_text(result.toml_text, "household.toml")
+    pages = [page for page in survey.pages if page.repetition is not None]
+    assert len(pages) == 10
+    third = pages[2].relevant
+    assert third is not None
+    assert third.is_true({"adults": 1, "children": 2})
+    assert not third.is_true({"adults": 1, "children": 1})
+    assert not third.is_true({})

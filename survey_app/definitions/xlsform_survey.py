@@ -539,11 +539,16 @@ class SurveySheet:
                 self._answered_count(entry, target)
                 return
         if number is None:
-            self._fail(
-                entry,
-                "repeat_count",
-                f"repeat_count '{written}' is not supported: use a number, or the name of an "
-                f"earlier integer question (`${{count}}`)",
+            # Any other expression of earlier answers (`${adults} + ${children}`): read as
+            # written, and bounded.
+            question["repeat_max"] = DEFAULT_REPETITIONS
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"warning: repeat_count `{written}` is asked at most {DEFAULT_REPETITIONS} "
+                f"times: when it comes to more, respondents answer {DEFAULT_REPETITIONS} "
+                f"repetitions, not all (give the questions it uses a max, or change "
+                f"repeat_max in the survey file)",
             )
         elif not 1 <= number <= MAX_REPETITIONS:
             self._fail(
@@ -725,6 +730,8 @@ class SurveySheet:
 
     def _parse_expressions(self, entry: _Entry) -> None:
         columns = ["relevant"]
+        if entry.kind is Kind.BEGIN_REPEAT and "repeat_max" in entry.question:
+            columns.append("repeat_count")
         if entry.kind is Kind.QUESTION and entry.parsed.base != "note":
             columns.append("constraint")
             if entry.parsed.base in {"select_one", "select_multiple"}:
@@ -1114,6 +1121,8 @@ class SurveySheet:
                 continue
             if entry.kind is Kind.BEGIN_REPEAT:
                 page = dict(entry.question)
+                if "repeat_max" in page:
+                    page["repeat_count"] = self._expression(entry, "repeat_count")
                 relevant = self._conjoined([*entry.groups, entry])
                 count_page = self.count_pages.get(entry.number)
                 if count_page is not None:

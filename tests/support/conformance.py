@@ -226,8 +226,12 @@ def _repeat_differences(
         return [f"{where}: repeat_count {ours_count!r} for an open-ended repeat, without a note"]
     assert isinstance(count, str)
     wanted: object = int(count) if count.isdigit() else _normal(count, names)
-    if (ours_count if isinstance(ours_count, int) else _normal(str(ours_count), names)) != wanted:
+    if (
+        ours_count if isinstance(ours_count, int) else _normal(str(ours_count), names)
+    ) != wanted and not _rewrite_noted(notes, "repeat_count"):
         return [f"{where}: repeat_count {ours_count!r}, pyxform reads {count!r}"]
+    if "repeat_max" in page and not any("is asked at most" in note for note in notes):
+        return [f"{where}: at most {page['repeat_max']} repetitions, without a note"]
     return []
 
 
