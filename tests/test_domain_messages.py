@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 import survey_app
+from survey_app import demo_secrets
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.messages import DomainError
@@ -276,3 +277,22 @@ def test_where_the_instance_folder_came_from_is_said_in_the_terminal_language(
         f"(d'après le dossier 'instance' par défaut, relatif au dossier de travail {tmp_path})"
         in result.output
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr_FR.UTF-8", "il contient en clair la phrase secrète de la clé"),
+        ("es_ES.UTF-8", "contiene en claro la frase de contraseña de la clave"),
+        ("ar", "فيه عبارة مرور المفتاح وكلمة مرور المسؤول"),
+        ("C.UTF-8", "it holds a demo's key passphrase and admin password in the clear"),
+    ],
+)
+def test_demo_secrets_left_in_production_are_refused_in_the_terminal_language(
+    deployment: Deployment, settings: Settings, language: str, expected: str
+) -> None:
+    demo_secrets.write(settings.instance_path, ["admin password: not-for-real"])
+    env = in_language(settings, language, SURVEY_APP_ENVIRONMENT="production")
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert expected in result.output
