@@ -7,6 +7,7 @@ import click
 from . import demo_secrets, migrate
 from .commands import (
     Context,
+    database_reached,
     friendly_errors,
     in_operator_language,
     pass_context,
@@ -32,6 +33,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 @pass_context
+@database_reached
 @friendly_errors(migrate.RevisionRefused, migrate.MigrationsMissing)
 def db_upgrade(ctx: Context, revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
@@ -43,6 +45,7 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 @db.command("downgrade")
 @click.argument("revision")
 @pass_context
+@database_reached
 @friendly_errors(migrate.RevisionRefused, migrate.MigrationsMissing)
 def db_downgrade(ctx: Context, revision: str) -> None:
     """Undo migrations down to REVISION."""
@@ -52,6 +55,7 @@ def db_downgrade(ctx: Context, revision: str) -> None:
 
 @db.command("current")
 @pass_context
+@database_reached
 @friendly_errors(migrate.MigrationsMissing)
 def db_current(ctx: Context) -> None:
     """Show the schema revision of the database."""

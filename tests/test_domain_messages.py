@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -296,3 +299,46 @@ def test_demo_secrets_left_in_production_are_refused_in_the_terminal_language(
     result = CliRunner().invoke(main, ["serve"], env=env)
     assert result.exit_code == 1
     assert expected in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr_FR.UTF-8", "impossible de joindre la base de données"),
+        ("es_ES.UTF-8", "no se puede acceder a la base de datos"),
+        ("ar", "تعذّر الوصول إلى قاعدة البيانات"),
+        ("C.UTF-8", "cannot reach the database"),
+    ],
+)
+@pytest.mark.parametrize("command", [["db", "current"], ["db", "upgrade"], ["report", "export"]])
+def test_a_database_that_does_not_answer_is_said_in_the_terminal_language(
+    settings: Settings, language: str, expected: str, command: list[str], tmp_path: Path
+) -> None:
+    nowhere = "postgresql://survey@127.0.0.1:1/nothing"
+    env = in_language(settings, language, SURVEY_APP_DATABASE_URL=nowhere)
+    if command[0] == "report":
+        command = [*command, "minimal", "-o", str(tmp_path / "report.csv")]
+    result = CliRunner().invoke(main, command, env=env)
+    assert result.exit_code == 1
+    assert expected in result.output and "Traceback" not in result.output
+
+
+def test_a_real_terminal_asking_for_french_reads_french() -> None:
+    """Run as an operator runs it: Python sets LC_CTYPE to C.UTF-8 at start when the locale
+    that LANG names is not installed; the language asked for is LANG's all the same."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("LC_", "LANG", "SURVEY_APP_"))
+    }
+    env.update(LANG="fr_FR.UTF-8", LC_CTYPE="C.UTF-8", SURVEY_APP_SERVER_PORT="abc")
+    found = subprocess.run(
+        [sys.executable, "-c", "from survey_app.cli import main; main()", "db", "current"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert found.returncode == 1
+    assert "configuration : server.port : un nombre entier est attendu" in found.stderr

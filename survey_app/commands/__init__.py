@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from babel import default_locale
 from babel.support import Translations
 from sqlalchemy.exc import OperationalError
 
@@ -80,17 +79,36 @@ class Context:
         try:
             up_to_date = migrate.is_up_to_date(database)
         except OperationalError as error:
-            raise refused(
-                N_("cannot reach the database %(url)s: %(problem)s. %(how)s"),
-                url=database.engine.url.render_as_string(),
-                problem=str(error.orig).strip().splitlines()[0],
-                how=in_operator_language(CommandRefused(HOW_TO_CHOOSE, **_SETTING_NAMES)),
-            ) from None
+            raise cannot_reach(database, error) from None
         if not up_to_date:
             raise refused(
                 N_("the database schema is not up to date; run `survey-app db upgrade` first")
             )
         return database
+
+
+def cannot_reach(database: Database, error: OperationalError) -> click.ClickException:
+    """The refusal of a command whose database does not answer, saying how to choose another."""
+    return refused(
+        N_("cannot reach the database %(url)s: %(problem)s. %(how)s"),
+        url=database.engine.url.render_as_string(),
+        problem=str(error.orig).strip().splitlines()[0],
+        how=in_operator_language(CommandRefused(HOW_TO_CHOOSE, **_SETTING_NAMES)),
+    )
+
+
+def database_reached(function: F) -> F:
+    """Turn a database that does not answer into `cannot_reach`'s one line and exit status 1
+    (for commands that use the database without `Context.require_current_schema`)."""
+
+    @wraps(function)
+    def wrapper(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(ctx, *args, **kwargs)
+        except OperationalError as error:
+            raise cannot_reach(ctx.database, error) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 HOW_TO_CHOOSE = N_(
@@ -180,9 +198,26 @@ def in_operator_language(error: Exception) -> str:
     LC_MESSAGES or LANG, as gettext reads them); English when that is not translated."""
     if not isinstance(error, DomainError):
         return str(error)
-    language = default_locale("LC_MESSAGES")
-    translations = Translations.load(TRANSLATIONS, [language] if language else None)
-    return error.translated(translations.gettext)
+    language = operator_language()
+    if language is None:
+        return str(error)
+    return error.translated(Translations.load(TRANSLATIONS, [language]).gettext)
+
+
+def operator_language() -> str | None:
+    """The first of LANGUAGE, LC_ALL, LC_MESSAGES and LANG that is set, as gettext reads them,
+    without its encoding (``fr_FR.UTF-8`` is ``fr_FR``); None for C or POSIX.
+
+    LC_CTYPE is not read: Python sets it to C.UTF-8 at start when the locale LANG names is not
+    installed, and an operator asking for French still reads French.
+    """
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(":")[0]
+        if not value:
+            continue
+        language = value.split(".")[0].split("@")[0]
+        return None if language in ("C", "POSIX") else language
+    return None
 
 
 class CommandRefused(DomainError):
