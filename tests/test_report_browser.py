@@ -51,7 +51,15 @@ def report_site(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, s
     deployment = deploy(app)
     for survey_id in SURVEYS:
         store_generated(state.database, state.surveys[survey_id], 300)
-        refresh(state.database, state.surveys[survey_id], 5, PASSPHRASE, actor="analyst")
+        # With a report plan: two breakdowns shown with every question on the report page.
+        refresh(
+            state.database,
+            state.surveys[survey_id],
+            5,
+            PASSPHRASE,
+            actor="analyst",
+            breakdowns=("site", "round"),
+        )
     admin = make_account(
         app, "administrator", role=Role.ADMIN, programme_id=deployment.programme_id, totp=True
     )

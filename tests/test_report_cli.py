@@ -189,6 +189,22 @@ def test_microdata_is_redacted_and_rare_combinations_are_merged(
         assert db.scalars(select(AuditEvent).where(AuditEvent.action == "report.microdata")).one()
 
 
+def test_refresh_shows_the_breakdowns_asked_for_and_refuses_others(
+    app: Flask, responses: None, settings: Settings, runner: CliRunner
+) -> None:
+    args = ["report", "refresh", SURVEY, "--breakdown", "site", "--breakdown", "nonsense"]
+    refused = runner.invoke(main, args, input=PASSPHRASE + "\n", env=environment(settings))
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "“nonsense” is not a breakdown of this report: choose among site" in refused.output
+    with app_state(app).database.session() as db:
+        assert not db.scalars(select(ReportSnapshot)).all()
+    result = runner.invoke(main, args[:-2], input=PASSPHRASE + "\n", env=environment(settings))
+    assert result.exit_code == 0, result.output
+    with app_state(app).database.session() as db:
+        document = parse(db.scalars(select(ReportSnapshot.content)).one())
+    assert document.get("featured_breakdowns") == ["site"]
+
+
 def test_plain_counts_still_answer_to_report_survey_id(
     app: Flask, responses: None, settings: Settings, runner: CliRunner
 ) -> None:

@@ -14,10 +14,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from survey_app.models import Role
+from survey_app.models import AuditEvent, ReportSnapshot, Role
 from survey_app.reports.stats import newcombe_difference
-from tests.support.apps import Deployment
+from survey_app.state import app_state
+from tests.support.apps import PASSPHRASE, Deployment
+from tests.support.staff import post
 from tests.test_report_web import (
     DASHBOARD,
     client_as,
@@ -254,3 +257,83 @@ def test_the_workbook_has_contents_and_a_readable_sheet_per_question(
         if isinstance(c.value, int) and c.row > 2  # the last question's counts
     ]
     assert counts and all(c == 0 or c >= 5 for c in counts), counts
+
+
+def refresh_with(
+    app: Flask, deployment: Deployment, breakdowns: list[str], passphrase: str = PASSPHRASE
+) -> tuple[FlaskClient, Any]:
+    analyst = client_as(app, deployment, Role.ANALYST)
+    page = f"{DASHBOARD}/refresh"
+    reply = post(analyst, page, {"passphrase": passphrase, "breakdowns": breakdowns}, page_url=page)
+    return analyst, reply
+
+
+def snapshots(app: Flask) -> int:
+    with app_state(app).database.session() as db:
+        return len(db.scalars(select(ReportSnapshot.id)).all())
+
+
+def test_breakdowns_chosen_at_the_refresh_are_shown_with_every_question(
+    app: Flask, deployment: Deployment
+) -> None:
+    analyst, reply = refresh_with(app, deployment, ["site", "age_band"])
+    assert reply.status_code == 303, reply.get_data(as_text=True)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    page = viewer.get(DASHBOARD).get_data(as_text=True)
+    assert len(page.encode()) <= PAGE_BUDGET
+    document = published(viewer)
+    assert document["featured_breakdowns"] == ["site", "age_band"]
+    everyone = document["views"][0]
+    shown = 0
+    for variable in document["variables"]:
+        if variable["kind"] == "indicator" or variable["id"] not in everyone["tables"]:
+            continue
+        label = html_module.escape(variable["label"]["en"], quote=False)
+        dimensions = {t["dimension"] for t in everyone["tables"][variable["id"]]["crosstabs"]}
+        for dimension, name in (("site", "Site"), ("age_band", "How old are you?")):
+            caption = f"{label}, by {name}"
+            if dimension in dimensions:
+                assert caption in page, caption
+                shown += 1
+            else:
+                assert caption not in page, caption
+    assert shown >= 20
+    # The printed report keeps to its twelve pages: the breakdowns stay on their own pages.
+    printed = viewer.get(f"{DASHBOARD}/print").get_data(as_text=True)
+    assert ", by Site" not in printed
+    # The refresh page offers them again, ticked, for the next refresh.
+    form = analyst.get(f"{DASHBOARD}/refresh").get_data(as_text=True)
+    assert re.search(r'value="site"[^>]*checked|checked[^>]*value="site"', form)
+    with app_state(app).database.session() as db:
+        detail = db.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == "report.refresh")
+        ).one()
+    assert detail.endswith("shown with every question: site, age_band")
+
+
+def test_without_a_plan_the_report_page_shows_no_breakdown(
+    app: Flask, deployment: Deployment
+) -> None:
+    refresh(app, deployment)
+    viewer = client_as(app, deployment, Role.VIEWER)
+    page = viewer.get(DASHBOARD).get_data(as_text=True)
+    assert ", by Site" not in page and ", by How old are you?" not in page
+
+
+@pytest.mark.parametrize(
+    ("breakdowns", "message"),
+    [
+        (["site", "round", "channel"], "Choose at most 2 breakdowns"),
+        (["nonsense"], "“nonsense” is not a breakdown of this report: choose among site"),
+    ],
+)
+def test_a_plan_the_report_cannot_show_is_refused_before_the_key_is_used(
+    app: Flask, deployment: Deployment, breakdowns: list[str], message: str
+) -> None:
+    before = snapshots(app)
+    _, reply = refresh_with(app, deployment, breakdowns)
+    assert reply.status_code == 422
+    assert message in html_module.unescape(reply.get_data(as_text=True))
+    assert snapshots(app) == before
+    with app_state(app).database.session() as db:
+        assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "key.unlock")).all()

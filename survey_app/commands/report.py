@@ -127,6 +127,15 @@ class _ProgressBar:
     type=click.IntRange(min=1),
     help="Processes that open responses (default: one per CPU core).",
 )
+@click.option(
+    "--breakdown",
+    "breakdowns",
+    multiple=True,
+    metavar="DIMENSION",
+    help="Show this breakdown with every question on the report page: site, round, channel or "
+    "a disaggregation question's id; at most two (repeat the option). The others stay on the "
+    "breakdowns pages.",
+)
 @pass_context
 @friendly_errors(*REPORT_ERRORS)
 def refresh(
@@ -135,6 +144,7 @@ def refresh(
     key_file: Path | None,
     passphrase_file: Path | None,
     workers: int | None,
+    breakdowns: tuple[str, ...],
 ) -> None:
     """Open every response of SURVEY_ID and publish its report for viewers."""
     database = ctx.require_current_schema()
@@ -151,6 +161,7 @@ def refresh(
             key_file_text=file_text,
             workers=workers,
             progress=_ProgressBar(stack),
+            breakdowns=breakdowns,
         )
     unreadable = sum(outcome.unreadable.values())
     click.echo(

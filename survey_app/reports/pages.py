@@ -20,7 +20,7 @@ from ..definitions import Survey
 from ..messages import N_
 from . import charts
 from .plan import ROUND, VariableKind
-from .presentation import Grid, Labels, grid, ordered_tables
+from .presentation import Grid, Labels, grid, groups_only, ordered_tables
 from .snapshot import SnapshotDoc, TableDoc, VariableDoc, ViewDoc
 
 
@@ -33,6 +33,8 @@ class Item:
     anchor: str
     charts: list[Markup]
     grid: Grid
+    # Its cross-tabs by the breakdowns the report plan shows with every question.
+    breakdowns: tuple[Grid, ...] = ()
 
 
 @dataclass
@@ -79,14 +81,23 @@ def chart_for(labels: Labels, variable: VariableDoc, table: TableDoc, anchor: st
     return found or _safe(charts.indicator_chart(labels, variable, table, anchor, title))
 
 
-def sections(labels: Labels, view: ViewDoc, survey: Survey | None) -> list[Section]:
-    """The questions of the view (not the indicators), one section per survey page."""
+def sections(
+    labels: Labels, view: ViewDoc, survey: Survey | None, *, with_breakdowns: bool = True
+) -> list[Section]:
+    """The questions of the view (not the indicators), one section per survey page, each with
+    its cross-tabs by the breakdowns the report plan features (not by the view's own one).
+
+    The printed report leaves them out (``with_breakdowns=False``): with them it no longer
+    fits its twelve pages (14 and 18 pages for the example surveys with two breakdowns)."""
+    planned = labels.document.get("featured_breakdowns", []) if with_breakdowns else []
+    featured = [dimension for dimension in planned if dimension != view["dimension"]]
     found: dict[str, Section] = {}
     for variable, tables in ordered_tables(labels.document, view):
         if variable["kind"] == VariableKind.INDICATOR.value:
             continue
         key, title = _section_of(labels, variable, survey)
         section = found.setdefault(key, Section(key, title))
+        by_dimension = {t["dimension"]: t for t in tables["crosstabs"]}
         section.items.append(
             Item(
                 variable,
@@ -94,6 +105,11 @@ def sections(labels: Labels, view: ViewDoc, survey: Survey | None) -> list[Secti
                 anchor_of(variable),
                 chart_for(labels, variable, tables["frequency"], anchor_of(variable)),
                 grid(labels, variable, tables["frequency"], view),
+                tuple(
+                    groups_only(grid(labels, variable, by_dimension[dimension], view))
+                    for dimension in featured
+                    if dimension in by_dimension
+                ),
             )
         )
     return list(found.values())

@@ -9,7 +9,7 @@ in every cell that would carry it, so whatever shows a grid shows it as not show
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..messages import N_
 from .plan import (
@@ -275,6 +275,19 @@ def grid(labels: Labels, variable: VariableDoc, table: TableDoc, view: ViewDoc) 
         rows.append(line)
     rows.extend(_extra_rows(labels, variable, table, percent))
     return Grid(anchor, title, variable, table, header, rows)
+
+
+def groups_only(found: Grid) -> Grid:
+    """A cross-tab without its first column (everyone in the view), for a page that shows
+    that column just above it as the question's own table."""
+    if found.table["dimension"] is None or found.note is not None or found.kind != "table":
+        return found
+    width = 2 if found.variable["kind"] in HAS_PERCENT else 1
+    return replace(
+        found,
+        header=[found.header[0], *found.header[1 + width :]],
+        rows=[[row[0], *row[1 + width :]] for row in found.rows],
+    )
 
 
 def _spread(values: list[Cell], percent: bool) -> list[Cell]:

@@ -10,7 +10,7 @@ the open round wait for it to close, whenever the report is refreshed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from .. import audit, custody, sealing
 from ..db import Database
 from ..definitions import Survey, load_survey_json
+from ..messages import N_, DomainError
 from ..models import Survey as AssignedSurvey
 from ..models import SurveyVersion
 from ..responses import SurveyNotAssigned, wrapped_keys
 from . import snapshot
 from .build import build_snapshot
 from .perturbation import Protection
+from .plan import ReportPlan
 from .rounds import RoundPlan, changed_rounds, plan_rounds
 from .snapshot import RoundDoc
 from .tally import BASE, Tally
@@ -54,6 +56,54 @@ class UnknownSurvey(RefreshError):
             f"no survey {survey_id!r}: it is neither among the survey files nor stored with "
             "any response; see `survey-app surveys check`"
         )
+
+
+# Breakdowns shown with every question on the report page (the report plan); the others stay
+# on the breakdowns pages. Two keep the page readable and within its weight budget.
+MOST_FEATURED_BREAKDOWNS = 2
+
+
+class BreakdownError(DomainError):
+    """Breakdowns asked for that the report cannot show with every question."""
+
+    field = "breakdowns"
+
+
+class UnknownBreakdown(BreakdownError):
+    message_id = N_("“%(name)s” is not a breakdown of this report: choose among %(known)s.")
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(name=name, known=", ".join(known))
+
+
+class TooManyBreakdowns(BreakdownError):
+    message_id = N_(
+        "Choose at most %(most)d breakdowns to show with every question; the others stay on "
+        "the breakdowns pages."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(most=MOST_FEATURED_BREAKDOWNS)
+
+
+def breakdown_choices(current: Survey) -> tuple[str, ...]:
+    """The breakdowns a report of ``current`` has: site, round, channel and each
+    disaggregation question, as dimension ids."""
+    return tuple(dimension.id for dimension in ReportPlan.build(current).dimensions)
+
+
+def featured_breakdowns(current: Survey, chosen: Sequence[str]) -> tuple[str, ...]:
+    """``chosen`` checked: known breakdowns of ``current``, each once, at most two."""
+    known = breakdown_choices(current)
+    kept: list[str] = []
+    for name in chosen:
+        if name not in known:
+            raise UnknownBreakdown(name, known)
+        if name not in kept:
+            kept.append(name)
+    if len(kept) > MOST_FEATURED_BREAKDOWNS:
+        raise TooManyBreakdowns()
+    return tuple(kept)
 
 
 class Progress(Protocol):
@@ -115,13 +165,17 @@ def refresh(
     parallel_from: int = PARALLEL_FROM,
     as_of: date | None = None,
     protection: Protection | None = None,
+    breakdowns: Sequence[str] = (),
 ) -> RefreshOutcome:
     """Open the responses of ``current``'s closed rounds, publish a new snapshot, audit it.
 
     Responses are counted in ``workers`` processes (default: one per core) when there are at
     least ``parallel_from`` of them, else in this process. ``as_of`` is the day that decides
     which rounds are closed (today); ``protection`` is for tests that weaken it on purpose.
+    ``breakdowns`` are shown with every question on the report page (the report plan); every
+    table is published and protected together whichever are chosen.
     """
+    featured = featured_breakdowns(current, breakdowns)
     workers = default_workers() if workers is None else workers
     protection = Protection(k) if protection is None else protection
     as_of = datetime.now(UTC).date() if as_of is None else as_of
@@ -181,6 +235,7 @@ def refresh(
             for r in rounds.rounds
         ]
         document["withheld_quarters"] = list(rounds.withheld)
+        document["featured_breakdowns"] = list(featured)
         if rounds.waiting:
             document["notes"].append(_waiting_note(rounds))
         if rounds.withheld:
@@ -195,7 +250,7 @@ def refresh(
             actor,
             "report.refresh",
             assigned.programme_id,
-            _describe(current.id, row.id, tally, k),
+            _describe(current.id, row.id, tally, k, featured),
         )
         return RefreshOutcome(
             snapshot_id=row.id,
@@ -273,11 +328,14 @@ def _candidates(
     return [key for key in found if key.key_id in keys.key_ids]
 
 
-def _describe(survey_id: str, snapshot_id: int, tally: Tally, k: int) -> str:
+def _describe(
+    survey_id: str, snapshot_id: int, tally: Tally, k: int, featured: Sequence[str]
+) -> str:
     unreadable = sum(tally.unreadable.values())
+    shown = f"; shown with every question: {', '.join(featured)}" if featured else ""
     return (
         f"report on {survey_id} refreshed as snapshot {snapshot_id}: {tally.responses} responses "
-        f"opened, {unreadable} not; threshold {k}"
+        f"opened, {unreadable} not; threshold {k}{shown}"
     )
 
 
@@ -285,6 +343,7 @@ def refresh_errors() -> tuple[type[Exception], ...]:
     """The exceptions a refresh raises for reasons a person can act on."""
     return (
         RefreshError,
+        BreakdownError,
         SurveyNotAssigned,
         UnsealingError,
         custody.CustodyError,

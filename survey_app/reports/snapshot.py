@@ -10,7 +10,8 @@ Layout (``format`` 2)::
 
     survey_id, title, default_language, languages, created_at, threshold, responses,
     unreadable {reason: count}, versions [..], suppressed_marker, notes [..],
-    rounds [{key, quarters, responses}], withheld_quarters [..], percent_base
+    rounds [{key, quarters, responses}], withheld_quarters [..], percent_base,
+    featured_breakdowns [..]
     variables   [{id, kind, type, label, target, rows: [{key, label, kind, builtin}]}]
     dimensions  [{id, label, builtin, exclusive, groups: [{key, label, builtin, members, size}]}]
     views       [{id, dimension, group, responses, tables: {variable id: {frequency, crosstabs,
@@ -156,6 +157,9 @@ class SnapshotDoc(TypedDict):
     withheld_quarters: list[str]
     # The smallest adjusted base a percentage, estimate or interval is shown on.
     percent_base: NotRequired[int]
+    # Dimensions whose cross-tab the report page shows with every question (the report plan
+    # chosen at the refresh); the other breakdowns are on pages of their own.
+    featured_breakdowns: NotRequired[list[str]]
 
 
 class SnapshotFormatError(ValueError):

@@ -21,8 +21,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import PasswordField
+from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import auth
 from ..auth import Permission
@@ -33,6 +34,7 @@ from ..reports import audited, formats, pages, snapshot, summary
 from ..reports import refresh as refreshing
 from ..reports.exports import UnknownView
 from ..reports.microdata import Microdata
+from ..reports.plan import BUILTIN_LABELS, ReportPlan
 from ..reports.presentation import Labels
 from ..reports.redaction import Redactor
 from ..reports.snapshot import SnapshotDoc, ViewDoc
@@ -209,7 +211,9 @@ def _show(survey_id: str, *, printable: bool) -> Page:
         filters=filters,
         scores=scores,
         words=summary,
-        sections=pages.sections(labels, view, app_state().surveys.get(survey_id)),
+        sections=pages.sections(
+            labels, view, app_state().surveys.get(survey_id), with_breakdowns=not printable
+        ),
         dimensions=pages.breakdown_dimensions(labels, document),
         abilities=abilities,
         formats=formats.FORMATS.values(),
@@ -309,22 +313,48 @@ def _with_key(form: UnlockForm, use: Callable[[str, str | None], T]) -> T | None
         return None
 
 
+class RefreshForm(UnlockForm):
+    breakdowns = SelectMultipleField(
+        _l("Breakdowns shown with every question (at most two)"),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,  # checked by the refresh itself, with a message that says why
+    )
+
+
 @blueprint.route("/<survey_id>/refresh", methods=["GET", "POST"])
 @rule(Permission.REFRESH_REPORTS, Scope.SURVEY)
 def refresh(survey_id: str) -> Page:
-    form = UnlockForm()
+    form = RefreshForm()
     state = app_state()
-    outcome = _with_key(
-        form,
-        lambda passphrase, key_file_text: refreshing.refresh(
-            state.database,
-            _current(survey_id),
-            state.settings.reports.threshold,
-            passphrase,
-            actor=actor().name,
-            key_file_text=key_file_text,
-        ),
-    )
+    current = _current(survey_id)
+    form.breakdowns.choices = _breakdown_names(current)
+    breakdowns: tuple[str, ...] = ()
+    if not form.is_submitted():
+        # As the newest report shows them, unless the survey no longer has one of them.
+        latest = _latest(survey_id)
+        shown = latest.get("featured_breakdowns", []) if latest else []
+        known = dict(form.breakdowns.choices)
+        form.breakdowns.data = [name for name in shown if name in known]
+    else:
+        try:
+            breakdowns = refreshing.featured_breakdowns(current, form.breakdowns.data or [])
+        except refreshing.BreakdownError as error:
+            form.add_error("breakdowns", error)
+    outcome = None
+    if not form.breakdowns.errors:
+        outcome = _with_key(
+            form,
+            lambda passphrase, key_file_text: refreshing.refresh(
+                state.database,
+                current,
+                state.settings.reports.threshold,
+                passphrase,
+                actor=actor().name,
+                key_file_text=key_file_text,
+                breakdowns=breakdowns,
+            ),
+        )
     if outcome is not None:
         unreadable = sum(outcome.unreadable.values())
         flash(
@@ -339,6 +369,20 @@ def refresh(survey_id: str) -> Page:
         return redirect(url_for("reports.dashboard", survey_id=survey_id), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("reports/refresh.html", form=form, survey_id=survey_id), status
+
+
+def _breakdown_names(current: Survey) -> list[tuple[str, str]]:
+    """Each breakdown of ``current``'s report with its name in the staff member's language."""
+    language = str(get_locale() or current.default_language)
+    return [
+        (
+            dimension.id,
+            current.text(dimension.question.label, language)
+            if dimension.question is not None
+            else _(BUILTIN_LABELS[dimension.id]),
+        )
+        for dimension in ReportPlan.build(current).dimensions
+    ]
 
 
 @blueprint.route("/<survey_id>/microdata", methods=["GET", "POST"])
