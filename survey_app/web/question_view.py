@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..definitions import Choice, Question, Survey
+from markupsafe import Markup, escape
+
+from ..definitions import Choice, LocalisedText, Question, Survey
 from ..definitions import answers as rules
 from ..definitions.expressions import Expression
 from .conditions import ConditionWords
@@ -58,6 +60,38 @@ class QuestionView:
         return cls(
             FrontEnd.RESPOND, survey, lang, builtin_words(), values, errors, choices, max_text
         )
+
+    # The survey's text and the app's words as a question shows them: in the question's
+    # language, and in assisted entry with the caseworker's beside it when that differs.
+    # (Python rather than template macros: a page draws them for every option it shows.)
+
+    def t(self, localised: LocalisedText | None) -> Markup:
+        """The survey's text."""
+        theirs = self.survey.text(localised, self.lang)
+        if not self.assisted:
+            return escape(theirs)
+        mine = self.survey.text(localised, self.staff_lang)
+        return self._beside(theirs, mine, bool(mine) and mine != theirs)
+
+    def w(self, key: str) -> Markup:
+        """One of the app's words (`survey_app.web.words`)."""
+        theirs = self.words[key]
+        if not self.assisted:
+            return escape(theirs)
+        mine = self.staff_words[key]
+        return self._beside(theirs, mine, mine != theirs)
+
+    def choice_label(self, choice: Choice) -> Markup:
+        label = self.t(choice.label) if choice.label.translations else Markup("")
+        return label or escape(choice.value)
+
+    def _beside(self, theirs: str, mine: str, show_mine: bool) -> Markup:
+        shown = Markup('<span lang="{}">{}</span>').format(self.lang, theirs)
+        if show_mine:
+            shown += Markup(' <span class="staff-text" lang="{}" dir="auto">{}</span>').format(
+                self.staff_lang, mine
+            )
+        return shown
 
     @property
     def assisted(self) -> bool:
