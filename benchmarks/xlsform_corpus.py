@@ -5,7 +5,12 @@ reference converter, whether the form is valid; imports each valid one; writes t
 surveys into a surveys folder; starts the real app on a temporary SQLite database; and opens
 each survey's first page as a respondent would (landing, start, page 1 through the test client).
 It prints the share of pyxform-valid forms imported and the share imported and served, the
-notes and warnings the imports gave, and every refusal with its reason.
+notes and warnings the imports gave, and every refusal with its reason. It counts the silent
+changes: every way an imported question means something else than pyxform's reading of it
+(type, choices, relevant, constraint, required, languages; tests/support/conformance.py) that
+no note of the import names. And it counts the refused forms that hold nothing but rows dropped
+as identifying (location, exact times, device metadata, barcodes...): nothing is left to ask,
+so the share is also given over the forms that have anything left to import.
 
     .venv/bin/python benchmarks/xlsform_corpus.py [folder]
 """
@@ -24,12 +29,15 @@ from survey_app import create_app, migrate  # noqa: E402
 from survey_app.definitions import SurveyDefinitionError, load_survey_text  # noqa: E402
 from survey_app.definitions.xlsform import (  # noqa: E402
     ImportResult,
+    NothingToConvert,
     XLSFormError,
     convert_xlsform,
     write_import,
 )
+from survey_app.definitions.xlsform_types import Kind, parse_type  # noqa: E402
 from survey_app.state import app_state  # noqa: E402
 from tests.support.apps import make_settings  # noqa: E402
+from tests.support.conformance import differences, pyxform_questions  # noqa: E402
 from tests.support.imported import first_page  # noqa: E402
 
 FORMS = ROOT / "tests" / "fixtures" / "xlsforms"
@@ -46,6 +54,14 @@ def pyxform_refusal(path: Path) -> str | None:
         except Exception as error:
             return f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
     return None
+
+
+def identifying_only(path: Path) -> bool:
+    """Whether every question pyxform reads in the form is one the import drops as identifying."""
+    questions, _ = pyxform_questions(path)
+    return bool(questions) and all(
+        parse_type(question.type).kind in {Kind.METADATA, Kind.DROPPED} for question in questions
+    )
 
 
 def serve(imported: dict[str, ImportResult], folder: Path) -> dict[str, str]:
@@ -92,6 +108,8 @@ def main() -> int:
     imported: dict[str, ImportResult] = {}
     by_form: dict[str, str] = {}
     refusals: list[str] = []
+    only_identifying: list[str] = []
+    silent: dict[str, list[str]] = {}
     notes = warnings_given = 0
     for path in valid:
         with warnings.catch_warnings():
@@ -99,6 +117,8 @@ def main() -> int:
             try:
                 result = convert_xlsform(path, survey_id=_survey_id(path))
             except XLSFormError as error:
+                if isinstance(error, NothingToConvert) and identifying_only(path):
+                    only_identifying.append(path.name)
                 first = error.problems[0] if error.problems else error.message
                 more = len(error.problems) - 1
                 refusals.append(
@@ -106,6 +126,9 @@ def main() -> int:
                 )
                 continue
         imported[result.survey_id] = result
+        found = differences(path, result)
+        if found:
+            silent[path.name] = found
         by_form[result.survey_id] = path.name
         notes += len(result.notes)
         warnings_given += sum(1 for note in result.notes if note.message.startswith("warning:"))
@@ -123,6 +146,20 @@ def main() -> int:
         f"notes given by the imports: {notes} ({notes / max(len(imported), 1):.1f} a form), "
         f"of which warnings: {warnings_given}"
     )
+    left = total - len(only_identifying)
+    print(
+        f"refused because every row is dropped as identifying: {len(only_identifying)}"
+        f" ({', '.join(only_identifying) or 'none'})"
+    )
+    print(
+        f"imported, of the forms with anything left to import: {len(imported):3d} / {left} = "
+        f"{len(imported) / max(left, 1):.0%}"
+    )
+    count = sum(len(found) for found in silent.values())
+    print(f"silent changes (a question that differs from pyxform's reading, no note): {count}")
+    for name, found in sorted(silent.items()):
+        for difference in found:
+            print(f"  {name}: {difference}")
     print(f"\nrefused ({len(refusals)}):")
     print("\n".join(refusals) or "  none")
     print(f"\nimported but not served ({len(not_served)}):")
