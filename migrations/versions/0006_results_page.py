@@ -52,5 +52,6 @@ def downgrade() -> None:
     with op.batch_alter_table("results_page_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_results_page_items_programme_id"))
     op.drop_table("results_page_items")
-    with op.batch_alter_table("programmes", schema=None) as batch_op:
-        batch_op.drop_column("results_page_published")
+    # A plain DROP COLUMN (SQLite 3.35 and later): a batch copy of `programmes` would drop the
+    # table that memberships, links and keys refer to, which SQLite refuses once they exist.
+    op.drop_column("programmes", "results_page_published")
