@@ -6,8 +6,6 @@ The tests with real server processes are in test_servers.py; these drive the app
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import shutil
 import socket
 import stat
@@ -30,9 +28,9 @@ from survey_app.models import InboxResponse
 from survey_app.server import WorkersNeedSharedStore, prepare
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, Deployment, deploy, make_settings
+from tests.support.redis_store import REDIS_URL, delete_prefixed, redis_prefix
 from tests.support.web import Respondent, csrf_token
 
-REDIS_URL = os.environ.get("SURVEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PROXY = "10.0.0.2"
 
 
@@ -56,22 +54,12 @@ def served(tmp_path: Path, database_url: str, **overrides: Any) -> tuple[Flask, 
     return app, deploy(app)
 
 
-def redis_prefix() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(error).__name__})")
-    return f"survey-app-test-{secrets.token_hex(6)}"
-
-
 @pytest.fixture
 def shared_store() -> Iterator[dict[str, str]]:
     """A rate-limit store in the Redis at REDIS_URL, under a prefix of this test's own."""
     prefix = redis_prefix()
     yield {"storage_url": REDIS_URL, "key_prefix": prefix}
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)  # only this test's keys: never a flush
+    delete_prefixed(prefix)
 
 
 def test_refused_starts_count_against_the_address_not_the_link(

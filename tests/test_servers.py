@@ -23,16 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from sqlalchemy import select
 
 from survey_app import create_app, migrate
 from survey_app.models import InboxResponse
 from survey_app.state import app_state
+from tests.support import redis_store
 from tests.support.apps import SERVED_SURVEYS, deploy, make_settings
+from tests.support.redis_store import REDIS_URL
 from tests.support.web import DRAFT_FIELD, page_number
 
-REDIS_URL = os.environ.get("SURVEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PER_CLIENT = 4
 # The installed command, as an operator runs it.
@@ -110,15 +110,9 @@ def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path)
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(error).__name__})")
-    prefix = f"survey-app-test-{os.urandom(6).hex()}"
+    prefix = redis_store.redis_prefix()
     yield prefix
-    for key in client.scan_iter(match=f"{prefix}:*"):
-        client.delete(key)  # only this test's keys: never a flush
+    redis_store.delete_prefixed(prefix)
 
 
 def test_two_servers_share_sessions_drafts_and_rate_limits(
