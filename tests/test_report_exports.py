@@ -245,6 +245,26 @@ def test_indicator_and_trend_charts_draw_intervals_and_the_target() -> None:
     trend = charts.trend_chart(labels, variable, by_round, "c-trend", "Good by round")
     assert trend is not None and trend.count('class="chart-point"') == 2
     assert "2026-Q1" in trend and "2026-Q4" in trend
+    # Charts that explain themselves: axis titles, and a legend saying what the dot, the line
+    # through it and the dashed line are.
+    for chart in (svg, trend):
+        legend = re.search(r'<g class="chart-legend"[^>]*>(.*?)</g>', chart, re.S)
+        assert legend is not None
+        assert all(word in legend.group(1) for word in ("estimate", "95% interval", "target"))
+        assert ">% of those counted</text>" in chart
+    assert re.search(r'class="chart-axis-title"[^>]*>Round</text>', trend)
+
+
+def test_a_bar_chart_titles_its_axis() -> None:
+    found = document()
+    view = view_by_id(found, "all")
+    assert view is not None
+    labels = Labels(found, "en")
+    bars = charts.bar_chart(
+        labels, variable_of(found, "mood"), view["tables"]["mood"]["frequency"], 0, "c", "Mood"
+    )
+    assert bars is not None
+    assert re.search(r'class="chart-axis-title"[^>]*>% of those who answered</text>', bars)
 
 
 def test_grids_put_indicators_first() -> None:
