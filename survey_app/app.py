@@ -24,6 +24,7 @@ from .web import (
     access,
     admin,
     assist,
+    brief,
     errors,
     i18n,
     input_guard,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.register_blueprint(staff_blueprint.blueprint)
     # The analyst's page and the public page it makes.
     app.register_blueprint(results_page.blueprint)
+    app.register_blueprint(brief.blueprint)
     _trust_proxies(app, settings)
     return app
 

@@ -297,6 +297,34 @@ class ResultsPageItem(Base):
     action: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
+class Brief(Base):
+    """The policy brief of a survey for one period: the key findings an analyst wrote from the
+    published report, and whether the brief is published (see survey_app.reports.brief)."""
+
+    __tablename__ = "briefs"
+    __table_args__ = (UniqueConstraint("survey_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"))
+    period: Mapped[str] = mapped_column(String(40))  # the published rounds, e.g. "2026-Q1/2026-Q3"
+    findings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class BriefQuote(Base):
+    """A redacted free-text answer an analyst approved as a quote: published content.
+
+    Only the redacted words and the question they answer are kept: no response id, no time, and
+    a random id, so that nothing in the row (or its order) leads back to a response."""
+
+    __tablename__ = "brief_quotes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"), index=True)
+    question_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
 class DeploymentFact(Base):
     """Facts every server of one deployment must agree on, checked when a server starts.
 

@@ -70,6 +70,12 @@ PERMISSION_PREFIXES = {
     "offline.": frozenset({"enter-responses"}),
     # Choosing what the public results page shows: those who publish reports.
     "results_page.edit": frozenset({"refresh-reports"}),
+    # The policy brief: read where reports are read, written by those who publish reports,
+    # quotes approved by those who read the free text.
+    "brief.show": frozenset({"view-reports"}),
+    "brief.edit": frozenset({"refresh-reports"}),
+    "brief.withdraw_quote": frozenset({"refresh-reports"}),
+    "brief.approve_quotes": frozenset({"read-free-text"}),
 }
 
 # Report pages: published results for anyone who may see them; the key for analysts only.
@@ -187,6 +193,7 @@ def url_values(app: Flask, world: World, url_rule: UrlRule, target: str) -> dict
         "lang": "en",
         "filename": "site.css",
         "fmt": "csv",
+        "quote_id": "0123456789abcdef",
     }
     missing = set(url_rule.arguments) - set(samples)
     assert not missing, (

@@ -303,6 +303,10 @@ ONE_FRONT_END: dict[str, str] = {
     "user.deactivate": "web: the accounts page switches accounts on and off",
     "programme.change": "web: the programme page edits a programme's details",
     "report.free-text": "web: free text is read on screen only, never written to a file",
+    "brief.change": "web: the key findings are written and the brief published on its own form",
+    "brief.quote-approve": "web: a quote is approved while reading the redacted free text, "
+    "which is read on screen only",
+    "brief.quote-withdraw": "web: quotes are withdrawn on the brief's form",
     "results-page.change": "web: the analyst picks the results shown and writes what is done "
     "about them, per language, on the page's own form",
     "role.request": "web: a programme admin asks a deployment administrator to add an account "

@@ -104,7 +104,7 @@ def test_free_text_page_meets_the_redaction_targets(analyst: FlaskClient) -> Non
     )
     assert reply.status_code == 200
     main = reply.get_data(as_text=True).split("<main", 1)[1]
-    shown = [html.unescape(a) for a in re.findall(r'<li dir="auto">([^<]*)</li>', main)]
+    shown = [html.unescape(a) for a in re.findall(r'<span dir="auto">([^<]*)</span>', main)]
     assert len(shown) == len(CASES)
     assert_targets(score(CASES, in_input_order(shown)))
     for leaked in ("0712 345 678", "Hélène", "مُحَمَّد", "Оксана", "14/03/1998", "AB12 CDE"):

@@ -20,8 +20,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
 
 from survey_app import create_app, migrate
+from survey_app.audit import Actor
 from survey_app.models import Role
+from survey_app.models import Survey as AssignedSurvey
+from survey_app.reports import brief
+from survey_app.reports.redaction import Redactor
 from survey_app.reports.refresh import refresh
+from survey_app.reports.snapshot import latest
 from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
@@ -173,3 +178,62 @@ def test_an_analyst_publishes_what_you_told_us_and_a_phone_reads_it(
     browser.get(f"{live.base}/s/{token}/results?lang=ar")
     assert "نفتح المكتب يوم السبت." in browser.page_source
     assert findings == []
+
+
+MOST_BRIEF_PAGES = 2
+
+
+def test_the_policy_brief_prints_on_two_pages_with_no_accessibility_violations(
+    analyst_site: tuple[LiveSite, str, str],
+    browser: Any,  # noqa: F811 (fixture)
+) -> None:
+    """The longest brief allowed: five findings and four quotes at their longest."""
+    live, secret, _token = analyst_site
+    app = live.app
+    state = app_state(app)
+    survey_id = SURVEYS[0]
+    with state.database.session() as db:
+        document = latest(db, survey_id)
+        assert document is not None
+        programme_id = db.get(AssignedSurvey, survey_id).programme_id  # type: ignore[union-attr]
+        words = "The share who felt safe fell in the north, where the office moved. "
+        findings = [(f"{n}. " + words * 20)[: brief.MAX_FINDING_LENGTH] for n in range(1, 6)]
+        who = Actor("analyst", None)
+        brief.save(
+            db, who, programme_id, survey_id, brief.period_of(document), findings, publish=True
+        )
+        said = "They listened to me and helped me find a safe place to stay with my children. "
+        tokens = [
+            brief.quote_token(
+                str(app.config["SECRET_KEY"]),
+                survey_id,
+                "what_should_change",
+                (f"{n} " + said * 10)[: brief.MAX_QUOTE_LENGTH],
+            )
+            for n in range(brief.MAX_QUOTES)
+        ]
+        kept = brief.approve(
+            db,
+            who,
+            programme_id,
+            survey_id,
+            tokens,
+            secret_key=str(app.config["SECRET_KEY"]),
+            redactor=Redactor((), None),
+        )
+        assert kept == brief.MAX_QUOTES
+    sign_in(browser, live.base, secret)
+    found = []
+    for lang in ("en", "ar"):
+        browser.get(f"{live.base}/reports/{survey_id}")
+        browser.find_element(By.CSS_SELECTOR, f'#staff-lang option[value="{lang}"]').click()
+        browser.find_element(By.CSS_SELECTOR, ".staff-language button").click()
+        browser.get(f"{live.base}/reports/{survey_id}/brief")
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".brief-findings li")) == 5
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".brief-quote")) == brief.MAX_QUOTES
+        found += [f"[{lang}] brief: {v}" for v in axe_violations(browser)]
+        pages = printed_pages(browser)
+        assert pages <= MOST_BRIEF_PAGES, f"[{lang}] {pages} pages"
+        browser.get(f"{live.base}/reports/{survey_id}/brief/edit")
+        found += [f"[{lang}] brief/edit: {v}" for v in axe_violations(browser)]
+    assert found == []

@@ -336,7 +336,7 @@ def test_analysts_read_redacted_free_text_only_in_groups_of_k(
     assert reply.status_code == 200  # type: ignore[attr-defined]
     page = reply.get_data(as_text=True)  # type: ignore[attr-defined]
     main = page.split("<main", 1)[1]
-    shown = re.findall(r'<li dir="auto">([^<]*)</li>', main)
+    shown = re.findall(r'<span dir="auto">([^<]*)</span>', main)
     redacted = "[name] was kind, call [phone]"
     assert shown == sorted([*changes[:1], redacted, *changes[2:]])  # in the shuffled order
     assert ordered and ordered[0] == shown

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import TypeVar
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,7 +40,7 @@ from ..auth import Permission
 from ..definitions import Survey
 from ..models import Programme
 from ..models import Survey as AssignedSurvey
-from ..reports import audited, formats, pages, snapshot, summary
+from ..reports import audited, brief, formats, pages, snapshot, summary
 from ..reports import refresh as refreshing
 from ..reports.exports import UnknownView
 from ..reports.microdata import Microdata
@@ -437,8 +447,18 @@ def free_text(survey_id: str) -> Page:
         ),
     )
     if result is not None:
+        secret_key = str(current_app.config["SECRET_KEY"])
+
+        def quote_token(question_id: str, redacted: str) -> str:
+            return brief.quote_token(secret_key, survey_id, question_id, redacted)
+
         return render_template(
-            "reports/free_text.html", survey=current, survey_id=survey_id, result=result
+            "reports/free_text.html",
+            survey=current,
+            survey_id=survey_id,
+            result=result,
+            quote_token=quote_token,
+            most_quote=brief.MAX_QUOTE_LENGTH,
         )
     status = 422 if form.is_submitted() else 200
     return render_template(

@@ -1,0 +1,244 @@
+"""The policy brief pages: read by anyone who sees the reports, written by analysts.
+
+The brief of a survey is for the period of its newest published report. Viewers read it once
+an analyst has published it; analysts read the draft, write the key findings, and withdraw
+quotes here. Quotes are approved on the free-text page (see ``survey_app.reports.brief``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import BooleanField
+
+from .. import auth
+from ..auth import Permission
+from ..definitions import Survey
+from ..models import Survey as AssignedSurvey
+from ..reports import brief, snapshot, summary
+from ..reports.presentation import Labels
+from ..reports.redaction import Redactor
+from ..reports.snapshot import SnapshotDoc
+from ..state import app_state
+from .access import Scope, actor, current_user, rule
+from .forms import StaffForm
+from .i18n import translated
+
+blueprint = Blueprint("brief", __name__, url_prefix="/reports")
+
+Page = str | tuple[str, int] | BaseResponse
+
+
+class BriefForm(StaffForm):
+    publish = BooleanField(_l("Publish the brief for everyone who reads the reports"))
+
+
+@dataclass(frozen=True)
+class ShownQuote:
+    id: str
+    question: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What every brief page needs: the survey, its newest report, and the brief for it."""
+
+    survey_id: str
+    programme_id: int
+    programme: str
+    document: SnapshotDoc
+    labels: Labels
+    period: str
+    text: brief.BriefText
+    quotes: list[ShownQuote]
+
+
+def _labels(document: SnapshotDoc) -> Labels:
+    language = str(get_locale() or document["default_language"])
+    if language not in document["languages"]:
+        language = document["default_language"]
+    return Labels(document, language, _)
+
+
+def question_label(survey: Survey | None, question_id: str, language: str) -> str:
+    """The question an answer was given to, as the free-text page names it."""
+    if survey is None:
+        return ""
+    for question in survey.questions():
+        label = survey.text(question.label, language)
+        if question.id == question_id:
+            return label
+        if question.other_id == question_id:
+            return str(_("“Other”, in their own words: %(question)s", question=label))
+    return ""
+
+
+def _setting(survey_id: str) -> Setting | None:
+    """None when no report with tables is published yet."""
+    state = app_state()
+    with state.database.session() as db:
+        assigned = db.get(AssignedSurvey, survey_id)
+        if assigned is None:
+            abort(404)
+        programme = assigned.programme.name
+        document = snapshot.latest(db, survey_id)
+        if document is None or not document["views"]:
+            return None
+        labels = _labels(document)
+        period = brief.period_of(document)
+        text = brief.load(db, survey_id, period, labels)
+        found = brief.quotes(db, survey_id)
+    survey = state.surveys.get(survey_id)
+    language = labels.language
+    shown = [
+        ShownQuote(q.id, question_label(survey, q.question_id, language), q.text) for q in found
+    ]
+    return Setting(
+        survey_id, assigned.programme_id, programme, document, labels, period, text, shown
+    )
+
+
+def _period_words(document: SnapshotDoc) -> str | None:
+    quarters = sorted(q for r in document["rounds"] for q in r["quarters"])
+    if not quarters:
+        return None
+    return str(_("%(first)s to %(last)s", first=quarters[0], last=quarters[-1]))
+
+
+@blueprint.get("/<survey_id>/brief")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def show(survey_id: str) -> Page:
+    """The brief, ready to print. Analysts also see it before it is published, as a draft."""
+    setting = _setting(survey_id)
+    if setting is None:
+        return redirect(url_for("reports.dashboard", survey_id=survey_id))
+    can_write = auth.can(current_user(), Permission.REFRESH_REPORTS, setting.programme_id)
+    if not setting.text.published and not can_write:
+        return render_template("reports/brief_unpublished.html", survey_id=survey_id), 404
+    view = snapshot.view_by_id(setting.document, "all")
+    assert view is not None
+    return render_template(
+        "reports/brief.html",
+        setting=setting,
+        survey_id=survey_id,
+        document=setting.document,
+        labels=setting.labels,
+        scores=summary.scorecard(setting.labels, view),
+        words=summary,
+        period=_period_words(setting.document),
+        can_write=can_write,
+        percent_base=setting.document.get("percent_base", 3 * setting.document["threshold"]),
+    )
+
+
+@blueprint.route("/<survey_id>/brief/edit", methods=["GET", "POST"])
+@rule(Permission.REFRESH_REPORTS, Scope.SURVEY)
+def edit(survey_id: str) -> Page:
+    setting = _setting(survey_id)
+    if setting is None:
+        return redirect(url_for("reports.dashboard", survey_id=survey_id))
+    form = BriefForm()
+    written = setting.text.findings
+    if form.validate_on_submit():
+        written = [request.form.get(f"finding-{n}", "") for n in range(1, brief.MAX_FINDINGS + 1)]
+        try:
+            with app_state().database.session() as db:
+                brief.save(
+                    db,
+                    actor(),
+                    setting.programme_id,
+                    survey_id,
+                    setting.period,
+                    written,
+                    publish=bool(form.publish.data),
+                )
+        except brief.BriefError as error:
+            form.add_error("", error)
+        else:
+            if form.publish.data:
+                flash(_("The brief is published."), "success")
+            else:
+                flash(_("Saved. The brief is not published."), "success")
+            return redirect(url_for("brief.edit", survey_id=survey_id), 303)
+    elif not form.is_submitted():
+        form.publish.data = setting.text.published
+    slots = [written[n] if n < len(written) else "" for n in range(brief.MAX_FINDINGS)]
+    status = 422 if form.is_submitted() and form.form_errors else 200
+    return render_template(
+        "reports/brief_edit.html",
+        form=form,
+        setting=setting,
+        survey_id=survey_id,
+        slots=slots,
+        least=brief.MIN_FINDINGS,
+        most=brief.MAX_FINDINGS,
+        most_quotes=brief.MAX_QUOTES,
+        period=_period_words(setting.document),
+        can_read_free_text=auth.can(
+            current_user(), Permission.READ_FREE_TEXT, setting.programme_id
+        ),
+    ), status
+
+
+def _programme_of(survey_id: str) -> int:
+    with app_state().database.session() as db:
+        assigned = db.get(AssignedSurvey, survey_id)
+        if assigned is None:
+            abort(404)
+        return assigned.programme_id
+
+
+def _redactor() -> Redactor:
+    reports = app_state().settings.reports
+    return Redactor(reports.redact_names, reports.phone_region or None)
+
+
+@blueprint.post("/<survey_id>/brief/quotes")
+@rule(Permission.READ_FREE_TEXT, Scope.SURVEY)
+def approve_quotes(survey_id: str) -> Page:
+    """Approve the answers ticked on the free-text page as quotes of the survey's brief."""
+    # The form's CSRF token is checked for every POST (CSRFProtect in survey_app.app).
+    programme_id = _programme_of(survey_id)
+    try:
+        with app_state().database.session() as db:
+            added = brief.approve(
+                db,
+                actor(),
+                programme_id,
+                survey_id,
+                request.form.getlist("quote"),
+                secret_key=str(current_app.config["SECRET_KEY"]),
+                redactor=_redactor(),
+            )
+    except brief.BriefError as error:
+        flash(translated(error), "error")
+        return redirect(url_for("brief.edit", survey_id=survey_id), 303)
+    flash(
+        _(
+            "Quotes approved: %(num)d. They are shown in the brief once it is published.",
+            num=added,
+        ),
+        "success",
+    )
+    return redirect(url_for("brief.edit", survey_id=survey_id), 303)
+
+
+@blueprint.post("/<survey_id>/brief/quotes/<quote_id>/withdraw")
+@rule(Permission.REFRESH_REPORTS, Scope.SURVEY)
+def withdraw_quote(survey_id: str, quote_id: str) -> Page:
+    # The form's CSRF token is checked for every POST (CSRFProtect in survey_app.app).
+    programme_id = _programme_of(survey_id)
+    try:
+        with app_state().database.session() as db:
+            brief.withdraw(db, actor(), programme_id, survey_id, quote_id[:32])
+    except brief.UnknownQuote as error:
+        flash(translated(error), "error")
+    else:
+        flash(_("The quote is withdrawn: no brief shows it any more."), "success")
+    return redirect(url_for("brief.edit", survey_id=survey_id), 303)
