@@ -15,9 +15,10 @@ from .commands import (
     server_options,
     with_server,
 )
+from .commands.help_texts import HelpInOperatorLanguage
 
 
-@click.group()
+@click.group(cls=HelpInOperatorLanguage)
 @click.pass_context
 def main(click_context: click.Context) -> None:
     """Anonymous, sealed beneficiary feedback surveys."""

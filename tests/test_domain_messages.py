@@ -17,6 +17,7 @@ from flask import Flask
 import survey_app
 from survey_app import demo_secrets
 from survey_app.cli import main
+from survey_app.commands.help_texts import texts_of
 from survey_app.config import Settings
 from survey_app.messages import DomainError
 from tests.support.apps import ROOT, Deployment
@@ -342,3 +343,36 @@ def test_a_real_terminal_asking_for_french_reads_french() -> None:
     )
     assert found.returncode == 1
     assert "configuration : server.port : un nombre entier est attendu" in found.stderr
+
+
+@pytest.mark.parametrize(
+    ("language", "args", "expected"),
+    [
+        ("fr_FR.UTF-8", ["--help"], "Enquêtes de retour des bénéficiaires, anonymes et scellées."),
+        ("fr_FR.UTF-8", ["--help"], "Schéma de la base de données."),
+        ("es_ES.UTF-8", ["serve", "--help"], "Dirección en la que escuchar"),
+        ("ar", ["backup", "--help"], "اكتب نسخة متسقة من قاعدة البيانات في PATH"),
+        ("C.UTF-8", ["backup", "--help"], "Write a consistent copy of the database to PATH"),
+    ],
+)
+def test_help_is_read_in_the_terminal_language(
+    settings: Settings, language: str, args: list[str], expected: str
+) -> None:
+    result = CliRunner().invoke(main, args, env=in_language(settings, language))
+    assert result.exit_code == 0
+    assert expected in result.output
+    # Read in French once, the help is English again for an English terminal.
+    english = CliRunner().invoke(main, args, env=in_language(settings, "C.UTF-8"))
+    assert "Show this message and exit." in english.output
+    assert "bénéficiaires" not in english.output and "Dirección" not in english.output
+
+
+def test_every_help_text_is_in_the_catalogue_and_translated() -> None:
+    texts = {text for _owner, _name, text in texts_of(main)}
+    assert len(texts) > 80
+    assert not texts - message_ids(), "run scripts/update-translations"
+    for language in ("fr", "es", "ar"):
+        path = ROOT / "survey_app" / "translations" / language / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as handle:
+            translated = {m.id for m in read_po(handle) if isinstance(m.id, str) and m.string}
+        assert not texts - translated, language
