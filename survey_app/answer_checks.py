@@ -4,9 +4,9 @@ Responses typed into the server's own pages were checked as they arrived; respon
 caseworker's device (``survey_app.offline_upload``) could only be checked by the device, and the
 server cannot look inside them until a report opens them. So every assisted response is checked
 again here with the rules the server's pages apply (``definitions.answers``): skip logic,
-required answers and consent, allowed values and ranges, constraints. A response that breaks
-them is not counted in the tables but reported, with the reason, as not readable: never
-dropped silently.
+required answers and consent, allowed values and ranges, the options a choice_filter leaves,
+constraints. A response that breaks them is not counted in the tables but reported, with the
+reason, as not readable: never dropped silently.
 """
 
 from __future__ import annotations
@@ -43,6 +43,13 @@ def _question_problem(question: Question, value: Any, kept: Mapping[str, Any]) -
         parsed = rules.parse_answer(question, _as_form(value), _NO_DEPLOYMENT_LIMIT)
         if parsed != value:
             return "not an answer this question takes"
+    except rules.InvalidAnswer as error:
+        return type(error).__name__
+    try:
+        rules.check_choice_filter(question, value, kept)
+    except rules.UnknownChoice:
+        return "an option its choice_filter leaves out, given the other answers"
+    try:
         rules.check_constraint(question, value, kept)
     except rules.InvalidAnswer as error:
         return type(error).__name__

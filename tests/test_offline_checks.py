@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey_app import answer_checks
+from survey_app import answer_checks, create_app
 from survey_app.definitions import load_directory
 from survey_app.models import Role
 from survey_app.responses import OpenedResponse, UnreadableResponse
 from survey_app.sample_data import fake_answers
-from tests.support.apps import ROOT, Deployment, read_back
+from survey_app.state import app_state
+from tests.support.apps import FIXTURES, ROOT, Deployment, deploy, make_settings, read_back
 from tests.support.staff import make_account, open_session
 from tests.test_offline_upload import current_public, outcomes, sealed_item, upload
 
@@ -80,3 +84,45 @@ def test_an_answer_to_a_question_skip_logic_hides_is_flagged() -> None:
                         assert any("do not apply" in p for p in found), (question.id, found)
                         return
     pytest.fail("no example survey has a question that skip logic hides")
+
+
+@pytest.fixture
+def places(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """A survey whose choice_filter leaves the cities of the country answered."""
+    settings = make_settings(tmp_path, database_url, surveys_dir=str(FIXTURES / "filtered"))
+    application = create_app(settings)
+    yield application
+    app_state(application).database.dispose()
+
+
+def test_an_uploaded_option_the_choice_filter_leaves_out_is_flagged_not_counted(
+    places: Flask,
+) -> None:
+    deployment = deploy(places)
+    client = places.test_client()
+    account = make_account(
+        places, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id
+    )
+    open_session(places, client, account.id)
+    public = current_public(places, deployment)
+    version = app_state(places).surveys["places"].version
+    seal = partial(sealed_item, places, public, survey="places", version=version, period="2026-W30")
+    good = seal(answers={"country": "ke", "city": "mombasa", "welcome": 4})
+    other_country = seal(answers={"country": "ke", "city": "kampala", "welcome": 4})
+    no_country = seal(answers={"city": "nairobi", "welcome": 2})
+    unknown = seal(answers={"country": "ug", "city": "paris"})
+    sent = [good, other_country, no_country, unknown]
+    assert outcomes(upload(client, sent)) == ["stored"] * 4  # the server cannot look inside
+
+    found = {
+        item.response_id: item for item in read_back(places, deployment.programme_id, "places")
+    }
+    assert isinstance(found[good["id"]], OpenedResponse)
+    assert found[good["id"]].answers == {"country": "ke", "city": "mombasa", "welcome": 4}
+    leaves_out = "city: an option its choice_filter leaves out"
+    for item in (other_country, no_country):
+        flagged = found[item["id"]]
+        assert isinstance(flagged, UnreadableResponse), flagged
+        assert flagged.reason.startswith("BrokenRules") and leaves_out in flagged.reason
+    # Not one of the question's options at all: refused as any question refuses it.
+    assert "city: UnknownChoice" in found[unknown["id"]].reason

@@ -17,10 +17,11 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from survey_app import create_app, migrate
+from survey_app.definitions.answers import visible_choices
 from survey_app.models import InboxResponse, Role
 from survey_app.responses import OpenedResponse
 from survey_app.state import app_state
-from tests.support.apps import Deployment, deploy, make_settings, read_back
+from tests.support.apps import FIXTURES, Deployment, deploy, make_settings, read_back
 from tests.support.staff import PASSWORD, make_account
 from tests.test_browser import EXIT_URL, LiveSite, make_driver
 
@@ -62,7 +63,21 @@ class FlakyUploads:
 
 @pytest.fixture
 def served(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, Deployment, Any]]:
-    settings = make_settings(tmp_path, database_url, respondent={"quick_exit_url": EXIT_URL})
+    yield from serve(tmp_path, database_url)
+
+
+@pytest.fixture
+def served_places(tmp_path: Path, database_url: str) -> Iterator[tuple[LiveSite, Deployment, Any]]:
+    """A survey with a choice_filter and a rating scale with end labels."""
+    yield from serve(tmp_path, database_url, surveys_dir=str(FIXTURES / "filtered"))
+
+
+def serve(
+    tmp_path: Path, database_url: str, **overrides: Any
+) -> Iterator[tuple[LiveSite, Deployment, Any]]:
+    settings = make_settings(
+        tmp_path, database_url, respondent={"quick_exit_url": EXIT_URL}, **overrides
+    )
     app = create_app(settings)
     migrate.upgrade(app_state(app).database)
     deployment = deploy(app)
@@ -98,7 +113,9 @@ def text_of(driver: webdriver.Chrome, element_id: str) -> str:
     return str(driver.find_element(By.ID, element_id).text)
 
 
-def sign_in_and_install(driver: webdriver.Chrome, base: str) -> None:
+def sign_in_and_install(
+    driver: webdriver.Chrome, base: str, survey_title: str = "Short feedback"
+) -> None:
     driver.get(f"{base}/auth/sign-in?next={PAGE}")
     driver.find_element(By.NAME, "username").send_keys("casey")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
@@ -110,7 +127,7 @@ def sign_in_and_install(driver: webdriver.Chrome, base: str) -> None:
     )
     driver.refresh()
     wait(driver, lambda d: d.execute_script("return !!navigator.serviceWorker.controller"))
-    wait(driver, lambda d: "Short feedback" in text_of(d, "choose-survey"))
+    wait(driver, lambda d: survey_title in text_of(d, "choose-survey"))
 
 
 def enter(driver: webdriver.Chrome, comment: str, age: str = "34") -> None:
@@ -290,3 +307,50 @@ def test_the_queue_uploads_after_the_browser_is_closed_and_reopened(
     finally:
         again.quit()
     assert inbox(live.app) == 1
+
+
+def shown_options(driver: webdriver.Chrome, question: str) -> list[str]:
+    options = driver.find_elements(By.CSS_SELECTOR, f'[data-question="{question}"] .option')
+    return [str(option.text) for option in options if option.is_displayed()]
+
+
+def test_offline_the_choice_filter_hides_options_as_the_server_does(
+    served_places: tuple[LiveSite, Deployment, Any], chromium: webdriver.Chrome
+) -> None:
+    live, deployment, _flaky = served_places
+    survey = app_state(live.app).surveys["places"]
+    city = survey.pages[1].questions[0]
+    sign_in_and_install(chromium, live.base, "Where you are")
+    network(chromium, online=False)
+    chromium.refresh()
+    wait(chromium, lambda d: "Where you are" in text_of(d, "choose-survey"))
+    chromium.find_element(By.CSS_SELECTOR, "#choose button[type=submit]").click()
+    wait(chromium, lambda d: d.find_element(By.ID, "entry").is_displayed())
+
+    def server_shows(answers: dict[str, Any]) -> list[str]:
+        return [choice.label.get("en", "en") for choice in visible_choices(city, answers)]
+
+    # Before a country is answered the filter leaves no city, as on the server's pages.
+    assert shown_options(chromium, "city") == server_shows({}) == []
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="country"][value="ke"]').click()
+    assert shown_options(chromium, "city") == server_shows({"country": "ke"})
+    assert shown_options(chromium, "city") == ["Nairobi", "Mombasa"]
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="city"][value="mombasa"]').click()
+    # Another country: Mombasa is left out, and unpicked rather than sealed out of sight.
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="country"][value="ug"]').click()
+    assert shown_options(chromium, "city") == server_shows({"country": "ug"}) == ["Kampala"]
+    assert not chromium.find_element(
+        By.CSS_SELECTOR, 'input[name="city"][value="mombasa"]'
+    ).is_selected()
+    # The scale's ends are labelled, as on the respondent's and assisted entry's pages.
+    assert shown_options(chromium, "welcome") == ["1 (Very badly)", "2", "3", "4", "5 (Very well)"]
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="city"][value="kampala"]').click()
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="welcome"][value="4"]').click()
+    chromium.find_element(By.ID, "save").click()
+    wait(chromium, lambda d: "Sealed and saved" in text_of(d, "outcome"))
+
+    network(chromium, online=True)
+    wait(chromium, lambda d: "0 sealed responses" in text_of(d, "status-queue"), timeout=40)
+    (opened,) = read_back(live.app, deployment.programme_id, "places")
+    assert isinstance(opened, OpenedResponse), opened
+    assert opened.answers == {"country": "ug", "city": "kampala", "welcome": 4}

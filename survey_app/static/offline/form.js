@@ -1,6 +1,7 @@
 // One interview on the device: the survey drawn from the form the server sent
 // (definitions/device_form.py), answers read from it with the server's rules (answers.py,
-// assist.read_entry): skip logic, required answers, consent, ranges, constraints.
+// assist.read_entry): skip logic, the options a choice_filter leaves, required answers,
+// consent, ranges, constraints.
 // Answers live only in this page's memory (the DOM and one object) until they are sealed.
 // Each question is drawn and read as its type's `widget` says (QuestionKind.offline_widget):
 // its layout, the input it is typed in and how its value is read, so a question type
@@ -72,6 +73,14 @@ function questionField(question, lang, fallback, words) {
   }
   const kind = question.widget.many ? "checkbox" : "radio";
   const all = options(question, words);
+  const ends = question.scaleLabels;
+  if (ends && all.length) {
+    // As templates/questions/rating.html: the ends' labels beside the first and last point.
+    const [low, high] = [text(ends.low, lang, fallback), text(ends.high, lang, fallback)];
+    all[0] = { ...all[0], label: low ? `${all[0].label} (${low})` : all[0].label };
+    const last = all.length - 1;
+    all[last] = { ...all[last], label: high ? `${all[last].label} (${high})` : all[last].label };
+  }
   if (question.other) {
     all.push({ value: "other", label: words.other });
   }
@@ -221,6 +230,32 @@ function applicable(pages, answers) {
   return kept;
 }
 
+// Hide the options the question's choice_filter leaves out, given the answers so far, as
+// answers.visible_choices does; an option picked before it was left out is unpicked.
+function filterChoices(box, question, values, combined) {
+  const shown = new Set(
+    question.choices
+      .filter((choice) => isTrue(question.choiceFilter, combined, undefined, choice.names))
+      .map((choice) => choice.value),
+  );
+  for (const choice of question.choices) {
+    const option = box.querySelector(`[data-value="${CSS.escape(choice.value)}"]`);
+    const hidden = !shown.has(choice.value);
+    option.hidden = hidden;
+    if (hidden) {
+      option.querySelector("input").checked = false;
+    }
+  }
+  const left = (item) => shown.has(item) || item === "other" || item === PREFER_NOT_TO_SAY;
+  const value = values[question.id];
+  const kept = Array.isArray(value) ? value.filter(left) : value;
+  if (value !== undefined && (Array.isArray(kept) ? kept.length === 0 : !left(kept))) {
+    delete values[question.id];
+  } else if (value !== undefined) {
+    values[question.id] = kept;
+  }
+}
+
 // Read the answers page by page, as the server does, and show which questions apply.
 // Returns {answers, errors: {questionId: message}, declined}.
 export function readForm(container, survey, words, maxText) {
@@ -267,6 +302,9 @@ export function readForm(container, survey, words, maxText) {
         delete values[question.id];
         delete errors[question.id];
         continue;
+      }
+      if (question.choiceFilter) {
+        filterChoices(box, question, values, combined);
       }
       if (question.widget.layout === "note" || question.id in errors) {
         continue;

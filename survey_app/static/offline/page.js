@@ -110,6 +110,7 @@ function start(event) {
   container.setAttribute("lang", lang);
   container.setAttribute("dir", language ? language.direction : "auto");
   renderForm(container, chosen.survey, lang, words);
+  readForm(container, chosen.survey, words, words.maxText); // hides what does not apply yet
   $("start").hidden = true;
   $("entry").hidden = false;
   say("outcome", "");
