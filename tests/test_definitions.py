@@ -328,13 +328,29 @@ def test_text_that_inserts_what_it_cannot_is_a_warning() -> None:
     )
     assert problems_in(text) == [
         "warning: surveys/demo.toml: question 'why': label: ${felt_safe} is shown as written: "
-        "only answers given on an earlier page are inserted into text"
+        "only answers given on an earlier page, and calculations of them, are inserted into text"
     ]
     later = text.replace(
         '\n[[pages.questions]]\nid = "why"',
         '\n[[pages]]\nid = "next"\n[[pages.questions]]\nid = "why"',
     )
     assert later != text and problems_in(later) == []
+
+
+def test_a_calculation_names_known_answers_and_no_question() -> None:
+    text = one_page(SAFE) + (
+        '\n[calculations]\ndouble = "${felt_safe} * 2"\nfelt_safe = "1"\n'
+        'ghost = "${nobody} + 1"\nBad = "1"\nbroken = "1 +"\n'
+    )
+    assert problems_in(text) == [
+        "surveys/demo.toml: calculation 'Bad': calculation name \"Bad\": use lowercase letters, "
+        "digits and '_', starting with a letter or '_'",
+        "surveys/demo.toml: calculation 'broken': broken: missing operand after '+' at position 2",
+        "surveys/demo.toml: calculation 'felt_safe': 'felt_safe' is also a question id: give it "
+        "another name",
+        "surveys/demo.toml: calculation 'ghost': calculation: unknown question ${nobody} at "
+        "position 0",
+    ]
 
 
 def test_a_note_has_no_answer_to_refer_to() -> None:

@@ -478,7 +478,7 @@ def test_check_names_a_repeated_question_once_as_the_file_writes_it(tmp_path: Pa
     assert [line.split(".toml: ", 1)[1] for line in warnings] == [
         "question 'why': label: missing translation for 'fr' (shown in the default language)",
         "question 'why': label: ${score} is shown as written: only answers given on an earlier "
-        "page are inserted into text",
+        "page, and calculations of them, are inserted into text",
     ]
 
 

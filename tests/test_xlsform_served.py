@@ -93,3 +93,46 @@ def test_an_answer_from_an_earlier_page_is_inserted_into_a_label_escaped(
     assert "<b>Ana</b>" not in second
     assert "Same page: ${why}" in second  # shown as written, as the import warned
     assert "Why 3, ?" in skipped
+
+
+def test_a_calculation_in_a_label_is_computed_from_earlier_answers_escaped(
+    tmp_path: Path, database_url: str
+) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "hint", "calculation"],
+            ["begin group", "first", "First"],
+            ["integer", "Adults", "How many adults?"],
+            ["integer", "kids", "How many children?"],
+            ["text", "nick", "What should we call you?"],
+            ["end group"],
+            ["calculate", "total", None, None, "${Adults} + ${kids}"],
+            ["calculate", "greeting", None, None, "concat('<i>', ${nick}, '</i>')"],
+            ["begin group", "second", "Second"],
+            ["text", "why", "Why ${total} people?", "${greeting}"],
+            ["end group"],
+        ],
+    )
+    result = convert_xlsform(path, survey_id="computed")
+    notes = "\n".join(str(note) for note in result.notes)
+    assert (
+        "survey row 10: the label inserts the calculation ${total} (row 7): respondents see it "
+        "computed from their answers on earlier pages"
+    ) in notes
+    assert "dropped" not in notes
+    assert "[calculations]" in result.toml_text
+    app = serve_import(result, tmp_path, database_url)
+    try:
+        respondent = Respondent(app.test_client(), deploy(app).links["computed"])
+        respondent.start()
+        respondent.submit(1, {"adults": "2", "kids": "3", "nick": "Ana"})
+        second = respondent.html
+        respondent.submit(2, {}, action="back")
+        respondent.submit(1, {"adults": "2", "kids": "", "nick": ""})
+        skipped = respondent.html
+    finally:
+        app_state(app).database.dispose()
+    assert "Why 5 people?" in second
+    assert "&lt;i&gt;Ana&lt;/i&gt;" in second and "<i>Ana</i>" not in second
+    assert "Why  people?" in skipped  # cannot be computed: empty, as ODK stores it

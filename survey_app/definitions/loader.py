@@ -74,7 +74,7 @@ LANGUAGE_NAMES: Mapping[str, str] = {
     "vi": "Tiếng Việt", "yo": "Yorùbá", "zh": "中文",
 }  # fmt: skip
 
-TOP_KEYS = ("format", "survey", "choices", "pages", "indicators")
+TOP_KEYS = ("format", "survey", "choices", "pages", "indicators", "calculations")
 SURVEY_KEYS = (
     "id",
     "title",
@@ -342,6 +342,7 @@ class _Builder:
         outline = _OutlineBuilder()
         pages = self.pages(data.get("pages"), outline)
         indicators = self.indicators(data.get("indicators"))
+        calculations = self.calculations(data.get("calculations"))
         survey = Survey(
             id=head.id,
             version=version_of(canonical),
@@ -354,6 +355,7 @@ class _Builder:
             pages=pages,
             choice_lists=self.choice_lists,
             indicators=indicators,
+            calculations=calculations,
         )
         return survey, outline.outline()
 
@@ -694,6 +696,28 @@ class _Builder:
             return self.choice_lists[raw], raw
         choices = self.options(raw, where, "choices")
         return (choices, None) if choices else None
+
+    # ---------------------------------------------------------------- calculations
+
+    def calculations(self, raw: Any) -> dict[str, Expression]:
+        """`[calculations]`: name = "expression over answers", inserted into text as ${name}."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.report(
+                None, 'calculations: write them as a table, [calculations] name = "expression"'
+            )
+            return {}
+        calculations: dict[str, Expression] = {}
+        for name in raw:
+            where = f"calculation '{name}'"
+            if not NAME.match(name):
+                self.report(where, f"calculation name {_show(name)}: {_NAME_RULE}")
+                continue
+            expression = self.expression(raw, name, where)
+            if expression is not None:
+                calculations[name] = expression
+        return calculations
 
     # ------------------------------------------------------------------ indicators
 

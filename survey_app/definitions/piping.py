@@ -4,8 +4,11 @@ A label or hint may insert the answer to a question asked on an earlier page, as
 `${name}` does: "You said you are ${age}; ...". It is replaced by the answer as ODK shows it,
 the stored value written as an expression reads it (a choice's value, a number without a
 needless `.0`, a date as 2026-11-30), and empty when the question was skipped, declined or did
-not apply. The page escapes it like any text. Anything else written `${...}` (a question on the
-same or a later page, or no question at all) is shown as written, and `surveys check` warns.
+not apply. A label may also insert a calculation of the survey (`[calculations]`) whose answers
+are all given on earlier pages: the server computes it with the same evaluator as relevant and
+constraint, from the answers that applied. The page escapes it like any text. Anything else
+written `${...}` (a question on the same or a later page, a calculation using one, or no
+question at all) is shown as written, and `surveys check` warns.
 """
 
 from __future__ import annotations
@@ -16,20 +19,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .answers import applicable_answers
-from .expressions import _answer_value, _to_string
+from .expressions import Expression, _answer_value, _to_string
 from .schema import LocalisedText, Page, Question, Survey
 
 PIPED = re.compile(r"\$\{([^{}\s]*)\}")
 
 
 def earlier_answers(survey: Survey, page: Page) -> frozenset[str]:
-    """Ids of the answers given before `page`: those a label on `page` can insert."""
+    """Ids of the answers given before `page`, and of the calculations that use only them:
+    those a label on `page` can insert."""
     ids: set[str] = set()
     for before in survey.pages:
         if before is page or before.id == page.id:
             break
         for question in before.questions:
             ids.update(question.answer_keys())
+    ids.update(
+        name for name, calculation in survey.calculations.items() if calculation.references() <= ids
+    )
     return frozenset(ids)
 
 
@@ -42,7 +49,10 @@ def not_inserted(text: LocalisedText | None, allowed: frozenset[str]) -> list[st
 
 
 def _insert(
-    text: LocalisedText | None, answers: Mapping[str, Any], allowed: frozenset[str]
+    text: LocalisedText | None,
+    answers: Mapping[str, Any],
+    allowed: frozenset[str],
+    calculations: Mapping[str, Expression],
 ) -> LocalisedText | None:
     if text is None or not any("${" in value for _, value in text.translations):
         return text
@@ -51,6 +61,8 @@ def _insert(
         name = match.group(1)
         if name not in allowed:
             return match.group(0)
+        if name in calculations:
+            return _to_string(calculations[name].evaluate(answers))
         return _to_string(_answer_value(answers.get(name)))
 
     return LocalisedText(
@@ -75,8 +87,8 @@ def with_answers(
     return [
         dataclasses.replace(
             question,
-            label=_insert(question.label, kept, allowed) or question.label,
-            hint=_insert(question.hint, kept, allowed),
+            label=_insert(question.label, kept, allowed, survey.calculations) or question.label,
+            hint=_insert(question.hint, kept, allowed, survey.calculations),
         )
         for question in questions
     ]

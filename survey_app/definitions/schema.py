@@ -227,6 +227,8 @@ class Survey:
     pages: tuple[Page, ...]
     choice_lists: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
     indicators: tuple[Indicator, ...] = ()
+    # Values computed from the answers, which labels and hints insert as `${name}`.
+    calculations: Mapping[str, Expression] = field(default_factory=dict)
     description: LocalisedText | None = None
     # The language of the app's own words (buttons, messages) for a survey language the app is
     # not translated into; None: the default language if the app speaks it, else English.

@@ -98,7 +98,7 @@ def check_survey(survey: Survey, file: str, outline: Outline | None = None) -> l
             question_location(question.id),
             f"{field}: {', '.join(f'${{{name}}}' for name in names)} "
             f"{'is' if len(names) == 1 else 'are'} shown as written: only answers given on an "
-            f"earlier page are inserted into text",
+            f"earlier page, and calculations of them, are inserted into text",
             warning=True,
         )
         for question, field, names in check_piping(survey)
@@ -189,6 +189,14 @@ def _references(
                 may_use_current=name == "constraint",
             ):
                 yield Problem(file, question_location(question.id), message)
+    for name, calculation in survey.calculations.items():
+        where = f"calculation '{name}'"
+        if name in known:
+            yield Problem(file, where, f"'{name}' is also a question id: give it another name")
+        for message in _reference_messages(
+            "calculation", calculation, known, outline, earlier=None, may_use_current=False
+        ):
+            yield Problem(file, where, message)
     for indicator in survey.indicators:
         for name, condition in (
             ("numerator", indicator.numerator),

@@ -185,6 +185,8 @@ def convert_xlsform(
     if converted.choices:
         document["choices"] = converted.choices
     document["pages"] = converted.pages
+    if converted.calculations:
+        document["calculations"] = converted.calculations
     text = render_survey(document)
     _check_with_loader(document, identifier, languages, converted.rows, findings)
     findings.note_untranslated()

@@ -146,6 +146,8 @@ class ConvertedSurvey:
     names: dict[str, str]
     # XLSForm name -> its row, for every named row
     name_rows: dict[str, int]
+    # calculations that labels and hints insert: id -> expression over the survey's ids
+    calculations: dict[str, str] = field(default_factory=dict)
 
 
 class SurveySheet:
@@ -172,6 +174,12 @@ class SurveySheet:
         self.or_other_lists: dict[str, int] = {}
         # row -> the choice_filter a search() on an earlier answer becomes
         self.search_filters: dict[int, str] = {}
+        # calculation name -> written out over answers (None: it cannot be computed)
+        self.inlined: dict[str, str | None] = {}
+        # calculations inserted into labels and hints: id in the survey -> expression
+        self.text_calculations: dict[str, str] = {}
+        # calculations only labels and hints use, until one of them inserts it
+        self.text_only: set[str] = set()
 
     # ----------------------------------------------------------------- passes
 
@@ -215,7 +223,12 @@ class SurveySheet:
                 names.setdefault(e.name, e.qid)  # a name used in two groups: the first
         name_rows = {name: entry.number for name, entry in self.by_name.items()}
         return ConvertedSurvey(
-            pages=pages, choices=choices, rows=rows, names=names, name_rows=name_rows
+            pages=pages,
+            choices=choices,
+            rows=rows,
+            names=names,
+            name_rows=name_rows,
+            calculations=self.text_calculations,
         )
 
     def _classify(self) -> list[_Entry]:
@@ -938,6 +951,7 @@ class SurveySheet:
         is replaced by the calculation itself, read as ODK stores a calculated value (as text,
         empty when it cannot be computed), so the condition means what it meant."""
         users: dict[str, list[_Entry]] = {}
+        text_users: dict[str, list[_Entry]] = {}
         for entry in entries:
             entry.calculation_references = frozenset(
                 _CALCULATION_REFERENCE.findall(self._cell(entry, "calculation"))
@@ -947,22 +961,23 @@ class SurveySheet:
                 names |= expression.references()
             for name in names - {entry.name}:
                 users.setdefault(name, []).append(entry)
+            if entry.converted and entry.kind is Kind.QUESTION:
+                for name in {
+                    name
+                    for column in self.sheet.columns
+                    if column.base in {"label", "hint"}
+                    for name in _PIPED.findall(entry.row.get(column.header))
+                }:
+                    text_users.setdefault(name, []).append(entry)
         calculations = {e.name: e for e in self.by_name.values() if e.kind is Kind.CALCULATE}
-        unused = set(calculations)
-        changed = True
-        while changed:
-            changed = False
-            for name in sorted(unused):
-                if any(
-                    user.kind is not Kind.CALCULATE or user.name not in unused
-                    for user in users.get(name, [])
-                ):
-                    unused.discard(name)
-                    changed = True
+        by_expressions = _unused(calculations, users)
+        unused = _unused(calculations, _joined(users, text_users))
+        # Kept for the labels and hints that insert them; dropped with a note if none can.
+        self.text_only = by_expressions - unused
         for name, entry in calculations.items():
             if name in unused:
                 self.findings.note(SURVEY_SHEET, entry.number, self._unused_message(entry, entries))
-        inlined: dict[str, str | None] = {}
+        inlined = self.inlined
         for name in sorted(set(calculations) - unused):
             self._inline(name, calculations, inlined, ())
         for entry in entries:
@@ -1299,6 +1314,12 @@ class SurveySheet:
         if column not in entry.expressions:
             return None
         source, expression = entry.expressions[column]
+        return self._renamed_expression(source, expression, entry.number, column)
+
+    def _renamed_expression(
+        self, source: str, expression: Expression, row: int, column: str
+    ) -> str:
+        """`source` with question names and choice values as the survey file calls them."""
         ids = {name: target.qid for name, target in self.by_name.items() if target.qid}
         bare = dict(self.choices.extra_keys, name="value")
         renamed = {
@@ -1317,7 +1338,7 @@ class SurveySheet:
         ):
             self.findings.note(
                 SURVEY_SHEET,
-                entry.number,
+                row,
                 f"{column}: '{_ACKNOWLEDGED}' of an acknowledge question replaced by 'yes'",
             )
         parse(source, allow_bare_names=column == "choice_filter")  # the edits keep it valid
@@ -1384,11 +1405,17 @@ class SurveySheet:
                         continue
                     row = rows[question["id"]]
                     inserted: dict[str, str] = {}
+                    computed: list[str] = []
                     for name in sorted({n for v in text.values() for n in _PIPED.findall(v)}):
                         target = self.by_name.get(name)
                         qid = target.qid if target is not None else ""
                         if qid in page_of and page_of[qid] < index and target is not None:
                             inserted[name] = qid
+                            continue
+                        calculation = self._text_calculation(name, page_of, index)
+                        if calculation is not None:
+                            inserted[name] = calculation
+                            computed.append(name)
                             continue
                         self.findings.note(
                             SURVEY_SHEET,
@@ -1400,20 +1427,80 @@ class SurveySheet:
                     if not inserted:
                         continue
                     question[column] = _renamed(text, inserted)
-                    shown = ", ".join(f"${{{name}}}" for name in inserted)
-                    self.findings.note(
-                        SURVEY_SHEET,
-                        row,
-                        f"the {column} inserts {shown}: respondents see the answer given on an "
-                        f"earlier page, as ODK shows it (for a choice, its name, not its label)",
-                    )
+                    shown = ", ".join(f"${{{name}}}" for name in inserted if name not in computed)
+                    if shown:
+                        self.findings.note(
+                            SURVEY_SHEET,
+                            row,
+                            f"the {column} inserts {shown}: respondents see the answer given on "
+                            f"an earlier page, as ODK shows it (for a choice, its name, not its "
+                            f"label)",
+                        )
+                    self._keep_for_text(computed)
+                    for name in computed:
+                        self.findings.note(
+                            SURVEY_SHEET,
+                            row,
+                            f"the {column} inserts the calculation ${{{name}}} (row "
+                            f"{self.by_name[name].number}): respondents see it computed from "
+                            f"their answers on earlier pages, as ODK shows it: "
+                            f"`{self.text_calculations[inserted[name]]}`",
+                        )
+
+        for name in sorted(self.text_only):
+            entry = self.by_name[name]
+            self.findings.note(SURVEY_SHEET, entry.number, self._unused_message(entry, entries))
+
+    def _keep_for_text(self, names: list[str]) -> None:
+        """Calculations inserted into a text, and those they use, are not dropped."""
+        pending, seen = list(names), set()
+        while pending:
+            name = pending.pop()
+            if name in seen or name not in self.by_name:
+                continue
+            seen.add(name)
+            self.text_only.discard(name)
+            pending += self.by_name[name].calculation_references
+
+    def _text_calculation(self, name: str, page_of: dict[str, int], index: int) -> str | None:
+        """The survey's id for calculation `name`, inserted into a text on page `index`, or None
+        when it cannot be (not a calculation, or it uses answers not given before the page)."""
+        target = self.by_name.get(name)
+        written = self.inlined.get(name)
+        if target is None or target.kind is not Kind.CALCULATE or written is None:
+            return None
+        expression = parse(written)
+        used = [self.by_name.get(n) for n in expression.references()]
+        if any(
+            entry is None or entry.qid not in page_of or page_of[entry.qid] >= index
+            for entry in used
+        ):
+            return None
+        renamed = self._renamed_expression(written, expression, target.number, "calculation")
+        for calculation_id, existing in self.text_calculations.items():
+            if existing == renamed and calculation_id.startswith(identifier(name, fallback="c")):
+                return calculation_id
+        taken = {e.qid for e in (*self.by_name.values(), *self.also_named) if e.qid}
+        taken |= set(self.text_calculations)
+        candidate = identifier(name, fallback="c")
+        unique, counter = candidate, 1
+        while unique in taken:
+            counter += 1
+            unique = f"{candidate}_{counter}"
+        self.text_calculations[unique] = renamed
+        return unique
 
     def _not_insertable(self, name: str, qid: str, page_of: dict[str, int], index: int) -> str:
         target = self.by_name.get(name)
         if target is None:
             return "is not a question of the form"
         if target.kind is Kind.CALCULATE:
-            return "is a calculation (only answers are inserted)"
+            if self.inlined.get(name) is None:
+                return "is a calculation that cannot be computed (see its row)"
+            return (
+                "is a calculation that uses an answer not given on an earlier page (only "
+                "answers from earlier pages, and calculations of them, are inserted)"
+            )
         if qid in page_of and page_of[qid] == index:
             return "is answered on the same page (only answers from earlier pages are inserted)"
         if qid in page_of:
@@ -1449,6 +1536,28 @@ def _what(entry: _Entry) -> str:
 
 def _whole(text: str) -> int | None:
     return int(text) if re.fullmatch(r"\d{1,6}", text) else None
+
+
+def _unused(calculations: dict[str, _Entry], users: dict[str, list[_Entry]]) -> set[str]:
+    """The calculations that no question uses, even through other calculations."""
+    unused = set(calculations)
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(unused):
+            if any(
+                user.kind is not Kind.CALCULATE or user.name not in unused
+                for user in users.get(name, [])
+            ):
+                unused.discard(name)
+                changed = True
+    return unused
+
+
+def _joined(
+    first: dict[str, list[_Entry]], second: dict[str, list[_Entry]]
+) -> dict[str, list[_Entry]]:
+    return {name: [*first.get(name, []), *second.get(name, [])] for name in {*first, *second}}
 
 
 def _renamed(text: dict[str, str], ids: dict[str, str]) -> dict[str, str]:

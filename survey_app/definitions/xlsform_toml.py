@@ -20,7 +20,8 @@ class RenderingMismatch(AssertionError):
 
 
 def render_survey(document: Mapping[str, Any]) -> str:
-    """Render `format`, `[survey]`, `[choices.*]`, `[[pages]]` and `[[indicators]]` in order."""
+    """Render `format`, `[survey]`, `[choices.*]`, `[[pages]]`, `[calculations]` and
+    `[[indicators]]` in order."""
     lines = [
         _key_value(key, value)
         for key, value in document.items()
@@ -40,6 +41,8 @@ def render_survey(document: Mapping[str, Any]) -> str:
         lines += ["", *_table("[[pages]]", page_fields)]
         for question in page.get("questions") or []:
             lines += ["", *_table("[[pages.questions]]", question)]
+    if document.get("calculations"):
+        lines += ["", *_table("[calculations]", document["calculations"])]
     for indicator in document.get("indicators") or []:
         lines += ["", *_table("[[indicators]]", indicator)]
     text = "\n".join(lines).lstrip("\n") + "\n"

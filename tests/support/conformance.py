@@ -140,6 +140,11 @@ def differences(path: Path, result: ImportResult) -> list[str]:
         if question.name not in names:
             if _other_text(question, names, found):
                 continue
+            if question.type == "calculate" and any(
+                f"inserts the calculation ${{{question.name}}} (row" in note.message
+                for note in result.notes
+            ):
+                continue  # computed where a label or hint shows it
             named = [
                 n for n in result.notes if "dropped" in n.message and _mentions(n.message, question)
             ]
