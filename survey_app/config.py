@@ -117,6 +117,14 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class OfflineSettings:
+    # A blob sealed on a device to a programme key retired less than this many days ago is
+    # still accepted (the device kept the old public key until it next refreshed online); the
+    # offline page also keeps each survey version that was current this recently.
+    retired_key_grace_days: int = 90
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: Environment = "production"
     instance_path: Path = Path("instance")
@@ -129,6 +137,7 @@ class Settings:
     respondent: RespondentSettings = field(default_factory=RespondentSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     reports: ReportSettings = field(default_factory=ReportSettings)
+    offline: OfflineSettings = field(default_factory=OfflineSettings)
 
     @property
     def is_development(self) -> bool:
@@ -419,6 +428,7 @@ def _check(settings: Settings) -> None:
         ),
         "security.staff_idle_minutes": settings.security.staff_idle_minutes,
         "security.staff_absolute_hours": settings.security.staff_absolute_hours,
+        "offline.retired_key_grace_days": settings.offline.retired_key_grace_days,
     }
     for label, value in positive.items():
         if value <= 0:

@@ -5,8 +5,9 @@ at random, and uploads the blobs later. The server cannot open them; it checks w
 without the key, then puts each blob into the same inbox as every other response:
 
 - the envelope: format version 2, a plausible length, and sealed to a key of the survey's
-  programme that is current, or was retired less than `RETIRED_KEY_GRACE` ago (a device may
-  hold the old public key until it next refreshes; destroyed keys are never accepted);
+  programme that is current, or was retired less than the setting
+  `offline.retired_key_grace_days` ago (a device may hold the old public key until it next
+  refreshes; destroyed keys are never accepted);
 - the survey is one the caseworker may enter responses for, and the version is one the
   server knows (its definition is stored, so the report can read the answers);
 - the coarse period is well formed and not in the future;
@@ -40,9 +41,6 @@ from .models import InboxResponse, KeyStatus, ProgrammeKey, Response, SurveyVers
 from .models import Survey as SurveyRow
 from .responses import coarse_period, register_version
 
-# A device may keep sealing to a key for a while after it was rotated (until it next refreshes
-# online); after that a blob sealed to the old key is refused with a message saying why.
-RETIRED_KEY_GRACE: Final = timedelta(days=90)
 MAX_BATCH: Final = 100
 MAX_BLOB_BYTES: Final = 256 * 1024
 _RESPONSE_ID = re.compile(r"[0-9a-f]{32}")
@@ -117,6 +115,9 @@ class UploadContext:
     catalogue: Mapping[str, Survey]
     granularity: str
     now: datetime
+    # A device may keep sealing to a key for a while after it was rotated (until it next
+    # refreshes online); after that a blob sealed to the old key is refused, saying why.
+    retired_key_grace: timedelta
 
 
 def read_batch(document: Any) -> list[Any]:
@@ -162,7 +163,9 @@ def _check_envelope(sealed: bytes) -> str:
     return key_id
 
 
-def _check_key(session: Session, programme_id: int, key_id: str, now: datetime) -> None:
+def _check_key(
+    session: Session, programme_id: int, key_id: str, now: datetime, grace: timedelta
+) -> None:
     key = session.get(ProgrammeKey, key_id)
     if key is None or key.programme_id != programme_id or key.status is KeyStatus.DESTROYED:
         raise KeyNotAccepted(
@@ -178,9 +181,9 @@ def _check_key(session: Session, programme_id: int, key_id: str, now: datetime) 
         .order_by(ProgrammeKey.created_at)
         .limit(1)
     )
-    if successor is not None and now - successor > RETIRED_KEY_GRACE:
+    if successor is not None and now - successor > grace:
         raise KeyNotAccepted(
-            f"it is sealed to key {key_id}, retired more than {RETIRED_KEY_GRACE.days} days ago; "
+            f"it is sealed to key {key_id}, retired more than {grace.days} days ago; "
             "refresh the offline page while online so new entries use the current key"
         )
 
@@ -274,7 +277,13 @@ class _Batch:
     def key(self, programme_id: int, key_id: str) -> None:
         if (programme_id, key_id) not in self.keys:
             try:
-                _check_key(self.session, programme_id, key_id, self.context.now)
+                _check_key(
+                    self.session,
+                    programme_id,
+                    key_id,
+                    self.context.now,
+                    self.context.retired_key_grace,
+                )
                 self.keys[(programme_id, key_id)] = None
             except Refusal as refusal:
                 self.keys[(programme_id, key_id)] = refusal

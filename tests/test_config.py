@@ -122,3 +122,11 @@ def test_phone_region_must_be_a_country_code(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"reports\.phone_region: use a two-letter country code"):
         load_settings(environ={"SURVEY_APP_REPORTS_PHONE_REGION": "Britain"})
+
+
+def test_how_long_a_retired_key_is_accepted_offline_is_a_setting() -> None:
+    assert load_settings(environ={}).offline.retired_key_grace_days == 90
+    settings = load_settings(environ={"SURVEY_APP_OFFLINE_RETIRED_KEY_GRACE_DAYS": "30"})
+    assert settings.offline.retired_key_grace_days == 30
+    with pytest.raises(ConfigError, match=r"offline\.retired_key_grace_days: must be greater"):
+        load_settings(environ={"SURVEY_APP_OFFLINE_RETIRED_KEY_GRACE_DAYS": "0"})

@@ -7,6 +7,7 @@ import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from survey_app import sealing
+from survey_app import create_app, sealing
 from survey_app.models import InboxResponse, KeyStatus, ProgrammeKey, Response, Role
 from survey_app.release import release_all
 from survey_app.responses import (
@@ -24,7 +25,7 @@ from survey_app.responses import (
     encode_payload,
 )
 from survey_app.state import app_state
-from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment, read_back
+from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment, deploy, make_settings, read_back
 from tests.support.served import Browser, at_once, served
 from tests.support.staff import PASSWORD, make_account, open_session
 
@@ -229,6 +230,26 @@ def test_a_key_retired_recently_is_accepted_and_one_retired_long_ago_is_not(
     reply = upload(caseworker, [sealed_item(app, older)])
     assert outcomes(reply) == ["refused"]
     assert "retired more than 90 days ago" in reply.get_json()["results"][0]["reason"]
+
+
+def test_how_long_a_retired_key_is_accepted_is_a_setting(tmp_path: Path, database_url: str) -> None:
+    settings = make_settings(tmp_path, database_url, offline={"retired_key_grace_days": 10})
+    app = create_app(settings)
+    try:
+        deployment = deploy(app)
+        client = app.test_client()
+        account = make_account(
+            app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id
+        )
+        open_session(app, client, account.id)
+        old = rotate(app, deployment, retired_days_ago=3)
+        assert outcomes(upload(client, [sealed_item(app, old)])) == ["stored"]
+        older = rotate(app, deployment, retired_days_ago=30)  # within the default 90 days
+        reply = upload(client, [sealed_item(app, older)])
+        assert outcomes(reply) == ["refused"]
+        assert "retired more than 10 days ago" in reply.get_json()["results"][0]["reason"]
+    finally:
+        app_state(app).database.dispose()
 
 
 def test_a_blob_sealed_to_a_key_of_no_programme_is_refused(

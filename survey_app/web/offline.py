@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
@@ -191,6 +191,7 @@ def upload() -> tuple[Response, int]:
             catalogue=state.surveys,
             granularity=state.settings.privacy.period,
             now=datetime.now(UTC),
+            retired_key_grace=timedelta(days=state.settings.offline.retired_key_grace_days),
         )
         results = offline_upload.accept_batch(db, items, context)
     body = {"results": [result.as_json() for result in results]}
