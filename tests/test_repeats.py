@@ -514,3 +514,64 @@ def test_an_xlsform_repeat_counted_by_an_expression_is_bounded_with_a_warning(
     assert third.is_true({"adults": 1, "children": 2})
     assert not third.is_true({"adults": 1, "children": 1})
     assert not third.is_true({})
+
+
+def test_position_in_a_repeat_is_the_repetition_number_as_respondents_answer(
+    tmp_path: Path, database_url: str
+) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant", "constraint", "repeat_count"],
+            ["begin repeat", "child", "A child", "", "", "3"],
+            ["integer", "age", "How old is this child?", "", ". < 18 or position(..) > 1", ""],
+            ["text", "first", "What does your eldest child do?", "position(..) = 1", "", ""],
+            ["end repeat", "", "", "", "", ""],
+        ],
+    )
+    code, output = run_cli("surveys", "import", str(form), surveys=tmp_path / "surveys")
+    assert code == 0, output
+    survey = load_survey_file(tmp_path / "surveys" / "form.toml")
+    conditions = [survey.question(f"first__{n}").relevant for n in (1, 2, 3)]
+    assert [c.source if c else None for c in conditions] == ["1 = 1", "2 = 1", "3 = 1"]
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(tmp_path / "surveys")))
+    try:
+        tab = Respondent(app.test_client(), deploy(app).links["form"])
+        tab.start()
+        assert 'name="first__1"' in tab.html
+        refused = tab.submit(1, {"age__1": "30", "first__1": "school"})
+        assert refused.status_code in {200, 422} and tab.page == 1  # the constraint, here
+        tab.submit(1, {"age__1": "17", "first__1": "school"})
+        assert 'name="age__2"' in tab.html and 'name="first__2"' not in tab.html
+        tab.submit(2, {"age__2": "30", "first__2": "not asked"})
+        assert 'name="age__3"' in tab.html  # an adult is allowed after the first
+    finally:
+        app_state(app).database.dispose()
+
+
+def test_position_outside_a_repeat_is_refused_naming_the_row(tmp_path: Path) -> None:
+    form = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "relevant"],
+            ["integer", "age", "How old are you?", ""],
+            ["text", "why", "Why?", "position(..) = 1"],
+        ],
+    )
+    code, output = run_cli("surveys", "import", str(form), surveys=tmp_path / "out")
+    assert code == 1
+    assert (
+        "survey row 3, column 'relevant': relevant `position(..) = 1` uses position(..), the "
+        "number of the repetition, which has a meaning only inside a repeat"
+    ) in output
+    text = (REPEATS / "services-rated.toml").read_text(encoding="utf-8")
+    (tmp_path / "services-rated.toml").write_text(
+        text.replace('id = "used"', 'id = "used"\nrelevant = "position(..) = 1"', 1),
+        encoding="utf-8",
+    )
+    code, output = run_cli("surveys", "check", surveys=tmp_path)
+    assert code == 1
+    assert (
+        "question 'used': relevant: position(..), the number of the repetition, has a meaning "
+        "only inside a repeated page"
+    ) in output

@@ -178,6 +178,10 @@ _NUMBER: Final = "number"
 _STRING: Final = "string"
 _REFERENCE: Final = "reference"
 _CURRENT: Final = "current"
+# `position(` just before `..`: the one place ODK's parent step has a meaning here.
+_POSITION_OPENING: Final = re.compile(r"\bposition\s*\(\s*\Z")
+# position(..) as written, replaced by the repetition number in each repetition of a page.
+POSITION_CALL: Final = re.compile(r"\bposition\s*\(\s*\.\.\s*\)")
 _NAME: Final = "name"
 _SYMBOL: Final = "symbol"
 
@@ -264,6 +268,10 @@ def _tokenise(text: str) -> list[_Token]:
             position = match.end()
         elif char == ".":
             if text.startswith("..", position):
+                if _POSITION_OPENING.search(text, 0, start):
+                    tokens.append(_Token(_CURRENT, "..", start))  # position(..)
+                    position += 2
+                    continue
                 raise fail(start, "'..' is not supported; refer to a question as ${name}")
             tokens.append(_Token(_CURRENT, ".", start))
             position += 1
@@ -484,6 +492,8 @@ class _Parser:
 
     def call(self, name: _Token, nesting: int) -> tuple[Node, int]:
         function = name.text
+        if function == "position":
+            return self.position_call(name)
         if function in _CLOCK_FUNCTIONS:
             raise UnknownFunctionError(
                 self.text,
@@ -526,6 +536,19 @@ class _Parser:
         depth += 1
         self.check_depth(depth, name.position)
         return Call(function, tuple(arguments), name.position), depth
+
+    def position_call(self, name: _Token) -> tuple[Node, int]:
+        """`position(..)`: the number of the repetition (1, 2, ...) of a repeated page."""
+        opening = self.advance()
+        self.open_parentheses.append((opening.position, "'(' of position()"))
+        if not (self.token.kind == _CURRENT and self.token.text == ".."):
+            raise self.fail(
+                name.position,
+                "write position(..): the number of the repetition of a repeated page",
+            )
+        self.advance()
+        self.close()
+        return Call("position", (), name.position), 1
 
     def close(self, expected: str = "')'") -> None:
         if self.at_symbol(")"):
@@ -811,6 +834,14 @@ def _compile_call(function: str, nodes: tuple[Node, ...]) -> _Evaluator:
         return _constant(True)
     if function == "false":
         return _constant(False)
+    if function == "position":
+
+        def unplaced(answers: Answers, current: object, names: Names) -> Value:
+            # A repeated page's expressions have the repetition number in its place; the
+            # loader refuses position(..) anywhere else.
+            raise ValueError("position(..) outside a repeated page has no value")
+
+        return unplaced
     if function == "today":
 
         def day(answers: Answers, current: object, names: Names) -> Value:
@@ -998,6 +1029,12 @@ class Expression:
     def uses_today(self) -> bool:
         """Whether ``today()`` appears (its value depends on the day of evaluation)."""
         return any(isinstance(node, Call) and node.function == "today" for node in _walk(self.root))
+
+    def uses_position(self) -> bool:
+        """Whether ``position(..)`` appears (only meaningful inside a repeated page)."""
+        return any(
+            isinstance(node, Call) and node.function == "position" for node in _walk(self.root)
+        )
 
     def uses_current(self) -> bool:
         """Whether ``.`` (the current question's answer) appears."""

@@ -7,7 +7,8 @@ whose questions are `<question>__1`, `<question>__2`, ...: ordinary questions, s
 checks, sealing, assisted entry and paper treat each repetition as they treat any page.
 
 Inside a repetition, `${x}` names the same repetition's answer to `x` (as `current()/../x`
-does in ODK); outside, a repetition's answer is named `${x__2}`. An answered count asks
+does in ODK), and `position(..)` is the repetition's number; outside, a repetition's answer is
+named `${x__2}`. An answered count asks
 repetition n only when the count is at least n (the page's `relevant` says so).
 """
 
@@ -17,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from survey_app.definitions.expressions import ExpressionError, Reference, parse
+from survey_app.definitions.expressions import POSITION_CALL, ExpressionError, Reference, parse
 from survey_app.definitions.schema import Choice, LocalisedText, Repetition
 
 SEPARATOR: Final = "__"
@@ -235,6 +236,8 @@ def _repetition(
     for key in ("title", "intro"):
         if key in page:
             page[key] = _text(page[key], names, index, choice, default)
+    if isinstance(page.get("relevant"), str):
+        page["relevant"] = _placed(page["relevant"], index)
     questions = table.get("questions")
     if isinstance(questions, list):
         page["questions"] = [
@@ -259,5 +262,10 @@ def _question(
             question[key] = _text(question[key], names, index, choice, default)
     for key in _EXPRESSION_KEYS:
         if isinstance(question.get(key), str):
-            question[key] = _rewrite(question[key], names, index)
+            question[key] = _placed(_rewrite(question[key], names, index), index)
     return question
+
+
+def _placed(expression: str, index: int) -> str:
+    """`position(..)` (as in ODK: the repetition's number) replaced by `index`."""
+    return POSITION_CALL.sub(str(index), expression)

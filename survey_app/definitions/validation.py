@@ -220,6 +220,11 @@ def _reference_messages(
     may_use_current: bool,
 ) -> Iterator[str]:
     yield from (f"{field}: {message}" for message in unknown_references(condition, known))
+    if condition.uses_position():
+        yield (
+            f"{field}: position(..), the number of the repetition, has a meaning only inside a "
+            f"repeated page"
+        )
     if condition.uses_current() and not may_use_current:
         yield f"{field}: '.' (this question's answer) can only be used in a constraint"
     for name in sorted(condition.references() & known):

@@ -199,6 +199,7 @@ class SurveySheet:
             if entry.converted:
                 self._parse_expressions(entry)
         self._settle_calculations(entries)
+        self._refuse_position_outside_repeats(entries)
         self._rewrite_dropped_references(entries)
         self._refuse_unusable_references(entries)
         if self.findings.problems:
@@ -940,6 +941,24 @@ class SurveySheet:
                     f"unanswered: `{rewritten}`, so {_effect(column, entry, parsed)}",
                 )
 
+    def _refuse_position_outside_repeats(self, entries: list[_Entry]) -> None:
+        """`position(..)` is the repetition's number inside a repeat; elsewhere it means
+        nothing the survey can compute, so the row is refused."""
+        for entry in entries:
+            if not entry.converted:
+                continue
+            for column, (source, expression) in entry.expressions.items():
+                inside = (entry.repeat is not None) or (
+                    entry.kind is Kind.BEGIN_REPEAT and column == "relevant"
+                )
+                if expression.uses_position() and not inside:
+                    self._fail(
+                        entry,
+                        column,
+                        f"{column} `{source}` uses position(..), the number of the repetition, "
+                        f"which has a meaning only inside a repeat",
+                    )
+
     def _dropped(self, name: str) -> bool:
         target = self.by_name.get(name)
         return target is not None and target.kind in {Kind.METADATA, Kind.DROPPED}
@@ -1470,6 +1489,8 @@ class SurveySheet:
         if target is None or target.kind is not Kind.CALCULATE or written is None:
             return None
         expression = parse(written)
+        if expression.uses_position():
+            return None  # one value for the whole survey: no repetition to number
         used = [self.by_name.get(n) for n in expression.references()]
         if any(
             entry is None or entry.qid not in page_of or page_of[entry.qid] >= index
@@ -1497,6 +1518,8 @@ class SurveySheet:
         if target.kind is Kind.CALCULATE:
             if self.inlined.get(name) is None:
                 return "is a calculation that cannot be computed (see its row)"
+            if parse(self.inlined[name] or "").uses_position():
+                return "is a calculation using position(..), which has no value in a text"
             return (
                 "is a calculation that uses an answer not given on an earlier page (only "
                 "answers from earlier pages, and calculations of them, are inserted)"
