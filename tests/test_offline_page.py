@@ -354,3 +354,48 @@ def test_offline_the_choice_filter_hides_options_as_the_server_does(
     (opened,) = read_back(live.app, deployment.programme_id, "places")
     assert isinstance(opened, OpenedResponse), opened
     assert opened.answers == {"country": "ug", "city": "kampala", "welcome": 4}
+
+
+CACHED_PAPERS = """
+const done = arguments[0];
+(async () => {
+  const found = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      if (request.url.includes("/paper/")) {
+        found[request.url] = await (await cache.match(request)).text();
+      }
+    }
+  }
+  return found;
+})().then((r) => done(JSON.stringify(r)), (e) => done(JSON.stringify({error: String(e)})));
+"""
+
+
+def test_the_paper_form_opens_with_the_network_off_in_each_language(
+    served: tuple[LiveSite, Deployment, Any], chromium: webdriver.Chrome
+) -> None:
+    live, _deployment, _flaky = served
+    sign_in_and_install(chromium, live.base)
+    papers = wait(
+        chromium,
+        lambda d: len(found := json.loads(d.execute_async_script(CACHED_PAPERS))) == 2 and found,
+    )
+    assert sorted(papers) == [
+        f"{live.base}{PAGE}paper/minimal?lang=ar",
+        f"{live.base}{PAGE}paper/minimal?lang=en",
+    ]
+    # A blank form, kept without the staff menu: no name and no token stored with it.
+    for body in papers.values():
+        assert "casey" not in body and "csrf_token" not in body
+
+    network(chromium, online=False)
+    chromium.refresh()
+    wait(chromium, lambda d: d.find_element(By.ID, "paper-link").is_displayed())
+    chromium.find_element(By.ID, "paper-link").click()
+    wait(chromium, lambda d: "Did you feel safe?" in d.find_element(By.TAG_NAME, "body").text)
+    assert "Short feedback" in chromium.find_element(By.TAG_NAME, "h1").text
+    chromium.find_element(By.CSS_SELECTOR, 'a[lang="ar"]').click()
+    wait(chromium, lambda d: "هل شعرت بالأمان؟" in d.find_element(By.TAG_NAME, "body").text)
+    assert chromium.find_element(By.CSS_SELECTOR, "article.paper").get_attribute("dir") == "rtl"

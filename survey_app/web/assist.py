@@ -307,19 +307,25 @@ def next_entry(survey_id: str) -> str:
 @blueprint.get("/staff/surveys/<survey_id>/paper")
 @rule(Permission.ENTER_RESPONSES, Scope.SURVEY)
 def paper(survey_id: str) -> str:
+    return render_template("assist/paper.html", **paper_form(survey_id, "assist.paper"))
+
+
+def paper_form(survey_id: str, endpoint: str) -> dict[str, Any]:
+    """What the paper form of a survey shows, in the language the request asks for; its
+    language links lead to `endpoint` (this page, or the offline page's copy)."""
     survey = _catalogued(survey_id)
     lang = survey.language(request.args.get("lang")).code
     words = builtin_words(lang, survey.interface_language)
     conditions = ConditionWords.for_page(survey, lang, page_language())
-    return render_template(
-        "assist/paper.html",
-        survey=survey,
-        lang=lang,
-        lang_dir=text_direction(lang),
-        words=words,
-        conditions=conditions,
-        view=QuestionView(FrontEnd.PAPER, survey, lang, words, conditions=conditions),
-    )
+    return {
+        "survey": survey,
+        "lang": lang,
+        "lang_dir": text_direction(lang),
+        "words": words,
+        "conditions": conditions,
+        "view": QuestionView(FrontEnd.PAPER, survey, lang, words, conditions=conditions),
+        "paper_endpoint": endpoint,
+    }
 
 
 def _store(db: Any, survey: Survey, site: str, lang: str, answers: dict[str, Any]) -> None:

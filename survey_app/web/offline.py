@@ -33,12 +33,13 @@ from ..responses import current_key
 from ..state import app_state
 from . import sessions
 from .access import Scope, current_user, rule
+from .assist import paper_form
 
 blueprint = Blueprint("offline", __name__, url_prefix="/staff/assist/offline")
 
 JSON_TYPE = "application/json"
 # The page and its worker: a change here must change the worker's bytes so browsers update it.
-SHELL_VERSION = "3"
+SHELL_VERSION = "4"
 
 
 @blueprint.get("/")
@@ -51,10 +52,23 @@ def page() -> str:
     )
 
 
+@blueprint.get("/paper/<survey_id>")
+@rule(Permission.ENTER_RESPONSES, Scope.SURVEY)
+def paper(survey_id: str) -> str:
+    """The survey's paper form, as the offline page keeps it for each language (in the
+    worker's scope, so that it opens with no network)."""
+    return render_template("assist/offline_paper.html", **paper_form(survey_id, "offline.paper"))
+
+
 @blueprint.get("/sw.js")
 @rule(public=True)
 def service_worker() -> Response:
-    source = render_template("assist/offline_sw.js", version=SHELL_VERSION, shell=_shell())
+    source = render_template(
+        "assist/offline_sw.js",
+        version=SHELL_VERSION,
+        shell=_shell(),
+        paper_prefix=url_for("offline.page") + "paper/",
+    )
     return Response(source, mimetype="text/javascript")
 
 
@@ -85,6 +99,8 @@ def _shell() -> list[str]:
         "offline/evaluate.js",
         "offline/offline.css",
         "site.css",
+        "staff.css",  # the paper forms'
+        "exit.js",
     ]
     return [
         url_for("offline.page"),
@@ -155,6 +171,10 @@ def _survey_entry(db: Session, survey: Survey) -> dict[str, Any]:
             "freeText": sorted(plan[1]) if plan else [],
         },
         "form": form_of(survey),
+        "paper": {
+            language.code: url_for("offline.paper", survey_id=survey.id, lang=language.code)
+            for language in survey.languages
+        },
     }
 
 

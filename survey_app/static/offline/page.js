@@ -73,6 +73,29 @@ function chooseSurvey() {
   $("choose-lang").replaceChildren(
     ...survey.form.languages.map((language) => option(language.code, language.name)),
   );
+  paperLink();
+}
+
+function paperLink() {
+  const chosen = surveys()[Number($("choose-survey").value)];
+  $("paper-link").href = chosen ? chosen.survey.paper[$("choose-lang").value] : "";
+  $("paper-link").hidden = !chosen;
+}
+
+// Fetch each assigned survey's paper forms through the worker, which keeps the last good copy
+// to open with no network; forget those of surveys no longer assigned.
+async function keepPapers() {
+  const wanted = new Set(surveys().flatMap(({ survey }) => Object.values(survey.paper)));
+  await Promise.all([...wanted].map((url) => fetch(url, { credentials: "same-origin" }).catch(() => null)));
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const url = new URL(request.url);
+      if (url.pathname.includes("/paper/") && !wanted.has(url.pathname + url.search)) {
+        await cache.delete(request);
+      }
+    }
+  }
 }
 
 async function loadBundle() {
@@ -327,6 +350,7 @@ async function main() {
   window.addEventListener("online", () => { showNetwork(); failures = 0; upload(); });
   window.addEventListener("offline", showNetwork);
   $("choose-survey").addEventListener("change", chooseSurvey);
+  $("choose-lang").addEventListener("change", paperLink);
   $("choose").addEventListener("submit", start);
   $("entry-form").addEventListener("submit", save);
   $("entry-form").addEventListener("change", () => {
@@ -338,6 +362,7 @@ async function main() {
   $("upload-now").addEventListener("click", () => { failures = 0; upload(); });
   $("discard-queue").addEventListener("click", discard);
   await loadBundle();
+  keepPapers();
   await showQueue();
   await upload(); // whatever waited since the page was last open
 }

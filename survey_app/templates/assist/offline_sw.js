@@ -1,9 +1,12 @@
 // The offline page's service worker (shell {{ version }}). It keeps the page, its scripts, the
-// assigned surveys and the public keys in Cache Storage, never an answer: answers are sealed
-// in the page before anything is stored. Uploads, tokens and sign-out always go to the network.
+// assigned surveys, their blank paper forms and the public keys in Cache Storage, never an
+// answer: answers are sealed in the page before anything is stored. Uploads, tokens and sign-out always go to the network.
 const CACHE = "offline-shell-{{ version }}";
 const SHELL = {{ shell | tojson }};
 const FRESH_FIRST = new Set([SHELL[0], SHELL[1]]);  // the page and bundle.json
+// The assigned surveys' paper forms (blank forms, as printed): the page fetches them through
+// this worker after each fresh bundle.json, which keeps the last good copy of each.
+const PAPER = {{ paper_prefix | tojson }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -49,6 +52,8 @@ self.addEventListener("fetch", (event) => {
   const path = url.pathname;
   if (FRESH_FIRST.has(path)) {
     event.respondWith(freshFirst(path));
+  } else if (path.startsWith(PAPER)) {
+    event.respondWith(freshFirst(path + url.search)); // each language is its own entry
   } else if (SHELL.includes(path)) {
     event.respondWith(cacheFirst(path));
   }
