@@ -28,6 +28,7 @@ from .web import (
     errors,
     i18n,
     input_guard,
+    media,
     offline,
     preview,
     reports,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     access.init_app(app)
     respond.init_app(app)
     offline.init_app(app)
+    media.init_app(app)
     for staff_blueprint in (auth_views, staff, assist, preview, admin, reports):
         app.register_blueprint(staff_blueprint.blueprint)
     # The analyst's page and the public page it makes.

@@ -24,6 +24,7 @@ from babel import Locale, UnknownLocaleError
 
 from survey_app.definitions import repeats
 from survey_app.definitions.expressions import Expression, ExpressionError, parse
+from survey_app.definitions.media import MediaFile, check_image, media_folder
 from survey_app.definitions.schema import (
     Choice,
     ChoiceExtra,
@@ -111,9 +112,36 @@ def load_survey_file(path: str | Path) -> Survey:
 
 
 def load_survey_file_with_warnings(path: str | Path) -> tuple[Survey, list[Problem]]:
-    """The survey in the file and what it lacks but can be served without (warnings)."""
+    """The survey in the file and what it lacks but can be served without (warnings).
+
+    The pictures it names are checked in its media folder (`media/<id>/` beside the file)."""
     path = Path(path)
-    return load_survey_text_with_warnings(_read(path), str(path))
+    survey, warnings = load_survey_text_with_warnings(_read(path), str(path))
+    folder = media_folder(path.parent, survey.id)
+    found: dict[str, MediaFile] = {}
+    problems: list[Problem] = []
+    for where, name in _images(survey):
+        checked = found.get(name) or check_image(folder, name)
+        if isinstance(checked, str):
+            problems.append(Problem(str(path), where, checked))
+        else:
+            found[name] = checked
+    if problems:
+        raise SurveyDefinitionError(problems)
+    return replace(survey, media=found) if found else survey, warnings
+
+
+def _images(survey: Survey) -> list[tuple[str, str]]:
+    """(where, file name) of every picture the survey names, in file order."""
+    named: list[tuple[str, str]] = []
+    for _, question in survey.iter_questions():
+        where = question_location(question.repeat_of or question.id)
+        listed = f"choices.{question.choice_list}" if question.choice_list else where
+        texts = [(where, question.image), *((listed, c.image) for c in question.choices)]
+        for at, text in texts:
+            if text is not None:
+                named += [(at, name) for _, name in text.translations if (at, name) not in named]
+    return named
 
 
 def load_survey_text(text: str, filename: str) -> Survey:
@@ -498,8 +526,9 @@ class _Builder:
             value = self.string(option, "value", at)
             label = self.localised(option, "label", at)
             extras: list[tuple[str, ChoiceExtra]] = []
+            image = self.localised(option, "image", at)
             for key, extra in option.items():
-                if key in ("value", "label"):
+                if key in ("value", "label", "image"):
                     continue
                 if OPTION_KEY.match(key) is None:
                     self.report(at, f"'{key}' is not a usable key: use letters, digits and '_'")
@@ -518,7 +547,7 @@ class _Builder:
             elif value in seen:
                 self.report(where, f"duplicate option value '{value}'")
             seen.add(value)
-            choices.append(Choice(value, label, tuple(sorted(extras))))
+            choices.append(Choice(value, label, tuple(sorted(extras)), image))
         return tuple(choices)
 
     # ------------------------------------------------------------------ pages
@@ -661,6 +690,7 @@ class _Builder:
             "relevant": self.expression(table, "relevant", where),
             "constraint": self.expression(table, "constraint", where),
             "constraint_message": self.localised(table, "constraint_message", where),
+            "image": self.localised(table, "image", where),
         }
         if kind is None:
             return None

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from survey_app.definitions.expressions import Expression
+from survey_app.definitions.media import MediaFile
 from survey_app.messages import INTERFACE_LANGUAGES
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class Choice:
     label: LocalisedText
     # Extra keys of an option, e.g. `country = "ke"`: the bare names of a choice_filter.
     extras: tuple[tuple[str, ChoiceExtra], ...] = ()
+    # A picture shown beside the option (a file of the survey's media folder, per language).
+    image: LocalisedText | None = None
 
     def filter_names(self) -> dict[str, ChoiceExtra]:
         """The names a choice_filter expression sees when it is evaluated for this option."""
@@ -122,6 +125,8 @@ class Question:
     relevant: Expression | None = None
     constraint: Expression | None = None
     constraint_message: LocalisedText | None = None
+    # A picture shown with the label (a file of the survey's media folder, per language).
+    image: LocalisedText | None = None
     # single, multiple and rating: the options in order (a rating with `scale` gets 1..scale).
     choices: tuple[Choice, ...] = ()
     choice_list: str | None = None  # name of the shared [choices.*] list, None when inline
@@ -233,6 +238,9 @@ class Survey:
     # The language of the app's own words (buttons, messages) for a survey language the app is
     # not translated into; None: the default language if the app speaks it, else English.
     interface_fallback: str | None = None
+    # The pictures the survey shows, checked when its file was loaded, by file name; empty for
+    # a version rebuilt from the database, which shows its text only.
+    media: Mapping[str, MediaFile] = field(default_factory=dict, compare=False)
     _questions: dict[str, Question] = field(init=False, repr=False)
     _pages_by_question: dict[str, Page] = field(init=False, repr=False)
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from flask import url_for
 from markupsafe import Markup, escape
 
 from ..definitions import Choice, LocalisedText, Question, Survey
@@ -80,6 +81,23 @@ class QuestionView:
             return escape(theirs)
         mine = self.staff_words[key]
         return self._beside(theirs, mine, mine != theirs)
+
+    def image(self, picture: LocalisedText | None, label: LocalisedText | None) -> Markup:
+        """The picture in the question's language, drawn at its size once it is in view;
+        nothing on paper, or when the survey's file did not name a checked picture."""
+        if picture is None or self.paper:
+            return Markup("")
+        media = self.survey.media.get(self.survey.text(picture, self.lang))
+        if media is None:
+            return Markup("")
+        return Markup(
+            '<img class="picture" src="{}" alt="{}" width="{}" height="{}" loading="lazy">'
+        ).format(
+            url_for("media.picture", survey_id=self.survey.id, name=media.name, v=media.digest),
+            self.survey.text(label, self.lang) if label is not None else "",
+            media.width,
+            media.height,
+        )
 
     def choice_label(self, choice: Choice) -> Markup:
         label = self.t(choice.label) if choice.label.translations else Markup("")

@@ -91,12 +91,17 @@ def _headers(settings: Settings) -> tuple[tuple[str, str], ...]:
 _NO_STORE = (("Cache-Control", "no-store, max-age=0"), ("Pragma", "no-cache"), ("Expires", "0"))
 
 
+# The app's own files and the surveys' pictures: the same for everyone, nothing anyone answered.
+_CACHEABLE = frozenset({"static", "media.picture"})
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
     # Most of these are not set yet: adding is cheaper than Headers' replace-if-present.
     present = {name.lower() for name, _value in headers}
     fixed = current_app.extensions[HEADERS_KEY]
-    for name, value in fixed if request.endpoint == "static" else (*fixed, *_NO_STORE):
+    cacheable = request.endpoint in _CACHEABLE
+    for name, value in fixed if cacheable else (*fixed, *_NO_STORE):
         if name.lower() in present:
             headers[name] = value
         else:

@@ -1,0 +1,154 @@
+"""Pictures with a question's label and beside its options: checked when the survey is
+loaded, shown to respondents at their size once in view, served from the app's own origin."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+from survey_app import create_app
+from survey_app.state import app_state
+from tests.support.apps import deploy, make_settings
+from tests.support.web import Respondent
+from tests.test_surveys_cli import run as run_cli
+
+SURVEY = """\
+format = 1
+
+[survey]
+id = "pics"
+title = { en = "Pictures", fr = "Images" }
+default_language = "en"
+languages = ["en", "fr"]
+
+[choices.mood]
+options = [
+  { value = "happy", label = { en = "Happy", fr = "Content" }, image = "faces/happy.png" },
+  { value = "sad", label = { en = "Sad <3", fr = "Triste" }, image = { en = "faces/sad.png", fr = "faces/triste.png" } },
+]
+
+[[pages]]
+id = "main"
+
+[[pages.questions]]
+id = "mood"
+type = "single"
+choices = "mood"
+label = { en = "How do you feel today?", fr = "Comment allez-vous ?" }
+image = "scene.png"
+
+[[pages.questions]]
+id = "note"
+type = "text"
+label = { en = "Anything else?", fr = "Autre chose ?" }
+"""
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid PNG of one colour."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def write_survey(folder: Path, files: dict[str, bytes], text: str = SURVEY) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pics.toml").write_text(text, encoding="utf-8")
+    for name, data in files.items():
+        path = folder / "media" / "pics" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return folder
+
+
+PICTURES = {
+    "scene.png": png(64, 32),
+    "faces/happy.png": png(24, 24),
+    "faces/sad.png": png(20, 24),
+    "faces/triste.png": png(22, 24),
+}
+
+
+def test_pictures_are_shown_with_the_label_and_beside_options_and_served_here(
+    tmp_path: Path, database_url: str
+) -> None:
+    surveys = write_survey(tmp_path / "surveys", {**PICTURES, "secret.png": png(1, 1)})
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    try:
+        client = app.test_client()
+        tab = Respondent(client, deploy(app).links["pics"])
+        tab.start()
+        page = tab.html
+        media = app_state(app).surveys["pics"].media
+        scene = client.get(f"/media/pics/scene.png?v={media['scene.png'].digest}")
+        unnamed = client.get("/media/pics/secret.png")
+        outside = client.get("/media/pics/../pics.toml")
+        unknown = client.get("/media/nosuch/scene.png")
+    finally:
+        app_state(app).database.dispose()
+    digest = media["scene.png"].digest
+    assert (
+        f'<img class="picture" src="/media/pics/scene.png?v={digest}" alt="How do you feel '
+        f'today?" width="64" height="32" loading="lazy">'
+    ) in page
+    happy = media["faces/happy.png"].digest
+    assert (
+        f'<img class="picture" src="/media/pics/faces/happy.png?v={happy}" alt="Happy" '
+        f'width="24" height="24" loading="lazy"> <span>Happy</span>'
+    ) in page
+    assert 'alt="Sad &lt;3" width="20"' in page  # the English picture, its label escaped
+    assert "triste.png" not in page
+    assert page.count("<img") == 3  # none for the question without a picture
+    assert scene.status_code == 200 and scene.data == PICTURES["scene.png"]
+    assert scene.headers["Content-Type"] == "image/png"
+    assert scene.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert scene.headers["X-Content-Type-Options"] == "nosniff"
+    assert "img-src 'self'" in scene.headers["Content-Security-Policy"]
+    assert [unnamed.status_code, outside.status_code, unknown.status_code] == [404, 404, 404]
+
+
+def test_the_french_page_shows_the_french_picture(tmp_path: Path, database_url: str) -> None:
+    surveys = write_survey(tmp_path / "surveys", PICTURES)
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    try:
+        tab = Respondent(app.test_client(), deploy(app).links["pics"])
+        tab.start("fr")
+        page = tab.html
+    finally:
+        app_state(app).database.dispose()
+    assert 'src="/media/pics/faces/triste.png?v=' in page and 'alt="Triste"' in page
+
+
+def test_check_refuses_a_missing_unsafe_or_heavy_picture(tmp_path: Path) -> None:
+    files = {
+        "scene.png": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "faces/happy.png": png(24, 24)[:20],  # cut short: not a picture
+        "faces/sad.png": png(20, 24) + b"\x00" * (600 * 1024),
+    }
+    surveys = write_survey(tmp_path / "surveys", files)
+    code, output = run_cli("surveys", "check", surveys=surveys)
+    assert code == 1
+    assert (
+        "question 'mood': image 'scene.png' is not a PNG, JPEG or WebP picture (SVG can carry "
+        "scripts and is not served)"
+    ) in output
+    assert "choices.mood: image 'faces/happy.png' is not a PNG, JPEG or WebP picture" in output
+    assert "image 'faces/sad.png' is 600 KB: at most 512 KB" in output
+    assert "image 'faces/triste.png': no such file in" in output
+    escaping = write_survey(
+        tmp_path / "other", PICTURES, SURVEY.replace('"scene.png"', '"../../pics.toml"')
+    )
+    code, output = run_cli("surveys", "check", surveys=escaping)
+    assert code == 1 and "image '../../pics.toml': name a file inside the survey's media" in output
