@@ -61,6 +61,7 @@ def known_values(app: Flask, deployment: Deployment) -> dict[str, str]:
             "number": "1",
             "lang": "en",
             "filename": "exit.js",
+            "fmt": "csv",
         }
 
 
