@@ -56,6 +56,8 @@ GRANTS: dict[Role, frozenset[str]] = {
 DEPLOYMENT_ONLY = frozenset({"create-programmes"})
 # Only these may be reached without signing in.
 PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "auth.sign_in_code"}
+# The language of the staff pages, chosen on the sign-in page: it only sets the session's language.
+PUBLIC_ENDPOINTS |= {"auth.language"}
 # The offline page's service worker and manifest (no data, fetched by the browser itself) and
 # its quick exit (only ever ends the caller's own session).
 OFFLINE_PUBLIC = {"offline.service_worker", "offline.manifest", "offline.quick_exit"}

@@ -95,7 +95,7 @@ def test_report_pages_have_no_accessibility_violations(
     for lang in ("en", "ar"):
         browser.get(f"{live.base}/reports/service-feedback")
         browser.find_element(By.CSS_SELECTOR, f'#staff-lang option[value="{lang}"]').click()
-        browser.find_element(By.CSS_SELECTOR, ".staff-language button").click()
+        click_and_wait(browser, ".staff-language button")
         assert browser.execute_script("return document.documentElement.lang") == lang
         for survey_id in SURVEYS:
             for page in ("", "/print", "/breakdowns", "/breakdowns?by=round"):

@@ -90,7 +90,7 @@ def sign_in(driver: Any, base: str, secret: str) -> None:
     driver.get(f"{base}/auth/sign-in")
     driver.find_element("id", "username").send_keys("administrator")
     driver.find_element("id", "password").send_keys(PASSWORD)
-    click_and_wait(driver, 'button[type="submit"]')
+    click_and_wait(driver, 'main button[type="submit"]')
     driver.find_element("id", "code").send_keys(pyotp.TOTP(secret).now())
     click_and_wait(driver, 'main button[type="submit"]')
     assert driver.current_url.endswith("/staff/")

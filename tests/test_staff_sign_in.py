@@ -424,3 +424,35 @@ def test_a_lost_totp_key_refuses_codes_with_a_message_not_an_error(
     finally:
         app_state(moved).database.dispose()
     assert reply.status_code == 422 and "Ask an administrator to reset" in text(reply)
+
+
+def test_the_language_chosen_on_the_sign_in_page_is_kept_through_both_steps(
+    app: Flask, client: FlaskClient, clock: Clock, analyst: Account
+) -> None:
+    page = client.get("/auth/sign-in", headers={"Accept-Language": "en"})
+    assert 'id="staff-lang"' in text(page), "the sign-in page offers the language switch"
+    reply = client.post(
+        "/auth/language",
+        data={"lang": "fr", "next": "/auth/sign-in", "csrf_token": csrf_token(text(page))},
+    )
+    assert reply.status_code == 303 and reply.headers["Location"] == "/auth/sign-in"
+    assert '<html lang="fr"' in text(client.get("/auth/sign-in"))
+    reply = sign_in(client, "anna")
+    assert reply.status_code == 303
+    assert '<html lang="fr"' in text(client.get("/auth/sign-in/code"))
+    reply = send_code(client, analyst.code(clock()))
+    assert reply.status_code == 303, text(reply)
+    home = client.get("/staff/", headers={"Accept-Language": "en"})
+    assert '<html lang="fr"' in text(home), "still French once signed in"
+    with client.session_transaction() as session:
+        assert set(session) - {"lang"}, "a new session, with the language only carried over"
+    # Signing out forgets it: the next person at this computer starts from their browser's.
+    post(client, "/auth/sign-out", {}, page_url="/staff/")
+    assert '<html lang="en"' in text(client.get("/auth/sign-in", headers={"Accept-Language": "en"}))
+
+
+def test_an_unknown_language_is_refused_on_the_sign_in_page(client: FlaskClient) -> None:
+    page = client.get("/auth/sign-in")
+    reply = client.post("/auth/language", data={"lang": "xx", "csrf_token": csrf_token(text(page))})
+    assert reply.status_code == 422
+    assert "Please choose one of the languages offered." in text(reply)

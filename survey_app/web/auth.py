@@ -276,9 +276,10 @@ def _too_many_attempts(retry_after_seconds: int) -> BaseResponse:
 
 
 @blueprint.post("/language")
-@rule(during_setup=True)
+@rule(public=True)
 def language() -> BaseResponse | tuple[str, int]:
-    """The staff member's interface language, for this session; back to the page they were on."""
+    """The staff member's interface language, for this session (chosen on the sign-in page too,
+    and kept through signing in); back to the page they were on."""
     chosen = request.form.get("lang", "")
     if chosen not in UI_LANGUAGES:
         return render_error(422, _("Please choose one of the languages offered."))

@@ -145,9 +145,20 @@ def session_values(user: User, moment: datetime) -> dict[str, object]:
     }
 
 
-def start(user: User) -> None:
-    """Sign in: throw away whatever the session held, and begin a new one."""
+# What a new session keeps of the one before: only the interface language the person chose
+# (nothing that says who they are or what they did).
+KEPT_ACROSS_SIGN_IN = ("lang",)
+
+
+def _clear_keeping_language() -> None:
+    kept = {key: session[key] for key in KEPT_ACROSS_SIGN_IN if key in session}
     session.clear()
+    session.update(kept)
+
+
+def start(user: User) -> None:
+    """Sign in: throw away whatever the session held (but its language), and begin a new one."""
+    _clear_keeping_language()
     login_user(StaffUser(user))
     session.update(session_values(user, now()))
 
@@ -217,8 +228,9 @@ def take_ended_message() -> str | None:
 
 
 def begin_second_step(user: User, next_url: str | None) -> None:
-    """Password accepted: remember who is half-way through signing in, nothing more."""
-    session.clear()
+    """Password accepted: remember who is half-way through signing in, nothing more (and the
+    language the pages are read in)."""
+    _clear_keeping_language()
     session[PENDING_USER] = session_id(user)
     session[PENDING_SINCE] = now().timestamp()
     if next_url:
