@@ -105,8 +105,10 @@ def offered_quotes(analyst: FlaskClient) -> dict[str, str]:
     return {html.unescape(words): token for token, words in found}
 
 
-def approve(client: FlaskClient, *tokens: str, page_url: str = EDIT) -> TestResponse:
-    return post(client, QUOTES, {"quote": list(tokens)}, page_url=page_url)
+def approve(
+    client: FlaskClient, *tokens: str, page_url: str = EDIT, url: str = QUOTES
+) -> TestResponse:
+    return post(client, url, {"quote": list(tokens)}, page_url=page_url)
 
 
 def actions(app: Flask) -> list[AuditEvent]:
@@ -196,15 +198,22 @@ def test_an_approved_quote_is_redacted_unlinkable_published_and_withdrawable(
     assert "Open on Sundays" in page and "In their own words" in page
     assert "Marie" not in page and "7946" not in page
 
+    # A quote of another survey of the programme is never shown in this one's brief.
+    other = "reintegration-checkin"
+    token = brief.quote_token(str(app.config["SECRET_KEY"]), other, "comments", "Elsewhere")
+    assert approve(analyst, token, url=f"/reports/{other}/brief/quotes").status_code == 303
+    assert ("reintegration-checkin", "Elsewhere") in {(q[1], q[3]) for q in stored_quotes(app)}
+    assert "Elsewhere" not in main_of(viewer.get(BRIEF))
+
     # A viewer cannot approve nor withdraw, even with a token of the page.
     assert approve(viewer, offered["A quiet room"], page_url=BRIEF).status_code == 403
     sunday = next(q[0] for q in quotes if q[3] == "Open on Sundays")
     withdraw = f"{QUOTES}/{sunday}/withdraw"
     assert post(viewer, withdraw, {}, page_url=BRIEF).status_code == 403
-    assert len(stored_quotes(app)) == 2
+    assert len(stored_quotes(app)) == 3
 
     assert post(analyst, withdraw, {}, page_url=EDIT).status_code == 303
-    assert [q[3] for q in stored_quotes(app)] == [REDACTED]
+    assert sorted(q[3] for q in stored_quotes(app)) == ["Elsewhere", REDACTED]
     assert "Open on Sundays" not in main_of(viewer.get(BRIEF))
     event = actions(app)[-1]
     assert event.action == "brief.quote-withdraw" and "Sundays" not in event.detail
