@@ -227,7 +227,7 @@ def test_the_policy_brief_prints_on_two_pages_with_no_accessibility_violations(
     for lang in ("en", "ar"):
         browser.get(f"{live.base}/reports/{survey_id}")
         browser.find_element(By.CSS_SELECTOR, f'#staff-lang option[value="{lang}"]').click()
-        browser.find_element(By.CSS_SELECTOR, ".staff-language button").click()
+        click_and_wait(browser, ".staff-language button")
         browser.get(f"{live.base}/reports/{survey_id}/brief")
         assert len(browser.find_elements(By.CSS_SELECTOR, ".brief-findings li")) == 5
         assert len(browser.find_elements(By.CSS_SELECTOR, ".brief-quote")) == brief.MAX_QUOTES
@@ -236,4 +236,10 @@ def test_the_policy_brief_prints_on_two_pages_with_no_accessibility_violations(
         assert pages <= MOST_BRIEF_PAGES, f"[{lang}] {pages} pages"
         browser.get(f"{live.base}/reports/{survey_id}/brief/edit")
         found += [f"[{lang}] brief/edit: {v}" for v in axe_violations(browser)]
+    # The free-text page, where answers are ticked to approve them as quotes.
+    browser.get(f"{live.base}/reports/{survey_id}/free-text")
+    browser.find_element(By.ID, "passphrase").send_keys(PASSPHRASE)
+    click_and_wait(browser, 'main form button[type="submit"]')
+    assert browser.find_elements(By.CSS_SELECTOR, 'input[name="quote"]')
+    found += [f"free-text: {v}" for v in axe_violations(browser)]
     assert found == []
