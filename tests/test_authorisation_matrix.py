@@ -75,6 +75,7 @@ PERMISSION_PREFIXES = {
     # The policy brief: read where reports are read, written by those who publish reports,
     # quotes approved by those who read the free text.
     "brief.show": frozenset({"view-reports"}),
+    "brief.download": frozenset({"view-reports"}),
     "brief.edit": frozenset({"refresh-reports"}),
     "brief.withdraw_quote": frozenset({"refresh-reports"}),
     "brief.approve_quotes": frozenset({"read-free-text"}),

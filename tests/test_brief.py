@@ -8,10 +8,12 @@ leads back to a response; it can only come from the free-text page, and it can b
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import date
 from pathlib import Path
 
+import docx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -256,3 +258,40 @@ def test_a_quote_never_carries_words_the_free_text_page_did_not_show(
     assert len(stored_quotes(app)) == brief.MAX_QUOTES
     approve(analyst)
     assert "Tick at least one answer" in analyst.get(EDIT).get_data(as_text=True)
+
+
+def test_the_published_brief_downloads_as_a_word_document_with_the_same_words(
+    app: Flask, deployment: Deployment, analyst: FlaskClient
+) -> None:
+    viewer = client_as(app, deployment, Role.VIEWER)
+    assert viewer.get(f"{BRIEF}.docx").status_code == 404, "not before it is published"
+    offered = offered_quotes(analyst)
+    approve(analyst, offered[REDACTED])
+    findings = ["Fewer people felt safe.", "The office moved.", "Interpreters are missing."]
+    assert save(analyst, findings, publish=True).status_code == 303
+
+    reply = viewer.get(f"{BRIEF}.docx")
+    assert reply.status_code == 200
+    assert str(reply.mimetype).endswith("wordprocessingml.document")
+    assert "attachment" in reply.headers["Content-Disposition"]
+    document = docx.Document(io.BytesIO(reply.data))
+    paragraphs = [p.text for p in document.paragraphs]
+    numbered = [p.text for p in document.paragraphs if p.style and p.style.name == "List Number"]
+    assert numbered == findings
+    assert REDACTED in paragraphs and "Marie" not in " ".join(paragraphs)
+    assert any(p.startswith("This brief is drawn from") for p in paragraphs)
+    (table,) = document.tables
+    rows = [[cell.text for cell in row.cells] for row in table.rows]
+    assert rows[0] == ["Indicator", "Latest", "Target", "In words"] and len(rows) >= 2
+    assert any("target" in row[3] for row in rows[1:])
+    assert actions(app)[-1].action == "brief.download"
+
+    # In Arabic: the app's words translated, paragraphs right to left.
+    reply = viewer.get(f"{BRIEF}.docx", headers={"Accept-Language": "ar"})
+    document = docx.Document(io.BytesIO(reply.data))
+    texts = [p.text for p in document.paragraphs]
+    assert "موجز السياسات" in texts and "النتائج الرئيسية" in texts
+    bidi = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}bidi"
+    assert all(
+        p._p.pPr is not None and p._p.pPr.find(bidi) is not None for p in document.paragraphs
+    )

@@ -303,6 +303,8 @@ ONE_FRONT_END: dict[str, str] = {
     "user.deactivate": "web: the accounts page switches accounts on and off",
     "programme.change": "web: the programme page edits a programme's details",
     "report.free-text": "web: free text is read on screen only, never written to a file",
+    "brief.download": "web: the brief is read and downloaded beside its printable page; the "
+    "terminal exports the report's tables",
     "brief.change": "web: the key findings are written and the brief published on its own form",
     "brief.quote-approve": "web: a quote is approved while reading the redacted free text, "
     "which is read on screen only",

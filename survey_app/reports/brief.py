@@ -225,6 +225,20 @@ def save(
     return findings
 
 
+def record_download(
+    session: Session,
+    actor: audit.Actor,
+    programme_id: int,
+    survey_id: str,
+    period: str,
+    published: bool,
+) -> None:
+    """Audit a download of the brief as a document, like every download of a report."""
+    state = "published" if published else "draft"
+    detail = f"{survey_id}, period {period} ({state}): docx"
+    audit.record(session, actor.name, "brief.download", programme_id, detail)
+
+
 # --- quotes ------------------------------------------------------------------------------------
 
 

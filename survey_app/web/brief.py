@@ -8,9 +8,20 @@ quotes here. Quotes are approved on the free-text page (see ``survey_app.reports
 from __future__ import annotations
 
 from dataclasses import dataclass
+from io import BytesIO
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
@@ -20,18 +31,19 @@ from .. import auth
 from ..auth import Permission
 from ..definitions import Survey
 from ..models import Survey as AssignedSurvey
-from ..reports import brief, snapshot, summary
+from ..reports import brief, brief_docx, snapshot, summary
 from ..reports.presentation import Labels
 from ..reports.redaction import Redactor
 from ..reports.snapshot import SnapshotDoc
 from ..state import app_state
 from .access import Scope, actor, current_user, rule
 from .forms import StaffForm
-from .i18n import translated
+from .i18n import text_direction, translated
 
 blueprint = Blueprint("brief", __name__, url_prefix="/reports")
 
 Page = str | tuple[str, int] | BaseResponse
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class BriefForm(StaffForm):
@@ -111,29 +123,143 @@ def _period_words(document: SnapshotDoc) -> str | None:
     return str(_("%(first)s to %(last)s", first=quarters[0], last=quarters[-1]))
 
 
-@blueprint.get("/<survey_id>/brief")
-@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
-def show(survey_id: str) -> Page:
-    """The brief, ready to print. Analysts also see it before it is published, as a draft."""
+def _method(document: SnapshotDoc) -> str:
+    """The method and protection, in one paragraph."""
+    base = document.get("percent_base", 3 * document["threshold"])
+    return " ".join(
+        (
+            _(
+                "This brief is drawn from the survey's published report: %(num)d responses "
+                "were counted.",
+                num=document["responses"],
+            ),
+            _(
+                "People answered anonymously; their answers were sealed when sent and opened "
+                "only to be counted."
+            ),
+            _(
+                "To protect them, every count is slightly adjusted, no count under %(k)d is "
+                "shown, and a percentage is shown only where at least %(n)d people answered; an "
+                "interval is the range we are 95%% sure the true share lies in.",
+                k=document["threshold"],
+                n=base,
+            ),
+            _(
+                "Quotes were chosen by an analyst from answers with contact details, ID numbers "
+                "and names removed, and are not linked to any answer or person."
+            ),
+        )
+    )
+
+
+def _facts(document: SnapshotDoc) -> str:
+    period = _period_words(document)
+    parts = [_("Period: %(period)s", period=period)] if period else []
+    parts.append(ngettext("%(num)d response", "%(num)d responses", document["responses"]))
+    parts.append(_("published %(when)s", when=document["created_at"][:10]))
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Readable:
+    setting: Setting
+    can_write: bool  # the user writes the brief, and reads it before it is published
+
+
+def _readable(survey_id: str) -> Readable | Page:
+    """The brief, when the user may read it; or the page to show instead."""
     setting = _setting(survey_id)
     if setting is None:
         return redirect(url_for("reports.dashboard", survey_id=survey_id))
     can_write = auth.can(current_user(), Permission.REFRESH_REPORTS, setting.programme_id)
     if not setting.text.published and not can_write:
         return render_template("reports/brief_unpublished.html", survey_id=survey_id), 404
+    return Readable(setting, can_write)
+
+
+def _scores(setting: Setting) -> list[summary.Score]:
     view = snapshot.view_by_id(setting.document, "all")
-    assert view is not None
+    return [] if view is None else summary.scorecard(setting.labels, view)
+
+
+@blueprint.get("/<survey_id>/brief")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def show(survey_id: str) -> Page:
+    """The brief, ready to print. Analysts also see it before it is published, as a draft."""
+    found = _readable(survey_id)
+    if not isinstance(found, Readable):
+        return found
+    setting, can_write = found.setting, found.can_write
     return render_template(
         "reports/brief.html",
         setting=setting,
         survey_id=survey_id,
         document=setting.document,
         labels=setting.labels,
-        scores=summary.scorecard(setting.labels, view),
+        scores=_scores(setting),
         words=summary,
-        period=_period_words(setting.document),
+        facts=_facts(setting.document),
+        method=_method(setting.document),
         can_write=can_write,
-        percent_base=setting.document.get("percent_base", 3 * setting.document["threshold"]),
+    )
+
+
+@blueprint.get("/<survey_id>/brief.docx")
+@rule(Permission.VIEW_REPORTS, Scope.SURVEY)
+def download(survey_id: str) -> Page:
+    """The same brief as a Word document; audited like every download of a report."""
+    found = _readable(survey_id)
+    if not isinstance(found, Readable):
+        return found
+    setting = found.setting
+    labels = setting.labels
+    indicators = [
+        brief_docx.IndicatorLine(
+            score.label,
+            (f"{summary.number(score.value)}%" + (f" ({score.period})" if score.period else ""))
+            if score.value is not None
+            else _("not shown"),
+            "\N{EN DASH}" if score.target is None else f"{summary.number(score.target)}%",
+            f"{summary.sentence(labels, score)} {summary.interval_words(labels, score)}".strip(),
+        )
+        for score in _scores(setting)
+    ]
+    quotes = [
+        brief_docx.QuoteLine(
+            quote.text,
+            _("In answer to: %(question)s", question=quote.question) if quote.question else "",
+        )
+        for quote in setting.quotes
+    ]
+    content = brief_docx.BriefDocument(
+        language=labels.language,
+        right_to_left=text_direction(labels.language) == "rtl",
+        title=labels.title(),
+        kind=_("Policy brief"),
+        programme=setting.programme,
+        facts=_facts(setting.document),
+        headings={
+            "findings": _("Key findings"),
+            "indicators": _("Indicators against targets"),
+            "quotes": _("In their own words"),
+            "method": _("Method and protection"),
+        },
+        columns=(_("Indicator"), _("Latest"), _("Target"), _("In words")),
+        findings=setting.text.findings,
+        indicators=indicators,
+        quotes=quotes,
+        method=_method(setting.document),
+    )
+    data = brief_docx.build(content)
+    with app_state().database.session() as db:
+        brief.record_download(
+            db, actor(), setting.programme_id, survey_id, setting.period, setting.text.published
+        )
+    return send_file(
+        BytesIO(data),
+        mimetype=DOCX,
+        as_attachment=True,
+        download_name=f"{survey_id}-brief-{setting.period.replace('/', '-to-')}.docx",
     )
 
 
