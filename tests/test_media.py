@@ -12,6 +12,7 @@ from survey_app.state import app_state
 from tests.support.apps import deploy, make_settings
 from tests.support.web import Respondent
 from tests.test_surveys_cli import run as run_cli
+from tests.test_xlsform import make_form
 
 SURVEY = """\
 format = 1
@@ -152,3 +153,59 @@ def test_check_refuses_a_missing_unsafe_or_heavy_picture(tmp_path: Path) -> None
     )
     code, output = run_cli("surveys", "check", surveys=escaping)
     assert code == 1 and "image '../../pics.toml': name a file inside the survey's media" in output
+
+
+def test_import_takes_the_forms_pictures_along_and_names_those_it_cannot(
+    tmp_path: Path, database_url: str
+) -> None:
+    form_folder = tmp_path / "form"
+    form_folder.mkdir()
+    (form_folder / "happy face.png").write_bytes(png(30, 30))
+    (form_folder / "sad.png").write_bytes(png(28, 30))
+    (form_folder / "scene.svg").write_bytes(b"<svg><script>alert(1)</script></svg>")
+    form = make_form(
+        form_folder,
+        [
+            ["type", "name", "label::English (en)", "media::image::English (en)", "required"],
+            ["select_one mood", "mood", "How do you feel?", "scene.svg", "yes"],
+            ["integer", "kids", "", "children.png", "yes"],
+        ],
+        choices=[
+            ["list_name", "name", "label::English (en)", "media::image::English (en)"],
+            ["mood", "happy", "", "happy face.png"],
+            ["mood", "sad", "Sad", "sad.png"],
+            ["mood", "cross", "Cross", "cross.png"],
+        ],
+    )
+    surveys = tmp_path / "surveys"
+    code, output = run_cli("surveys", "import", str(form), surveys=surveys)
+    assert code == 0, output
+    assert (
+        "note: survey row 2: the picture is not shown: image 'scene.svg' is not a PNG, JPEG or "
+        "WebP picture (SVG can carry scripts and is not served); respondents see the text only"
+    ) in output
+    assert "note: survey row 3: the picture is not shown: image 'children.png': no such file" in (
+        output
+    )
+    assert "question 'kids' is no longer required" in output  # what it asks cannot be seen
+    assert "note: choices row 4: the picture is not shown: image 'cross.png'" in output
+    assert (
+        "note: choices row 2: warning: option 'happy' of list 'mood' is only a picture "
+        "(happy_face.png): it is shown with its name 'happy' as its text: give it a label"
+    ) in output
+    assert "2 pictures shown with labels and options, copied into media/form/" in output
+    copied = surveys / "media" / "form"
+    assert sorted(p.name for p in copied.iterdir()) == ["happy_face.png", "sad.png"]
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    try:
+        client = app.test_client()
+        tab = Respondent(client, deploy(app).links["form"])
+        tab.start()
+        page = tab.html
+        source = page.split('src="', 2)[1].split('"')[0]
+        served = client.get(source)
+    finally:
+        app_state(app).database.dispose()
+    assert 'alt="happy" width="30" height="30" loading="lazy"> <span>happy</span>' in page
+    assert 'alt="Sad" width="28"' in page and page.count("<img") == 2
+    assert served.status_code == 200 and served.data == png(30, 30)

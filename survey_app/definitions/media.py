@@ -44,9 +44,13 @@ def check_image(folder: Path, name: str) -> MediaFile | str:
             f"image {name!r}: name a file inside the survey's media folder with letters, "
             f"digits, '_', '-', '.' and '/'"
         )
-    path = folder / name
+    return check_image_file(folder / name, name)
+
+
+def check_image_file(path: Path, name: str) -> MediaFile | str:
+    """The picture at `path`, which the survey names `name`, or why it cannot be shown."""
     if not path.is_file():
-        return f"image {name!r}: no such file in {folder}"
+        return f"image {name!r}: no such file in {path.parent}"
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
         return (

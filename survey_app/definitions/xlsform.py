@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from .loader import LANGUAGE_CODE, SURVEY_ID, load_survey_text
+from .media import MEDIA_FOLDER, media_folder
 from .validation import SurveyDefinitionError
 from .xlsform_choices import ChoiceLists
 from .xlsform_files import ChoiceFiles
 from .xlsform_findings import ConversionNote, ConversionProblem, Findings
 from .xlsform_languages import Language, LanguagePlan, language_from_header
+from .xlsform_media import MediaFiles
 from .xlsform_sheets import (
     CHOICES_SHEET,
     EXTERNAL_CHOICES_SHEET,
@@ -120,6 +123,8 @@ class ImportResult:
     names: dict[str, str] = field(default_factory=dict)
     # the form's row names (questions, groups, dropped rows) and the rows they are on
     name_rows: dict[str, int] = field(default_factory=dict)
+    # pictures to copy into the survey's media folder: name there -> the form's file
+    media: dict[str, Path] = field(default_factory=dict)
 
 
 def convert_xlsform(
@@ -150,6 +155,7 @@ def convert_xlsform(
         findings,
     )
     duplicates = settings.get("allow_choice_duplicates", "").strip().lower() in {"yes", "true"}
+    media = MediaFiles(path.parent if files is None else Path(files))
     choice_lists = ChoiceLists(
         choices_sheet,
         languages,
@@ -157,8 +163,9 @@ def convert_xlsform(
         allow_duplicates=duplicates,
         external=sheets.get(EXTERNAL_CHOICES_SHEET),
         files=ChoiceFiles(path.parent if files is None else Path(files)),
+        media=media,
     )
-    converted = SurveySheet(survey_sheet, choice_lists, languages, findings).convert()
+    converted = SurveySheet(survey_sheet, choice_lists, languages, findings, media).convert()
     if converted is None:
         raise UnconvertibleRows(
             f"{path.name}: {_count(findings.problems, 'row')} cannot be converted; "
@@ -190,12 +197,20 @@ def convert_xlsform(
     text = render_survey(document)
     _check_with_loader(document, identifier, languages, converted.rows, findings)
     findings.note_untranslated()
+    if media.copied:
+        findings.note(
+            SURVEY_SHEET,
+            None,
+            f"{len(media.copied)} picture{'s' if len(media.copied) > 1 else ''} shown with "
+            f"labels and options, copied into {MEDIA_FOLDER}/{identifier}/ beside the survey",
+        )
     return ImportResult(
         survey_id=identifier,
         toml_text=text,
         notes=findings.sorted_notes(),
         names=converted.names,
         name_rows=converted.name_rows,
+        media=dict(media.copied),
     )
 
 
@@ -213,6 +228,13 @@ def write_import(result: ImportResult, directory: Path, *, overwrite: bool = Fal
     target = directory / f"{result.survey_id}{SURVEY_FILE_SUFFIX}"
     if target.exists() and not overwrite:
         raise SurveyExists(target)
+    if result.media:
+        # The pictures first: the survey is served only once its file is there.
+        folder = media_folder(directory, result.survey_id)
+        for name, source in result.media.items():
+            destination = folder / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
     descriptor, temporary_name = tempfile.mkstemp(
         dir=directory, prefix=f".{result.survey_id}.", suffix=".tmp"
     )

@@ -16,6 +16,7 @@ from .loader import FORBIDDEN_IN_VALUE, LIST_NAME, OPTION_KEY, RESERVED_VALUES
 from .xlsform_files import ChoiceFileError, ChoiceFiles
 from .xlsform_findings import Findings
 from .xlsform_languages import Language, LanguagePlan
+from .xlsform_media import PICTURE_COLUMNS, MediaFiles
 from .xlsform_sheets import Column, Row, Sheet
 
 # Choices-sheet columns that are not extra keys of an option.
@@ -78,7 +79,9 @@ class ChoiceLists:
         allow_duplicates: bool = False,
         external: Sheet | None = None,
         files: ChoiceFiles | None = None,
+        media: MediaFiles | None = None,
     ) -> None:
+        self.media = media
         # settings: allow_choice_duplicates, which cascading lists use for one place under two
         self.allow_duplicates = allow_duplicates
         self.languages = languages
@@ -310,14 +313,35 @@ class ChoiceLists:
                     f"'{value}'",
                 )
             label = localised(row, label_columns, self.languages, self.findings, sheet.name)
+            pictures, unshown = (
+                self.media.pictures(row, sheet.columns, self.languages, self.findings, sheet.name)
+                if self.media is not None
+                else (None, [])
+            )
             media = list(
                 dict.fromkeys(
-                    row.get(column.header)
-                    for column in sheet.columns
-                    if column.base in _MEDIA and row.get(column.header)
+                    [
+                        *unshown,
+                        *(
+                            row.get(column.header)
+                            for column in sheet.columns
+                            if column.base in _MEDIA
+                            and (self.media is None or column.base not in PICTURE_COLUMNS)
+                            and row.get(column.header)
+                        ),
+                    ]
                 )
             )
-            if label is None and media:
+            if label is None and pictures:
+                label = {self.languages.default: value}
+                self.findings.note(
+                    sheet.name,
+                    row.number,
+                    f"warning: option '{value}' of list '{choice_list.name}' is only a picture "
+                    f"({', '.join(sorted(set(pictures.values())))}): it is shown with its name "
+                    f"'{value}' as its text: give it a label",
+                )
+            elif label is None and media:
                 # A picture-only option (faces on a satisfaction scale): pictures are not
                 # shown yet, so the option's name stands in, and the author is told.
                 label = {self.languages.default: value}
@@ -341,6 +365,8 @@ class ChoiceLists:
                 )
                 continue
             option: dict[str, Any] = {"value": value, "label": label}
+            if pictures:
+                option["image"] = pictures
             for header, key in self.extra_keys.items():
                 if row.get(header):
                     option[key] = row.get(header)

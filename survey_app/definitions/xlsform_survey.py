@@ -34,6 +34,7 @@ from .xlsform_choices import ChoiceLists, identifier, localised
 from .xlsform_findings import Findings
 from .xlsform_identifying import asks_for_identity
 from .xlsform_languages import LanguagePlan
+from .xlsform_media import PICTURE_COLUMNS, MediaFiles
 from .xlsform_sheets import SURVEY_SHEET, Column, Row, Sheet
 from .xlsform_types import Kind, ParsedType, parse_type
 
@@ -44,6 +45,8 @@ _READ_COLUMNS = frozenset(
         "name",
         "label",
         "hint",
+        "image",
+        "big-image",
         "required",
         "relevant",
         "constraint",
@@ -159,7 +162,9 @@ class SurveySheet:
         choices: ChoiceLists,
         languages: LanguagePlan,
         findings: Findings,
+        media: MediaFiles | None = None,
     ) -> None:
+        self.media = media
         self.sheet = sheet
         self.choices = choices
         self.languages = languages
@@ -388,11 +393,29 @@ class SurveySheet:
             return
         label = self._text(entry, "label")
         base = entry.parsed.base
-        media = [
+        pictures, media = (
+            self.media.pictures(
+                entry.row, self.sheet.columns, self.languages, self.findings, SURVEY_SHEET
+            )
+            if self.media is not None
+            else (None, [])
+        )
+        media += [
             entry.row.get(column.header)
             for column in self.sheet.columns
-            if column.base in _MEDIA_COLUMNS and entry.row.get(column.header)
+            if column.base in _MEDIA_COLUMNS
+            and (self.media is None or column.base not in PICTURE_COLUMNS)
+            and entry.row.get(column.header)
         ]
+        if label is None and pictures:
+            label = {self.languages.default: entry.name}
+            self.findings.note(
+                SURVEY_SHEET,
+                entry.number,
+                f"warning: {'note' if base == 'note' else 'question'} '{entry.name}' is only a "
+                f"picture ({', '.join(sorted(set(pictures.values())))}): it is shown with its "
+                f"name '{entry.name}' as its text: give it a label",
+            )
         if label is None and media and base == "note":
             # Pictures and sounds are not shown: a note that is only a picture says nothing.
             entry.parsed = replace(entry.parsed, kind=Kind.DROPPED)
@@ -416,6 +439,8 @@ class SurveySheet:
         if label is None:
             self._fail(entry, "label", "the question has no label in any language")
         question: dict[str, Any] = {"id": entry.qid, "type": base, "label": label}
+        if pictures:
+            question["image"] = pictures
         hint = self._text(entry, "hint")
         if hint is not None:
             question["hint"] = hint
