@@ -62,6 +62,7 @@ def known_values(app: Flask, deployment: Deployment) -> dict[str, str]:
             "lang": "en",
             "filename": "exit.js",
             "fmt": "csv",
+            "quote_id": "0123456789abcdef",
         }
 
 

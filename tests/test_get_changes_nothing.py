@@ -23,7 +23,7 @@ from tests.test_fuzz import known_values, visitors
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
-READS_AUDITED = {"report.download"}
+READS_AUDITED = {"report.download", "brief.download"}
 
 
 def snapshot(app: Flask) -> dict[str, list[tuple[object, ...]]]:
