@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, sealing
 from .db import Database
+from .messages import N_, DomainError
 from .models import InboxResponse, KeyStatus, Programme, ProgrammeKey, Response, Survey
 from .responses import (
     MalformedPayload,
@@ -34,27 +35,32 @@ from .responses import (
 )
 
 
-class CustodyError(Exception):
+class CustodyError(DomainError):
     """Base class for every key-ring operation that cannot go ahead."""
 
 
 class ProgrammeNotFound(CustodyError):
     def __init__(self, slug: str) -> None:
-        super().__init__(f"no programme {slug!r}; see `survey-app programmes list`")
+        super().__init__(N_("no programme '%(slug)s'; see `survey-app programmes list`"), slug=slug)
 
 
 class KeyNotFound(CustodyError):
     def __init__(self, key_id: str, slug: str) -> None:
         super().__init__(
-            f"programme {slug!r} has no key {key_id!r}; see `survey-app keys list {slug}`"
+            N_("programme '%(slug)s' has no key '%(key)s'; see `survey-app keys list %(slug)s`"),
+            slug=slug,
+            key=key_id,
         )
 
 
 class NoKeyToRotate(CustodyError):
     def __init__(self, slug: str) -> None:
         super().__init__(
-            f"programme {slug!r} has no current key to rotate; "
-            f"create one with `survey-app keys create {slug}`"
+            N_(
+                "programme '%(slug)s' has no current key to rotate; create one with "
+                "`survey-app keys create %(slug)s`"
+            ),
+            slug=slug,
         )
 
 
@@ -65,8 +71,11 @@ class KeyNotRetired(CustodyError):
 class PrivateKeyMissing(CustodyError):
     def __init__(self, slug: str) -> None:
         super().__init__(
-            f"programme {slug!r} keeps no private key on the server; "
-            "supply its key file (--key-file) to unlock"
+            N_(
+                "programme '%(slug)s' keeps no private key on the server; supply its key file "
+                "(--key-file) to unlock"
+            ),
+            slug=slug,
         )
 
 
@@ -80,7 +89,7 @@ class KeyDestroyed(CustodyError):
 
 class KeyFileExists(CustodyError):
     def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} already exists; choose another file name")
+        super().__init__(N_("%(path)s already exists; choose another file name"), path=str(path))
 
 
 def find_programme(session: Session, slug: str) -> Programme:
@@ -219,8 +228,12 @@ def rotate(
     wrapped_previous = _as_wrapped(previous)
     if wrapped_previous is not None and not sealing.verify_passphrase(wrapped_previous, passphrase):
         raise sealing.WrongPassphrase(
-            f"the passphrase does not open {programme.slug}'s current key {previous.key_id}; "
-            "rotation keeps the ring under the passphrase it already has"
+            N_(
+                "the passphrase does not open %(slug)s's current key %(key)s; rotation keeps the "
+                "ring under the passphrase it already has"
+            ),
+            slug=programme.slug,
+            key=previous.key_id,
         )
     row = _install(session, programme, passphrase, key_file, kdf)
     audit.record(
@@ -277,7 +290,8 @@ def change_passphrase(
         rewrapped.append(f"{renewed.key_id} (key file)")
     if not rewrapped:
         raise sealing.WrongPassphrase(
-            f"the old passphrase opens none of {programme.slug}'s keys; nothing was changed"
+            N_("the old passphrase opens none of %(slug)s's keys; nothing was changed"),
+            slug=programme.slug,
         )
     audit.record(
         session,
@@ -299,12 +313,17 @@ def _key_from_file(
     row = session.get(ProgrammeKey, from_file.key_id)
     if row is None or row.programme_id != programme.id:
         raise ForeignKeyFile(
-            f"the key file holds key {from_file.key_id}, which is not one of "
-            f"{programme.slug}'s keys; check you picked the right file"
+            N_(
+                "the key file holds key %(key)s, which is not one of %(slug)s's keys; check you "
+                "picked the right file"
+            ),
+            key=from_file.key_id,
+            slug=programme.slug,
         )
     if row.status is KeyStatus.DESTROYED:
         raise KeyDestroyed(
-            f"key {row.key_id} was destroyed; its key file should have been deleted too"
+            N_("key %(key)s was destroyed; its key file should have been deleted too"),
+            key=row.key_id,
         )
     return from_file
 
@@ -518,11 +537,15 @@ def destruction_impact(session: Session, programme: Programme, key_id: str) -> d
 def _check_destroyable(key: ProgrammeKey, programme: Programme) -> None:
     if key.status is KeyStatus.CURRENT:
         raise KeyNotRetired(
-            f"key {key.key_id} is {programme.slug}'s current key; new responses are sealed to "
-            f"it. Rotate first (`survey-app keys rotate {programme.slug}`)"
+            N_(
+                "key %(key)s is %(slug)s's current key; new responses are sealed to it. Rotate "
+                "first (`survey-app keys rotate %(slug)s`)"
+            ),
+            key=key.key_id,
+            slug=programme.slug,
         )
     if key.status is KeyStatus.DESTROYED:
-        raise KeyNotRetired(f"key {key.key_id} is already destroyed")
+        raise KeyNotRetired(N_("key %(key)s is already destroyed"), key=key.key_id)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from . import sealing
 from .definitions import Survey
+from .messages import N_, DomainError
 from .models import InboxResponse, KeyStatus, ProgrammeKey, Response, SurveyVersion
 from .models import Survey as SurveyRow
 from .responses import coarse_period, register_version
@@ -51,7 +52,7 @@ _PERIODS: Final = {
 }
 
 
-class UploadError(Exception):
+class UploadError(DomainError):
     """The request as a whole cannot be read."""
 
 
@@ -122,10 +123,10 @@ class UploadContext:
 
 def read_batch(document: Any) -> list[Any]:
     if not isinstance(document, dict) or not isinstance(document.get("responses"), list):
-        raise UploadError('send a JSON object with a "responses" list')
+        raise UploadError(N_('send a JSON object with a "responses" list'))
     items: list[Any] = document["responses"]
     if not 1 <= len(items) <= MAX_BATCH:
-        raise UploadError(f"send between 1 and {MAX_BATCH} responses at a time")
+        raise UploadError(N_("send between 1 and %(most)d responses at a time"), most=MAX_BATCH)
     return items
 
 

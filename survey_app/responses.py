@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from . import answer_checks, sealing
 from .db import Executor, dialect_name
 from .definitions import Survey, SurveyDefinitionError, load_survey_json
+from .messages import N_, DomainError
 from .models import (
     DistributionLink,
     InboxResponse,
@@ -41,19 +42,25 @@ Channel = Literal["self", "assisted"]
 PAYLOAD_FORMAT = 1
 
 
-class SurveyNotAssigned(Exception):
+class SurveyNotAssigned(DomainError):
     def __init__(self, survey_id: str) -> None:
         super().__init__(
-            f"survey {survey_id!r} belongs to no programme; assign it with "
-            f"`survey-app surveys assign {survey_id} PROGRAMME`"
+            N_(
+                "survey '%(survey)s' belongs to no programme; assign it with "
+                "`survey-app surveys assign %(survey)s PROGRAMME`"
+            ),
+            survey=survey_id,
         )
 
 
-class NoCurrentKey(Exception):
+class NoCurrentKey(DomainError):
     def __init__(self, programme_slug: str) -> None:
         super().__init__(
-            f"programme {programme_slug!r} has no current key; create one with "
-            f"`survey-app keys create {programme_slug}`"
+            N_(
+                "programme '%(slug)s' has no current key; create one with "
+                "`survey-app keys create %(slug)s`"
+            ),
+            slug=programme_slug,
         )
 
 

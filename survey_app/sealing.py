@@ -102,6 +102,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from .messages import N_, DomainError
+
 FORMAT_VERSION: int = 2
 # Every version `UnlockedKeys.open` reads.
 READABLE_VERSIONS: Final = frozenset({1, 2})
@@ -127,7 +129,7 @@ _WRAPPED_SIZE: Final = _WRAP_PREFIX.size + _SALT_SIZE + _NONCE_SIZE + _X25519_SI
 _MAX_SCRYPT_MEMORY: Final = 1 << 30
 
 
-class SealingError(Exception):
+class SealingError(DomainError):
     """Base class for every failure to seal, open, wrap or unwrap."""
 
 
@@ -251,8 +253,11 @@ class WrappedKey:
 def _check_strength(passphrase: str) -> None:
     if len(unicodedata.normalize("NFC", passphrase)) < MIN_PASSPHRASE_LENGTH:
         raise WeakPassphrase(
-            f"the passphrase must be at least {MIN_PASSPHRASE_LENGTH} characters long; "
-            "a few unrelated words are easier to remember than symbols"
+            N_(
+                "the passphrase must be at least %(least)d characters long; a few unrelated "
+                "words are easier to remember than symbols"
+            ),
+            least=MIN_PASSPHRASE_LENGTH,
         )
 
 
@@ -310,7 +315,9 @@ def _unwrap(wrapped: WrappedKey, passphrase: str) -> X25519PrivateKey:
             parsed.nonce, parsed.ciphertext, wrapped.public_raw
         )
     except InvalidTag:
-        raise WrongPassphrase(f"the passphrase does not open key {wrapped.key_id}") from None
+        raise WrongPassphrase(
+            N_("the passphrase does not open key %(key)s"), key=wrapped.key_id
+        ) from None
     private = X25519PrivateKey.from_private_bytes(private_raw)
     if private.public_key().public_bytes_raw() != wrapped.public_raw:
         raise MalformedKey(f"key {wrapped.key_id}: the private key does not match the public key")
@@ -482,9 +489,9 @@ class UnlockedKeys:
                 private, item.public_raw, _record_secret(private)
             )
         if not seen:
-            raise NoKeys("there are no keys to unlock: generate or import a key first")
+            raise NoKeys(N_("there are no keys to unlock: generate or import a key first"))
         if not opening:
-            raise WrongPassphrase("the passphrase does not open any of the keys")
+            raise WrongPassphrase(N_("the passphrase does not open any of the keys"))
         return cls(opening, frozenset(locked))
 
     def open(self, blob: bytes, binding: ResponseBinding) -> bytes:
@@ -574,7 +581,7 @@ def write_key_file(wrapped: WrappedKey) -> str:
 def _field(document: dict[str, object], name: str) -> str:
     value = document.get(name)
     if not isinstance(value, str):
-        raise KeyFileError(f"the key file has no {name!r} text field")
+        raise KeyFileError(N_("the key file has no '%(field)s' text field"), field=name)
     return value
 
 
@@ -582,25 +589,33 @@ def _base64_field(document: dict[str, object], name: str) -> bytes:
     try:
         return base64.b64decode(_field(document, name), validate=True)
     except binascii.Error:
-        raise KeyFileError(f"the key file's {name!r} is not valid base64") from None
+        raise KeyFileError(
+            N_("the key file's '%(field)s' is not valid base64"), field=name
+        ) from None
 
 
 def read_key_file(text: str) -> WrappedKey:
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
-        raise KeyFileError("this is not a key file: it is not JSON") from None
+        raise KeyFileError(N_("this is not a key file: it is not JSON")) from None
     if not isinstance(document, dict) or document.get("format") != KEY_FILE_FORMAT:
-        raise KeyFileError(f"this is not a key file: its format is not {KEY_FILE_FORMAT!r}")
+        raise KeyFileError(
+            N_("this is not a key file: its format is not '%(format)s'"), format=KEY_FILE_FORMAT
+        )
     expected = {"format", "key_id", "public_key", "wrapped_private_key"}
     if set(document) != expected:
         missing = sorted(expected - set(document))
         extra = sorted(set(document) - expected)
-        raise KeyFileError(f"the key file has missing fields {missing} or unknown fields {extra}")
+        raise KeyFileError(
+            N_("the key file has missing fields %(missing)s or unknown fields %(extra)s"),
+            missing=", ".join(missing) or "-",
+            extra=", ".join(extra) or "-",
+        )
     key_id = _field(document, "key_id")
     public_raw = _base64_field(document, "public_key")
     wrapped_private = _base64_field(document, "wrapped_private_key")
     try:
         return WrappedKey(key_id, public_raw, wrapped_private)
     except MalformedKey as error:
-        raise KeyFileError(f"the key file is damaged: {error}") from None
+        raise KeyFileError(N_("the key file is damaged: %(problem)s"), problem=str(error)) from None

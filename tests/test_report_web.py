@@ -203,6 +203,20 @@ def test_a_wrong_passphrase_is_a_form_error(
     assert "passphrase does not open" in reply.get_data(as_text=True)
 
 
+def test_a_wrong_passphrase_is_said_in_the_analysts_language(
+    app: Flask, deployment: Deployment, responses: None
+) -> None:
+    analyst = client_as(app, deployment, Role.ANALYST)
+    analyst.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    reply = post(
+        analyst, f"{DASHBOARD}/refresh", {"passphrase": "wrong"}, page_url=f"{DASHBOARD}/refresh"
+    )
+    assert reply.status_code == 422
+    page = reply.get_data(as_text=True)
+    assert "la phrase secrète n&#39;ouvre aucune des clés" in page, page
+    assert "does not open" not in page
+
+
 def test_analyst_microdata_is_redacted_with_a_note_of_changes(
     app: Flask, deployment: Deployment, responses: None
 ) -> None:

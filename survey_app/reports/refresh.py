@@ -46,7 +46,7 @@ from .unsealing import (
 )
 
 
-class RefreshError(Exception):
+class RefreshError(DomainError):
     """The report cannot be refreshed; the message says what to do."""
 
 
@@ -339,7 +339,7 @@ def _describe(
     )
 
 
-def refresh_errors() -> tuple[type[Exception], ...]:
+def refresh_errors() -> tuple[type[DomainError], ...]:
     """The exceptions a refresh raises for reasons a person can act on."""
     return (
         RefreshError,

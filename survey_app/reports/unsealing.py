@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from .. import sealing
 from ..definitions import load_survey_json
+from ..messages import N_, DomainError
 from ..responses import MalformedPayload, decode_payload, stored_responses
 from .plan import ReportPlan
 from .tally import Tally, TallyCounter
@@ -53,7 +54,7 @@ _POLL_SECONDS = 0.2
 _QUEUED_BATCHES_PER_WORKER = 2
 
 
-class UnsealingError(Exception):
+class UnsealingError(DomainError):
     """Opening the responses for a report failed as a whole (not one unreadable response)."""
 
 
@@ -93,7 +94,7 @@ def one_time_keys(candidates: Iterable[sealing.WrappedKey], passphrase: str) -> 
         except sealing.WrongPassphrase:
             continue
     if not wrapped:
-        raise sealing.WrongPassphrase("the passphrase does not open any of the keys")
+        raise sealing.WrongPassphrase(N_("the passphrase does not open any of the keys"))
     return OneTimeKeys(tuple(wrapped), secret)
 
 
@@ -296,8 +297,11 @@ class _Collector:
         dead = [p for p in self.processes if not p.is_alive() and p.exitcode not in (0, None)]
         if dead:
             raise WorkerFailed(
-                f"a report worker stopped unexpectedly (exit code {dead[0].exitcode}); "
-                "the report was not refreshed. Check the server's memory and try again"
+                N_(
+                    "a report worker stopped unexpectedly (exit code %(code)s); the report was "
+                    "not refreshed. Check the server's memory and try again"
+                ),
+                code=dead[0].exitcode,
             )
 
 

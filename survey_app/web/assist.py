@@ -39,7 +39,7 @@ from . import answering, remaining, stepping
 from .access import Scope, current_user, rule
 from .conditions import ConditionWords
 from .errors import render_error
-from .i18n import page_language, text_direction
+from .i18n import page_language, text_direction, translated
 from .question_view import FrontEnd, QuestionView
 from .stepping import Next
 from .words import builtin_words
@@ -130,7 +130,7 @@ def entry(survey_id: str) -> Page:
     try:
         return _continue(survey, handle)
     except NoCurrentKey as error:
-        return render_error(409, str(error))
+        return render_error(409, translated(error))
 
 
 def _continue(survey: Survey, handle: DraftHandle) -> Page:

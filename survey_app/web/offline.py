@@ -34,6 +34,7 @@ from ..state import app_state
 from . import sessions
 from .access import Scope, current_user, rule
 from .assist import paper_form
+from .i18n import translated
 
 blueprint = Blueprint("offline", __name__, url_prefix="/staff/assist/offline")
 
@@ -197,7 +198,7 @@ def upload() -> tuple[Response, int]:
     try:
         items = offline_upload.read_batch(document)
     except offline_upload.UploadError as error:
-        return _problem(str(error), 400)
+        return _problem(translated(error), 400)
     state = app_state()
     user = current_user()
     with state.database.session() as db:

@@ -319,7 +319,7 @@ def _with_key(form: UnlockForm, use: Callable[[str, str | None], T]) -> T | None
     try:
         return use(form.passphrase.data, key_file_text)
     except refreshing.refresh_errors() as error:
-        form.add_error("passphrase", str(error))
+        form.add_error("passphrase", error)
         return None
 
 
