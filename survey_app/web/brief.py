@@ -120,7 +120,12 @@ def _period_words(document: SnapshotDoc) -> str | None:
     quarters = sorted(q for r in document["rounds"] for q in r["quarters"])
     if not quarters:
         return None
-    return str(_("%(first)s to %(last)s", first=quarters[0], last=quarters[-1]))
+    # Isolated, so that "2026-Q1" reads left to right inside an Arabic sentence too.
+    first, last = (
+        f"\N{FIRST STRONG ISOLATE}{q}\N{POP DIRECTIONAL ISOLATE}"
+        for q in (quarters[0], quarters[-1])
+    )
+    return str(_("%(first)s to %(last)s", first=first, last=last))
 
 
 def _method(document: SnapshotDoc) -> str:
