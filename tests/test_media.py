@@ -163,12 +163,21 @@ def test_import_takes_the_forms_pictures_along_and_names_those_it_cannot(
     (form_folder / "happy face.png").write_bytes(png(30, 30))
     (form_folder / "sad.png").write_bytes(png(28, 30))
     (form_folder / "scene.svg").write_bytes(b"<svg><script>alert(1)</script></svg>")
+    (form_folder / "ask.ogg").write_bytes(b"OggS" + bytes(60))
     form = make_form(
         form_folder,
         [
-            ["type", "name", "label::English (en)", "media::image::English (en)", "required"],
-            ["select_one mood", "mood", "How do you feel?", "scene.svg", "yes"],
-            ["integer", "kids", "", "children.png", "yes"],
+            [
+                "type",
+                "name",
+                "label::English (en)",
+                "media::image::English (en)",
+                "required",
+                "media::audio::English (en)",
+            ],
+            ["select_one mood", "mood", "How do you feel?", "scene.svg", "yes", "ask.ogg"],
+            ["integer", "kids", "", "children.png", "yes", ""],
+            ["note", "bye", "Thank you", "sad.png", "", ""],
         ],
         choices=[
             ["list_name", "name", "label::English (en)", "media::image::English (en)"],
@@ -190,22 +199,60 @@ def test_import_takes_the_forms_pictures_along_and_names_those_it_cannot(
     assert "question 'kids' is no longer required" in output  # what it asks cannot be seen
     assert "note: choices row 4: the picture is not shown: image 'cross.png'" in output
     assert (
-        "note: choices row 2: warning: option 'happy' of list 'mood' is only a picture "
+        "note: choices row 2: warning: option 'happy' of list 'mood' is only a picture or sound "
         "(happy_face.png): it is shown with its name 'happy' as its text: give it a label"
     ) in output
-    assert "2 pictures shown with labels and options, copied into media/form/" in output
+    assert "3 pictures or sounds of labels and options copied into media/form/" in output
     copied = surveys / "media" / "form"
-    assert sorted(p.name for p in copied.iterdir()) == ["happy_face.png", "sad.png"]
+    assert sorted(p.name for p in copied.iterdir()) == ["ask.ogg", "happy_face.png", "sad.png"]
     app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
     try:
         client = app.test_client()
         tab = Respondent(client, deploy(app).links["form"])
         tab.start()
         page = tab.html
-        source = page.split('src="', 2)[1].split('"')[0]
+        source = "/media/form/happy_face.png" + page.split("happy_face.png", 1)[1].split('"')[0]
         served = client.get(source)
     finally:
         app_state(app).database.dispose()
     assert 'alt="happy" width="30" height="30" loading="lazy"> <span>happy</span>' in page
-    assert 'alt="Sad" width="28"' in page and page.count("<img") == 2
+    assert 'alt="Sad" width="28"' in page and 'alt="Thank you" width="28"' in page
+    assert page.count("<img") == 3
+    assert 'preload="none" src="/media/form/ask.ogg?v=' in page
     assert served.status_code == 200 and served.data == png(30, 30)
+
+
+def test_a_sound_is_played_on_demand_from_here_and_checked_at_load(
+    tmp_path: Path, database_url: str
+) -> None:
+    sound = b"ID3" + bytes(200)
+    text = SURVEY.replace('image = "scene.png"', 'image = "scene.png"\naudio = "ask.mp3"').replace(
+        'image = "faces/happy.png" }', 'image = "faces/happy.png", audio = "happy.mp3" }'
+    )
+    surveys = write_survey(
+        tmp_path / "surveys", {**PICTURES, "ask.mp3": sound, "happy.mp3": sound}, text
+    )
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    try:
+        client = app.test_client()
+        tab = Respondent(client, deploy(app).links["pics"])
+        tab.start()
+        page = tab.html
+        digest = app_state(app).surveys["pics"].media["ask.mp3"].digest
+        served = client.get(f"/media/pics/ask.mp3?v={digest}")
+    finally:
+        app_state(app).database.dispose()
+    assert (
+        f'<audio class="sound" controls preload="none" src="/media/pics/ask.mp3?v={digest}" '
+        f'aria-label="How do you feel today?"></audio>'
+    ) in page
+    assert 'src="/media/pics/happy.mp3?v=' in page and 'aria-label="Happy"' in page
+    assert served.status_code == 200 and served.data == sound
+    assert served.headers["Content-Type"] == "audio/mpeg"
+    assert "media-src 'self'" in served.headers["Content-Security-Policy"]
+    broken = write_survey(
+        tmp_path / "broken", {**PICTURES, "ask.mp3": b"not a sound", "happy.mp3": sound}, text
+    )
+    code, output = run_cli("surveys", "check", surveys=broken)
+    assert code == 1
+    assert "question 'mood': audio 'ask.mp3' is not an MP3, Ogg, WAV or M4A sound" in output

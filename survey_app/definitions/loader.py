@@ -24,7 +24,7 @@ from babel import Locale, UnknownLocaleError
 
 from survey_app.definitions import repeats
 from survey_app.definitions.expressions import Expression, ExpressionError, parse
-from survey_app.definitions.media import MediaFile, check_image, media_folder
+from survey_app.definitions.media import MediaFile, check_media, media_folder
 from survey_app.definitions.schema import (
     Choice,
     ChoiceExtra,
@@ -120,8 +120,8 @@ def load_survey_file_with_warnings(path: str | Path) -> tuple[Survey, list[Probl
     folder = media_folder(path.parent, survey.id)
     found: dict[str, MediaFile] = {}
     problems: list[Problem] = []
-    for where, name in _images(survey):
-        checked = found.get(name) or check_image(folder, name)
+    for where, name, kind in _media(survey):
+        checked = found.get(name) or check_media(folder, name, kind)
         if isinstance(checked, str):
             problems.append(Problem(str(path), where, checked))
         else:
@@ -131,16 +131,25 @@ def load_survey_file_with_warnings(path: str | Path) -> tuple[Survey, list[Probl
     return replace(survey, media=found) if found else survey, warnings
 
 
-def _images(survey: Survey) -> list[tuple[str, str]]:
-    """(where, file name) of every picture the survey names, in file order."""
-    named: list[tuple[str, str]] = []
+def _media(survey: Survey) -> list[tuple[str, str, str]]:
+    """(where, file name, "image" or "audio") of every file the survey names, in file order."""
+    named: list[tuple[str, str, str]] = []
     for _, question in survey.iter_questions():
         where = question_location(question.repeat_of or question.id)
         listed = f"choices.{question.choice_list}" if question.choice_list else where
-        texts = [(where, question.image), *((listed, c.image) for c in question.choices)]
-        for at, text in texts:
+        texts = [
+            (where, question.image, "image"),
+            (where, question.audio, "audio"),
+            *((listed, c.image, "image") for c in question.choices),
+            *((listed, c.audio, "audio") for c in question.choices),
+        ]
+        for at, text, kind in texts:
             if text is not None:
-                named += [(at, name) for _, name in text.translations if (at, name) not in named]
+                named += [
+                    (at, name, kind)
+                    for _, name in text.translations
+                    if (at, name, kind) not in named
+                ]
     return named
 
 
@@ -527,8 +536,9 @@ class _Builder:
             label = self.localised(option, "label", at)
             extras: list[tuple[str, ChoiceExtra]] = []
             image = self.localised(option, "image", at)
+            audio = self.localised(option, "audio", at)
             for key, extra in option.items():
-                if key in ("value", "label", "image"):
+                if key in ("value", "label", "image", "audio"):
                     continue
                 if OPTION_KEY.match(key) is None:
                     self.report(at, f"'{key}' is not a usable key: use letters, digits and '_'")
@@ -547,7 +557,7 @@ class _Builder:
             elif value in seen:
                 self.report(where, f"duplicate option value '{value}'")
             seen.add(value)
-            choices.append(Choice(value, label, tuple(sorted(extras)), image))
+            choices.append(Choice(value, label, tuple(sorted(extras)), image, audio))
         return tuple(choices)
 
     # ------------------------------------------------------------------ pages
@@ -691,6 +701,7 @@ class _Builder:
             "constraint": self.expression(table, "constraint", where),
             "constraint_message": self.localised(table, "constraint_message", where),
             "image": self.localised(table, "image", where),
+            "audio": self.localised(table, "audio", where),
         }
         if kind is None:
             return None

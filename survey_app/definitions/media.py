@@ -1,10 +1,11 @@
-"""Pictures shown with a question's label or an option: files kept next to the survey file.
+"""Pictures and sounds with a question's label or an option: files kept next to the survey.
 
 A survey `surveys/<id>.toml` names its pictures (`image = "faces/happy.png"`); the files are
 in `surveys/media/<id>/`. Each is checked when the survey is loaded: it must exist, be at most
 MAX_IMAGE_BYTES, and be a PNG, JPEG or WebP picture by its content (not by its name). SVG is
-refused: it is a document that can carry scripts and links. The app serves the files itself,
-from its own origin, so a page asks nothing of a third party.
+refused: it is a document that can carry scripts and links. A sound (`audio = "ask.mp3"`) must
+be MP3, Ogg, WAV or M4A by its content, at most MAX_AUDIO_BYTES. The app serves the files
+itself, from its own origin, so a page asks nothing of a third party.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import Final
 
 MEDIA_FOLDER: Final = "media"
 MAX_IMAGE_BYTES: Final = 512 * 1024
+MAX_AUDIO_BYTES: Final = 2 * 1024 * 1024
 # A name inside the survey's media folder: folders allowed, no way out of it.
 MEDIA_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*\Z")
 
 
 @dataclass(frozen=True)
 class MediaFile:
-    """One checked picture: how to serve it and how big to draw it."""
+    """One checked picture or sound: how to serve it and how big to draw it (0 for a sound)."""
 
     name: str
     content_type: str
@@ -39,12 +41,57 @@ def media_folder(surveys_dir: Path, survey_id: str) -> Path:
 
 def check_image(folder: Path, name: str) -> MediaFile | str:
     """The picture `name` in `folder`, or why it cannot be shown."""
+    return check_media(folder, name, "image")
+
+
+def check_media(folder: Path, name: str, kind: str) -> MediaFile | str:
+    """The picture ("image") or sound ("audio") `name` in `folder`, or why it cannot be used."""
     if MEDIA_NAME.match(name) is None or ".." in name.split("/"):
         return (
-            f"image {name!r}: name a file inside the survey's media folder with letters, "
+            f"{kind} {name!r}: name a file inside the survey's media folder with letters, "
             f"digits, '_', '-', '.' and '/'"
         )
+    if kind == "audio":
+        return check_audio_file(folder / name, name)
     return check_image_file(folder / name, name)
+
+
+def check_audio_file(path: Path, name: str) -> MediaFile | str:
+    """The sound at `path`, which the survey names `name`, or why it cannot be played."""
+    if not path.is_file():
+        return f"audio {name!r}: no such file in {path.parent}"
+    size = path.stat().st_size
+    if size > MAX_AUDIO_BYTES:
+        return (
+            f"audio {name!r} is {size // 1024} KB: at most {MAX_AUDIO_BYTES // 1024} KB, "
+            f"so that people with little data can play it"
+        )
+    data = path.read_bytes()
+    content_type = sniff_audio(data)
+    if content_type is None:
+        return f"audio {name!r} is not an MP3, Ogg, WAV or M4A sound"
+    return MediaFile(name, content_type, 0, 0, hashlib.sha256(data).hexdigest()[:12])
+
+
+def sniff_audio(data: bytes) -> str | None:
+    """The content type read from the sound's own bytes, or None."""
+    if data.startswith(b"OggS"):
+        return "audio/ogg"
+    if data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    if data[4:8] == b"ftyp" and data[8:11] in {b"M4A", b"mp4", b"iso"}:
+        return "audio/mp4"
+    return None
+
+
+def sniff(data: bytes, content_type: str) -> str | None:
+    """The content type `data` has, if it is of the same kind as `content_type`, else None."""
+    if content_type.startswith("audio/"):
+        return sniff_audio(data)
+    image = sniff_image(data)
+    return image[0] if image else None
 
 
 def check_image_file(path: Path, name: str) -> MediaFile | str:

@@ -101,6 +101,7 @@ class Choice:
     extras: tuple[tuple[str, ChoiceExtra], ...] = ()
     # A picture shown beside the option (a file of the survey's media folder, per language).
     image: LocalisedText | None = None
+    audio: LocalisedText | None = None  # a sound read out beside it
 
     def filter_names(self) -> dict[str, ChoiceExtra]:
         """The names a choice_filter expression sees when it is evaluated for this option."""
@@ -127,6 +128,7 @@ class Question:
     constraint_message: LocalisedText | None = None
     # A picture shown with the label (a file of the survey's media folder, per language).
     image: LocalisedText | None = None
+    audio: LocalisedText | None = None  # the question read out, for people who read little
     # single, multiple and rating: the options in order (a rating with `scale` gets 1..scale).
     choices: tuple[Choice, ...] = ()
     choice_list: str | None = None  # name of the shared [choices.*] list, None when inline
@@ -238,7 +240,7 @@ class Survey:
     # The language of the app's own words (buttons, messages) for a survey language the app is
     # not translated into; None: the default language if the app speaks it, else English.
     interface_fallback: str | None = None
-    # The pictures the survey shows, checked when its file was loaded, by file name; empty for
+    # The pictures and sounds the survey shows, checked when its file was loaded, by file name; empty for
     # a version rebuilt from the database, which shows its text only.
     media: Mapping[str, MediaFile] = field(default_factory=dict, compare=False)
     _questions: dict[str, Question] = field(init=False, repr=False)

@@ -201,8 +201,9 @@ def convert_xlsform(
         findings.note(
             SURVEY_SHEET,
             None,
-            f"{len(media.copied)} picture{'s' if len(media.copied) > 1 else ''} shown with "
-            f"labels and options, copied into {MEDIA_FOLDER}/{identifier}/ beside the survey",
+            f"{len(media.copied)} picture{'s' if len(media.copied) > 1 else ''} or sound"
+            f"{'s' if len(media.copied) > 1 else ''} of labels and options copied into "
+            f"{MEDIA_FOLDER}/{identifier}/ beside the survey",
         )
     return ImportResult(
         survey_id=identifier,

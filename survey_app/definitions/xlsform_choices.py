@@ -16,7 +16,7 @@ from .loader import FORBIDDEN_IN_VALUE, LIST_NAME, OPTION_KEY, RESERVED_VALUES
 from .xlsform_files import ChoiceFileError, ChoiceFiles
 from .xlsform_findings import Findings
 from .xlsform_languages import Language, LanguagePlan
-from .xlsform_media import PICTURE_COLUMNS, MediaFiles
+from .xlsform_media import TAKEN_COLUMNS, MediaFiles
 from .xlsform_sheets import Column, Row, Sheet
 
 # Choices-sheet columns that are not extra keys of an option.
@@ -313,10 +313,10 @@ class ChoiceLists:
                     f"'{value}'",
                 )
             label = localised(row, label_columns, self.languages, self.findings, sheet.name)
-            pictures, unshown = (
-                self.media.pictures(row, sheet.columns, self.languages, self.findings, sheet.name)
+            pictures, sounds, unshown = (
+                self.media.taken(row, sheet.columns, self.languages, self.findings, sheet.name)
                 if self.media is not None
-                else (None, [])
+                else (None, None, [])
             )
             media = list(
                 dict.fromkeys(
@@ -326,20 +326,21 @@ class ChoiceLists:
                             row.get(column.header)
                             for column in sheet.columns
                             if column.base in _MEDIA
-                            and (self.media is None or column.base not in PICTURE_COLUMNS)
+                            and (self.media is None or column.base not in TAKEN_COLUMNS)
                             and row.get(column.header)
                         ),
                     ]
                 )
             )
-            if label is None and pictures:
+            if label is None and (pictures or sounds):
                 label = {self.languages.default: value}
+                files = sorted({*(pictures or {}).values(), *(sounds or {}).values()})
                 self.findings.note(
                     sheet.name,
                     row.number,
                     f"warning: option '{value}' of list '{choice_list.name}' is only a picture "
-                    f"({', '.join(sorted(set(pictures.values())))}): it is shown with its name "
-                    f"'{value}' as its text: give it a label",
+                    f"or sound ({', '.join(files)}): it is shown with its name '{value}' as its "
+                    f"text: give it a label",
                 )
             elif label is None and media:
                 # A picture-only option (faces on a satisfaction scale): pictures are not
@@ -367,6 +368,8 @@ class ChoiceLists:
             option: dict[str, Any] = {"value": value, "label": label}
             if pictures:
                 option["image"] = pictures
+            if sounds:
+                option["audio"] = sounds
             for header, key in self.extra_keys.items():
                 if row.get(header):
                     option[key] = row.get(header)

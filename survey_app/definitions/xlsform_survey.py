@@ -34,7 +34,7 @@ from .xlsform_choices import ChoiceLists, identifier, localised
 from .xlsform_findings import Findings
 from .xlsform_identifying import asks_for_identity
 from .xlsform_languages import LanguagePlan
-from .xlsform_media import PICTURE_COLUMNS, MediaFiles
+from .xlsform_media import TAKEN_COLUMNS, MediaFiles
 from .xlsform_sheets import SURVEY_SHEET, Column, Row, Sheet
 from .xlsform_types import Kind, ParsedType, parse_type
 
@@ -47,6 +47,7 @@ _READ_COLUMNS = frozenset(
         "hint",
         "image",
         "big-image",
+        "audio",
         "required",
         "relevant",
         "constraint",
@@ -88,6 +89,8 @@ _QUESTION_KEYS = (
     "type",
     "label",
     "hint",
+    "image",
+    "audio",
     "required",
     "choices",
     "choice_filter",
@@ -393,28 +396,29 @@ class SurveySheet:
             return
         label = self._text(entry, "label")
         base = entry.parsed.base
-        pictures, media = (
-            self.media.pictures(
+        pictures, sounds, media = (
+            self.media.taken(
                 entry.row, self.sheet.columns, self.languages, self.findings, SURVEY_SHEET
             )
             if self.media is not None
-            else (None, [])
+            else (None, None, [])
         )
         media += [
             entry.row.get(column.header)
             for column in self.sheet.columns
             if column.base in _MEDIA_COLUMNS
-            and (self.media is None or column.base not in PICTURE_COLUMNS)
+            and (self.media is None or column.base not in TAKEN_COLUMNS)
             and entry.row.get(column.header)
         ]
-        if label is None and pictures:
+        if label is None and (pictures or sounds):
             label = {self.languages.default: entry.name}
+            files = sorted({*(pictures or {}).values(), *(sounds or {}).values()})
             self.findings.note(
                 SURVEY_SHEET,
                 entry.number,
                 f"warning: {'note' if base == 'note' else 'question'} '{entry.name}' is only a "
-                f"picture ({', '.join(sorted(set(pictures.values())))}): it is shown with its "
-                f"name '{entry.name}' as its text: give it a label",
+                f"picture or sound ({', '.join(files)}): it is shown with its name "
+                f"'{entry.name}' as its text: give it a label",
             )
         if label is None and media and base == "note":
             # Pictures and sounds are not shown: a note that is only a picture says nothing.
@@ -441,6 +445,8 @@ class SurveySheet:
         question: dict[str, Any] = {"id": entry.qid, "type": base, "label": label}
         if pictures:
             question["image"] = pictures
+        if sounds:
+            question["audio"] = sounds
         hint = self._text(entry, "hint")
         if hint is not None:
             question["hint"] = hint

@@ -99,6 +99,20 @@ class QuestionView:
             media.height,
         )
 
+    def audio(self, sound: LocalisedText | None, label: LocalisedText | None) -> Markup:
+        """A player for the sound in the question's language, fetched only when played."""
+        if sound is None or self.paper:
+            return Markup("")
+        media = self.survey.media.get(self.survey.text(sound, self.lang))
+        if media is None:
+            return Markup("")
+        return Markup(
+            '<audio class="sound" controls preload="none" src="{}" aria-label="{}"></audio>'
+        ).format(
+            url_for("media.picture", survey_id=self.survey.id, name=media.name, v=media.digest),
+            self.survey.text(label, self.lang) if label is not None else "",
+        )
+
     def choice_label(self, choice: Choice) -> Markup:
         label = self.t(choice.label) if choice.label.translations else Markup("")
         return label or escape(choice.value)

@@ -40,6 +40,7 @@ _POLICY = (
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
+    "media-src 'self'",
     "font-src 'none'",
     "connect-src 'self'",
     "form-action 'self'",

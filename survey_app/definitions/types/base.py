@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 APP_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
 # Keys of every question, and those of every question that has an answer.
-BASE_KEYS = ("id", "type", "label", "hint", "image")
+BASE_KEYS = ("id", "type", "label", "hint", "image", "audio")
 ANSWERED_KEYS = ("relevant", "required", "prefer_not_to_say", "constraint", "constraint_message")
 CHOICE_KEYS = ("disaggregate", "choices", "choice_filter", "other")
 
