@@ -1228,3 +1228,27 @@ def test_converted_survey_loads_with_its_types(tmp_path: Path) -> None:
         QuestionType.DECIMAL,
         QuestionType.NOTE,
     ]
+
+
+def test_a_calculation_a_label_shows_but_the_survey_cannot_compute_is_dropped_not_refused(
+    tmp_path: Path,
+) -> None:
+    path = make_form(
+        tmp_path,
+        [
+            ["type", "name", "label", "calculation"],
+            ["integer", "n", "How many?", None],
+            ["calculate", "fruit", None, "pulldata('fruits', 'name', 'name', 'mango')"],
+            ["note", "show", "Fruit: ${fruit}", None],
+        ],
+    )
+    result = convert_xlsform(path)
+    notes = notes_text(result.notes)
+    assert (
+        "survey row 3: calculation 'fruit' dropped: no question uses it (compute it in the "
+        "report if it is needed); the text on row 4 shows ${fruit} as written"
+    ) in notes
+    assert (
+        "survey row 4: warning: the label inserts ${fruit}, which is a calculation that cannot "
+        "be computed (see its row), so respondents see ${fruit} as written"
+    ) in notes

@@ -1021,7 +1021,14 @@ class SurveySheet:
                     text_users.setdefault(name, []).append(entry)
         calculations = {e.name: e for e in self.by_name.values() if e.kind is Kind.CALCULATE}
         by_expressions = _unused(calculations, users)
-        unused = _unused(calculations, _joined(users, text_users))
+        # A label may only show a calculation the survey can compute; any other stays unused
+        # (dropped with a note, the text showing it as written) rather than refusing the form.
+        computable = {
+            name: shown
+            for name, shown in text_users.items()
+            if name in calculations and self._computable(name, calculations, ())
+        }
+        unused = _unused(calculations, _joined(users, computable))
         # Kept for the labels and hints that insert them; dropped with a note if none can.
         self.text_only = by_expressions - unused
         for name, entry in calculations.items():
@@ -1055,6 +1062,23 @@ class SurveySheet:
                     f"{column} `{source}` uses the calculation{'s' if len(used) > 1 else ''} "
                     f"{listed}, computed here from the answers: `{rewritten}`",
                 )
+
+    def _computable(
+        self, name: str, calculations: dict[str, _Entry], chain: tuple[str, ...]
+    ) -> bool:
+        """Whether the calculation `name` can be written out in the survey's expressions."""
+        if name in chain:
+            return False
+        try:
+            expression = parse(
+                self._cell(calculations[name], "calculation").translate(_CURLY_QUOTES)
+            )
+        except ExpressionError:
+            return False
+        return all(
+            self._computable(used, calculations, (*chain, name))
+            for used in expression.references() & calculations.keys()
+        )
 
     def _inline(
         self,
