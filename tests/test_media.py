@@ -3,6 +3,8 @@ loaded, shown to respondents at their size once in view, served from the app's o
 
 from __future__ import annotations
 
+import gzip
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -256,3 +258,25 @@ def test_a_sound_is_played_on_demand_from_here_and_checked_at_load(
     code, output = run_cli("surveys", "check", surveys=broken)
     assert code == 1
     assert "question 'mood': audio 'ask.mp3' is not an MP3, Ogg, WAV or M4A sound" in output
+
+
+def test_a_page_with_pictures_stays_within_the_page_weight_budget_without_them(
+    tmp_path: Path, database_url: str
+) -> None:
+    surveys = write_survey(tmp_path / "surveys", PICTURES)
+    app = create_app(make_settings(tmp_path, database_url, surveys_dir=str(surveys)))
+    try:
+        client = app.test_client()
+        tab = Respondent(client, deploy(app).links["pics"])
+        tab.start()
+        page = tab.html
+        assets = sorted(set(re.findall(r'(?:src|href)="(/static/[^"]+)"', page)))
+        weight = len(gzip.compress(page.encode(), 6))
+        for asset in assets:
+            reply = client.get(asset)
+            weight += len(gzip.compress(reply.get_data(), 6))
+            reply.close()
+    finally:
+        app_state(app).database.dispose()
+    assert assets and page.count('loading="lazy"') == 3  # pictures come when in view
+    assert weight <= 20 * 1024
