@@ -280,3 +280,23 @@ def test_a_page_with_pictures_stays_within_the_page_weight_budget_without_them(
         app_state(app).database.dispose()
     assert assets and page.count('loading="lazy"') == 3  # pictures come when in view
     assert weight <= 20 * 1024
+
+
+def test_import_takes_pictures_from_the_folder_given_with_files(tmp_path: Path) -> None:
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    (pictures / "happy.png").write_bytes(png(16, 16))
+    form = make_form(
+        tmp_path,
+        [["type", "name", "label", "image"], ["text", "why", "Why?", "happy.png"]],
+    )
+    surveys = tmp_path / "surveys"
+    code, output = run_cli("surveys", "import", str(form), surveys=surveys)
+    assert code == 0 and "the picture is not shown: image 'happy.png': no such file" in output
+    assert not (surveys / "media").exists()
+    code, output = run_cli(
+        "surveys", "import", str(form), "--files", str(pictures), "--force", surveys=surveys
+    )
+    assert code == 0, output
+    assert (surveys / "media" / "form" / "happy.png").read_bytes() == png(16, 16)
+    assert 'image = { en = "happy.png" }' in (surveys / "form.toml").read_text(encoding="utf-8")
