@@ -23,6 +23,7 @@ from survey_app.models import (
 )
 from survey_app.state import app_state
 from tests.support.apps import Deployment
+from tests.support.routes import STATIC_SAMPLES
 from tests.support.staff import Account, make_account, open_session, post, sign_in
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -67,13 +68,12 @@ def sample_values(app: Flask, deployment: Deployment) -> dict[str, Any]:
     with app_state(app).database.session() as db:
         membership_id = db.scalar(select(Membership.id).where(Membership.user_id == member.id))
     return {
+        **STATIC_SAMPLES,
         "programme_id": deployment.programme_id,
         "survey_id": "minimal",
         "token": deployment.links["minimal"],
         "user_id": member.id,
         "membership_id": membership_id,
-        "number": 1,
-        "lang": "en",
     }
 
 

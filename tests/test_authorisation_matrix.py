@@ -30,6 +30,7 @@ from survey_app.models import Membership, Programme, Role, Survey, User
 from survey_app.state import app_state
 from survey_app.web import access
 from tests.support.apps import FAST_KDF, PASSPHRASE, SERVED_SURVEYS, make_settings
+from tests.support.routes import STATIC_SAMPLES
 from tests.support.staff import make_account, open_session
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -64,6 +65,8 @@ OFFLINE_PUBLIC = {"offline.service_worker", "offline.manifest", "offline.quick_e
 PUBLIC_ENDPOINTS |= OFFLINE_PUBLIC
 # "What you told us": published results given back to the people who answered, at their link.
 PUBLIC_ENDPOINTS |= {"results_page.public_page"}
+# A survey's pictures and sounds, shown on its respondent pages: files of the survey, no data.
+PUBLIC_ENDPOINTS |= {"media.picture"}
 PUBLIC_BLUEPRINTS = {"respond"}
 # Pages whose whole purpose is administration, assisted entry or unsealed data.
 PERMISSION_PREFIXES = {
@@ -187,21 +190,18 @@ def fresh_member(app: Flask, programme_id: int) -> tuple[int, int]:
 def url_values(app: Flask, world: World, url_rule: UrlRule, target: str) -> dict[str, Any]:
     user_id, membership_id = fresh_member(app, world.programmes[target])
     samples: dict[str, Any] = {
+        **STATIC_SAMPLES,
         "programme_id": world.programmes[target],
         "survey_id": world.surveys[target],
         "token": world.tokens[target],
         "user_id": user_id,
         "membership_id": membership_id,
-        "number": 1,
-        "lang": "en",
         "filename": "site.css",
-        "fmt": "csv",
-        "quote_id": "0123456789abcdef",
     }
     missing = set(url_rule.arguments) - set(samples)
     assert not missing, (
-        f"{url_rule.endpoint}: add sample values for {sorted(missing)} to url_values() "
-        "in tests/test_authorisation_matrix.py"
+        f"{url_rule.endpoint}: add sample values for {sorted(missing)} to STATIC_SAMPLES "
+        "in tests/support/routes.py"
     )
     return {name: samples[name] for name in url_rule.arguments}
 

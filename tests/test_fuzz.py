@@ -17,6 +17,7 @@ from survey_app.models import Membership, Role
 from survey_app.state import app_state
 from tests.support.apps import Deployment
 from tests.support.fuzzing import Fuzzer, Visitor
+from tests.support.routes import STATIC_SAMPLES
 from tests.support.staff import make_account, open_session
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -58,11 +59,7 @@ def known_values(app: Flask, deployment: Deployment) -> dict[str, str]:
             "programme_id": str(deployment.programme_id),
             "membership_id": str(membership.id),
             "user_id": str(membership.user_id),
-            "number": "1",
-            "lang": "en",
-            "filename": "exit.js",
-            "fmt": "csv",
-            "quote_id": "0123456789abcdef",
+            **STATIC_SAMPLES,
         }
 
 
