@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from survey_app import create_app, migrate
+from survey_app.definitions import load_survey_text
 from survey_app.definitions.answers import visible_choices
 from survey_app.models import InboxResponse, Role
 from survey_app.responses import OpenedResponse
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from selenium import webdriver
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("cheap_password_hashing")]
 
@@ -399,3 +400,62 @@ def test_the_paper_form_opens_with_the_network_off_in_each_language(
     chromium.find_element(By.CSS_SELECTOR, 'a[lang="ar"]').click()
     wait(chromium, lambda d: "هل شعرت بالأمان؟" in d.find_element(By.TAG_NAME, "body").text)
     assert chromium.find_element(By.CSS_SELECTOR, "article.paper").get_attribute("dir") == "rtl"
+
+
+def test_a_version_replaced_since_the_device_cached_it_can_still_be_entered_offline(
+    served: tuple[LiveSite, Deployment, Any], chromium: webdriver.Chrome
+) -> None:
+    live, deployment, _flaky = served
+    state = app_state(live.app)
+    old_version = state.surveys["minimal"].version
+    sign_in_and_install(chromium, live.base)
+    # The server now serves a reworded version: paper forms printed from the old one are still
+    # being filled in, and typed in later on the version they were printed from.
+    text = (FIXTURES / "served" / "minimal.toml").read_text(encoding="utf-8")
+    reworded = text.replace("Did you feel safe?", "Did you feel safe here?")
+    state.surveys["minimal"] = load_survey_text(reworded, "minimal.toml")
+    chromium.refresh()
+    wait(chromium, lambda d: "version replaced on" in text_of(d, "choose-survey"))
+
+    network(chromium, online=False)
+    chromium.refresh()
+    wait(chromium, lambda d: "version replaced on" in text_of(d, "choose-survey"))
+    labels = [o.text for o in chromium.find_elements(By.CSS_SELECTOR, "#choose-survey option")]
+    assert len(labels) == 2 and "version replaced on" not in labels[0]
+    Select(chromium.find_element(By.ID, "choose-survey")).select_by_index(1)
+    assert not chromium.find_element(By.ID, "paper-link").is_displayed()
+    chromium.find_element(By.CSS_SELECTOR, "#choose button[type=submit]").click()
+    wait(chromium, lambda d: "Did you feel safe?" in text_of(d, "questions"))
+    assert "Did you feel safe here?" not in text_of(chromium, "questions")
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="consent"][value="yes"]').click()
+    chromium.find_element(By.CSS_SELECTOR, 'input[name="felt_safe"][value="no"]').click()
+    chromium.find_element(By.ID, "save").click()
+    wait(chromium, lambda d: "Sealed and saved" in text_of(d, "outcome"))
+    assert [record["version"] for record in queued(chromium)] == [old_version]
+
+    network(chromium, online=True)
+    wait(chromium, lambda d: "0 sealed responses" in text_of(d, "status-queue"), timeout=40)
+    (opened,) = read_back(live.app, deployment.programme_id, "minimal")
+    assert isinstance(opened, OpenedResponse), opened
+    assert opened.survey_version == old_version
+    assert opened.answers == {"consent": "yes", "felt_safe": "no"}
+
+    # Once the retired-key grace (90 days by default) has passed since the device saw it
+    # replaced, the version is forgotten.
+    chromium.execute_async_script(AGE_KEPT_VERSIONS, 91)
+    chromium.refresh()
+    wait(chromium, lambda d: "Short feedback" in text_of(d, "choose-survey"))
+    assert "version replaced on" not in text_of(chromium, "choose-survey")
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "#choose-survey option")) == 1
+
+
+AGE_KEPT_VERSIONS = """
+const [days, done] = arguments;
+(async () => {
+  const cache = await caches.open("offline-versions");
+  const url = new URL("kept-versions.json", location.href).href;
+  const kept = await (await cache.match(url)).json();
+  const aged = kept.map((k) => (k.replaced ? { ...k, replaced: k.replaced - days * 86400000 } : k));
+  await cache.put(url, new Response(JSON.stringify(aged)));
+})().then(() => done(true), (e) => done(String(e)));
+"""

@@ -40,7 +40,7 @@ blueprint = Blueprint("offline", __name__, url_prefix="/staff/assist/offline")
 
 JSON_TYPE = "application/json"
 # The page and its worker: a change here must change the worker's bytes so browsers update it.
-SHELL_VERSION = "4"
+SHELL_VERSION = "5"
 
 
 @blueprint.get("/")
@@ -151,6 +151,8 @@ def bundle() -> Response:
         "period": state.settings.privacy.period,
         "maxRequestBytes": state.settings.respondent.max_form_bytes,
         "maxBatch": offline_upload.MAX_BATCH,
+        # How long the page keeps a survey version replaced since it was cached.
+        "retiredKeyGraceDays": state.settings.offline.retired_key_grace_days,
         "refreshed": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return Response(json.dumps(document, ensure_ascii=False), mimetype=JSON_TYPE)

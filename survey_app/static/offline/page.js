@@ -46,14 +46,41 @@ function showNetwork() {
 
 // --- the surveys ----------------------------------------------------------------------------
 
+let earlier = []; // versions replaced on the server since this device saw them: {programme, survey, replaced}
+
 function surveys() {
   const found = [];
   for (const programme of bundle ? bundle.programmes : []) {
     for (const survey of programme.surveys) {
       found.push({ programme, survey });
     }
+    for (const kept of earlier.filter((k) => k.programme === programme.id)) {
+      found.push({ programme, survey: kept.survey, replaced: kept.replaced });
+    }
   }
   return found;
+}
+
+// Each survey version this device was given stays for the retired-key grace after the server
+// replaced it, so that an interview written on its paper form can still be entered on it. The
+// server does not record when a version was replaced: the device notes when it first saw it
+// gone. Kept in Cache Storage beside the bundle: survey definitions, never an answer.
+const KEPT = "offline-versions";
+const KEPT_URL = "kept-versions.json";
+
+async function keepVersions() {
+  const cache = await caches.open(KEPT);
+  const stored = await cache.match(KEPT_URL);
+  const previous = stored ? await stored.json() : [];
+  const now = Date.now();
+  const current = bundle.programmes.flatMap((p) => p.surveys.map((s) => ({ programme: p.id, survey: s })));
+  const key = (k) => `${k.programme} ${k.survey.id} ${k.survey.version}`;
+  const currentKeys = new Set(current.map(key));
+  earlier = previous
+    .filter((k) => !currentKeys.has(key(k)))
+    .map((k) => ({ ...k, replaced: k.replaced ?? now }))
+    .filter((k) => now - k.replaced < bundle.retiredKeyGraceDays * 86400000);
+  await cache.put(KEPT_URL, new Response(JSON.stringify([...earlier, ...current])));
 }
 
 function option(value, label) {
@@ -79,7 +106,7 @@ function chooseSurvey() {
 function paperLink() {
   const chosen = surveys()[Number($("choose-survey").value)];
   $("paper-link").href = chosen ? chosen.survey.paper[$("choose-lang").value] : "";
-  $("paper-link").hidden = !chosen;
+  $("paper-link").hidden = !chosen || Boolean(chosen.replaced); // the server prints the current one
 }
 
 // Fetch each assigned survey's paper forms through the worker, which keeps the last good copy
@@ -107,14 +134,18 @@ async function loadBundle() {
   } catch (error) {
     bundle = null;
   }
+  if (bundle) {
+    await keepVersions();
+  }
   const found = surveys();
   $("no-surveys").hidden = found.length > 0;
   $("choose").hidden = found.length === 0;
   say("status-refreshed", bundle ? new Date(bundle.refreshed).toLocaleString() : words.never);
   $("choose-survey").replaceChildren(
-    ...found.map(({ programme, survey }, index) => {
+    ...found.map(({ programme, survey, replaced }, index) => {
       const title = survey.form.title[document.documentElement.lang] || Object.values(survey.form.title)[0];
-      return option(String(index), `${title} (${programme.name})`);
+      const when = replaced ? ` · ${words.replaced.replace("{date}", new Date(replaced).toLocaleDateString())}` : "";
+      return option(String(index), `${title} (${programme.name})${when}`);
     }),
   );
   chooseSurvey();

@@ -15,7 +15,9 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      // Earlier shells only: the page's own cache of replaced survey versions stays.
+      .then((names) => names.filter((n) => n.startsWith("offline-shell-") && n !== CACHE))
+      .then((names) => Promise.all(names.map((n) => caches.delete(n))))
       .then(() => self.clients.claim()),
   );
 });
