@@ -120,7 +120,7 @@ def sign_in_and_install(
     driver.get(f"{base}/auth/sign-in?next={PAGE}")
     driver.find_element(By.NAME, "username").send_keys("casey")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     wait(driver, lambda d: d.current_url.endswith(PAGE))
     # Installed once the service worker is active and controls the page.
     driver.execute_async_script(
@@ -303,7 +303,7 @@ def test_the_queue_uploads_after_the_browser_is_closed_and_reopened(
         wait(again, lambda d: "/auth/sign-in" in d.current_url)
         again.find_element(By.NAME, "username").send_keys("casey")
         again.find_element(By.NAME, "password").send_keys(PASSWORD)
-        again.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        again.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         wait(again, lambda d: "0 sealed responses" in text_of(d, "status-queue"), timeout=40)
     finally:
         again.quit()

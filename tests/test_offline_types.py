@@ -92,7 +92,7 @@ def test_a_registered_type_is_drawn_read_and_sealed_offline(visits: Flask, tmp_p
         driver.get(f"{live.base}/auth/sign-in?next={PAGE}")
         driver.find_element(By.NAME, "username").send_keys("casey")
         driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         wait(driver, lambda d: d.current_url.endswith(PAGE))
         wait(driver, lambda d: "Your visit" in d.find_element(By.ID, "choose-survey").text)
         driver.find_element(By.CSS_SELECTOR, "#choose button[type=submit]").click()

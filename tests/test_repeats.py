@@ -443,13 +443,14 @@ def test_the_offline_entry_page_marks_each_repetition(tmp_path: Path, database_u
         driver.get(f"{site.base}/auth/sign-in?next={page}")
         driver.find_element(By.NAME, "username").send_keys("casey")
         driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         wait = WebDriverWait(driver, 20)
         wait.until(lambda d: "Services" in d.find_element(By.ID, "choose-survey").text)
         driver.find_element(By.CSS_SELECTOR, "#choose button[type=submit]").click()
         wait.until(lambda d: d.find_element(By.ID, "entry").is_displayed())
+        # Read from the page as drawn: repetitions no answer asks for yet are hidden.
         marks = [
-            mark.text
+            mark.get_attribute("textContent")
             for mark in driver.find_elements(By.CSS_SELECTOR, "#questions section p.repetition")
         ]
     finally:
