@@ -35,8 +35,11 @@ from survey_app import migrate, sealing  # noqa: E402
 from survey_app.custody import add_key  # noqa: E402
 from survey_app.db import Database  # noqa: E402
 from survey_app.definitions import load_survey_file  # noqa: E402
-from survey_app.models import Programme, ReportSnapshot  # noqa: E402
-from survey_app.models import Survey as AssignedSurvey  # noqa: E402
+from survey_app.models import (  # noqa: E402
+    Programme,
+    ReportSnapshot,
+    SurveyAssignment,
+)
 from survey_app.reports import snapshot  # noqa: E402
 from survey_app.reports.perturbation import Protection  # noqa: E402
 from survey_app.reports.plan import ReportPlan  # noqa: E402
@@ -65,7 +68,7 @@ def setting_up(path: Path) -> tuple[Database, object]:
         session.flush()
         wrapped = sealing.generate_key(PASSPHRASE, kdf=sealing.ScryptParams(log2_n=10, r=8, p=1))
         add_key(session, programme, wrapped, keep_private=True)
-        session.add(AssignedSurvey(id=survey.id, programme_id=programme.id))
+        session.add(SurveyAssignment(id=survey.id, programme_id=programme.id))
     return database, survey
 
 

@@ -45,8 +45,7 @@ from survey_app import migrate, sealing
 from survey_app.custody import add_key
 from survey_app.db import Database
 from survey_app.definitions import QuestionType, Survey, load_survey_text
-from survey_app.models import Programme, Response
-from survey_app.models import Survey as AssignedSurvey
+from survey_app.models import Programme, Response, SurveyAssignment
 from survey_app.reports.refresh import refresh
 from survey_app.reports.unsealing import default_workers, row_batches
 from survey_app.responses import (
@@ -202,7 +201,7 @@ def generate(path: Path, count: int) -> None:
         session.flush()
         wrapped = sealing.generate_key(PASSPHRASE)
         add_key(session, programme, wrapped, keep_private=True)
-        session.add(AssignedSurvey(id=SURVEY_ID, programme_id=programme.id))
+        session.add(SurveyAssignment(id=SURVEY_ID, programme_id=programme.id))
         session.flush()
         register_version(session, SURVEY_ID, survey.version, survey.canonical_json)
     public = wrapped.public

@@ -302,7 +302,7 @@ def set_up(database_url: str, instance: Path) -> str:
     from survey_app.commands.keys import add_key
     from survey_app.db import Database
     from survey_app.distribution import create_link
-    from survey_app.models import Programme, Survey
+    from survey_app.models import Programme, SurveyAssignment
 
     database = Database(database_url)
     migrate.upgrade(database)
@@ -322,7 +322,7 @@ def set_up(database_url: str, instance: Path) -> str:
             sealing.generate_key("bench passphrase", kdf=sealing.ScryptParams(log2_n=10, r=8, p=1)),
             keep_private=True,
         )
-        session.add(Survey(id="minimal", programme_id=programme.id))
+        session.add(SurveyAssignment(id="minimal", programme_id=programme.id))
         session.flush()
         token = create_link(session, programme, "minimal", "North").token
     database.dispose()

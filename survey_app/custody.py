@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import audit, sealing
 from .db import Database
 from .messages import N_, DomainError
-from .models import InboxResponse, KeyStatus, Programme, ProgrammeKey, Response, Survey
+from .models import InboxResponse, KeyStatus, Programme, ProgrammeKey, Response, SurveyAssignment
 from .responses import (
     MalformedPayload,
     current_key,
@@ -385,7 +385,7 @@ def keys_not_unlocked(
     session: Session, survey_id: str, keys: sealing.UnlockedKeys
 ) -> list[tuple[str, str, int]]:
     """(key id, why it is not unlocked, responses of the survey sealed to it), for a report."""
-    survey = session.get(Survey, survey_id)
+    survey = session.get(SurveyAssignment, survey_id)
     stored = stored_responses()
     query = (
         select(ProgrammeKey, func.count())
@@ -635,9 +635,9 @@ def reseal(
             with database.session() as session:
                 rows = session.execute(
                     select(table.id, table.survey_id, table.survey_version, table.sealed)
-                    .join(Survey, Survey.id == table.survey_id)
+                    .join(SurveyAssignment, SurveyAssignment.id == table.survey_id)
                     .where(
-                        Survey.programme_id == programme_id,
+                        SurveyAssignment.programme_id == programme_id,
                         table.key_id.in_(sources),
                         table.id > last_id,
                     )

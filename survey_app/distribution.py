@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from .db import Executor
 from .messages import N_, DomainError
-from .models import AccessCode, DistributionLink, Programme, Survey
+from .models import AccessCode, DistributionLink, Programme, SurveyAssignment
 
 # Unambiguous on a printed card: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -70,7 +70,7 @@ def create_link(
     *,
     requires_code: bool = False,
 ) -> DistributionLink:
-    survey = session.get(Survey, survey_id)
+    survey = session.get(SurveyAssignment, survey_id)
     if survey is None or survey.programme_id != programme.id:
         raise SurveyNotInProgramme(survey_id, programme.slug)
     site = site.strip()

@@ -70,7 +70,7 @@ class Programme(Base):
     )
 
     keys: Mapped[list[ProgrammeKey]] = relationship(back_populates="programme")
-    surveys: Mapped[list[Survey]] = relationship(back_populates="programme")
+    surveys: Mapped[list[SurveyAssignment]] = relationship(back_populates="programme")
 
 
 class ProgrammeKey(Base):
@@ -91,8 +91,8 @@ class ProgrammeKey(Base):
     programme: Mapped[Programme] = relationship(back_populates="keys")
 
 
-class Survey(Base):
-    """A survey file's id, and the programme whose key seals its responses."""
+class SurveyAssignment(Base):
+    """A survey (by its file's id) assigned to the programme whose key seals its responses."""
 
     __tablename__ = "surveys"
 
@@ -114,7 +114,7 @@ class SurveyVersion(Base):
     # 1 for the first version of the survey stored, then 2, 3...: which is newest, never when.
     ordinal: Mapped[int] = mapped_column(Integer)
 
-    survey: Mapped[Survey] = relationship(back_populates="versions")
+    survey: Mapped[SurveyAssignment] = relationship(back_populates="versions")
 
 
 class _StoredResponse:

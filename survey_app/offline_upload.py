@@ -38,8 +38,14 @@ from sqlalchemy.orm import Session
 from . import sealing
 from .definitions import Survey
 from .messages import N_, DomainError
-from .models import InboxResponse, KeyStatus, ProgrammeKey, Response, SurveyVersion
-from .models import Survey as SurveyRow
+from .models import (
+    InboxResponse,
+    KeyStatus,
+    ProgrammeKey,
+    Response,
+    SurveyAssignment,
+    SurveyVersion,
+)
 from .responses import coarse_period, register_version
 
 MAX_BATCH: Final = 100
@@ -191,7 +197,7 @@ def _check_key(
 
 def _check_survey(session: Session, item: Item, context: UploadContext) -> int:
     programme_id = session.scalar(
-        select(SurveyRow.programme_id).where(SurveyRow.id == item.survey_id)
+        select(SurveyAssignment.programme_id).where(SurveyAssignment.id == item.survey_id)
     )
     if programme_id is None or programme_id not in context.programmes:
         raise NotYourSurvey(

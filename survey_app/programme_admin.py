@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, distribution
 from .messages import N_, DomainError
-from .models import AccessCode, DistributionLink, Programme, Survey
+from .models import AccessCode, DistributionLink, Programme, SurveyAssignment
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_RETENTION_DAYS = 3650
@@ -194,11 +194,11 @@ def assign_survey(
     session: Session, actor: audit.Actor, programme: Programme, survey_id: str
 ) -> None:
     """Give the survey to the programme: its responses are sealed to that programme's key."""
-    existing = session.get(Survey, survey_id)
+    existing = session.get(SurveyAssignment, survey_id)
     if existing is not None and existing.programme_id != programme.id:
         raise SurveyElsewhere(survey_id, existing.programme.slug)
     if existing is None:
-        session.add(Survey(id=survey_id, programme_id=programme.id))
+        session.add(SurveyAssignment(id=survey_id, programme_id=programme.id))
         audit.record(session, actor.name, "survey.assign", programme.id, f"survey {survey_id}")
 
 

@@ -31,9 +31,9 @@ from .models import (
     Programme,
     ProgrammeKey,
     Response,
+    SurveyAssignment,
     SurveyVersion,
 )
-from .models import Survey as SurveyRow
 from .padding import padded_length
 
 log = logging.getLogger(__name__)
@@ -261,7 +261,7 @@ def store_response(
 
 # Built once, as plain table statements: storing a response runs each of them once.
 _KEYS = cast(Table, ProgrammeKey.__table__)
-_SURVEYS = cast(Table, SurveyRow.__table__)
+_SURVEYS = cast(Table, SurveyAssignment.__table__)
 _LINKS = cast(Table, DistributionLink.__table__)
 # Every site the survey is handed out at: the padding makes room for the longest.
 _SURVEY_SITES = (

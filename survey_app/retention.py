@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .db import Database
 from .drafts import DraftStore
-from .models import Draft, InboxResponse, Programme, Response, Survey
+from .models import Draft, InboxResponse, Programme, Response, SurveyAssignment
 from .responses import stored_responses
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -137,8 +137,8 @@ def _plan(
         stored = stored_responses()
         pairs = session.execute(
             select(stored.c.survey_id, stored.c.period)
-            .join(Survey, Survey.id == stored.c.survey_id)
-            .where(Survey.programme_id == programme_id)
+            .join(SurveyAssignment, SurveyAssignment.id == stored.c.survey_id)
+            .where(SurveyAssignment.programme_id == programme_id)
             .distinct()
         ).all()
         by_survey: dict[str, list[str]] = {}

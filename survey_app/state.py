@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from .config import Settings, ensure_key
 from .db import Database
 from .definitions import Survey, load_directory, load_survey_json
-from .models import Survey as AssignedSurvey
-from .models import SurveyVersion
+from .models import SurveyAssignment, SurveyVersion
 from .responses import register_version
 from .traffic import TrafficCounter
 from .web.ratelimit import RateLimiter
@@ -98,7 +97,7 @@ class AppState:
     def register_served_versions(self) -> int:
         """Store the definition of every assigned survey this process serves; how many."""
         with self.database.session() as session:
-            assigned = set(session.scalars(select(AssignedSurvey.id)))
+            assigned = set(session.scalars(select(SurveyAssignment.id)))
             served = [s for s in self.surveys.values() if s.id in assigned]
             for survey in served:
                 register_version(session, survey.id, survey.version, survey.canonical_json)

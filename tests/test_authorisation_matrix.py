@@ -26,7 +26,7 @@ from survey_app import sealing
 from survey_app.commands.keys import add_key
 from survey_app.config import Settings
 from survey_app.distribution import create_link
-from survey_app.models import Membership, Programme, Role, Survey, User
+from survey_app.models import Membership, Programme, Role, SurveyAssignment, User
 from survey_app.state import app_state
 from survey_app.web import access
 from tests.support.apps import FAST_KDF, PASSPHRASE, SERVED_SURVEYS, make_settings
@@ -136,7 +136,7 @@ def build_world(app: Flask) -> World:
             add_key(
                 db, programme, sealing.generate_key(PASSPHRASE, kdf=FAST_KDF), keep_private=True
             )
-            db.add(Survey(id=survey_id, programme_id=programme.id))
+            db.add(SurveyAssignment(id=survey_id, programme_id=programme.id))
             db.flush()
             link = create_link(db, programme, survey_id, f"Site {target}", requires_code=True)
             world.programmes[target] = programme.id

@@ -21,8 +21,7 @@ from selenium.webdriver.common.print_page_options import PrintOptions
 
 from survey_app import create_app, migrate
 from survey_app.audit import Actor
-from survey_app.models import Role
-from survey_app.models import Survey as AssignedSurvey
+from survey_app.models import Role, SurveyAssignment
 from survey_app.reports import brief
 from survey_app.reports.redaction import Redactor
 from survey_app.reports.refresh import refresh
@@ -195,7 +194,7 @@ def test_the_policy_brief_prints_on_two_pages_with_no_accessibility_violations(
     with state.database.session() as db:
         document = latest(db, survey_id)
         assert document is not None
-        programme_id = db.get(AssignedSurvey, survey_id).programme_id  # type: ignore[union-attr]
+        programme_id = db.get(SurveyAssignment, survey_id).programme_id  # type: ignore[union-attr]
         words = "The share who felt safe fell in the north, where the office moved. "
         findings = [(f"{n}. " + words * 20)[: brief.MAX_FINDING_LENGTH] for n in range(1, 6)]
         who = Actor("analyst", None)

@@ -19,8 +19,14 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select, update
 
 from survey_app.config import Settings
-from survey_app.models import AuditEvent, DistributionLink, InboxResponse, ReportSnapshot, Role
-from survey_app.models import Survey as AssignedSurveyRow
+from survey_app.models import (
+    AuditEvent,
+    DistributionLink,
+    InboxResponse,
+    ReportSnapshot,
+    Role,
+    SurveyAssignment,
+)
 from survey_app.reports import free_text
 from survey_app.responses import ResponseMeta, store_response
 from survey_app.sample_data import store_generated
@@ -267,7 +273,7 @@ def test_a_programme_with_one_survey_links_straight_to_its_report(
 ) -> None:
     with app_state(app).database.session() as db:
         db.execute(delete(DistributionLink).where(DistributionLink.survey_id != SURVEY))
-        db.execute(delete(AssignedSurveyRow).where(AssignedSurveyRow.id != SURVEY))
+        db.execute(delete(SurveyAssignment).where(SurveyAssignment.id != SURVEY))
     analyst = client_as(app, deployment, Role.ANALYST)
     home = analyst.get("/staff/").get_data(as_text=True)
     assert f'<a class="button secondary" href="{DASHBOARD}">Reports</a>' in home

@@ -12,7 +12,14 @@ from sqlalchemy import select
 from survey_app import sealing
 from survey_app.config import Settings
 from survey_app.custody import add_key
-from survey_app.models import AuditEvent, Draft, InboxResponse, Programme, Response, Survey
+from survey_app.models import (
+    AuditEvent,
+    Draft,
+    InboxResponse,
+    Programme,
+    Response,
+    SurveyAssignment,
+)
 from survey_app.responses import stored_responses
 from survey_app.retention import UnknownPeriod, period_end, purge
 from survey_app.state import app_state
@@ -102,7 +109,7 @@ def test_each_programme_keeps_its_own_retention(app: Flask, deployment: Deployme
         session.add(short)
         session.flush()
         add_key(session, short, sealing.generate_key(PASSPHRASE, kdf=FAST_KDF), keep_private=True)
-        session.add(Survey(id="exit-interview", programme_id=short.id))
+        session.add(SurveyAssignment(id="exit-interview", programme_id=short.id))
     today = date(2026, 6, 1)
     store(app, 2, day=date(2026, 3, 2))  # 91 days old: kept under shelter's 365 days
     store(app, 1, survey_id="exit-interview", day=date(2026, 3, 2))  # past short-stay's 30

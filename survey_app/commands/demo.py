@@ -17,8 +17,7 @@ from ..config import Settings, load_settings
 from ..db import Database
 from ..definitions import Survey, load_directory
 from ..distribution import create_link
-from ..models import DistributionLink, Programme
-from ..models import Survey as AssignedSurvey
+from ..models import DistributionLink, Programme, SurveyAssignment
 from ..reports.refresh import refresh
 from ..sample_data import store_generated
 from . import Context, pass_context, run_server_or_explain, server_options, with_server
@@ -99,8 +98,8 @@ def demo(
             ]
             new_instance = True
         for survey_id in sorted(loaded.surveys):
-            if session.get(AssignedSurvey, survey_id) is None:
-                session.add(AssignedSurvey(id=survey_id, programme_id=programme.id))
+            if session.get(SurveyAssignment, survey_id) is None:
+                session.add(SurveyAssignment(id=survey_id, programme_id=programme.id))
                 session.flush()
                 for site in DEMO_SITES:
                     create_link(session, programme, survey_id, site)

@@ -18,7 +18,7 @@ from .. import audit, custody
 from ..db import Database
 from ..definitions import Survey
 from ..messages import N_, DomainError
-from ..models import Survey as AssignedSurvey
+from ..models import SurveyAssignment
 from ..responses import OpenedResponse, SurveyNotAssigned, UnreadableResponse, open_responses
 from . import formats, snapshot
 from .counts import AnswerCounts, count_answers
@@ -60,7 +60,7 @@ def download(
     audit log with the format's event."""
     export_format = formats.find(fmt)
     with database.session() as session:
-        assigned = session.get(AssignedSurvey, survey_id)
+        assigned = session.get(SurveyAssignment, survey_id)
         document = snapshot.latest(session, survey_id)
         if assigned is None or document is None:
             raise NoSnapshot(survey_id)
@@ -149,7 +149,7 @@ def answer_counts(
 ) -> CountsRead:
     """Plain answer counts of every response, opened with the key; the reading is audited."""
     with database.session() as session:
-        assigned = session.get(AssignedSurvey, current.id)
+        assigned = session.get(SurveyAssignment, current.id)
         if assigned is None:
             raise SurveyNotAssigned(current.id)
         with custody.unlock_audited(
@@ -192,7 +192,7 @@ def _opened(
 ) -> Iterator[_Opened]:
     """The survey's responses, opened one by one with the unlocked key (a refusal is audited)."""
     with database.session() as session:
-        assigned = session.get(AssignedSurvey, current.id)
+        assigned = session.get(SurveyAssignment, current.id)
         if assigned is None:
             raise SurveyNotAssigned(current.id)
         plan = plan_source(session, current).plan()

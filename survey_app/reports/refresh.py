@@ -23,8 +23,7 @@ from .. import audit, custody, sealing
 from ..db import Database
 from ..definitions import Survey, load_survey_json
 from ..messages import N_, DomainError
-from ..models import Survey as AssignedSurvey
-from ..models import SurveyVersion
+from ..models import SurveyAssignment, SurveyVersion
 from ..responses import SurveyNotAssigned, wrapped_keys
 from . import snapshot
 from .build import build_snapshot
@@ -180,7 +179,7 @@ def refresh(
     protection = Protection(k) if protection is None else protection
     as_of = datetime.now(UTC).date() if as_of is None else as_of
     with database.session() as session:
-        assigned = session.get(AssignedSurvey, current.id)
+        assigned = session.get(SurveyAssignment, current.id)
         if assigned is None:
             raise SurveyNotAssigned(current.id)
         source = plan_source(session, current)

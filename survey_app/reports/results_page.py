@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..messages import N_, DomainError
-from ..models import Programme, ResultsPageItem
-from ..models import Survey as AssignedSurvey
+from ..models import Programme, ResultsPageItem, SurveyAssignment
 from .plan import ALL, VariableKind
 from .presentation import Labels, Translate
 from .snapshot import SnapshotDoc, VariableDoc, latest, view_by_id
@@ -176,9 +175,9 @@ def findings(document: SnapshotDoc) -> list[Finding]:
 def available(session: Session, programme_id: int) -> dict[ResultRef, Finding]:
     """The results the programme's newest published reports show, survey by survey."""
     survey_ids = session.scalars(
-        select(AssignedSurvey.id)
-        .where(AssignedSurvey.programme_id == programme_id)
-        .order_by(AssignedSurvey.id)
+        select(SurveyAssignment.id)
+        .where(SurveyAssignment.programme_id == programme_id)
+        .order_by(SurveyAssignment.id)
     ).all()
     found: dict[ResultRef, Finding] = {}
     for survey_id in survey_ids:

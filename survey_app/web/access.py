@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import audit, auth
 from ..auth import Permission
-from ..models import DistributionLink, Membership, Programme, Survey, User
+from ..models import DistributionLink, Membership, Programme, SurveyAssignment, User
 from ..state import app_state
 from . import sessions
 
@@ -167,7 +167,7 @@ def _programme_of(db: Session, scope: Scope, key: Any) -> int | None:
     if scope is Scope.PROGRAMME:
         return db.scalar(select(Programme.id).where(Programme.id == key))
     if scope is Scope.SURVEY:
-        return db.scalar(select(Survey.programme_id).where(Survey.id == key))
+        return db.scalar(select(SurveyAssignment.programme_id).where(SurveyAssignment.id == key))
     if scope is Scope.LINK:
         return db.scalar(select(DistributionLink.programme_id).where(DistributionLink.token == key))
     if scope is Scope.MEMBERSHIP:

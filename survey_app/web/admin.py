@@ -24,7 +24,7 @@ from ..models import (
     Programme,
     ProgrammeKey,
     Role,
-    Survey,
+    SurveyAssignment,
     User,
 )
 from ..state import app_state
@@ -191,7 +191,9 @@ def _programme_page(
 def _survey_choices(db: Session, programme_id: int) -> list[tuple[str, str]]:
     catalogue = app_state().surveys
     assigned = db.scalars(
-        select(Survey.id).where(Survey.programme_id == programme_id).order_by(Survey.id)
+        select(SurveyAssignment.id)
+        .where(SurveyAssignment.programme_id == programme_id)
+        .order_by(SurveyAssignment.id)
     )
     choices = []
     for survey_id in assigned:

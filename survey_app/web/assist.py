@@ -31,8 +31,7 @@ from ..definitions import Page as SurveyPage
 from ..definitions import Survey
 from ..definitions.piping import with_answers
 from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
-from ..models import DistributionLink, Programme
-from ..models import Survey as SurveyRow
+from ..models import DistributionLink, Programme, SurveyAssignment
 from ..responses import NoCurrentKey, ResponseMeta, store_response
 from ..state import app_state
 from . import answering, remaining, stepping
@@ -76,9 +75,9 @@ def choose() -> str:
             if only is not None and programme.id != only:
                 continue
             ids = db.scalars(
-                select(SurveyRow.id)
-                .where(SurveyRow.programme_id == programme.id)
-                .order_by(SurveyRow.id)
+                select(SurveyAssignment.id)
+                .where(SurveyAssignment.programme_id == programme.id)
+                .order_by(SurveyAssignment.id)
             )
             options.append(Choosable(programme, [catalogue[i] for i in ids if i in catalogue]))
     return render_template("assist/choose.html", options=options)

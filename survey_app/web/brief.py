@@ -30,7 +30,7 @@ from wtforms import BooleanField
 from .. import auth
 from ..auth import Permission
 from ..definitions import Survey
-from ..models import Survey as AssignedSurvey
+from ..models import SurveyAssignment
 from ..reports import brief, brief_docx, snapshot, summary
 from ..reports.presentation import Labels
 from ..reports.redaction import Redactor
@@ -95,7 +95,7 @@ def _setting(survey_id: str) -> Setting | None:
     """None when no report with tables is published yet."""
     state = app_state()
     with state.database.session() as db:
-        assigned = db.get(AssignedSurvey, survey_id)
+        assigned = db.get(SurveyAssignment, survey_id)
         if assigned is None:
             abort(404)
         programme = assigned.programme.name
@@ -319,7 +319,7 @@ def edit(survey_id: str) -> Page:
 
 def _programme_of(survey_id: str) -> int:
     with app_state().database.session() as db:
-        assigned = db.get(AssignedSurvey, survey_id)
+        assigned = db.get(SurveyAssignment, survey_id)
         if assigned is None:
             abort(404)
         return assigned.programme_id

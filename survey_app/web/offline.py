@@ -26,8 +26,7 @@ from .. import auth, offline_upload
 from ..auth import Permission
 from ..definitions import Survey
 from ..definitions.device_form import form_of
-from ..models import DistributionLink, User
-from ..models import Survey as SurveyRow
+from ..models import DistributionLink, SurveyAssignment, User
 from ..padding import padding_plan
 from ..responses import current_key
 from ..state import app_state
@@ -125,9 +124,9 @@ def bundle() -> Response:
                 continue
             surveys = []
             ids = db.scalars(
-                select(SurveyRow.id)
-                .where(SurveyRow.programme_id == programme.id)
-                .order_by(SurveyRow.id)
+                select(SurveyAssignment.id)
+                .where(SurveyAssignment.programme_id == programme.id)
+                .order_by(SurveyAssignment.id)
             )
             for survey_id in ids:
                 survey = state.surveys.get(survey_id)

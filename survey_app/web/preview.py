@@ -18,8 +18,7 @@ from ..auth import Permission
 from ..definitions import Survey
 from ..definitions.piping import with_answers
 from ..drafts import DraftState
-from ..models import Programme
-from ..models import Survey as AssignedSurvey
+from ..models import Programme, SurveyAssignment
 from ..state import app_state
 from . import answering, stepping
 from .access import Scope, rule
@@ -138,7 +137,7 @@ def _survey(survey_id: str) -> tuple[Survey, Programme]:
     if survey is None:
         abort(404)
     with app_state().database.session() as db:
-        assigned = db.get(AssignedSurvey, survey_id)
+        assigned = db.get(SurveyAssignment, survey_id)
         if assigned is None:
             abort(404)
         programme = assigned.programme

@@ -38,8 +38,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import auth
 from ..auth import Permission
 from ..definitions import Survey
-from ..models import Programme
-from ..models import Survey as AssignedSurvey
+from ..models import Programme, SurveyAssignment
 from ..reports import audited, brief, formats, pages, snapshot, summary
 from ..reports import refresh as refreshing
 from ..reports.exports import UnknownView
@@ -103,10 +102,10 @@ def index() -> str:
         programmes = auth.programmes_where(db, user, Permission.VIEW_REPORTS)
         ids = [p.id for p in programmes if only is None or p.id == only]
         surveys = db.execute(
-            select(AssignedSurvey.id, Programme.id, Programme.name)
-            .join(Programme, Programme.id == AssignedSurvey.programme_id)
-            .where(AssignedSurvey.programme_id.in_(ids))
-            .order_by(Programme.name, AssignedSurvey.id)
+            select(SurveyAssignment.id, Programme.id, Programme.name)
+            .join(Programme, Programme.id == SurveyAssignment.programme_id)
+            .where(SurveyAssignment.programme_id.in_(ids))
+            .order_by(Programme.name, SurveyAssignment.id)
         ).all()
     catalogue = app_state().surveys
     entries = [
@@ -156,7 +155,7 @@ def _view(document: SnapshotDoc) -> ViewDoc:
 
 def _report_facts(survey_id: str) -> ReportFacts:
     with app_state().database.session() as db:
-        found = db.get(AssignedSurvey, survey_id)
+        found = db.get(SurveyAssignment, survey_id)
         if found is None:
             abort(404)
         programme = db.get(Programme, found.programme_id)

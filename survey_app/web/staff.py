@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import auth
 from ..auth import Permission
-from ..models import Programme, Role, User
-from ..models import Survey as AssignedSurvey
+from ..models import Programme, Role, SurveyAssignment, User
 from ..state import app_state
 from .access import current_user, rule
 
@@ -130,9 +129,9 @@ def _entry(db: Session, user: User, programme: Programme) -> ProgrammeEntry:
 def _report_buttons(db: Session, user: User, programme_id: int) -> list[Button]:
     surveys = list(
         db.scalars(
-            select(AssignedSurvey.id)
-            .where(AssignedSurvey.programme_id == programme_id)
-            .order_by(AssignedSurvey.id)
+            select(SurveyAssignment.id)
+            .where(SurveyAssignment.programme_id == programme_id)
+            .order_by(SurveyAssignment.id)
         )
     )
     buttons = []

@@ -14,7 +14,7 @@ from survey_app import sealing
 from survey_app.commands.keys import add_key
 from survey_app.config import Settings, load_settings
 from survey_app.distribution import create_link
-from survey_app.models import Programme, Survey
+from survey_app.models import Programme, SurveyAssignment
 from survey_app.responses import open_responses, wrapped_keys
 from survey_app.state import app_state
 
@@ -62,7 +62,7 @@ def deploy(app: Flask, *, slug: str = "shelter", site: str = "North") -> Deploym
         add_key(session, programme, wrapped, keep_private=True)
         links = {}
         for survey_id in state.surveys:
-            session.add(Survey(id=survey_id, programme_id=programme.id))
+            session.add(SurveyAssignment(id=survey_id, programme_id=programme.id))
             session.flush()
             links[survey_id] = create_link(session, programme, survey_id, site).token
         return Deployment(programme.id, wrapped.key_id, links)
