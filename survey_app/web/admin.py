@@ -6,6 +6,7 @@ the audit log) and show the outcome; `web.access` has already checked who may do
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -50,7 +51,7 @@ AUDIT_PAGE_SIZE = 100
 Page = str | tuple[str, int] | BaseResponse
 
 
-def _db() -> Any:
+def _db() -> AbstractContextManager[Session]:
     return app_state().database.session()
 
 
@@ -417,6 +418,8 @@ def user(user_id: int) -> str:
         target = db.scalar(
             select(User).options(selectinload(User.memberships)).where(User.id == user_id)
         )
+        if target is None:
+            abort(404)
         names = {pid: value for pid, value in db.execute(select(Programme.id, Programme.name))}
         return render_template(
             "admin/user.html",

@@ -23,6 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import auth
@@ -154,7 +155,7 @@ def _continue(survey: Survey, handle: DraftHandle) -> Page:
 class Interview:
     """One request's view of an interview in progress: its draft, opened with the page's key."""
 
-    db: Any
+    db: Session
     store: DraftStore
     handle: DraftHandle
     state: DraftState
@@ -327,7 +328,7 @@ def paper_form(survey_id: str, endpoint: str) -> dict[str, Any]:
     }
 
 
-def _store(db: Any, survey: Survey, site: str, lang: str, answers: dict[str, Any]) -> None:
+def _store(db: Session, survey: Survey, site: str, lang: str, answers: dict[str, Any]) -> None:
     store_response(
         db,
         survey_id=survey.id,
@@ -452,7 +453,7 @@ def _binding(survey: Survey) -> str:
     return f"assisted:{survey.id}"
 
 
-def _drafts(db: Any) -> DraftStore:
+def _drafts(db: Session) -> DraftStore:
     return DraftStore(db, timedelta(minutes=app_state().settings.respondent.draft_idle_minutes))
 
 

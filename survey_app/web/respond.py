@@ -556,7 +556,7 @@ def _rate_limited() -> Refused | None:
     )
 
 
-def _drafts(db: Any) -> DraftStore:
+def _drafts(db: Connection) -> DraftStore:
     return DraftStore(db, timedelta(minutes=app_state().settings.respondent.draft_idle_minutes))
 
 
