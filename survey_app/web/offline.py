@@ -39,7 +39,7 @@ blueprint = Blueprint("offline", __name__, url_prefix="/staff/assist/offline")
 
 JSON_TYPE = "application/json"
 # The page and its worker: a change here must change the worker's bytes so browsers update it.
-SHELL_VERSION = "5"
+SHELL_VERSION = "6"
 
 
 @blueprint.get("/")

@@ -112,6 +112,13 @@ function paperLink() {
 // Fetch each assigned survey's paper forms through the worker, which keeps the last good copy
 // to open with no network; forget those of surveys no longer assigned.
 async function keepPapers() {
+  if (!("serviceWorker" in navigator)) {
+    return;
+  }
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) { // the first visit: the worker takes the page soon
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  }
   const wanted = new Set(surveys().flatMap(({ survey }) => Object.values(survey.paper)));
   await Promise.all([...wanted].map((url) => fetch(url, { credentials: "same-origin" }).catch(() => null)));
   for (const name of await caches.keys()) {
