@@ -51,6 +51,18 @@ from tests.support.apps import deploy, make_settings  # noqa: E402
 from tests.test_browser import LiveSite, make_driver  # noqa: E402
 
 PAGE = "/staff/assist/offline/"
+# Whether every paper form of the bundle is in the worker's cache yet.
+PAPERS_KEPT = """
+const done = arguments[0];
+(async () => {
+  const bundle = await (await fetch("bundle.json")).json();
+  const wanted = bundle.programmes.flatMap((p) => p.surveys.flatMap((s) => Object.values(s.paper)));
+  for (const url of wanted) {
+    if (!(await caches.match(url))) { return false; }
+  }
+  return true;
+})().then(done, () => done(false));
+"""
 PASSWORD = "a long enough password"
 SURVEY = "service-feedback"
 THROTTLED = {
@@ -83,15 +95,19 @@ def sign_in(driver: Any, base: str) -> None:
     driver.get(f"{base}/auth/sign-in?next={PAGE}")
     driver.find_element(By.NAME, "username").send_keys("casey")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(PAGE))
 
 
 def first_load(driver: Any, base: str) -> dict[str, float]:
-    """Bytes of every resource the installed page holds, and the throttled load time."""
+    """Bytes of every resource the installed page holds (the paper forms, which the page
+    fetches once it has the bundle, included), and the throttled load time."""
     driver.execute_async_script(
         "const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true));"
     )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 60).until(lambda d: d.execute_async_script(PAPERS_KEPT))
     sizes = json.loads(
         driver.execute_async_script(
             "const done = arguments[0]; (async () => {"
@@ -99,7 +115,7 @@ def first_load(driver: Any, base: str) -> dict[str, float]:
             " const cache = await caches.open(name);"
             " for (const request of await cache.keys()) {"
             "  const body = new Uint8Array(await (await cache.match(request)).arrayBuffer());"
-            "  out[new URL(request.url).pathname] = Array.from(body);"
+            "  const url = new URL(request.url); out[url.pathname + url.search] = Array.from(body);"
             "}} return out; })().then((r) => done(JSON.stringify(r)));"
         )
     )
@@ -116,12 +132,11 @@ def first_load(driver: Any, base: str) -> dict[str, float]:
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", THROTTLED)
     started = time.perf_counter()
     driver.get(base + PAGE)
-    from selenium.webdriver.support.ui import WebDriverWait
-
     WebDriverWait(driver, 120).until(
         lambda d: d.execute_script("return document.getElementById('choose-survey').length > 0")
     )
     throttled_ms = (time.perf_counter() - started) * 1000
+    print(f"  the installed page's files: {', '.join(sorted(sizes))}")
     driver.execute_cdp_cmd(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
