@@ -31,21 +31,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from survey_app import migrate, sealing  # noqa: E402
-from survey_app.custody import add_key  # noqa: E402
+from survey_app import migrate  # noqa: E402
 from survey_app.db import Database  # noqa: E402
 from survey_app.definitions import load_survey_file  # noqa: E402
+from survey_app.keys import sealing  # noqa: E402
+from survey_app.keys.custody import add_key  # noqa: E402
 from survey_app.models import (  # noqa: E402
     Programme,
     ReportSnapshot,
     SurveyAssignment,
 )
+from survey_app.operations.sample_data import store_generated  # noqa: E402
 from survey_app.reports import snapshot  # noqa: E402
 from survey_app.reports.perturbation import Protection  # noqa: E402
 from survey_app.reports.plan import ReportPlan  # noqa: E402
 from survey_app.reports.refresh import refresh  # noqa: E402
 from survey_app.reports.snapshot import SnapshotDoc  # noqa: E402
-from survey_app.sample_data import store_generated  # noqa: E402
 from tests.support.report_attacks import Scores, store_known  # noqa: E402
 
 PASSPHRASE = "benchmark passphrase, long enough"

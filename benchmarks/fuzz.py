@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from argon2 import PasswordHasher
 
-from survey_app import accounts, create_app, migrate
+from survey_app import create_app, migrate
+from survey_app.staff import accounts
 from survey_app.state import app_state
 from tests.support.apps import deploy, make_settings
 from tests.support.databases import fresh_database_url

@@ -36,16 +36,13 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from survey_app import accounts, create_app, migrate, sealing  # noqa: E402
+from survey_app import create_app, migrate  # noqa: E402
+from survey_app.intake.responses import ResponseMeta, coarse_period, encode_payload, wrapped_keys  # noqa: E402
+from survey_app.keys import sealing  # noqa: E402
+from survey_app.keys.padding import padded_length  # noqa: E402
 from survey_app.models import InboxResponse, Membership, Role  # noqa: E402
-from survey_app.padding import padded_length  # noqa: E402
-from survey_app.responses import (  # noqa: E402
-    ResponseMeta,
-    coarse_period,
-    encode_payload,
-    wrapped_keys,
-)
-from survey_app.sample_data import fake_answers  # noqa: E402
+from survey_app.operations.sample_data import fake_answers  # noqa: E402
+from survey_app.staff import accounts  # noqa: E402
 from survey_app.state import app_state  # noqa: E402
 from tests.support.apps import deploy, make_settings  # noqa: E402
 from tests.test_browser import LiveSite, make_driver  # noqa: E402

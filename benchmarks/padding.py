@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from survey_app.definitions import load_directory
-from survey_app.padding import padded_length
-from survey_app.responses import ResponseMeta, encode_payload
-from survey_app.sample_data import fake_answers
+from survey_app.intake.responses import ResponseMeta, encode_payload
+from survey_app.keys.padding import padded_length
+from survey_app.operations.sample_data import fake_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERHEAD = 69  # header and tag of a sealed blob

@@ -41,14 +41,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from survey_app import migrate, sealing
-from survey_app.custody import add_key
+from survey_app import migrate
 from survey_app.db import Database
 from survey_app.definitions import QuestionType, Survey, load_survey_text
-from survey_app.models import Programme, Response, SurveyAssignment
-from survey_app.reports.refresh import refresh
-from survey_app.reports.unsealing import default_workers, row_batches
-from survey_app.responses import (
+from survey_app.intake.responses import (
     ResponseMeta,
     coarse_period,
     decode_payload,
@@ -56,6 +52,11 @@ from survey_app.responses import (
     open_responses,
     register_version,
 )
+from survey_app.keys import sealing
+from survey_app.keys.custody import add_key
+from survey_app.models import Programme, Response, SurveyAssignment
+from survey_app.reports.refresh import refresh
+from survey_app.reports.unsealing import default_workers, row_batches
 
 PASSPHRASE = "benchmark passphrase, long enough"
 SURVEY_ID = "bench"
@@ -247,7 +248,7 @@ def _peak_kb() -> int:
 def measure_open_serial(path: Path) -> dict[str, float]:
     database = Database(f"sqlite:///{path}")
     with database.session() as session:
-        from survey_app.responses import wrapped_keys
+        from survey_app.intake.responses import wrapped_keys
 
         started = time.perf_counter()
         with sealing.UnlockedKeys.unlock(wrapped_keys(session, 1), PASSPHRASE) as keys:
@@ -274,7 +275,7 @@ def _start_worker(wrapped: list[sealing.WrappedKey]) -> None:
 
 def measure_open_parallel(path: Path) -> dict[str, float]:
     """Open and decode only, in as many processes as a refresh uses, fed the same batches."""
-    from survey_app.responses import wrapped_keys
+    from survey_app.intake.responses import wrapped_keys
 
     database = Database(f"sqlite:///{path}")
     context = multiprocessing.get_context("forkserver")
@@ -326,7 +327,7 @@ def page_weights() -> int:
     from survey_app import create_app
     from survey_app import migrate as migrating
     from survey_app.models import Role
-    from survey_app.sample_data import store_generated
+    from survey_app.operations.sample_data import store_generated
     from survey_app.state import app_state
     from tests.support.apps import PASSPHRASE as DEMO_PASSPHRASE
     from tests.support.apps import deploy, make_settings

@@ -22,13 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from survey_app.sealing import (
-    DEFAULT_KDF,
-    ResponseBinding,
-    UnlockedKeys,
-    generate_key,
-    seal,
-)
+from survey_app.keys.sealing import DEFAULT_KDF, ResponseBinding, UnlockedKeys, generate_key, seal
 
 TARGET_OPENS_PER_SECOND = 15_000
 TARGET_RATIO_TO_ODK = 10.0

@@ -104,7 +104,7 @@ def serve_child(
     kind: str, database_url: str, instance: str, port: int, workers: int, store: str
 ) -> None:
     from survey_app.config import load_settings
-    from survey_app.server import prepare, serve_with_gunicorn
+    from survey_app.operations.server import prepare, serve_with_gunicorn
     from survey_app.state import app_state
 
     settings = load_settings(
@@ -298,10 +298,11 @@ def summary(rounds: list[Round]) -> tuple[float, float, float, float]:
 
 def set_up(database_url: str, instance: Path) -> str:
     """Schema, a programme with a key, the survey assigned, one link; returns the link's token."""
-    from survey_app import migrate, sealing
+    from survey_app import migrate
     from survey_app.commands.keys import add_key
     from survey_app.db import Database
-    from survey_app.distribution import create_link
+    from survey_app.intake.distribution import create_link
+    from survey_app.keys import sealing
     from survey_app.models import Programme, SurveyAssignment
 
     database = Database(database_url)

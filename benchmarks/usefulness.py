@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from survey_app.definitions import Survey, load_survey_file  # noqa: E402
+from survey_app.intake.responses import coarse_period  # noqa: E402
+from survey_app.operations.sample_data import fake_answers  # noqa: E402
 from survey_app.reports.build import build_snapshot  # noqa: E402
 from survey_app.reports.perturbation import Protection  # noqa: E402
 from survey_app.reports.plan import (  # noqa: E402
@@ -51,8 +53,6 @@ from survey_app.reports.plan import (  # noqa: E402
 from survey_app.reports.snapshot import SUPPRESSED, SnapshotDoc, TableDoc  # noqa: E402
 from survey_app.reports.stats import newcombe_difference, wilson_interval  # noqa: E402
 from survey_app.reports.tally import GroupCounts, GroupKey, TallyCounter, group_counts  # noqa: E402
-from survey_app.responses import coarse_period  # noqa: E402
-from survey_app.sample_data import fake_answers  # noqa: E402
 
 SURVEYS = ("service-feedback", "reintegration-checkin")
 SIZES = (300, 3000)

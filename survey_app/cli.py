@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import demo_secrets, migrate
+from . import migrate
 from .commands import (
     Context,
     database_reached,
@@ -16,6 +16,7 @@ from .commands import (
     with_server,
 )
 from .commands.help_texts import HelpInOperatorLanguage
+from .operations import demo_secrets
 
 
 @click.group(cls=HelpInOperatorLanguage)
@@ -74,7 +75,7 @@ def db_current(ctx: Context) -> None:
 @pass_context
 def serve(ctx: Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the app: gunicorn with several worker processes, or waitress with one."""
-    from .server import serve as run_server
+    from .operations.server import serve as run_server
 
     if not ctx.settings.is_development:
         try:

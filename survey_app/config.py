@@ -95,7 +95,7 @@ class RespondentSettings:
     # always below the link's budget so that one address cannot use it all up.
     submissions_per_client_per_minute: int = 60
     # Help contacts shown to respondents of a programme that has none of its own (TOML, one
-    # array of contacts per language; see survey_app.help_contacts). Empty: no default.
+    # array of contacts per language; see survey_app.intake.help_contacts). Empty: no default.
     default_help_file: str = ""
 
 

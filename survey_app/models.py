@@ -131,7 +131,7 @@ class _StoredResponse:
 
 class Response(_StoredResponse, Base):
     """Released responses. On SQLite the table has no rowid, so its file is ordered by the
-    random id; rows only ever arrive here in whole releases (see `survey_app.release`)."""
+    random id; rows only ever arrive here in whole releases (see `survey_app.intake.release`)."""
 
     __tablename__ = "responses"
     __table_args__ = (
@@ -170,7 +170,7 @@ class Release(Base):
 
 
 class TrafficCount(Base):
-    """Respondent requests per UTC day, route pattern and status (see `survey_app.traffic`)."""
+    """Respondent requests per UTC day, route pattern and status (see `survey_app.operations.traffic`)."""
 
     __tablename__ = "traffic_counts"
 

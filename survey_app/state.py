@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from .config import Settings, ensure_key
 from .db import Database
 from .definitions import Survey, load_directory, load_survey_json
+from .intake.responses import register_version
 from .models import SurveyAssignment, SurveyVersion
-from .responses import register_version
-from .traffic import TrafficCounter
+from .operations.traffic import TrafficCounter
 from .web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class AppState:
     # Definitions read back from the database; a stored version never changes, so they are kept.
     _stored: dict[tuple[str, str], Survey] = field(default_factory=dict)
     _registered: set[tuple[str, str]] = field(default_factory=set)
-    # The release interval this process knows to be released already (survey_app.release):
+    # The release interval this process knows to be released already (survey_app.intake.release):
     # until it ends, nobody needs to ask the database again.
     released_interval: str | None = None
 

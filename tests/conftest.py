@@ -16,9 +16,10 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey_app import accounts, create_app
+from survey_app import create_app
 from survey_app.config import Settings
-from survey_app.logs import LINE_FORMAT, SafeFormatter
+from survey_app.operations.logs import LINE_FORMAT, SafeFormatter
+from survey_app.staff import accounts
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings
 from tests.support.databases import (

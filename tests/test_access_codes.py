@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from survey_app import create_app, migrate
-from survey_app.distribution import create_codes, create_link
+from survey_app.intake.distribution import create_codes, create_link
 from survey_app.models import AccessCode, DistributionLink, InboxResponse, Programme
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings
@@ -100,7 +100,7 @@ def test_codes_are_stored_under_a_key_that_is_not_in_the_database(
 def test_a_card_printed_before_keyed_hashes_still_opens_its_link(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
-    from survey_app.distribution import legacy_hash
+    from survey_app.intake.distribution import legacy_hash
 
     token, _codes = coded_link(app, deployment)
     with app_state(app).database.session() as session:

@@ -10,8 +10,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from survey_app import audit
-from survey_app.distribution import create_link, hash_code
+from survey_app.intake.distribution import create_link, hash_code
 from survey_app.models import (
     AccessCode,
     AuditEvent,
@@ -21,6 +20,7 @@ from survey_app.models import (
     Role,
     User,
 )
+from survey_app.staff import audit
 from survey_app.state import app_state
 from tests.support.apps import Deployment
 from tests.support.routes import STATIC_SAMPLES

@@ -12,9 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from survey_app import create_app, migrate, sealing
+from survey_app import create_app, migrate
+from survey_app.intake.responses import OpenedResponse, open_responses, wrapped_keys
+from survey_app.keys import sealing
 from survey_app.models import AuditEvent, InboxResponse, Programme, Role
-from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, deploy, make_settings
 from tests.support.assisted import Interview

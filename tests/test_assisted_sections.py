@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from survey_app import create_app, migrate
 from survey_app.db import Base
-from survey_app.drafts import FINISHED
+from survey_app.intake.drafts import FINISHED
 from survey_app.models import Draft, InboxResponse, Role
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings, read_back

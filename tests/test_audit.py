@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import delete, select, update
 
-from survey_app import audit
 from survey_app.models import AuditEvent
+from survey_app.staff import audit
 from survey_app.state import app_state
 
 

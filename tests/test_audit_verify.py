@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import delete, select, update
 
-from survey_app import audit
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent
+from survey_app.staff import audit
 from survey_app.state import app_state
 from tests.support.cli import environment
 

@@ -6,7 +6,7 @@ and caseworker of programme A and as a deployment administrator, naming objects 
 and of programme B, and checks each answer: allowed, 302 to sign-in, 403 or 404.
 
 The expected answers come from this file's own statement of what each role may do, not from
-survey_app.auth, so a change to the role model has to be made in both places on purpose.
+survey_app.staff.auth, so a change to the role model has to be made in both places on purpose.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule as UrlRule
 
-from survey_app import sealing
 from survey_app.commands.keys import add_key
 from survey_app.config import Settings
-from survey_app.distribution import create_link
+from survey_app.intake.distribution import create_link
+from survey_app.keys import sealing
 from survey_app.models import Membership, Programme, Role, SurveyAssignment, User
 from survey_app.state import app_state
 from survey_app.web import access

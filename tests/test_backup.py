@@ -15,10 +15,12 @@ from flask import Flask
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 
-from survey_app import backup, create_app, custody, migrate
+from survey_app import create_app, migrate
 from survey_app.config import Settings
 from survey_app.db import Database
+from survey_app.keys import custody
 from survey_app.models import InboxResponse, Response
+from survey_app.operations import backup
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, Deployment, deploy, make_settings
 from tests.support.cli import run
@@ -227,7 +229,7 @@ def test_a_restore_on_a_new_server_keeps_printed_code_cards_and_staff_sessions(
 ) -> None:
     """The keys outside the database travel the same way whatever the database, so both
     servers here are on SQLite (a PostgreSQL dump is restored into the schema it came from)."""
-    from survey_app.distribution import create_codes, create_link
+    from survey_app.intake.distribution import create_codes, create_link
     from survey_app.models import Programme
     from tests.support.web import Respondent
 

@@ -21,10 +21,10 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from survey_app.config import Settings
+from survey_app.intake.responses import ResponseMeta, store_response
 from survey_app.models import AuditEvent, Brief, BriefQuote, Role
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import brief
-from survey_app.responses import ResponseMeta, store_response
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 from tests.support.staff import make_account, open_session, post

@@ -25,9 +25,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from survey_app import create_app, migrate, sealing
+from survey_app import create_app, migrate
+from survey_app.intake.responses import OpenedResponse, open_responses, wrapped_keys
+from survey_app.keys import sealing
 from survey_app.models import DistributionLink
-from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
 
@@ -440,7 +441,7 @@ def _nothing_reachable(
     driver.switch_to.window(driver.window_handles[0])
     # The server forgot the draft or can no longer open it with anything the browser kept.
     with app_state(live.app).database.session() as session:
-        from survey_app.drafts import DraftExpired, DraftHandle, DraftStore
+        from survey_app.intake.drafts import DraftExpired, DraftHandle, DraftStore
 
         store = DraftStore(session, timedelta(minutes=30))
         for key in keys[:-1] if tab_closed else keys:

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from survey_app import custody, sealing
 from survey_app.db import Database
-from survey_app.erasure import flush_deleted
+from survey_app.keys import custody, sealing
 from survey_app.models import AuditEvent, KeyStatus, Programme, ProgrammeKey
+from survey_app.operations.erasure import flush_deleted
 from survey_app.state import app_state
 from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
 from tests.support.custody import open_all, replace_sealed, sealed_rows, snapshot, store

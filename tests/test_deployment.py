@@ -23,9 +23,9 @@ from sqlalchemy import select
 from survey_app import create_app, migrate
 from survey_app.cli import main
 from survey_app.config import ConfigError, load_settings
-from survey_app.deployment import SecretKeyMismatch, check_secret_key
 from survey_app.models import InboxResponse
-from survey_app.server import WorkersNeedSharedStore, prepare
+from survey_app.operations.deployment import SecretKeyMismatch, check_secret_key
+from survey_app.operations.server import WorkersNeedSharedStore, prepare
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, Deployment, deploy, make_settings
 from tests.support.redis_store import REDIS_URL, delete_prefixed, redis_prefix

@@ -16,9 +16,9 @@ from survey_app import migrate
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.db import Database
-from survey_app.deployment import FINGERPRINT_FACT
 from survey_app.models import DeploymentFact, KeyStatus, Programme, ProgrammeKey
-from survey_app.sample_data import store_generated
+from survey_app.operations.deployment import FINGERPRINT_FACT
+from survey_app.operations.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import Deployment
 from tests.support.redis_store import REDIS_URL, redis_prefix
@@ -160,7 +160,7 @@ def _plain_http_address(site: Site) -> str:
 
 
 def _lost_code_key(site: Site) -> str:
-    from survey_app.distribution import create_codes, create_link
+    from survey_app.intake.distribution import create_codes, create_link
 
     state = app_state(site.app)
     with state.database.session() as session:

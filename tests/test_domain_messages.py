@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from flask import Flask
 
 import survey_app
-from survey_app import demo_secrets
 from survey_app.cli import main
 from survey_app.commands.help_texts import texts_of
 from survey_app.config import Settings
 from survey_app.messages import DomainError
+from survey_app.operations import demo_secrets
 from tests.support.apps import ROOT, Deployment
 from tests.support.cli import environment
 from tests.support.staff import PASSWORD, make_account, open_session, post
@@ -149,7 +149,7 @@ def test_a_command_refused_says_why_in_the_terminal_language(
 
 
 def test_english_text_stays_for_logs_and_callers_without_a_reader() -> None:
-    from survey_app.programme_admin import SlugTaken
+    from survey_app.staff.programme_admin import SlugTaken
 
     error = SlugTaken("shelter")
     assert str(error) == TAKEN_EN

@@ -10,9 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey_app import create_app, migrate, sealing
+from survey_app import create_app, migrate
 from survey_app.definitions import QuestionType, load_directory
-from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
+from survey_app.intake.responses import OpenedResponse, open_responses, wrapped_keys
+from survey_app.keys import sealing
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
 from tests.support.web import Respondent

@@ -20,12 +20,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from survey_app import create_app, programme_admin
-from survey_app.audit import Actor
+from survey_app import create_app
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, DistributionLink, Membership, Programme, Role, User
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import formats
-from survey_app.sample_data import store_generated
+from survey_app.staff import programme_admin
+from survey_app.staff.audit import Actor
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, deploy, make_settings
 from tests.support.cli import run

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import MetaData, select, text
 
 from survey_app import create_app, migrate
-from survey_app.distribution import create_codes, create_link
+from survey_app.intake.distribution import create_codes, create_link
 from survey_app.models import AccessCode, Programme, Role
 from survey_app.state import app_state
 from tests.support.apps import Deployment, deploy, make_settings, next_day, read_back

@@ -21,11 +21,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, select
 
-from survey_app import sealing
 from survey_app.config import Settings
-from survey_app.drafts import FINISHED
+from survey_app.intake.drafts import FINISHED
+from survey_app.intake.responses import OpenedResponse, open_responses, wrapped_keys
+from survey_app.keys import sealing
 from survey_app.models import Draft
-from survey_app.responses import OpenedResponse, open_responses, wrapped_keys
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, PASSPHRASE, Deployment, make_settings
 from tests.support.web import Respondent

@@ -14,11 +14,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from survey_app import answer_checks, create_app
+from survey_app import create_app
 from survey_app.definitions import load_directory
+from survey_app.intake import answer_checks
+from survey_app.intake.responses import OpenedResponse, UnreadableResponse
 from survey_app.models import Role
-from survey_app.responses import OpenedResponse, UnreadableResponse
-from survey_app.sample_data import fake_answers
+from survey_app.operations.sample_data import fake_answers
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, ROOT, Deployment, deploy, make_settings, read_back
 from tests.support.staff import make_account, open_session

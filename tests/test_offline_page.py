@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from survey_app import create_app, migrate
 from survey_app.definitions import load_survey_text
 from survey_app.definitions.answers import visible_choices
+from survey_app.intake.responses import OpenedResponse
 from survey_app.models import InboxResponse, Role
-from survey_app.responses import OpenedResponse
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, Deployment, deploy, make_settings, read_back
 from tests.support.staff import PASSWORD, make_account

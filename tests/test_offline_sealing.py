@@ -17,9 +17,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from flask import Flask
 
-from survey_app import sealing
-from survey_app.padding import padded_length, padding_plan
-from survey_app.responses import ResponseMeta, encode_payload, wrapped_keys
+from survey_app.intake.responses import ResponseMeta, encode_payload, wrapped_keys
+from survey_app.keys import sealing
+from survey_app.keys.padding import padded_length, padding_plan
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, Deployment
 from tests.test_browser import LiveSite, make_driver, site  # noqa: F401  (the fixture)
@@ -242,7 +242,7 @@ def test_the_device_evaluates_expressions_as_the_server_does(
     from survey_app.definitions import load_directory
     from survey_app.definitions.device_form import tree
     from survey_app.definitions.expressions import parse
-    from survey_app.sample_data import fake_answers
+    from survey_app.operations.sample_data import fake_answers
     from tests.support.apps import ROOT
 
     rng = random.Random(17)

@@ -14,8 +14,8 @@ from flask import Flask
 
 from survey_app import create_app, migrate
 from survey_app.definitions.types import kind_of, names, register, unregister
+from survey_app.intake.responses import OpenedResponse
 from survey_app.models import Role
-from survey_app.responses import OpenedResponse
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, ROOT, deploy, make_settings, read_back
 from tests.support.staff import PASSWORD, make_account, open_session

@@ -15,15 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from survey_app import create_app, sealing
+from survey_app import create_app
+from survey_app.intake.release import release_all
+from survey_app.intake.responses import OpenedResponse, ResponseMeta, coarse_period, encode_payload
+from survey_app.keys import sealing
 from survey_app.models import InboxResponse, KeyStatus, ProgrammeKey, Response, Role
-from survey_app.release import release_all
-from survey_app.responses import (
-    OpenedResponse,
-    ResponseMeta,
-    coarse_period,
-    encode_payload,
-)
 from survey_app.state import app_state
 from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment, deploy, make_settings, read_back
 from tests.support.served import Browser, at_once, served

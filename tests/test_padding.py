@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from survey_app.distribution import create_link
+from survey_app.intake.distribution import create_link
+from survey_app.intake.responses import ResponseMeta, encode_payload, store_response
 from survey_app.models import InboxResponse, Programme
-from survey_app.responses import ResponseMeta, encode_payload, store_response
 from survey_app.state import app_state
 from tests.support.apps import Deployment, read_back
 from tests.support.web import Respondent

@@ -30,7 +30,7 @@ from survey_app.definitions.types import (
 from survey_app.definitions.types.registry import missing_declarations
 from survey_app.definitions.xlsform import convert_xlsform
 from survey_app.models import Role
-from survey_app.sample_data import fake_answers, store_generated
+from survey_app.operations.sample_data import fake_answers, store_generated
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, PASSPHRASE, Deployment, deploy, make_settings, read_back
 from tests.support.cli import run

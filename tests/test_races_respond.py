@@ -11,8 +11,8 @@ from functools import partial
 from flask import Flask
 from sqlalchemy import func, select
 
-from survey_app.distribution import create_codes, create_link
-from survey_app.drafts import FINISHED
+from survey_app.intake.distribution import create_codes, create_link
+from survey_app.intake.drafts import FINISHED
 from survey_app.models import AccessCode, Draft, InboxResponse, Programme, SurveyVersion
 from survey_app.state import app_state
 from tests.support.apps import Deployment

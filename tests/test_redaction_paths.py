@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from survey_app.config import Settings
+from survey_app.intake.responses import ResponseMeta, store_response
 from survey_app.models import Role
-from survey_app.responses import ResponseMeta, store_response
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 from tests.support.redaction_cases import (

@@ -20,8 +20,8 @@ from survey_app import create_app, migrate
 from survey_app.config import Settings
 from survey_app.definitions import load_survey_file, load_survey_text
 from survey_app.definitions.xlsform import convert_xlsform
+from survey_app.intake.responses import ResponseMeta, store_response
 from survey_app.models import Role
-from survey_app.responses import ResponseMeta, store_response
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, PASSPHRASE, deploy, make_settings, read_back
 from tests.support.assisted import Interview

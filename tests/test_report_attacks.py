@@ -20,12 +20,12 @@ from survey_app.config import Settings
 from survey_app.db import Database
 from survey_app.definitions import Survey
 from survey_app.models import InboxResponse, ReportSnapshot
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import snapshot
 from survey_app.reports.perturbation import Protection, true_range
 from survey_app.reports.plan import ReportPlan, VariableKind
 from survey_app.reports.refresh import refresh
 from survey_app.reports.snapshot import SUPPRESSED, SnapshotDoc, view_by_id
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 from tests.support.cli import run

@@ -20,13 +20,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
 
 from survey_app import create_app, migrate
-from survey_app.audit import Actor
 from survey_app.models import Role, SurveyAssignment
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import brief
 from survey_app.reports.redaction import Redactor
 from survey_app.reports.refresh import refresh
 from survey_app.reports.snapshot import latest
-from survey_app.sample_data import store_generated
+from survey_app.staff.audit import Actor
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, deploy, make_settings
 from tests.support.staff import make_account

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, ReportSnapshot
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports.snapshot import parse
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 

@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from survey_app.definitions import load_survey_text
+from survey_app.intake.responses import OpenedResponse, ResponseMeta, UnreadableResponse
 from survey_app.reports import charts, exports, presentation, tidy
 from survey_app.reports.build import build_snapshot
 from survey_app.reports.microdata import _generalise, export_microdata
@@ -23,7 +24,6 @@ from survey_app.reports.presentation import Labels, grids_of, variable_of
 from survey_app.reports.redaction import Redactor
 from survey_app.reports.snapshot import SnapshotDoc, view_by_id
 from survey_app.reports.tally import TallyCounter
-from survey_app.responses import OpenedResponse, ResponseMeta, UnreadableResponse
 
 SURVEY = """
 format = 1

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from survey_app.cli import main
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, Role
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import formats
 from survey_app.reports.presentation import Labels
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 from tests.support.staff import make_account, open_session, post

@@ -8,12 +8,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from survey_app import sealing
 from survey_app.config import Settings
+from survey_app.keys import sealing
 from survey_app.models import InboxResponse, ReportSnapshot
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import snapshot
 from survey_app.reports.refresh import refresh
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, func, select, update
 
 from survey_app.config import Settings
+from survey_app.intake.responses import ResponseMeta, store_response
 from survey_app.models import (
     AuditEvent,
     DistributionLink,
@@ -27,9 +28,8 @@ from survey_app.models import (
     Role,
     SurveyAssignment,
 )
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import free_text
-from survey_app.responses import ResponseMeta, store_response
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings, read_back
 from tests.support.staff import make_account, open_session, post

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from survey_app.drafts import FINISHED
+from survey_app.intake.drafts import FINISHED
 from survey_app.models import Draft, InboxResponse
 from survey_app.state import app_state
 from tests.support.apps import Deployment, read_back
@@ -170,7 +170,7 @@ def test_a_made_up_draft_field_starts_again(client: FlaskClient, deployment: Dep
 def test_payload_is_canonical_json() -> None:
     from datetime import date
 
-    from survey_app.responses import ResponseMeta, encode_payload
+    from survey_app.intake.responses import ResponseMeta, encode_payload
 
     raw = encode_payload(
         {"b": 1, "a": "é"}, ResponseMeta("North", "self", "fr", date(2026, 11, 28))

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from survey_app import create_app, migrate
-from survey_app.drafts import FINISHED
+from survey_app.intake.drafts import FINISHED
 from survey_app.models import DistributionLink, Draft, InboxResponse
 from survey_app.state import app_state
 from tests.support.apps import ROOT, Deployment, deploy, make_settings

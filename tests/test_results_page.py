@@ -20,9 +20,9 @@ from sqlalchemy import select, update
 
 from survey_app.config import Settings
 from survey_app.models import AuditEvent, Programme, ResultsPageItem, Role
+from survey_app.operations.sample_data import store_generated
 from survey_app.reports import snapshot
 from survey_app.reports.results_page import MAX_ACTION_LENGTH, ResultRef, findings
-from survey_app.sample_data import store_generated
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE, ROOT, Deployment, make_settings
 from tests.support.staff import make_account, open_session, post

@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from survey_app import sealing
 from survey_app.config import Settings
-from survey_app.custody import add_key
+from survey_app.intake.responses import stored_responses
+from survey_app.keys import sealing
+from survey_app.keys.custody import add_key
 from survey_app.models import (
     AuditEvent,
     Draft,
@@ -20,8 +21,7 @@ from survey_app.models import (
     Response,
     SurveyAssignment,
 )
-from survey_app.responses import stored_responses
-from survey_app.retention import UnknownPeriod, period_end, purge
+from survey_app.operations.retention import UnknownPeriod, period_end, purge
 from survey_app.state import app_state
 from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
 from tests.support.cli import run

@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from survey_app.definitions import Survey, load_directory
-from survey_app.sample_data import fake_answers
+from survey_app.operations.sample_data import fake_answers
 from survey_app.state import app_state
 from survey_app.web import answering
 from tests.support.apps import ROOT

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from survey_app.sealing import (
+from survey_app.keys.sealing import (
     DEFAULT_KDF,
     FORMAT_VERSION,
     MINIMUM_KDF,

@@ -17,8 +17,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from survey_app import audit, create_app, migrate
+from survey_app import create_app, migrate
 from survey_app.models import DistributionLink, Role
+from survey_app.staff import audit
 from survey_app.state import app_state
 from tests.support.apps import ROOT, deploy, make_settings
 from tests.support.staff import PASSWORD, make_account

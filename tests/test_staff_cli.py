@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from survey_app.cli import main
 from survey_app.config import Settings
-from survey_app.distribution import hash_code
+from survey_app.intake.distribution import hash_code
 from survey_app.models import AccessCode, AuditEvent, DistributionLink, User
 from survey_app.state import app_state
 from tests.support.apps import Deployment

@@ -8,10 +8,10 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from survey_app import custody, sealing
 from survey_app.config import Settings
+from survey_app.intake.responses import stored_responses
+from survey_app.keys import custody, sealing
 from survey_app.models import Programme, Response
-from survey_app.responses import stored_responses
 from survey_app.state import app_state
 from tests.support.apps import FAST_KDF, PASSPHRASE, Deployment
 from tests.support.cli import run

@@ -8,9 +8,9 @@ from typing import Any
 
 from survey_app import models  # noqa: F401  (registers every table)
 from survey_app.db import Base
-from survey_app.drafts import EXPIRY_STEP
-from survey_app.logs import LINE_FORMAT
-from survey_app.release import current_interval
+from survey_app.intake.drafts import EXPIRY_STEP
+from survey_app.intake.release import current_interval
+from survey_app.operations.logs import LINE_FORMAT
 from survey_app.web.security import ASSISTED_ENTRY, AccessLogMiddleware, access_log
 from tests.support.apps import ROOT
 

@@ -248,8 +248,8 @@ def friendly_errors(*handled: type[Exception]) -> Callable[[F], F]:
 
 def run_server_or_explain(run: Callable[[Settings], None], settings: Settings) -> None:
     """Serve; a problem that stops the server is one line and exit status 1, not a traceback."""
-    from ..deployment import SecretKeyMismatch
-    from ..server import ServeError
+    from ..operations.deployment import SecretKeyMismatch
+    from ..operations.server import ServeError
     from ..web.ratelimit import RateLimitStoreUnavailable
 
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import audit, programme_admin
 from ..messages import N_
+from ..staff import audit, programme_admin
 from . import Context, friendly_errors, pass_context, refused
 
 

@@ -11,15 +11,17 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .. import demo_secrets, migrate, sealing
-from ..accounts import create_user
+from .. import migrate
 from ..config import Settings, load_settings
 from ..db import Database
 from ..definitions import Survey, load_directory
-from ..distribution import create_link
+from ..intake.distribution import create_link
+from ..keys import sealing
 from ..models import DistributionLink, Programme, SurveyAssignment
+from ..operations import demo_secrets
+from ..operations.sample_data import store_generated
 from ..reports.refresh import refresh
-from ..sample_data import store_generated
+from ..staff.accounts import create_user
 from . import Context, pass_context, run_server_or_explain, server_options, with_server
 from .keys import add_key
 
@@ -61,7 +63,10 @@ def demo(
     settings = with_server(settings, host=host, port=port)
     ctx._settings = settings
     if not no_serve:
-        from ..server import ServeError, check_port  # the web app, imported only to serve
+        from ..operations.server import (  # the web app, imported only to serve
+            ServeError,
+            check_port,
+        )
 
         # Before any set-up output, so a busy port is the one line the newcomer sees.
         try:
@@ -134,7 +139,7 @@ def demo(
         # Last, so they do not scroll away among the other lines.
         click.echo("\n" + demo_secrets.boxed(secrets_shown, saved_secrets) + "\n")
     if not no_serve:
-        from ..server import serve
+        from ..operations.server import serve
 
         run_server_or_explain(serve, settings)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import OperationalError
 
-from .. import doctor as checks
 from ..db import Database
+from ..operations import doctor as checks
 from . import Context, no_database_message, pass_context
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from .. import custody, sealing
-from ..custody import add_key
-from ..erasure import flush_deleted
+from ..intake.responses import current_key
+from ..keys import custody, sealing
+from ..keys.custody import add_key
 from ..messages import N_
 from ..models import KeyStatus, Programme, ProgrammeKey
-from ..responses import current_key
+from ..operations.erasure import flush_deleted
 from . import Context, friendly_errors, operator, pass_context, refused
 
 # `add_key` is part of this module's interface: the demo and the tests install keys with it.

@@ -6,10 +6,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit, programme_admin
 from ..config import ensure_key
 from ..messages import N_
 from ..models import DistributionLink, Programme
+from ..staff import audit, programme_admin
 from . import Context, friendly_errors, pass_context, refused
 from .operator import actor as operator_name
 

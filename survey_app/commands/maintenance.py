@@ -6,14 +6,15 @@ from pathlib import Path
 
 import click
 
-from .. import audit, migrate
-from .. import backup as backups
+from .. import migrate
 from ..config import ConfigError
-from ..erasure import flush_deleted
-from ..key_backup import KeyBackupError, keys_path, restore_keys, save_keys
-from ..release import pending, release_all, release_if_due
-from ..retention import purge as purge_expired
-from ..traffic import stored_counts
+from ..intake.release import pending, release_all, release_if_due
+from ..keys.key_backup import KeyBackupError, keys_path, restore_keys, save_keys
+from ..operations import backup as backups
+from ..operations.erasure import flush_deleted
+from ..operations.retention import purge as purge_expired
+from ..operations.traffic import stored_counts
+from ..staff import audit
 from . import Context, friendly_errors, in_operator_language, operator, pass_context
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .. import audit, programme_admin
-from ..help_contacts import HelpFileError, parse_help_contacts
+from ..intake.help_contacts import HelpFileError, parse_help_contacts
 from ..models import Programme
+from ..staff import audit, programme_admin
 from . import Context, friendly_errors, operator, pass_context
 
 

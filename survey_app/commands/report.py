@@ -14,14 +14,14 @@ from typing import Any
 
 import click
 
-from .. import custody, sealing
 from ..definitions import Survey as Definition
 from ..definitions import load_directory
+from ..intake.responses import SurveyNotAssigned
+from ..keys import custody, sealing
 from ..messages import N_
 from ..reports import audited, exports, formats
 from ..reports import refresh as refreshing
 from ..reports.redaction import Redactor
-from ..responses import SurveyNotAssigned
 from . import Context, friendly_errors, operator, pass_context, refused
 
 REPORT_ERRORS = (

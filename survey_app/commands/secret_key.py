@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..deployment import forget_secret_key
 from ..messages import N_
+from ..operations.deployment import forget_secret_key
 from . import Context, pass_context, refused
 
 

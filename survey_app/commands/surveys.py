@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from .. import audit, programme_admin
 from ..definitions import load_directory
 from ..definitions.xlsform import XLSFormError, convert_xlsform, write_import
-from ..help_contacts import HelpFileError, read_help_file
+from ..intake.help_contacts import HelpFileError, read_help_file
 from ..messages import N_
 from ..models import Programme
+from ..staff import audit, programme_admin
 from . import Context, friendly_errors, operator, pass_context, refused
 
 

@@ -11,9 +11,9 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import accounts, audit, auth, programme_admin, user_admin
 from ..messages import N_
 from ..models import Programme, Role, User
+from ..staff import accounts, audit, auth, programme_admin, user_admin
 from . import Context, friendly_errors, pass_context, refused
 from .operator import actor as operator_name
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from .. import audit, custody
 from ..db import Database
 from ..definitions import Survey
+from ..intake.responses import OpenedResponse, SurveyNotAssigned, UnreadableResponse, open_responses
+from ..keys import custody
 from ..messages import N_, DomainError
 from ..models import SurveyAssignment
-from ..responses import OpenedResponse, SurveyNotAssigned, UnreadableResponse, open_responses
+from ..staff import audit
 from . import formats, snapshot
 from .counts import AnswerCounts, count_answers
 from .free_text import FreeText, collect_free_text

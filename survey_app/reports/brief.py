@@ -30,9 +30,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .. import audit
 from ..messages import N_, DomainError
 from ..models import Brief, BriefQuote
+from ..staff import audit
 from .plan import ALL
 from .presentation import Labels
 from .redaction import Redactor

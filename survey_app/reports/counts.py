@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..definitions import Survey
 from ..definitions.answers import PREFER_NOT_TO_SAY
-from ..responses import OpenedResponse, UnreadableResponse
+from ..intake.responses import OpenedResponse, UnreadableResponse
 
 SKIPPED = "(skipped)"
 PREFERRED_NOT_TO_SAY = "(prefer not to say)"

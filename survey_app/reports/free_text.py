@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..definitions import PREFER_NOT_TO_SAY, Question
-from ..responses import OpenedResponse, UnreadableResponse
+from ..intake.responses import OpenedResponse, UnreadableResponse
 from .plan import ReportPlan
 from .redaction import Redactor
 

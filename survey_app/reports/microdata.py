@@ -35,7 +35,7 @@ from typing import Any
 from ..definitions import PREFER_NOT_TO_SAY, Question
 from ..definitions.answers import unasked_keys
 from ..definitions.types import Export
-from ..responses import OpenedResponse, UnreadableResponse
+from ..intake.responses import OpenedResponse, UnreadableResponse
 from .exports import neutralise
 from .plan import ReportPlan
 from .redaction import Redactor

@@ -19,12 +19,13 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import audit, custody, sealing
 from ..db import Database
 from ..definitions import Survey, load_survey_json
+from ..intake.responses import SurveyNotAssigned, wrapped_keys
+from ..keys import custody, sealing
 from ..messages import N_, DomainError
 from ..models import SurveyAssignment, SurveyVersion
-from ..responses import SurveyNotAssigned, wrapped_keys
+from ..staff import audit
 from . import snapshot
 from .build import build_snapshot
 from .perturbation import Protection

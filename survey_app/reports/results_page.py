@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .. import audit
 from ..messages import N_, DomainError
 from ..models import Programme, ResultsPageItem, SurveyAssignment
+from ..staff import audit
 from .plan import ALL, VariableKind
 from .presentation import Labels, Translate
 from .snapshot import SnapshotDoc, VariableDoc, latest, view_by_id

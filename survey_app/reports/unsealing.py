@@ -36,10 +36,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import sealing
 from ..definitions import load_survey_json
+from ..intake.responses import MalformedPayload, decode_payload, stored_responses
+from ..keys import sealing
 from ..messages import N_, DomainError
-from ..responses import MalformedPayload, decode_payload, stored_responses
 from .plan import ReportPlan
 from .tally import Tally, TallyCounter
 

@@ -26,9 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, auth
-from ..auth import Permission
 from ..models import DistributionLink, Membership, Programme, SurveyAssignment, User
+from ..staff import audit, auth
+from ..staff.auth import Permission
 from ..state import app_state
 from . import sessions
 

@@ -16,9 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import audit, auth, programme_admin, user_admin
-from ..auth import Permission
-from ..help_contacts import HelpFileError, parse_help_contacts, to_toml
+from ..intake.help_contacts import HelpFileError, parse_help_contacts, to_toml
 from ..models import (
     DistributionLink,
     Membership,
@@ -28,6 +26,8 @@ from ..models import (
     SurveyAssignment,
     User,
 )
+from ..staff import audit, auth, programme_admin, user_admin
+from ..staff.auth import Permission
 from ..state import app_state
 from .access import Scope, actor, current_user, rule
 from .forms import (

@@ -8,7 +8,7 @@ any other, marked channel "assisted"; nothing stored names the caseworker, and t
 stays inside the sealed blob. Submissions are deliberately not audited one by one.
 
 Answers in progress are never kept under the caseworker's name: they are a draft like a
-respondent's (`survey_app.drafts`), encrypted under a key that lives only in the page on
+respondent's (`survey_app.intake.drafts`), encrypted under a key that lives only in the page on
 screen and is replaced on every page, and moving through the sections is the respondent's own
 service (`stepping`). There is no list of interviews in progress and no way back to one from
 another tab, from history or with the caseworker's cookie. See docs/respondent-safety.md.
@@ -26,14 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import auth
-from ..auth import Permission
 from ..definitions import Page as SurveyPage
 from ..definitions import Survey
 from ..definitions.piping import with_answers
-from ..drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
+from ..intake.drafts import DraftExpired, DraftFinished, DraftHandle, DraftState, DraftStore
+from ..intake.responses import NoCurrentKey, ResponseMeta, store_response
 from ..models import DistributionLink, Programme, SurveyAssignment
-from ..responses import NoCurrentKey, ResponseMeta, store_response
+from ..staff import auth
+from ..staff.auth import Permission
 from ..state import app_state
 from . import answering, remaining, stepping
 from .access import Scope, current_user, rule

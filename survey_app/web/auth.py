@@ -1,6 +1,6 @@
 """Signing in and out, changing one's password, and enrolling an authenticator app.
 
-The domain rules (lockout, code replay, password checks, audit) live in `survey_app.auth`;
+The domain rules (lockout, code replay, password checks, audit) live in `survey_app.staff.auth`;
 session handling in `web.sessions`. Views here only move between the two.
 """
 
@@ -12,8 +12,8 @@ from flask_babel import ngettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import auth
 from ..models import User
+from ..staff import auth
 from ..state import app_state
 from . import sessions
 from .access import current_user, rule

@@ -27,14 +27,14 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField
 
-from .. import auth
-from ..auth import Permission
 from ..definitions import Survey
 from ..models import SurveyAssignment
 from ..reports import brief, brief_docx, snapshot, summary
 from ..reports.presentation import Labels
 from ..reports.redaction import Redactor
 from ..reports.snapshot import SnapshotDoc
+from ..staff import auth
+from ..staff.auth import Permission
 from ..state import app_state
 from .access import Scope, actor, current_user, rule
 from .forms import StaffForm

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from ..failures import describe
+from ..operations.failures import describe
 
 log = logging.getLogger("survey_app.errors")
 
@@ -31,7 +31,7 @@ def _messages() -> dict[int, str]:
         413: _("What you sent is too large. Please shorten your answers and try again."),
         429: _("Too many attempts in a short time. Please wait a minute and try again."),
         # Not "nothing was stored": the error may come after the answers were stored, and a
-        # page sent again is never counted twice (see survey_app.drafts).
+        # page sent again is never counted twice (see survey_app.intake.drafts).
         500: _("Something went wrong on our side. Please go back and try again."),
     }
 

@@ -3,7 +3,7 @@
 The page (``/staff/assist/offline/``) is installed once while online; a service worker keeps
 its shell, the assigned surveys and the programmes' public keys. Answers are sealed on the
 device (``static/offline/``) and only sealed blobs wait in its queue; they come back through
-``upload`` into the same inbox as every other response (``survey_app.offline_upload``).
+``upload`` into the same inbox as every other response (``survey_app.intake.offline_upload``).
 Like assisted entry, none of these requests is logged one by one (they are under
 /staff/assist/, only counted).
 """
@@ -22,13 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import auth, offline_upload
-from ..auth import Permission
 from ..definitions import Survey
 from ..definitions.device_form import form_of
+from ..intake import offline_upload
+from ..intake.responses import current_key
+from ..keys.padding import padding_plan
 from ..models import DistributionLink, SurveyAssignment, User
-from ..padding import padding_plan
-from ..responses import current_key
+from ..staff import auth
+from ..staff.auth import Permission
 from ..state import app_state
 from . import sessions
 from .access import Scope, current_user, rule

@@ -14,11 +14,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..auth import Permission
 from ..definitions import Survey
 from ..definitions.piping import with_answers
-from ..drafts import DraftState
+from ..intake.drafts import DraftState
 from ..models import Programme, SurveyAssignment
+from ..staff.auth import Permission
 from ..state import app_state
 from . import answering, stepping
 from .access import Scope, rule

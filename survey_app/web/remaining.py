@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from ..definitions import Page, Question, QuestionType, Survey
-from ..drafts import DraftState
+from ..intake.drafts import DraftState
 from . import answering
 
 

@@ -35,8 +35,6 @@ from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .. import auth
-from ..auth import Permission
 from ..definitions import Survey
 from ..models import Programme, SurveyAssignment
 from ..reports import audited, brief, formats, pages, snapshot, summary
@@ -47,6 +45,8 @@ from ..reports.plan import BUILTIN_LABELS, ReportPlan
 from ..reports.presentation import Labels
 from ..reports.redaction import Redactor
 from ..reports.snapshot import SnapshotDoc, ViewDoc
+from ..staff import auth
+from ..staff.auth import Permission
 from ..state import app_state
 from .access import Scope, actor, current_user, rule
 from .errors import render_error

@@ -2,12 +2,12 @@
 
 `GET /s/<token>` is the landing page and never shows an answer. Every later page is the reply to
 `POST /s/<token>`: the form carries the page number and the draft field (id and key of the
-answers in progress, see `survey_app.drafts`), and each reply carries a new draft field, so the
+answers in progress, see `survey_app.intake.drafts`), and each reply carries a new draft field, so the
 history holds one neutral address and an old page re-sent opens nothing. The whole design is in
 docs/respondent-safety.md.
 
 Views stay thin: reading a page's answers is `survey_app.web.answering`, drafts are
-`survey_app.drafts`, sealing and storing is `survey_app.responses`.
+`survey_app.intake.drafts`, sealing and storing is `survey_app.intake.responses`.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
-from .. import release
 from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
 from ..definitions.piping import with_answers
-from ..distribution import spend_code
-from ..drafts import (
+from ..intake import release
+from ..intake.distribution import spend_code
+from ..intake.drafts import (
     DraftExpired,
     DraftFinished,
     DraftHandle,
@@ -50,11 +50,11 @@ from ..drafts import (
     DraftStore,
     StoredDraft,
 )
-from ..failures import describe
-from ..help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
+from ..intake.help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
+from ..intake.responses import ResponseMeta, register_version, seal_response
 from ..messages import N_
 from ..models import Programme
-from ..responses import ResponseMeta, register_version, seal_response
+from ..operations.failures import describe
 from ..state import app_state
 from . import answering, stepping
 from .enhance import client_rules
@@ -137,7 +137,7 @@ def _respondent_context() -> dict[str, Any]:
 def _help_for(
     programme: Programme | ServedProgramme | None, survey: Survey | None
 ) -> list[dict[str, str]]:
-    """The help contacts this page shows (see `survey_app.help_contacts.contacts_for`)."""
+    """The help contacts this page shows (see `survey_app.intake.help_contacts.contacts_for`)."""
     programme = programme or g.get("programme") or _programme_of_this_link()
     fallback = survey.default_language if survey is not None else "en"
     return contacts_for(
@@ -228,7 +228,7 @@ def _begin(token: str, db: Connection, registered: list[Survey]) -> Reply:
         register_version(db, survey.id, survey.version, survey.canonical_json)
         registered.append(survey)
     # The code is spent here, at the start, so that no transaction storing a response ever
-    # touches a code (see survey_app.distribution).
+    # touches a code (see survey_app.intake.distribution).
     typed = request.form.get("code", "")
     if link.requires_code and not spend_code(db, token, typed, app_state().code_key):
         g.language = language

@@ -18,11 +18,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField
 
-from ..auth import Permission
 from ..models import Programme
 from ..reports import results_page
 from ..reports.results_page import ChosenResult, Finding, LabelsFor, ResultRef, ShownResult
 from ..reports.summary import number
+from ..staff.auth import Permission
 from ..state import app_state
 from .access import Scope, actor, rule
 from .forms import StaffForm

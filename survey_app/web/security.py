@@ -4,7 +4,7 @@ Staff requests are logged one line each: method, path, status and duration, neve
 user agent, referrer or query string (a query string could carry anything). Respondent requests
 (everything outside the staff areas, static files included, and a caseworker's assisted entry)
 are never logged one by one: they are only counted per day, route pattern and status
-(`survey_app.traffic`).
+(`survey_app.operations.traffic`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request
 
 from ..config import Settings
+from ..operations.traffic import TrafficCounter
 from ..state import app_state
-from ..traffic import TrafficCounter
 from .errors import is_staff_page
 
 access_log = logging.getLogger("survey_app.access")

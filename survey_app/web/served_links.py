@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select
 
 from ..db import Executor
-from ..drafts import StoredDraft
+from ..intake.drafts import StoredDraft
 from ..models import DistributionLink, Draft, Programme
 
 

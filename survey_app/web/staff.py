@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import auth
-from ..auth import Permission
 from ..models import Programme, Role, SurveyAssignment, User
+from ..staff import auth
+from ..staff.auth import Permission
 from ..state import app_state
 from .access import current_user, rule
 

@@ -14,7 +14,7 @@ from enum import Enum
 from werkzeug.datastructures import MultiDict
 
 from ..definitions import Survey
-from ..drafts import DraftState
+from ..intake.drafts import DraftState
 from . import answering
 
 PAGE_FIELD = "page"

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from survey_app import sealing
 from survey_app.commands.keys import add_key
 from survey_app.config import Settings, load_settings
-from survey_app.distribution import create_link
+from survey_app.intake.distribution import create_link
+from survey_app.intake.responses import open_responses, wrapped_keys
+from survey_app.keys import sealing
 from survey_app.models import Programme, SurveyAssignment
-from survey_app.responses import open_responses, wrapped_keys
 from survey_app.state import app_state
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -79,7 +79,7 @@ def read_back(app: Flask, programme_id: int, survey_id: str) -> list[Any]:
 
 def next_day(monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on it is the next release interval (UTC day)."""
-    from survey_app import release
+    from survey_app.intake import release
 
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     monkeypatch.setattr(release, "current_interval", lambda: tomorrow)

@@ -9,15 +9,15 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import MetaData, select, update
 
-from survey_app import sealing
 from survey_app.db import Database
-from survey_app.models import InboxResponse, Response
-from survey_app.responses import (
+from survey_app.intake.responses import (
     ResponseMeta,
     decode_payload,
     store_response,
     stored_responses,
 )
+from survey_app.keys import sealing
+from survey_app.models import InboxResponse, Response
 from survey_app.state import app_state
 from tests.support.apps import PASSPHRASE
 

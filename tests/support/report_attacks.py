@@ -22,10 +22,12 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_matrix
 
-from survey_app import sealing
 from survey_app.db import Database
 from survey_app.definitions import Survey
 from survey_app.definitions.answers import unasked_keys
+from survey_app.intake.responses import ResponseMeta, store_response, wrapped_keys
+from survey_app.keys import sealing
+from survey_app.operations.sample_data import fake_answers
 from survey_app.reports.perturbation import Protection, true_range
 from survey_app.reports.plan import (
     ALL,
@@ -43,8 +45,6 @@ from survey_app.reports.refresh import plan_source, publication_rounds
 from survey_app.reports.snapshot import SnapshotDoc, TableDoc, view_by_id
 from survey_app.reports.tally import GroupCounts, group_counts
 from survey_app.reports.unsealing import row_batches, tally_in_process
-from survey_app.responses import ResponseMeta, store_response, wrapped_keys
-from survey_app.sample_data import fake_answers
 
 Cell = tuple[str, str, str, int]  # variable id, dimension id ("" for everyone), row key, column
 

@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from survey_app import accounts, totp_secrets
+from survey_app.keys import totp_secrets
 from survey_app.models import Membership, Role, User
+from survey_app.staff import accounts
 from survey_app.state import app_state
 from survey_app.web import sessions
 from tests.support.web import csrf_token

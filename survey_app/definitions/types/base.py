@@ -118,7 +118,7 @@ class QuestionKind:
     export: ClassVar[Export | None]  # None: not in microdata
     xlsform_types: ClassVar[tuple[str, ...]]  # XLSForm types read as this type, as they are
     # The longest JSON an answer other than an option can take: sealed payloads are padded to
-    # a length that does not depend on the answers (see survey_app.padding).
+    # a length that does not depend on the answers (see survey_app.keys.padding).
     widest_answer: ClassVar[int]
 
     # --- declarations with a default -------------------------------------------------------

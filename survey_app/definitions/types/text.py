@@ -39,7 +39,7 @@ class _FreeText(QuestionKind):
     layout = Layout.FIELD
     tally = Tally.TEXT
     export = Export.FREE_TEXT
-    widest_answer = 64  # not used: free text is padded by its own length (survey_app.padding)
+    widest_answer = 64  # not used: free text is padded by its own length (survey_app.keys.padding)
     one_line = True
 
     def load(

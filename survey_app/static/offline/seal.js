@@ -1,5 +1,5 @@
 // Sealing a response in the browser: the project's envelope, format version 2, with WebCrypto
-// only (X25519, HKDF-SHA256, AES-256-GCM). The layout is documented in survey_app/sealing.py;
+// only (X25519, HKDF-SHA256, AES-256-GCM). The layout is documented in survey_app/keys/sealing.py;
 // tests/test_offline_sealing.py checks that blobs made here open in Python and that the fixed
 // vectors agree byte for byte.
 //
@@ -20,7 +20,7 @@ const NONCE_SIZE = 12;
 const PKCS8_X25519_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
 ]);
-// The server's padding (survey_app/padding.py): below this a payload is padded to multiples.
+// The server's padding (survey_app/keys/padding.py): below this a payload is padded to multiples.
 const FALLBACK_STEP = 1024;
 
 const encoder = new TextEncoder();
@@ -100,7 +100,7 @@ export function pad(payload, length) {
   return out;
 }
 
-// --- the payload, as survey_app.responses.encode_payload writes it -------------------------
+// --- the payload, as survey_app.intake.responses.encode_payload writes it -------------------------
 
 // Python's json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False). Keys are
 // question ids and fixed names (ASCII), so sorting by UTF-16 code units equals Python's order.
@@ -140,7 +140,7 @@ function bucket(length) {
   return Math.max(64, power);
 }
 
-// The length survey_app.padding.padded_length gives: the survey version's fixed budget (sent by
+// The length survey_app.keys.padding.padded_length gives: the survey version's fixed budget (sent by
 // the server, `plan.fixed`, null when it cannot bound the version) plus the free-text bucket.
 export function paddedLength(payload, answers, plan) {
   const fallback = (Math.floor(payload.length / FALLBACK_STEP) + 1) * FALLBACK_STEP;

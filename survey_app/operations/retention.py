@@ -20,11 +20,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .db import Database
-from .drafts import DraftStore
-from .models import Draft, InboxResponse, Programme, Response, SurveyAssignment
-from .responses import stored_responses
+from ..db import Database
+from ..intake.drafts import DraftStore
+from ..intake.responses import stored_responses
+from ..models import Draft, InboxResponse, Programme, Response, SurveyAssignment
+from ..staff import audit
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -40,7 +40,7 @@ Response envelope, format version 2 (what `seal` writes today)
 Byte for byte as version 1, with 0x02 as the version byte and
 ``info=b"survey-app response v2"`` in the HKDF, except that what is encrypted is the payload
 *padded* to a length the caller chooses, so that a blob's length does not give away what the
-payload holds (see `survey_app.padding` for the lengths chosen)::
+payload holds (see `survey_app.keys.padding` for the lengths chosen)::
 
     plaintext = payload || 0x80 || 0x00 * k      (k >= 0; ISO/IEC 7816-4 padding)
 
@@ -102,7 +102,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .messages import N_, DomainError
+from ..messages import N_, DomainError
 
 FORMAT_VERSION: int = 2
 # Every version `UnlockedKeys.open` reads.

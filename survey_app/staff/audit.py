@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from .db import as_utc
-from .models import AuditEvent
+from ..db import as_utc
+from ..models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 # Any fixed number: it names the lock that serialises writers on PostgreSQL.

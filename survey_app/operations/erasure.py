@@ -13,7 +13,7 @@ import logging
 
 from sqlalchemy import text
 
-from .db import Database
+from ..db import Database
 
 log = logging.getLogger(__name__)
 

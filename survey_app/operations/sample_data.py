@@ -16,7 +16,7 @@ from survey_app.definitions import Question, QuestionType, Survey
 from survey_app.definitions import answers as rules
 from survey_app.definitions.answers import PREFER_NOT_TO_SAY
 from survey_app.definitions.schema import OTHER
-from survey_app.responses import ResponseMeta, store_response
+from survey_app.intake.responses import ResponseMeta, store_response
 
 # Generated answers are checked with the rules the server applies to a respondent's answers;
 # a value that breaks them is drawn again a few times, then the question is left unanswered.

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from .messages import N_, DomainError
+from ..messages import N_, DomainError
 
 FILE_NAME = "demo-secrets.txt"
 

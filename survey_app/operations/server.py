@@ -2,7 +2,7 @@
 
 Neither server writes an access log (gunicorn's is off unless configured; waitress has none); the
 app logs staff requests without any address and only counts respondent requests (see
-web.security and survey_app.traffic), and every line goes through `survey_app.logs.SafeFormatter`. Proxy headers are read by the app alone (ProxyFix, as many
+web.security and survey_app.operations.traffic), and every line goes through `survey_app.operations.logs.SafeFormatter`. Proxy headers are read by the app alone (ProxyFix, as many
 proxies deep as `server.trusted_proxies` says); the servers are told to trust none.
 
 Before serving, the checks that concern the whole deployment run once: the port is free, several
@@ -21,12 +21,12 @@ from typing import Any
 
 from flask import Flask
 
-from .app import create_app
-from .config import Settings
+from ..app import create_app
+from ..config import Settings
+from ..messages import N_, DomainError
+from ..state import app_state
 from .deployment import check_secret_key
 from .logs import LINE_FORMAT, SafeFormatter, configure_logging
-from .messages import N_, DomainError
-from .state import app_state
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import KEY_FILES, Settings, ensure_key, make_instance_folder
-from .messages import N_, DomainError
+from ..config import KEY_FILES, Settings, ensure_key, make_instance_folder
+from ..messages import N_, DomainError
 
 FORMAT = "survey-app keys v1"
 

@@ -15,7 +15,7 @@ without the key, then puts each blob into the same inbox as every other response
   tabs, stores it once (a unique key in the inbox, and a check of the released responses in the
   same statement).
 
-What is inside is checked when a report opens it (``survey_app.answer_checks``): answers that
+What is inside is checked when a report opens it (``survey_app.intake.answer_checks``): answers that
 break the survey's rules are counted and flagged there, never dropped.
 """
 
@@ -35,10 +35,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from . import sealing
-from .definitions import Survey
-from .messages import N_, DomainError
-from .models import (
+from ..definitions import Survey
+from ..keys import sealing
+from ..messages import N_, DomainError
+from ..models import (
     InboxResponse,
     KeyStatus,
     ProgrammeKey,

@@ -20,11 +20,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from . import answer_checks, sealing
-from .db import Executor, dialect_name
-from .definitions import Survey, SurveyDefinitionError, load_survey_json
-from .messages import N_, DomainError
-from .models import (
+from ..db import Executor, dialect_name
+from ..definitions import Survey, SurveyDefinitionError, load_survey_json
+from ..keys import sealing
+from ..keys.padding import padded_length
+from ..messages import N_, DomainError
+from ..models import (
     DistributionLink,
     InboxResponse,
     KeyStatus,
@@ -34,7 +35,7 @@ from .models import (
     SurveyAssignment,
     SurveyVersion,
 )
-from .padding import padded_length
+from . import answer_checks
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ def seal_response(
     period_granularity: str,
     version_stored: bool = False,
 ) -> SealedResponse:
-    """Seal the answers to the programme's current key, padded (see `survey_app.padding`).
+    """Seal the answers to the programme's current key, padded (see `survey_app.keys.padding`).
 
     Only reads, unless the version must be registered: callers seal first, then decide (with
     a conditional write) whether this request is the one that stores, and keep the time they

@@ -2,7 +2,7 @@
 
 A sealed blob is its plaintext length plus a fixed overhead, so without padding the length of a
 site's name, the options picked and the free text would show through. Each payload is padded
-(envelope format 2, `survey_app.sealing`) to
+(envelope format 2, `survey_app.keys.sealing`) to
 
     closed budget of the survey version + free-text bucket
 
@@ -28,7 +28,7 @@ from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .definitions import Survey, load_survey_json
+from ..definitions import Survey, load_survey_json
 
 DATE_WIDTH = 12  # "2026-11-30" with its quotes
 UNKNOWN_WIDTH = 64

@@ -9,7 +9,7 @@ Every line goes through `SafeFormatter`:
   before it is written, whoever logged it (the app, waitress, a library), so no line names a
   link, a page number or a language of a respondent.
 
-Respondent pages are never logged one by one at all (see `survey_app.traffic`); this is the
+Respondent pages are never logged one by one at all (see `survey_app.operations.traffic`); this is the
 backstop for lines that mention one anyway, such as a server's own error message.
 """
 

@@ -13,9 +13,9 @@ import hmac
 
 from sqlalchemy import delete
 
-from .db import Database, insert_or_ignore
-from .messages import N_, DomainError
-from .models import DeploymentFact
+from ..db import Database, insert_or_ignore
+from ..messages import N_, DomainError
+from ..models import DeploymentFact
 
 FINGERPRINT_FACT = "secret_key_fingerprint"
 

@@ -27,8 +27,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 
-from .db import Executor
-from .models import Draft
+from ..db import Executor
+from ..models import Draft
 
 NONCE_BYTES = 12
 # Every stored expiry is a multiple of this step (counted from the Unix epoch).

@@ -1,7 +1,7 @@
 """Checking opened answers against their survey version's rules, when a report reads them.
 
 Responses typed into the server's own pages were checked as they arrived; responses sealed on a
-caseworker's device (``survey_app.offline_upload``) could only be checked by the device, and the
+caseworker's device (``survey_app.intake.offline_upload``) could only be checked by the device, and the
 server cannot look inside them until a report opens them. So every assisted response is checked
 again here with the rules the server's pages apply (``definitions.answers``): skip logic,
 required answers and consent, allowed values and ranges, the options a choice_filter leaves,
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .definitions import Survey
-from .definitions import answers as rules
-from .definitions.schema import Question, QuestionType
+from ..definitions import Survey
+from ..definitions import answers as rules
+from ..definitions.schema import Question, QuestionType
 
 # Lengths were checked where the answer was typed; here only the question's own limit counts.
 _NO_DEPLOYMENT_LIMIT = 1_000_000

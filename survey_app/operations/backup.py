@@ -26,9 +26,9 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL
 
-from . import models  # noqa: F401  (registers every table with Base.metadata)
-from .db import Base, Database
-from .messages import N_, DomainError
+from .. import models  # noqa: F401  (registers every table with Base.metadata)
+from ..db import Base, Database
+from ..messages import N_, DomainError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_CUSTOM_MAGIC = b"PGDMP"

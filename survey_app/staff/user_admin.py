@@ -12,9 +12,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..messages import N_, DomainError
+from ..models import Membership, Programme, Role, User
 from . import accounts, audit, auth
-from .messages import N_, DomainError
-from .models import Membership, Programme, Role, User
 
 # Unambiguous when read aloud or copied from a screen: no 0/O, 1/l/I.
 _TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

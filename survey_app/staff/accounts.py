@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from .messages import N_, DomainError
-from .models import User
+from ..messages import N_, DomainError
+from ..models import User
 
 MIN_PASSWORD_LENGTH = 12
 # zxcvbn's scale: 3 is "safely unguessable" for an online attack, at least 10^8 guesses.

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from . import demo_secrets, migrate
-from .config import KEY_FILES, Settings
-from .db import Database
+from .. import migrate
+from ..config import KEY_FILES, Settings
+from ..db import Database
+from ..models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey, User
+from . import demo_secrets
 from .deployment import FINGERPRINT_FACT, secret_key_fingerprint
-from .models import AccessCode, DeploymentFact, KeyStatus, Programme, ProgrammeKey, User
 from .retention import purge
 
 

@@ -25,9 +25,10 @@ import pyotp
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import accounts, audit, totp_secrets
-from .messages import N_, DomainError
-from .models import Programme, Role, User
+from ..keys import totp_secrets
+from ..messages import N_, DomainError
+from ..models import Programme, Role, User
+from . import accounts, audit
 
 TOTP_ISSUER = "Feedback staff"
 TOTP_VALID_WINDOW = 1

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from .db import Executor
-from .messages import N_, DomainError
-from .models import AccessCode, DistributionLink, Programme, SurveyAssignment
+from ..db import Executor
+from ..messages import N_, DomainError
+from ..models import AccessCode, DistributionLink, Programme, SurveyAssignment
 
 # Unambiguous on a printed card: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from . import audit, distribution
-from .messages import N_, DomainError
-from .models import AccessCode, DistributionLink, Programme, SurveyAssignment
+from ..intake import distribution
+from ..messages import N_, DomainError
+from ..models import AccessCode, DistributionLink, Programme, SurveyAssignment
+from . import audit
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_RETENTION_DAYS = 3650

@@ -26,11 +26,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.expression import Executable
 
-from .db import Database
+from ..db import Database
+from ..models import TrafficCount
 from .failures import describe
-from .models import TrafficCount
 
-log = logging.getLogger("survey_app.traffic")
+log = logging.getLogger("survey_app.operations.traffic")
 
 Key = tuple[str, int]  # (route, status)
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from .models import InboxResponse, Release, Response
+from ..models import InboxResponse, Release, Response
 
 _COLUMNS = ("id", "survey_id", "survey_version", "period", "key_id", "sealed")
 _RELEASE_ROW = 1

@@ -22,17 +22,18 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, sealing
-from .db import Database
-from .messages import N_, DomainError
-from .models import InboxResponse, KeyStatus, Programme, ProgrammeKey, Response, SurveyAssignment
-from .responses import (
+from ..db import Database
+from ..intake.responses import (
     MalformedPayload,
     current_key,
     decode_payload,
     stored_responses,
     wrapped_keys,
 )
+from ..messages import N_, DomainError
+from ..models import InboxResponse, KeyStatus, Programme, ProgrammeKey, Response, SurveyAssignment
+from ..staff import audit
+from . import sealing
 
 
 class CustodyError(DomainError):
