@@ -15,7 +15,7 @@ longer shows drops off it until the analyst chooses again.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -179,6 +179,11 @@ def available(session: Session, programme_id: int) -> dict[ResultRef, Finding]:
         .where(SurveyAssignment.programme_id == programme_id)
         .order_by(SurveyAssignment.id)
     ).all()
+    return _shown_by(session, survey_ids)
+
+
+def _shown_by(session: Session, survey_ids: Iterable[str]) -> dict[ResultRef, Finding]:
+    """The results the newest published report of each of ``survey_ids`` shows."""
     found: dict[ResultRef, Finding] = {}
     for survey_id in survey_ids:
         document = latest(session, survey_id)
@@ -296,10 +301,12 @@ class ShownResult:
 def shown_results(
     session: Session, programme_id: int, language: str, labels_for: LabelsFor
 ) -> list[ShownResult]:
-    """The page's results that the newest published reports still show, in order."""
-    shown = available(session, programme_id)
+    """The page's results that the newest published reports still show, in order. Only the
+    reports of the surveys the page names are read: the page is public."""
+    chosen = chosen_results(session, programme_id)
+    shown = _shown_by(session, dict.fromkeys(item.ref.survey_id for item in chosen))
     page = []
-    for item in chosen_results(session, programme_id):
+    for item in chosen:
         finding = shown.get(item.ref)
         if finding is None:
             continue
@@ -317,10 +324,3 @@ def shown_results(
             )
         )
     return page
-
-
-def is_public(session: Session, programme_id: int) -> bool:
-    published = session.scalar(
-        select(Programme.results_page_published).where(Programme.id == programme_id)
-    )
-    return bool(published)

@@ -21,9 +21,9 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField
 
@@ -31,7 +31,6 @@ from ..definitions import Survey
 from ..models import SurveyAssignment
 from ..reports import brief, brief_docx, snapshot, summary
 from ..reports.presentation import Labels
-from ..reports.redaction import Redactor
 from ..reports.snapshot import SnapshotDoc
 from ..staff import auth
 from ..staff.auth import Permission
@@ -39,6 +38,7 @@ from ..state import app_state
 from .access import Scope, actor, current_user, rule
 from .forms import StaffForm
 from .i18n import text_direction, translated
+from .reports import redactor, report_labels
 
 blueprint = Blueprint("brief", __name__, url_prefix="/reports")
 
@@ -71,13 +71,6 @@ class Setting:
     quotes: list[ShownQuote]
 
 
-def _labels(document: SnapshotDoc) -> Labels:
-    language = str(get_locale() or document["default_language"])
-    if language not in document["languages"]:
-        language = document["default_language"]
-    return Labels(document, language, _)
-
-
 def question_label(survey: Survey | None, question_id: str, language: str) -> str:
     """The question an answer was given to, as the free-text page names it."""
     if survey is None:
@@ -102,7 +95,7 @@ def _setting(survey_id: str) -> Setting | None:
         document = snapshot.latest(db, survey_id)
         if document is None or not document["views"]:
             return None
-        labels = _labels(document)
+        labels = report_labels(document)
         period = brief.period_of(document)
         text = brief.load(db, survey_id, period, labels)
         found = brief.quotes(db, survey_id)
@@ -325,11 +318,6 @@ def _programme_of(survey_id: str) -> int:
         return assigned.programme_id
 
 
-def _redactor() -> Redactor:
-    reports = app_state().settings.reports
-    return Redactor(reports.redact_names, reports.phone_region or None)
-
-
 @blueprint.post("/<survey_id>/brief/quotes")
 @rule(Permission.READ_FREE_TEXT, Scope.SURVEY)
 def approve_quotes(survey_id: str) -> Page:
@@ -345,7 +333,7 @@ def approve_quotes(survey_id: str) -> Page:
                 survey_id,
                 request.form.getlist("quote"),
                 secret_key=str(current_app.config["SECRET_KEY"]),
-                redactor=_redactor(),
+                redactor=redactor(),
             )
     except brief.BriefError as error:
         flash(translated(error), "error")

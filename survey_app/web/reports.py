@@ -139,7 +139,8 @@ def _latest(survey_id: str) -> SnapshotDoc | None:
         return snapshot.latest(db, survey_id)
 
 
-def _labels(document: SnapshotDoc) -> Labels:
+def report_labels(document: SnapshotDoc) -> Labels:
+    """The report's labels in the staff member's language, or the survey's default one."""
     language = str(get_locale() or document["default_language"])
     if language not in document["languages"]:
         language = document["default_language"]
@@ -205,7 +206,7 @@ def _show(survey_id: str, *, printable: bool) -> Page:
         return render_template(
             "reports/empty.html", survey_id=survey_id, abilities=abilities, document=document
         )
-    labels = _labels(document)
+    labels = report_labels(document)
     view = _view(document)
     filters = [(v["id"], labels.view(v)) for v in document["views"]]
     scores = summary.scorecard(labels, view)
@@ -239,7 +240,7 @@ def breakdowns(survey_id: str) -> Page:
     facts = _report_facts(survey_id)
     if document is None or not document["views"]:
         return redirect(url_for("reports.dashboard", survey_id=survey_id))
-    labels = _labels(document)
+    labels = report_labels(document)
     dimensions = pages.breakdown_dimensions(labels, document)
     if not dimensions:
         return redirect(url_for("reports.dashboard", survey_id=survey_id))
@@ -407,9 +408,7 @@ def microdata(survey_id: str) -> Page:
             state.settings.reports.threshold,
             passphrase,
             actor=actor().name,
-            redactor=Redactor(
-                state.settings.reports.redact_names, state.settings.reports.phone_region or None
-            ),
+            redactor=redactor(),
             key_file_text=key_file_text,
         ),
     )
@@ -439,9 +438,7 @@ def free_text(survey_id: str) -> Page:
             state.settings.reports.threshold,
             passphrase,
             actor=actor().name,
-            redactor=Redactor(
-                state.settings.reports.redact_names, state.settings.reports.phone_region or None
-            ),
+            redactor=redactor(),
             key_file_text=key_file_text,
         ),
     )
@@ -497,6 +494,7 @@ def _microdata_zip(survey_id: str, result: Microdata) -> bytes:
     return buffer.getvalue()
 
 
-def _redactor() -> Redactor:
+def redactor() -> Redactor:
+    """Free-text redaction as the deployment configures it."""
     reports = app_state().settings.reports
     return Redactor(reports.redact_names, reports.phone_region or None)
