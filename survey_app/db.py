@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sqlalchemy import (
     event,
     make_url,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic autogenerate and batch operations agree across databases.
@@ -109,7 +111,41 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
         )
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is tested before a request gets it.
+IDLE_BEFORE_PING_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only if it sat unused for a while.
+
+    A connection can die while it waits in the pool: the database restarted, or something on
+    the way closed it. SQLAlchemy's pool_pre_ping tests every connection at every checkout, a
+    round trip for each request; under load a connection is back in use within milliseconds,
+    so only one that has waited longer is tested. A dead one is replaced before the request
+    sees it (the pool retries on DisconnectionError); a connection that dies in the moment
+    between two uses fails that one request, and the pool then replaces every connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is not None and time.monotonic() - returned_at < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(f"a pooled connection failed its test: {error}") from error
+        if not alive:
+            raise DisconnectionError("a pooled connection failed its test")
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -154,6 +190,14 @@ class Database:
         session's bookkeeping cost more than running them."""
         with self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def one_read(self) -> Iterator[Connection]:
+        """A connection for a request that runs one statement and only reads, outside any
+        transaction: one statement is consistent on its own, and on PostgreSQL the BEGIN and
+        COMMIT would cost a round trip each."""
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import Flask, current_app
 from sqlalchemy import event, select
@@ -15,6 +16,7 @@ from .definitions import Survey, load_directory, load_survey_json
 from .intake.responses import register_version
 from .models import SurveyAssignment, SurveyVersion
 from .operations.traffic import TrafficCounter
+from .web.page_shapes import PageShapes
 from .web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -31,12 +33,17 @@ class AppState:
     # Seals staff TOTP secrets in the database; never stored there.
     totp_key: str
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    # Respondent pages rendered once per shape (survey_app.web.page_shapes).
+    page_shapes: PageShapes = field(default_factory=PageShapes)
     # Definitions read back from the database; a stored version never changes, so they are kept.
     _stored: dict[tuple[str, str], Survey] = field(default_factory=dict)
     _registered: set[tuple[str, str]] = field(default_factory=set)
     # The release interval this process knows to be released already (survey_app.intake.release):
     # until it ends, nobody needs to ask the database again.
     released_interval: str | None = None
+    # No draft expires before this moment: this process purged them then (see
+    # survey_app.intake.drafts.none_expire_before). None: not yet.
+    drafts_expire_from: datetime | None = None
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> AppState:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -191,20 +192,23 @@ def test_payload_is_canonical_json() -> None:
 
 
 def test_idle_draft_is_forgotten_and_the_respondent_starts_again(
-    app: Flask, client: FlaskClient, deployment: Deployment
+    app: Flask, client: FlaskClient, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
+
+    from survey_app.intake import drafts
 
     token = deployment.links["minimal"]
     tab = start(client, token)
     tab.submit(1, {"consent": "yes"})
-    with app_state(app).database.session() as session:
-        for draft in session.scalars(select(Draft)):
-            draft.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    start(client, token)  # another respondent: a draft of their own, and no purge (just done)
+    idle = timedelta(minutes=app_state(app).settings.respondent.draft_idle_minutes)
+    later = drafts.now() + idle + drafts.EXPIRY_STEP
+    monkeypatch.setattr(drafts, "now", lambda: later)
     reply = tab.submit(2, {"felt_safe": "yes"})
     assert reply.status_code == 410
     assert "Please start again" in tab.html
-    # Starting again purges what expired.
+    # Starting again purges what expired: both earlier drafts.
     start(client, token)
     with app_state(app).database.session() as session:
         assert len(session.scalars(select(Draft)).all()) == 1
@@ -275,3 +279,18 @@ def test_a_draft_keeps_only_a_quarter_hour_of_activity_time(
     # A multiple of 15 minutes, never earlier than the idle time allows, at most 15 minutes later.
     assert expires.timestamp() % (15 * 60) == 0 and expires.microsecond == 0
     assert before + idle <= expires <= datetime.now(UTC) + idle + timedelta(minutes=15)
+
+
+def test_after_a_purge_no_draft_expires_before_the_next_quarter_hour() -> None:
+    """Why one purge per quarter hour finds everything: every expiry a draft can have is a
+    quarter hour later than the moment it was set."""
+    from datetime import UTC, datetime, timedelta
+
+    from survey_app.intake.drafts import EXPIRY_STEP, coarse_expiry, none_expire_before
+
+    quarter = datetime(2026, 3, 1, 10, 15, tzinfo=UTC)
+    for purged_at in (quarter, quarter + timedelta(seconds=1), quarter + timedelta(minutes=14)):
+        first = none_expire_before(purged_at)
+        assert first == quarter + EXPIRY_STEP
+        # The earliest expiry a draft saved after the purge can have, even with no idle time.
+        assert coarse_expiry(purged_at + timedelta(microseconds=1)) >= first

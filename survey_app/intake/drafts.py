@@ -165,7 +165,7 @@ class DraftStore:
     def open(self, handle: DraftHandle, draft: StoredDraft | None) -> DraftState:
         """The answers in `draft`, the handle's row as read (None: no such row) in this
         transaction, e.g. with the request's link (`survey_app.web.served_links`)."""
-        if draft is None or draft.expires_at <= datetime.now(UTC):
+        if draft is None or draft.expires_at <= now():
             raise DraftExpired()
         if draft.ciphertext == FINISHED:
             raise DraftFinished()
@@ -212,15 +212,16 @@ class DraftStore:
         """
         return _rowcount(self.session.execute(_FINISH, {"draft_id": handle.draft_id})) == 1
 
-    def purge_expired(self) -> int:
-        return _rowcount(self.session.execute(_PURGE, {"now": datetime.now(UTC)}))
+    def purge_expired(self, moment: datetime | None = None) -> int:
+        """Delete every draft expired at `moment` (default: now); how many."""
+        return _rowcount(self.session.execute(_PURGE, {"now": moment or now()}))
 
     def _encrypt(self, handle: DraftHandle, state: DraftState) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)
         return nonce + AESGCM(handle.key).encrypt(nonce, state.to_json(), handle.draft_id.encode())
 
     def _expiry(self) -> datetime:
-        return coarse_expiry(datetime.now(UTC) + self.idle)
+        return coarse_expiry(now() + self.idle)
 
 
 def _new_handle() -> DraftHandle:
@@ -229,6 +230,23 @@ def _new_handle() -> DraftHandle:
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def now() -> datetime:
+    """The time drafts expire by (a function, so that tests can move it on)."""
+    return datetime.now(UTC)
+
+
+def none_expire_before(purged_at: datetime) -> datetime:
+    """After a purge at `purged_at`, the first moment at which any draft can be expired.
+
+    Every stored expiry is a multiple of EXPIRY_STEP, later than the moment it was set; the
+    purge left only expiries later than `purged_at`. So none comes before the next multiple,
+    and until then another purge would find nothing: a server purges once per step, not once
+    per respondent.
+    """
+    step = EXPIRY_STEP.total_seconds()
+    return datetime.fromtimestamp((math.floor(purged_at.timestamp() / step) + 1) * step, UTC)
 
 
 def coarse_expiry(moment: datetime) -> datetime:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
 from ..definitions.piping import with_answers
-from ..intake import release
+from ..intake import drafts, release
 from ..intake.distribution import spend_code
 from ..intake.drafts import (
     DraftExpired,
@@ -49,6 +49,7 @@ from ..intake.drafts import (
     DraftState,
     DraftStore,
     StoredDraft,
+    none_expire_before,
 )
 from ..intake.help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..intake.responses import ResponseMeta, register_version, seal_response
@@ -84,8 +85,13 @@ class Later:
     template: str
     context: dict[str, Any]
     status: int = 200
+    # Shows nothing the respondent typed or chose, so may be rendered once for everyone who
+    # reaches the same page the same way (survey_app.web.page_shapes).
+    keepable: bool = False
 
     def render(self) -> tuple[str, int]:
+        if self.keepable:
+            return app_state().page_shapes.render(self.template, self.context), self.status
         return render_template(self.template, **self.context), self.status
 
 
@@ -155,7 +161,7 @@ def _programme_of_this_link() -> ServedProgramme | None:
     if not isinstance(token, str):
         return None
     try:
-        with app_state().database.connection() as db:
+        with app_state().database.one_read() as db:
             link = find_link(db, token)
             return None if link is None else link.programme
     except SQLAlchemyError:
@@ -205,17 +211,37 @@ def _answer(token: str) -> Reply:
 
 def _start(token: str) -> Reply:
     _release_if_due()
-    registered: list[Survey] = []
+    done = _Done()
     # One transaction for the whole request, reads included.
     with _transaction() as db:
-        reply = _begin(token, db, registered)
+        reply = _begin(token, db, done)
     # Known to be stored only now that the transaction has committed.
-    for survey in registered:
-        app_state().stored_version(survey)
+    state = app_state()
+    for survey in done.registered:
+        state.stored_version(survey)
+    if done.purged_at is not None:
+        state.drafts_expire_from = none_expire_before(done.purged_at)
     return reply
 
 
-def _begin(token: str, db: Connection, registered: list[Survey]) -> Reply:
+@dataclass
+class _Done:
+    """What a start did in its transaction, to note once it has committed."""
+
+    registered: list[Survey] = field(default_factory=list)
+    purged_at: datetime | None = None
+
+
+def _purge_if_due(store: DraftStore, done: _Done) -> None:
+    """Delete expired drafts, unless this server did since the last expiry step began."""
+    moment = drafts.now()
+    due = app_state().drafts_expire_from
+    if due is None or moment >= due:
+        store.purge_expired(moment)
+        done.purged_at = moment
+
+
+def _begin(token: str, db: Connection, done: _Done) -> Reply:
     link, survey, programme = _served(token, db)
     language = request.form.get("lang", survey.default_language)
     if language not in survey.language_codes:
@@ -226,7 +252,7 @@ def _begin(token: str, db: Connection, registered: list[Survey]) -> Reply:
     if not app_state().version_stored(survey):
         # A survey assigned while this server runs (`serve` registers the others at start).
         register_version(db, survey.id, survey.version, survey.canonical_json)
-        registered.append(survey)
+        done.registered.append(survey)
     # The code is spent here, at the start, so that no transaction storing a response ever
     # touches a code (see survey_app.intake.distribution).
     typed = request.form.get("code", "")
@@ -235,7 +261,7 @@ def _begin(token: str, db: Connection, registered: list[Survey]) -> Reply:
         error = _("This code is not valid or has already been used. Please check the card.")
         return _landing(token, survey, programme, True, code=typed, code_error=error, status=403)
     store = _drafts(db)
-    store.purge_expired()
+    _purge_if_due(store, done)
     state = DraftState(link_token=token, language=language, survey_version=survey.version)
     handle = store.create(state)
     g.language = language
@@ -264,6 +290,7 @@ def _landing(
             "code_error": code_error,
         },
         status,
+        keepable=not code and code_error is None,
     )
 
 
@@ -367,7 +394,7 @@ def _finish(
 
 
 def _received(survey: Survey, programme: ServedProgramme) -> Later:
-    return Later("respond/done.html", {"survey": survey, "programme": programme})
+    return Later("respond/done.html", {"survey": survey, "programme": programme}, keepable=True)
 
 
 def _rotate_and_render(
@@ -452,7 +479,7 @@ def _served(token: str, db: Connection | None = None) -> tuple[ServedLink, Surve
     """The link, its survey and programme (one query, in `db`'s transaction if given);
     404 for no such link, SurveyClosed for one switched off or no longer served."""
     if db is None:
-        with app_state().database.connection() as own:
+        with app_state().database.one_read() as own:
             return _served(token, own)
     return _open(find_link(db, token))
 
@@ -495,6 +522,10 @@ def _render_page(
         if index == number or answering.page_is_relevant(page, state.answers)
     ]
     g.draft_field = handle.to_field()
+    visible = answering.visible_questions(current, state.answers)
+    questions = with_answers(visible, survey, current, state.answers)
+    values = submitted.raw if submitted else answering.form_values(current, state.answers)
+    errors = submitted.errors if submitted else {}
     return Later(
         "respond/page.html",
         {
@@ -508,18 +539,18 @@ def _render_page(
             "first": answering.previous_page(survey, number, state.answers) is None,
             "page": current,
             "repetitions": answering.repetitions_asked(survey, current, state.answers),
-            "questions": with_answers(
-                answering.visible_questions(current, state.answers), survey, current, state.answers
-            ),
+            "questions": questions,
             "lang": state.language,
             "languages": survey.languages,
-            "values": submitted.raw if submitted else answering.form_values(current, state.answers),
-            "errors": submitted.errors if submitted else {},
+            "values": values,
+            "errors": errors,
             "choices": answering.filtered_choices(current, state.answers),
             "rules": client_rules(current),
             "max_text": _max_text(),
         },
         status,
+        # No answer put back in a field, no error quoting one, none inserted into a label.
+        keepable=not values and not errors and questions == visible,
     )
 
 
