@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from sqlalchemy import (
     event,
     make_url,
 )
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic autogenerate and batch operations agree across databases.
@@ -185,19 +186,39 @@ class Database:
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        """A transaction on a plain connection, without the ORM: commits on success and rolls
-        back on any error. A respondent's request runs only statements built once, and the
-        session's bookkeeping cost more than running them."""
-        with self.engine.begin() as connection:
-            yield connection
+        """A plain connection, without the ORM, for a request whose every write is one
+        conditional statement that decides on its own (its row count says whether it won a
+        race); writes that must happen together go in `together`.
 
-    @contextmanager
-    def one_read(self) -> Iterator[Connection]:
-        """A connection for a request that runs one statement and only reads, outside any
-        transaction: one statement is consistent on its own, and on PostgreSQL the BEGIN and
-        COMMIT would cost a round trip each."""
+        A respondent's request runs only statements built once, and the session's bookkeeping
+        cost more than running them. On PostgreSQL each statement commits as it runs: a
+        transaction around a request would cost a BEGIN and a COMMIT round trip, and would
+        give a request nothing more (at READ COMMITTED each statement sees what was committed
+        when it began, in a transaction or not). On SQLite the request is one transaction,
+        rolled back on any error: SQLite begins it only at the first write, and a round trip
+        costs nothing there.
+        """
+        if self.is_sqlite:
+            with self.engine.begin() as connection:
+                yield connection
+            return
         with self.engine.connect() as connection:
             yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def together(self, connection: Connection) -> Iterator[None]:
+        """The writes inside happen all or none, on a connection from `connection()`."""
+        if self.is_sqlite:  # the request's own transaction already holds them together
+            yield
+            return
+        connection.exec_driver_sql("BEGIN")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT")
 
     def dispose(self) -> None:
         self.engine.dispose()

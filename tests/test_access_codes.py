@@ -164,3 +164,22 @@ def test_rate_limit_answers_429_and_keeps_no_address(tmp_path: Path, database_ur
     with app_state(app).database.session() as session:
         assert session.scalars(select(DistributionLink)).all()
     app_state(app).database.dispose()
+
+
+def test_a_code_is_not_spent_when_its_draft_cannot_be_stored(
+    app: Flask, client: FlaskClient, deployment: Deployment, monkeypatch: Any
+) -> None:
+    """The code is spent with the draft it opens, or not at all: a start that fails after
+    spending it leaves the card usable."""
+    from sqlalchemy import text
+
+    from survey_app.intake.drafts import DraftStore
+
+    def failing_create(self: DraftStore, state: object) -> None:
+        self.session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+    token, (code, _other) = coded_link(app, deployment)
+    with monkeypatch.context() as patch:
+        patch.setattr(DraftStore, "create", failing_create)
+        assert start_with_code(client, token, code).status_code >= 500
+    assert start_with_code(app.test_client(), token, code).status_code == 200

@@ -294,3 +294,29 @@ def test_after_a_purge_no_draft_expires_before_the_next_quarter_hour() -> None:
         assert first == quarter + EXPIRY_STEP
         # The earliest expiry a draft saved after the purge can have, even with no idle time.
         assert coarse_expiry(purged_at + timedelta(microseconds=1)) >= first
+
+
+def test_a_response_that_fails_to_store_leaves_the_answers_to_send_again(
+    app: Flask, client: FlaskClient, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The draft is marked finished and the response stored together, or neither: when storing
+    fails after the draft was marked, the same page sent again stores the answers once."""
+    from sqlalchemy import text
+
+    from survey_app.intake.responses import SealedResponse
+
+    def failing_store(self: SealedResponse, session: object) -> None:
+        session.execute(text("INSERT INTO no_such_table VALUES (1)"))  # type: ignore[attr-defined]
+
+    tab = start(client, deployment.links["minimal"])
+    tab.submit(1, {"consent": "yes"})
+    last_page = tab.form({"felt_safe": "yes"}, action="next")
+    with monkeypatch.context() as patch:
+        patch.setattr(SealedResponse, "store", failing_store)
+        failed = client.post(tab.url, data=last_page)
+    assert failed.status_code >= 500
+    assert "Thank you" not in failed.get_data(as_text=True)
+    assert read_back(app, deployment.programme_id, "minimal") == []
+    sent_again = client.post(tab.url, data=last_page)
+    assert sent_again.status_code == 200 and "Thank you" in sent_again.get_data(as_text=True)
+    assert len(read_back(app, deployment.programme_id, "minimal")) == 1

@@ -75,7 +75,7 @@ DEFAULT_HELP = "survey_app.default_help"
 
 @dataclass(frozen=True)
 class Later:
-    """A page to render once the request's transaction has ended.
+    """A page to render once the request is done with the database.
 
     Nothing on a respondent's page needs the database, and rendering inside the transaction
     kept it open for as long again: other requests waited for its locks (on SQLite, the
@@ -124,7 +124,7 @@ def _closed(error: SurveyClosed) -> tuple[str, int]:
     if handle is not None:
         # Someone was answering when the link was switched off: tell them in their language,
         # and their answers go now.
-        with _transaction() as db:
+        with _connection() as db:
             store = _drafts(db)
             with contextlib.suppress(DraftExpired, DraftFinished):
                 g.language = store.load(handle).language
@@ -161,7 +161,7 @@ def _programme_of_this_link() -> ServedProgramme | None:
     if not isinstance(token, str):
         return None
     try:
-        with app_state().database.one_read() as db:
+        with app_state().database.connection() as db:
             link = find_link(db, token)
             return None if link is None else link.programme
     except SQLAlchemyError:
@@ -190,8 +190,8 @@ def survey_page(token: str) -> Any:
 
 def _answer(token: str) -> Reply:
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
-    # One transaction for the whole request, reads included.
-    with _transaction() as db:
+    # One connection for the whole request (see survey_app.db.Database.connection).
+    with _connection() as db:
         if handle is None:
             _link, _survey, programme = _served(token, db)
             return _start_again(token, programme)
@@ -212,10 +212,10 @@ def _answer(token: str) -> Reply:
 def _start(token: str) -> Reply:
     _release_if_due()
     done = _Done()
-    # One transaction for the whole request, reads included.
-    with _transaction() as db:
+    # One connection for the whole request (see survey_app.db.Database.connection).
+    with _connection() as db:
         reply = _begin(token, db, done)
-    # Known to be stored only now that the transaction has committed.
+    # Known to be stored only now that the request's writes have committed.
     state = app_state()
     for survey in done.registered:
         state.stored_version(survey)
@@ -226,7 +226,7 @@ def _start(token: str) -> Reply:
 
 @dataclass
 class _Done:
-    """What a start did in its transaction, to note once it has committed."""
+    """What a start wrote, to note once its writes have committed."""
 
     registered: list[Survey] = field(default_factory=list)
     purged_at: datetime | None = None
@@ -253,18 +253,22 @@ def _begin(token: str, db: Connection, done: _Done) -> Reply:
         # A survey assigned while this server runs (`serve` registers the others at start).
         register_version(db, survey.id, survey.version, survey.canonical_json)
         done.registered.append(survey)
-    # The code is spent here, at the start, so that no transaction storing a response ever
-    # touches a code (see survey_app.intake.distribution).
-    typed = request.form.get("code", "")
-    if link.requires_code and not spend_code(db, token, typed, app_state().code_key):
-        g.language = language
-        error = _("This code is not valid or has already been used. Please check the card.")
-        return _landing(token, survey, programme, True, code=typed, code_error=error, status=403)
     store = _drafts(db)
     _purge_if_due(store, done)
     state = DraftState(link_token=token, language=language, survey_version=survey.version)
-    handle = store.create(state)
     g.language = language
+    if not link.requires_code:
+        return _render_page(survey, programme, token, state, store.create(state))
+    # The code is spent here, at the start, so that no transaction storing a response ever
+    # touches a code (see survey_app.intake.distribution); with the draft it opens, or not at all.
+    typed = request.form.get("code", "")
+    with app_state().database.together(db):
+        if not spend_code(db, token, typed, app_state().code_key):
+            error = _("This code is not valid or has already been used. Please check the card.")
+            return _landing(
+                token, survey, programme, True, code=typed, code_error=error, status=403
+            )
+        handle = store.create(state)
     return _render_page(survey, programme, token, state, handle)
 
 
@@ -384,12 +388,13 @@ def _finish(
         period_granularity=app_state().settings.privacy.period,
         version_stored=app_state().version_stored(survey),
     )
-    # The draft is marked finished in the same transaction as the response is stored: of two
-    # finishing requests sent at once, only the one that changed the row stores anything.
-    # Sealed first, so the row is locked (on SQLite, the database) only for the two writes.
-    if not store.finish(handle):
-        return _received(survey, programme)
-    sealed.store(db)
+    # The draft is marked finished in one transaction with the stored response: of two
+    # finishing requests sent at once, only the one that changed the row stores anything, and
+    # a response that fails to store leaves the draft to send again. Sealed first, so the row
+    # is locked (on SQLite, the database) only for the two writes.
+    with app_state().database.together(db):
+        if store.finish(handle):
+            sealed.store(db)
     return _received(survey, programme)
 
 
@@ -445,7 +450,7 @@ def quick_exit() -> BaseResponse:
     """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral."""
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
     if handle is not None:
-        with _transaction() as db:
+        with _connection() as db:
             _drafts(db).discard(handle)
     session.clear()
     # exit.js sends "beacon" on its way out and takes the page to the neutral site itself.
@@ -476,10 +481,10 @@ def load_default_help(settings: RespondentSettings) -> Contacts:
 
 
 def _served(token: str, db: Connection | None = None) -> tuple[ServedLink, Survey, ServedProgramme]:
-    """The link, its survey and programme (one query, in `db`'s transaction if given);
+    """The link, its survey and programme (one query, on `db` if given);
     404 for no such link, SurveyClosed for one switched off or no longer served."""
     if db is None:
-        with app_state().database.one_read() as own:
+        with app_state().database.connection() as own:
             return _served(token, own)
     return _open(find_link(db, token))
 
@@ -591,7 +596,7 @@ def _drafts(db: Connection) -> DraftStore:
     return DraftStore(db, timedelta(minutes=app_state().settings.respondent.draft_idle_minutes))
 
 
-def _transaction() -> AbstractContextManager[Connection]:
+def _connection() -> AbstractContextManager[Connection]:
     return app_state().database.connection()
 
 
