@@ -22,7 +22,7 @@ from sqlalchemy import (
     event,
     make_url,
 )
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names, so Alembic autogenerate and batch operations agree across databases.
@@ -139,14 +139,20 @@ def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         returned_at = record.info.get("returned_at")
-        if returned_at is not None and time.monotonic() - returned_at < IDLE_BEFORE_PING_SECONDS:
+        # None: a connection made just now.
+        if returned_at is None or time.monotonic() - returned_at < IDLE_BEFORE_PING_SECONDS:
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
-            raise DisconnectionError(f"a pooled connection failed its test: {error}") from error
+            alive = False
+            cause = f": {error}"
+        else:
+            cause = ""
         if not alive:
-            raise DisconnectionError("a pooled connection failed its test")
+            # As pool_pre_ping does: the server probably restarted, so every connection made
+            # before this one is replaced too, not only the one that failed.
+            raise InvalidatePoolError(f"a pooled connection failed its test{cause}")
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -214,6 +220,10 @@ class Database:
         connection.exec_driver_sql("BEGIN")
         try:
             yield
+            # PostgreSQL answers COMMIT in a failed transaction by rolling back, without an
+            # error: a failure caught inside must not pass for writes kept.
+            if _failed_transaction(connection):
+                raise WritesNotKept()
         except BaseException:
             with contextlib.suppress(SQLAlchemyError):
                 connection.exec_driver_sql("ROLLBACK")
@@ -222,6 +232,21 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class WritesNotKept(Exception):
+    """Writes meant to go together failed, and were rolled back together."""
+
+    def __init__(self) -> None:
+        super().__init__("a statement failed inside writes that go together; none of them was kept")
+
+
+def _failed_transaction(connection: Connection) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    driver: Any = connection.connection.driver_connection
+    info = getattr(driver, "info", None)
+    return info is not None and info.transaction_status == TransactionStatus.INERROR
 
 
 def insert_or_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:

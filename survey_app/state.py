@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from flask import Flask, current_app
 from sqlalchemy import event, select
@@ -41,9 +40,9 @@ class AppState:
     # The release interval this process knows to be released already (survey_app.intake.release):
     # until it ends, nobody needs to ask the database again.
     released_interval: str | None = None
-    # No draft expires before this moment: this process purged them then (see
-    # survey_app.intake.drafts.none_expire_before). None: not yet.
-    drafts_expire_from: datetime | None = None
+    # The expiry step in which this process last purged expired drafts (see
+    # survey_app.intake.drafts.expiry_step). None: not yet.
+    drafts_purged_step: int | None = None
 
     @classmethod
     def build(cls, settings: Settings, database: Database) -> AppState:

@@ -51,3 +51,38 @@ def test_without_the_test_the_killed_connection_fails_a_request(
     _kill_pooled_connection(app)
     time.sleep(0.2)
     assert app.test_client().get(f"/s/{token}").status_code >= 500
+
+
+def test_the_quick_exit_leaves_even_when_the_database_cannot_answer(
+    app: Flask, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection that died within the second it was last used is not tested: the request
+    that gets it fails. The quick exit must still take the respondent away."""
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 3600.0)
+    tab = Respondent(app.test_client(), deployment.links["minimal"])
+    tab.start()
+    _kill_pooled_connection(app)
+    time.sleep(0.2)
+    reply = app.test_client().post("/exit", data={"draft": tab.draft})
+    assert reply.status_code == 303
+    assert reply.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+
+
+def test_a_failed_test_replaces_every_older_connection(app: Flask, deployment: Deployment) -> None:
+    """Two pooled connections die at once (a restart). The first out waited and fails its
+    test; the second, returned just now, must not go out untested and fail a request."""
+    token = deployment.links["minimal"]
+    engine = app_state(app).database.engine
+    first, second = engine.connect(), engine.connect()
+    pids = [c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in (first, second)]
+    first.close()  # handed out first: the pool is first in, first out
+    time.sleep(db.IDLE_BEFORE_PING_SECONDS + 0.2)
+    second.close()
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    with admin.connect() as connection:
+        for pid in pids:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    time.sleep(0.05)
+    client = app.test_client()
+    assert [client.get(f"/s/{token}").status_code for _ in range(2)] == [200, 200]

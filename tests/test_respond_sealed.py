@@ -283,17 +283,38 @@ def test_a_draft_keeps_only_a_quarter_hour_of_activity_time(
 
 def test_after_a_purge_no_draft_expires_before_the_next_quarter_hour() -> None:
     """Why one purge per quarter hour finds everything: every expiry a draft can have is a
-    quarter hour later than the moment it was set."""
+    quarter hour later than the moment it was set, so none falls in the step of a purge."""
     from datetime import UTC, datetime, timedelta
 
-    from survey_app.intake.drafts import EXPIRY_STEP, coarse_expiry, none_expire_before
+    from survey_app.intake.drafts import coarse_expiry, expiry_step
 
     quarter = datetime(2026, 3, 1, 10, 15, tzinfo=UTC)
     for purged_at in (quarter, quarter + timedelta(seconds=1), quarter + timedelta(minutes=14)):
-        first = none_expire_before(purged_at)
-        assert first == quarter + EXPIRY_STEP
-        # The earliest expiry a draft saved after the purge can have, even with no idle time.
-        assert coarse_expiry(purged_at + timedelta(microseconds=1)) >= first
+        saved_after = purged_at + timedelta(microseconds=1)
+        assert expiry_step(coarse_expiry(saved_after)) > expiry_step(purged_at)
+        assert expiry_step(purged_at) == expiry_step(quarter)
+
+
+def test_a_clock_set_back_does_not_stop_the_purge(
+    app: Flask, client: FlaskClient, deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from survey_app.intake import drafts
+
+    token = deployment.links["minimal"]
+    real = drafts.now()
+    clock = {"now": real + timedelta(hours=2)}  # ahead, then corrected
+    monkeypatch.setattr(drafts, "now", lambda: clock["now"])
+    start(client, token)  # purges, in a step two hours ahead
+    clock["now"] = real
+    start(client, token)  # another step number: purges again (nothing has expired)
+    idle = timedelta(minutes=app_state(app).settings.respondent.draft_idle_minutes)
+    clock["now"] = real + idle + drafts.EXPIRY_STEP  # the second draft has expired
+    start(client, token)
+    with app_state(app).database.session() as session:
+        expiries = list(session.scalars(select(Draft.expires_at)))
+    assert all(expiry > clock["now"] for expiry in expiries), expiries
 
 
 def test_a_response_that_fails_to_store_leaves_the_answers_to_send_again(

@@ -212,6 +212,11 @@ class DraftStore:
         """
         return _rowcount(self.session.execute(_FINISH, {"draft_id": handle.draft_id})) == 1
 
+    def is_finished(self, handle: DraftHandle) -> bool:
+        """Whether the handle's draft was finished: its answers were stored."""
+        row = self.session.execute(_LOAD, {"draft_id": handle.draft_id}).first()
+        return row is not None and row.ciphertext == FINISHED
+
     def purge_expired(self, moment: datetime | None = None) -> int:
         """Delete every draft expired at `moment` (default: now); how many."""
         return _rowcount(self.session.execute(_PURGE, {"now": moment or now()}))
@@ -237,16 +242,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def none_expire_before(purged_at: datetime) -> datetime:
-    """After a purge at `purged_at`, the first moment at which any draft can be expired.
+def expiry_step(moment: datetime) -> int:
+    """The number of the EXPIRY_STEP `moment` falls in.
 
-    Every stored expiry is a multiple of EXPIRY_STEP, later than the moment it was set; the
-    purge left only expiries later than `purged_at`. So none comes before the next multiple,
-    and until then another purge would find nothing: a server purges once per step, not once
-    per respondent.
+    Every stored expiry is a multiple of the step, later than the moment it was set. So after
+    a purge, no draft expires until the next step begins, and another purge in the same step
+    would find nothing: a server purges once per step, not once per respondent (and again
+    whenever the step number changes, the clock set back included).
     """
-    step = EXPIRY_STEP.total_seconds()
-    return datetime.fromtimestamp((math.floor(purged_at.timestamp() / step) + 1) * step, UTC)
+    return math.floor(moment.timestamp() / EXPIRY_STEP.total_seconds())
 
 
 def coarse_expiry(moment: datetime) -> datetime:

@@ -6,9 +6,10 @@ language, visible questions and options, programme and help. Only the CSRF token
 field differ. So the first such page is rendered with placeholders where those two go, kept, and
 later requests get a copy with their own tokens put in.
 
-What may be kept is decided by the view (`Later.shape_only`): a page that shows nothing a
-respondent typed or chose (no answers put back, no errors, no answer inserted into a label, no
-access code). What a kept page looks like is decided by everything it was rendered from: the
+What may be kept is decided by the view (`Later.keepable`): a page that puts back no answer
+(none in a field, no errors, none inserted into a label, no access code). Which page, options
+and page count a respondent reached do follow from earlier answers: kept pages tell, while the
+process runs, which of those shapes were reached at a link (README, "What is kept"). What a kept page looks like is decided by everything it was rendered from: the
 whole template context after the context processors, the link in the address, the interface
 language, the programme in `g` and whether the page carries a draft. A value that cannot be
 compared (an object of a kind not listed below) makes the page render as before, uncached.
@@ -71,10 +72,10 @@ def fingerprint(value: Any) -> Hashable:
         # The type too: Markup is not escaped where the same str would be, and True == 1.
         return (kind, value)
     if kind in (list, tuple):
-        return (tuple, tuple(fingerprint(item) for item in value))
+        return (kind, tuple(fingerprint(item) for item in value))
     if kind is dict:
         # In order: a template loops over a mapping in its order.
-        return (dict, tuple((key, fingerprint(item)) for key, item in value.items()))
+        return (dict, tuple((fingerprint(key), fingerprint(item)) for key, item in value.items()))
     if isinstance(value, _DEFINITION):
         return _Same(value)
     if kind is ServedProgramme:
@@ -111,7 +112,9 @@ class PageShapes:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         full = dict(context)
         app.update_template_context(full)
-        key = self._key(template_name, full) if self.capacity else None
+        # Templates reloaded when their files change (debug) would leave kept pages stale.
+        keeping = self.capacity and not app.jinja_env.auto_reload
+        key = self._key(template_name, full) if keeping else None
         if key is None:
             return self._render(template_name, full)
         kept = self._kept.get(key)

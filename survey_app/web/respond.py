@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,7 +50,6 @@ from ..intake.drafts import (
     DraftState,
     DraftStore,
     StoredDraft,
-    none_expire_before,
 )
 from ..intake.help_contacts import Contacts, HelpFileError, contacts_for, read_help_file
 from ..intake.responses import ResponseMeta, register_version, seal_response
@@ -85,8 +85,8 @@ class Later:
     template: str
     context: dict[str, Any]
     status: int = 200
-    # Shows nothing the respondent typed or chose, so may be rendered once for everyone who
-    # reaches the same page the same way (survey_app.web.page_shapes).
+    # Puts back no answer, so may be rendered once for everyone who reaches the same page the
+    # same way (survey_app.web.page_shapes).
     keepable: bool = False
 
     def render(self) -> tuple[str, int]:
@@ -161,7 +161,7 @@ def _programme_of_this_link() -> ServedProgramme | None:
     if not isinstance(token, str):
         return None
     try:
-        with app_state().database.connection() as db:
+        with _connection() as db:
             link = find_link(db, token)
             return None if link is None else link.programme
     except SQLAlchemyError:
@@ -219,8 +219,8 @@ def _start(token: str) -> Reply:
     state = app_state()
     for survey in done.registered:
         state.stored_version(survey)
-    if done.purged_at is not None:
-        state.drafts_expire_from = none_expire_before(done.purged_at)
+    if done.purged_step is not None:
+        state.drafts_purged_step = done.purged_step
     return reply
 
 
@@ -229,16 +229,16 @@ class _Done:
     """What a start wrote, to note once its writes have committed."""
 
     registered: list[Survey] = field(default_factory=list)
-    purged_at: datetime | None = None
+    purged_step: int | None = None
 
 
 def _purge_if_due(store: DraftStore, done: _Done) -> None:
-    """Delete expired drafts, unless this server did since the last expiry step began."""
+    """Delete expired drafts, unless this server did in this expiry step already."""
     moment = drafts.now()
-    due = app_state().drafts_expire_from
-    if due is None or moment >= due:
+    step = drafts.expiry_step(moment)
+    if step != app_state().drafts_purged_step:
         store.purge_expired(moment)
-        done.purged_at = moment
+        done.purged_step = step
 
 
 def _begin(token: str, db: Connection, done: _Done) -> Reply:
@@ -395,7 +395,11 @@ def _finish(
     with app_state().database.together(db):
         if store.finish(handle):
             sealed.store(db)
-    return _received(survey, programme)
+            return _received(survey, programme)
+    if store.is_finished(handle):
+        return _received(survey, programme)  # its twin, sent at the same moment, stored them
+    # A page sent at the same moment from this page (Back, a language) moved the answers on.
+    return _start_again(token, programme)
 
 
 def _received(survey: Survey, programme: ServedProgramme) -> Later:
@@ -450,8 +454,13 @@ def quick_exit() -> BaseResponse:
     """Leave at once: forget the draft, ask the browser to forget this site, go somewhere neutral."""
     handle = DraftHandle.from_field(request.form.get(DRAFT_FIELD))
     if handle is not None:
-        with _connection() as db:
-            _drafts(db).discard(handle)
+        try:
+            with _connection() as db:
+                _drafts(db).discard(handle)
+        except SQLAlchemyError as error:
+            # Leaving must work even then: the draft cannot be read without the key the page
+            # takes away with it, and it is purged when it expires.
+            log.error("quick exit could not delete a draft: %s", describe(error))
     session.clear()
     # exit.js sends "beacon" on its way out and takes the page to the neutral site itself.
     response: BaseResponse = Response(status=204) if request.form.get("beacon") else _redirect_out()
@@ -484,7 +493,7 @@ def _served(token: str, db: Connection | None = None) -> tuple[ServedLink, Surve
     """The link, its survey and programme (one query, on `db` if given);
     404 for no such link, SurveyClosed for one switched off or no longer served."""
     if db is None:
-        with app_state().database.connection() as own:
+        with _connection() as own:
             return _served(token, own)
     return _open(find_link(db, token))
 
@@ -555,7 +564,7 @@ def _render_page(
         },
         status,
         # No answer put back in a field, no error quoting one, none inserted into a label.
-        keepable=not values and not errors and questions == visible,
+        keepable=not values and not errors and all(map(operator.is_, questions, visible)),
     )
 
 
