@@ -56,17 +56,24 @@ def check_media(folder: Path, name: str, kind: str) -> MediaFile | str:
     return check_image_file(folder / name, name)
 
 
+def _read_within(path: Path, what: str, limit: int, verb: str) -> bytes | str:
+    """The file's bytes, or why not: it is missing, or larger than `limit`."""
+    if not path.is_file():
+        return f"{what}: no such file in {path.parent}"
+    size = path.stat().st_size
+    if size > limit:
+        return (
+            f"{what} is {size // 1024} KB: at most {limit // 1024} KB, "
+            f"so that people with little data can {verb} it"
+        )
+    return path.read_bytes()
+
+
 def check_audio_file(path: Path, name: str) -> MediaFile | str:
     """The sound at `path`, which the survey names `name`, or why it cannot be played."""
-    if not path.is_file():
-        return f"audio {name!r}: no such file in {path.parent}"
-    size = path.stat().st_size
-    if size > MAX_AUDIO_BYTES:
-        return (
-            f"audio {name!r} is {size // 1024} KB: at most {MAX_AUDIO_BYTES // 1024} KB, "
-            f"so that people with little data can play it"
-        )
-    data = path.read_bytes()
+    data = _read_within(path, f"audio {name!r}", MAX_AUDIO_BYTES, "play")
+    if isinstance(data, str):
+        return data
     content_type = sniff_audio(data)
     if content_type is None:
         return f"audio {name!r} is not an MP3, Ogg, WAV or M4A sound"
@@ -96,15 +103,9 @@ def sniff(data: bytes, content_type: str) -> str | None:
 
 def check_image_file(path: Path, name: str) -> MediaFile | str:
     """The picture at `path`, which the survey names `name`, or why it cannot be shown."""
-    if not path.is_file():
-        return f"image {name!r}: no such file in {path.parent}"
-    size = path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
-        return (
-            f"image {name!r} is {size // 1024} KB: at most {MAX_IMAGE_BYTES // 1024} KB, "
-            f"so that people with little data can load it"
-        )
-    data = path.read_bytes()
+    data = _read_within(path, f"image {name!r}", MAX_IMAGE_BYTES, "load")
+    if isinstance(data, str):
+        return data
     sniffed = sniff_image(data)
     if sniffed is None:
         return f"image {name!r} is not a PNG, JPEG or WebP picture" + (
