@@ -182,17 +182,18 @@ def free_port() -> int:
 
 
 class Client:
-    """One browser: a kept-alive connection and the session cookie."""
+    """One browser: a kept-alive connection and its cookies."""
 
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
         self.latencies: list[float] = []
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None
     ) -> tuple[int, str, str]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        jar = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        headers = {"Cookie": jar} if jar else {}
         body = None
         if form is not None:
             body = urllib.parse.urlencode(form)
@@ -202,9 +203,10 @@ class Client:
         reply = self.connection.getresponse()
         content = reply.read().decode()
         self.latencies.append(time.perf_counter() - began)
-        for name, value in reply.getheaders():
-            if name.lower() == "set-cookie" and value.startswith("s="):
-                self.cookie = value.split(";", 1)[0]
+        for header, value in reply.getheaders():
+            if header.lower() == "set-cookie":
+                cookie, _, cookie_value = value.split(";", 1)[0].partition("=")
+                self.cookies[cookie] = cookie_value
         return reply.status, content, reply.getheader("Location") or ""
 
 

@@ -213,11 +213,11 @@ def test_several_workers_need_a_shared_store(tmp_path: Path, database_url: str) 
 
 
 def same_browser(client: FlaskClient, other_server: Flask) -> FlaskClient:
-    """A client of `other_server` holding `client`'s session cookie: one browser, two servers."""
-    cookie = client.get_cookie("s")
+    """A client of `other_server` holding `client`'s form cookie: one browser, two servers."""
+    cookie = client.get_cookie("f")
     assert cookie is not None
     moved = other_server.test_client()
-    moved.set_cookie("s", cookie.value)
+    moved.set_cookie("f", cookie.value)
     return moved
 
 

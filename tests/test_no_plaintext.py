@@ -127,9 +127,10 @@ def scan_everything(
         text = f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
         scanner.check(f"log record from {record.name}", text.encode("utf-8"))
     scanner.check("captured log text", caplog.text.encode("utf-8"))
-    cookie = client.get_cookie("s")
-    if cookie is not None:
-        scanner.check("the session cookie", cookie.value.encode())
+    for name in ("s", "f"):  # the session, the respondent's form cookie
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            scanner.check(f"the cookie {name}", cookie.value.encode())
 
 
 def scan_postgres_tables(scanner: Scanner, app: Flask) -> None:

@@ -41,16 +41,17 @@ def test_respondent_pages_are_never_cached(client: FlaskClient, deployment: Depl
     assert "no-store" in reply.headers["Cache-Control"]
 
 
-def test_a_respondents_session_cookie_is_set_once_not_on_every_page(
+def test_a_respondent_gets_one_cookie_once_and_no_session(
     client: FlaskClient, deployment: Deployment
 ) -> None:
     respondent = Respondent(client, deployment.links["minimal"])
     landing = client.get(respondent.url)
-    assert "s=" in landing.headers.get("Set-Cookie", "")
+    assert [c.split("=")[0] for c in landing.headers.getlist("Set-Cookie")] == ["f"]
     replies = [respondent.start(), respondent.submit(1, {"consent": "yes"})]
     replies.append(respondent.submit(2, {"felt_safe": "yes"}))
     assert "Thank you" in replies[-1].get_data(as_text=True)
     assert [reply.headers.get("Set-Cookie") for reply in replies] == [None, None, None]
+    assert client.get_cookie("s") is None  # no session: the form cookie is all there is
 
 
 @pytest.mark.parametrize("path", ["/s/{token}", "/staff/sign-in", "/static/site.css"])
@@ -103,9 +104,16 @@ def test_cookies_are_httponly_samesite_and_secure_in_production(
         base_url="https://localhost",
         data={"lang": "en", "csrf_token": csrf_token(landing.get_data(as_text=True))},
     )
-    # The only cookie a respondent gets is the session holding the form token (CSRF).
-    cookie = next(c for c in landing.headers.getlist("Set-Cookie") if c.startswith("s="))
+    # The only cookie a respondent gets is the one their form token is made from (CSRF).
+    (cookie,) = landing.headers.getlist("Set-Cookie")
+    assert cookie.startswith("f=") and "Path=/" in cookie
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "Expires" not in cookie and "Max-Age" not in cookie  # gone with the browser session
+    assert reply.status_code == 200 and "Set-Cookie" not in reply.headers
+    signing_in = client.get("/staff/sign-in", base_url="https://localhost")
+    (session,) = signing_in.headers.getlist("Set-Cookie")
+    assert session.startswith("s=") and "HttpOnly" in session and "Secure" in session
+    assert "SameSite=Lax" in session
     assert "Strict-Transport-Security" in reply.headers
     app_state(app).database.dispose()
 
@@ -194,7 +202,7 @@ def test_a_session_cookie_signed_with_a_replaced_secret_key_is_not_read(
     app: Flask, deployment: Deployment
 ) -> None:
     client = app.test_client()
-    url = f"/s/{deployment.links['minimal']}"
+    url = "/staff/sign-in"
     assert client.get(url).headers.get("Set-Cookie", "").startswith("s=")
     # The same cookie again: read, and nothing to write back.
     assert "Set-Cookie" not in client.get(url).headers

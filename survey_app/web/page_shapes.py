@@ -126,7 +126,9 @@ class PageShapes:
                 self._kept[key] = kept
         html = kept.html
         if kept.has_csrf:
-            html = html.replace(self._csrf_mark, generate_csrf())
+            # The context's own token function: a respondent's pages have one of their own.
+            make_token = full.get("csrf_token", generate_csrf)
+            html = html.replace(self._csrf_mark, make_token())
         if kept.has_draft:
             html = html.replace(self._draft_mark, g.draft_field)
         return html

@@ -57,7 +57,7 @@ from ..messages import N_
 from ..models import Programme
 from ..operations.failures import describe
 from ..state import app_state
-from . import answering, stepping
+from . import answering, respondent_forms, stepping
 from .enhance import client_rules
 from .errors import render_error, too_many_requests
 from .i18n import page_language
@@ -102,11 +102,24 @@ def _rendered(reply: Reply) -> BaseResponse | tuple[str, int] | str:
     return reply.render() if isinstance(reply, Later) else reply
 
 
+@blueprint.before_request
+def _check_form_token() -> None:
+    # Leaving must always work, even without the cookie (see quick_exit).
+    if request.endpoint != "respond.quick_exit":
+        respondent_forms.check()
+
+
+@blueprint.context_processor
+def _form_token() -> dict[str, Any]:
+    # A respondent's forms carry a token of their own, not the session's (see respondent_forms).
+    return {"csrf_token": respondent_forms.token}
+
+
 @blueprint.after_request
 def _respondent_headers(response: Response) -> Response:
     # Already no-store everywhere; say it again here so no later change can loosen it for them.
     response.headers["Cache-Control"] = "no-store, max-age=0"
-    return response
+    return respondent_forms.set_cookie_if_new(response)
 
 
 class SurveyClosed(Exception):
@@ -474,9 +487,9 @@ def _redirect_out() -> BaseResponse:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
-    # Leaving must always work, even with an expired session; it only ever deletes a draft
-    # whose key the request itself carries.
-    app.extensions["csrf"].exempt(quick_exit)
+    # Its forms are checked against their own token (_check_form_token); leaving must always
+    # work, even with an expired session: it only ever deletes a draft whose key it carries.
+    app.extensions["csrf"].exempt(blueprint)
     app.extensions[DEFAULT_HELP] = load_default_help(app_state(app).settings.respondent)
 
 
