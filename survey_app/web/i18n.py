@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Flask, g, request, session
 from flask_babel import Babel, gettext
 
@@ -33,6 +34,16 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(UI_LANGUAGES) or "en"
 
 
+# Parsed once: Flask-Babel parses what its selector returns on every request, unless it is a
+# Locale already.
+_LOCALES = {code: Locale.parse(code) for code in UI_LANGUAGES}
+
+
+def _babel_locale() -> Locale | str:
+    code = _select_locale()
+    return _LOCALES.get(code, code)
+
+
 def page_language() -> str:
     """The language the page is written in: the survey language if one was chosen."""
     return str(getattr(g, "language", None) or session.get("lang") or _select_locale())
@@ -44,7 +55,7 @@ def translated(error: DomainError) -> str:
 
 
 def init_app(app: Flask) -> None:
-    Babel(app, locale_selector=_select_locale, default_translation_directories="translations")
+    Babel(app, locale_selector=_babel_locale, default_translation_directories="translations")
 
     @app.context_processor
     def _language_context() -> dict[str, object]:

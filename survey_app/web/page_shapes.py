@@ -68,24 +68,25 @@ class _Same:
 def fingerprint(value: Any) -> Hashable:
     """A hashable value equal for two contexts only if they render the same."""
     kind = type(value)
-    if value is None or kind in (str, int, bool, float, Markup):
+    if kind in _SCALARS:
         # The type too: Markup is not escaped where the same str would be, and True == 1.
         return (kind, value)
-    if kind in (list, tuple):
-        return (kind, tuple(fingerprint(item) for item in value))
+    if kind is list or kind is tuple:
+        return (kind, tuple([fingerprint(item) for item in value]))
     if kind is dict:
         # In order: a template loops over a mapping in its order.
-        return (dict, tuple((fingerprint(key), fingerprint(item)) for key, item in value.items()))
+        return (dict, tuple([(fingerprint(key), fingerprint(item)) for key, item in value.items()]))
     if isinstance(value, _DEFINITION):
         return _Same(value)
     if kind is ServedProgramme:
         # Read from the database for each request: compared by what it holds.
-        return (kind, tuple(fingerprint(getattr(value, f.name)) for f in _PROGRAMME_FIELDS))
+        return (kind, tuple([fingerprint(getattr(value, f.name)) for f in _PROGRAMME_FIELDS]))
     if callable(value) and hasattr(value, "__code__"):
         return _Same(value)  # a module-level function the context processors hand on
     raise NotComparable(kind.__name__)
 
 
+_SCALARS = frozenset({type(None), str, int, bool, float, Markup})
 _PROGRAMME_FIELDS = dataclasses.fields(ServedProgramme)
 
 
@@ -137,18 +138,23 @@ class PageShapes:
         return len(self._kept)
 
     def _key(self, template_name: str, context: dict[str, Any]) -> Hashable | None:
+        programme = g.get("programme")
         try:
+            # The context names the same programme again, mostly: compared once.
+            programme_print = fingerprint(programme)
             return (
                 template_name,
                 tuple(
-                    (name, fingerprint(value))
-                    for name, value in sorted(context.items())
-                    if name not in _REQUEST_OBJECTS
+                    [
+                        (name, programme_print if value is programme else fingerprint(value))
+                        for name, value in sorted(context.items())
+                        if name not in _REQUEST_OBJECTS
+                    ]
                 ),
                 fingerprint(request.view_args),
                 request.script_root,
                 str(get_locale()),
-                fingerprint(g.get("programme")),
+                programme_print,
                 bool(g.get("draft_field")),
             )
         except NotComparable:
