@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -49,6 +50,18 @@ log = logging.getLogger(__name__)
 class SurveyApp(Flask):
     # Templates compiled per interface language, the app's own words translated once.
     jinja_environment = LanguageEnvironment
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._made_sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Flask asks `inspect` whether each view, hook and context processor is a coroutine
+        # function at every call, a dozen times a request; the answer never changes.
+        made = self._made_sync.get(func)
+        if made is None:
+            made = self._made_sync[func] = super().ensure_sync(func)
+        return made
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -42,9 +42,20 @@ def test_nul_in_a_user_name_is_refused(client: FlaskClient, deployment: Deployme
     assert "control character" in text(reply)
 
 
-def test_control_characters_in_a_header_are_refused(client: FlaskClient) -> None:
-    reply = client.get("/auth/sign-in", headers={"Accept-Language": "en\x00"})
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\n"])
+@pytest.mark.parametrize("header", ["HTTP_ACCEPT_LANGUAGE", "CONTENT_TYPE", "HTTP_X_ANYTHING"])
+def test_control_characters_in_a_header_are_refused(
+    client: FlaskClient, header: str, character: str
+) -> None:
+    # As the server hands the header on (a test client would refuse to send a line break).
+    reply = client.get("/auth/sign-in", environ_overrides={header: f"en{character}x"})
     assert reply.status_code == 400
+    assert "The request contains a character that cannot be used" in text(reply)
+
+
+def test_a_tab_in_a_header_is_taken(client: FlaskClient) -> None:
+    reply = client.get("/auth/sign-in", headers={"Accept-Language": "fr,\ten;q=0.5"})
+    assert reply.status_code == 200
 
 
 def test_answers_may_hold_line_breaks_but_not_nul(
