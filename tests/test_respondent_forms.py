@@ -113,3 +113,25 @@ def test_a_token_made_under_a_replaced_secret_key_is_refused(
     fresh = own_token(client, token)
     assert fresh != old
     assert client.post(f"/s/{token}", data={"lang": "en", "csrf_token": fresh}).status_code == 200
+
+
+def test_a_token_with_characters_outside_ascii_is_refused_not_an_error(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token = deployment.links["minimal"]
+    own_token(client, token)
+    reply = client.post(f"/s/{token}", data={"lang": "en", "csrf_token": "é" * 43})
+    assert reply.status_code == 400 and drafts(app) == 0
+
+
+@pytest.mark.parametrize("beacon", [False, True], ids=["button", "shortcut"])
+def test_quick_exit_deletes_the_cookie_even_without_clear_site_data(
+    client: FlaskClient, deployment: Deployment, beacon: bool
+) -> None:
+    tab = Respondent(client, deployment.links["minimal"])
+    tab.start()
+    assert client.get_cookie("f") is not None
+    reply = client.post("/exit", data={"draft": tab.draft, **({"beacon": "1"} if beacon else {})})
+    (deleted,) = [c for c in reply.headers.getlist("Set-Cookie") if c.startswith("f=")]
+    assert "Max-Age=0" in deleted and "Path=/" in deleted
+    assert client.get_cookie("f") is None

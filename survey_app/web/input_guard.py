@@ -69,9 +69,7 @@ def refuse_control_characters() -> None:
         raise ControlCharacters(
             _("The request contains a character that cannot be used. Please try again.")
         )
-    if request.method == "POST" and CONTROL_IN_TEXT.search(
-        _joined(request.form.items(multi=True))
-    ):
+    if request.method == "POST" and CONTROL_IN_TEXT.search(_joined(request.form.items(multi=True))):
         raise ControlCharacters(
             _(
                 "What you sent contains a character that cannot be used (a control character). "

@@ -478,7 +478,7 @@ def quick_exit() -> BaseResponse:
     # exit.js sends "beacon" on its way out and takes the page to the neutral site itself.
     response: BaseResponse = Response(status=204) if request.form.get("beacon") else _redirect_out()
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    return respondent_forms.forget(response)
 
 
 def _redirect_out() -> BaseResponse:

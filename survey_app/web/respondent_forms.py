@@ -18,10 +18,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as BaseResponse
 
 COOKIE = "f"
 FIELD = "csrf_token"
@@ -52,7 +53,8 @@ def check() -> None:
     value = request.cookies.get(COOKIE)
     if not _well_formed(value):
         raise CSRFError("The CSRF session token is missing.")
-    if not hmac.compare_digest(_sign(_key(current_app), value), sent):
+    # As bytes: compare_digest refuses a str with characters outside ASCII.
+    if not hmac.compare_digest(_sign(_key(current_app), value).encode(), sent.encode()):
         raise CSRFError("The CSRF tokens do not match.")
 
 
@@ -60,16 +62,21 @@ def set_cookie_if_new(response: Response) -> Response:
     """Give the browser the value its page's token was made from, if it had none."""
     value = g.get(_NEW_VALUE)
     if value is not None:
-        config = current_app.config
-        response.set_cookie(
-            COOKIE,
-            value,
-            httponly=True,
-            samesite="Lax",
-            secure=bool(config["SESSION_COOKIE_SECURE"]),
-            path="/",
-        )
+        response.set_cookie(COOKIE, value, **_cookie_options())
     return response
+
+
+def forget(response: BaseResponse) -> BaseResponse:
+    """Ask the browser to drop the cookie (the quick exit: not every browser honours
+    Clear-Site-Data)."""
+    response.delete_cookie(COOKIE, **_cookie_options())
+    return response
+
+
+def _cookie_options() -> dict[str, Any]:
+    # Gone with the browser session (no expiry); Secure unless the app runs in development.
+    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    return {"path": "/", "httponly": True, "samesite": "Lax", "secure": secure}
 
 
 def _sign(key: bytes, value: str) -> str:
