@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from survey_app import create_app, migrate
+from survey_app.models import Programme
 from survey_app.state import app_state
 from survey_app.web.access import rule
 from tests.support.apps import Deployment, deploy, make_settings
@@ -52,6 +54,17 @@ def test_a_respondent_gets_one_cookie_once_and_no_session(
     assert "Thank you" in replies[-1].get_data(as_text=True)
     assert [reply.headers.get("Set-Cookie") for reply in replies] == [None, None, None]
     assert client.get_cookie("s") is None  # no session: the form cookie is all there is
+
+
+@pytest.mark.parametrize("path", ["/s/{token}/results", "/s/no-such-link", "/s/{token}/x"])
+def test_a_respondents_page_without_a_survey_form_sets_no_cookie(
+    app: Flask, client: FlaskClient, deployment: Deployment, path: str
+) -> None:
+    with app_state(app).database.session() as session:
+        session.execute(update(Programme).values(results_page_published=True))
+    reply = client.get(path.format(token=deployment.links["minimal"]))
+    assert reply.status_code in (200, 404)
+    assert reply.headers.getlist("Set-Cookie") == []
 
 
 @pytest.mark.parametrize("path", ["/s/{token}", "/staff/sign-in", "/static/site.css"])
