@@ -11,7 +11,8 @@ What may be kept is decided by the view (`Later.keepable`): a page that puts bac
 and page count a respondent reached do follow from earlier answers: kept pages tell, while the
 process runs, which of those shapes were reached at a link (README, "What is kept"). What a kept page looks like is decided by everything it was rendered from: the
 whole template context after the context processors, the link in the address, the interface
-language, the programme in `g` and whether the page carries a draft. A value that cannot be
+language, the programme in `g`, whether the page carries a draft and whether the browser has a
+session (the quick-exit form then carries its token). A value that cannot be
 compared (an object of a kind not listed below) makes the page render as before, uncached.
 Survey definitions are compared by identity: a version's objects never change, and a new version
 is new objects.
@@ -31,6 +32,7 @@ from flask import (
     current_app,
     g,
     request,
+    session,
     template_rendered,
 )
 from flask_babel import get_locale
@@ -156,6 +158,8 @@ class PageShapes:
                 str(get_locale()),
                 programme_print,
                 bool(g.get("draft_field")),
+                # The quick-exit form carries a token only for a browser with a session.
+                bool(session),
             )
         except NotComparable:
             return None
