@@ -3,6 +3,8 @@ page (Submit, and Back or a language), the other first."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,14 +26,14 @@ def test_submit_that_loses_to_a_page_sent_at_the_same_moment_is_not_told_saved(
     tab.start()
     tab.submit(1, {"consent": "yes"})
     draft_id = tab.draft.split(".")[0] if tab.draft else ""
-    finish = DraftStore.finish
+    finish_with = DraftStore.finish_with
 
-    def back_wins_first(self: DraftStore, handle: DraftHandle) -> bool:
+    def back_wins_first(self: DraftStore, handle: DraftHandle, *args: Any) -> bool:
         with app_state(app).database.session() as other:  # the Back request, committed
             other.execute(update(Draft).where(Draft.id == draft_id).values(id="moved-on"))
-        return finish(self, handle)
+        return finish_with(self, handle, *args)
 
-    monkeypatch.setattr(DraftStore, "finish", back_wins_first)
+    monkeypatch.setattr(DraftStore, "finish_with", back_wins_first)
     lost = client.post(tab.url, data=tab.form({"felt_safe": "yes"}, action="next"))
     assert lost.status_code == 410
     assert "Your answers have been saved" not in lost.get_data(as_text=True)

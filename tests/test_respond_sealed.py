@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -325,18 +326,23 @@ def test_a_response_that_fails_to_store_leaves_the_answers_to_send_again(
 ) -> None:
     """The draft is marked finished and the response stored together, or neither: when storing
     fails after the draft was marked, the same page sent again stores the answers once."""
-    from sqlalchemy import text
-
+    from survey_app.intake import responses
     from survey_app.intake.responses import SealedResponse
+    from survey_app.web import respond
 
-    def failing_store(self: SealedResponse, session: object) -> None:
-        session.execute(text("INSERT INTO no_such_table VALUES (1)"))  # type: ignore[attr-defined]
+    sealing = responses.seal_response
+
+    def sealed_to_no_such_key(*args: Any, **kwargs: Any) -> SealedResponse:
+        # A row the database refuses (its key is not in programme_keys), after the draft's row
+        # was marked finished in the same transaction or statement.
+        sealed = sealing(*args, **kwargs)
+        return SealedResponse({**sealed.row, "key_id": "no-such-key"})
 
     tab = start(client, deployment.links["minimal"])
     tab.submit(1, {"consent": "yes"})
     last_page = tab.form({"felt_safe": "yes"}, action="next")
     with monkeypatch.context() as patch:
-        patch.setattr(SealedResponse, "store", failing_store)
+        patch.setattr(respond, "seal_response", sealed_to_no_such_key)
         failed = client.post(tab.url, data=last_page)
     assert failed.status_code >= 500
     assert "Thank you" not in failed.get_data(as_text=True)

@@ -16,18 +16,20 @@ shows which quarter-hour a respondent was last active, never the minute or secon
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, delete, insert, select, update
 
-from ..db import Executor
+from ..db import Executor, dialect_name
 from ..models import Draft
 
 NONCE_BYTES = 12
@@ -212,6 +214,26 @@ class DraftStore:
         """
         return _rowcount(self.session.execute(_FINISH, {"draft_id": handle.draft_id})) == 1
 
+    def finish_with(self, handle: DraftHandle, table: Table, row: Mapping[str, Any]) -> bool:
+        """Mark the draft finished and add `row` (every column of `table`) to `table`, both or
+        neither; False, and nothing written, if another request finished the draft first.
+
+        On PostgreSQL this is one statement (the UPDATE in a WITH that the INSERT reads from),
+        which holds the two together with no BEGIN and COMMIT to send. SQLite has no such
+        statement: there the two run one after the other in the caller's transaction, which
+        must hold them together (a respondent's request is one transaction on SQLite).
+        """
+        if dialect_name(self.session) == "postgresql":
+            values = {f"{_ROW}{name}": value for name, value in row.items()}
+            result = self.session.execute(
+                _finish_and_insert(table), {**values, "draft_id": handle.draft_id}
+            )
+            return _rowcount(result) == 1
+        if not self.finish(handle):
+            return False
+        self.session.execute(insert(table), dict(row))
+        return True
+
     def is_finished(self, handle: DraftHandle) -> bool:
         """Whether the handle's draft was finished: its answers were stored."""
         row = self.session.execute(_LOAD, {"draft_id": handle.draft_id}).first()
@@ -227,6 +249,23 @@ class DraftStore:
 
     def _expiry(self) -> datetime:
         return coarse_expiry(now() + self.idle)
+
+
+_ROW = "row_"
+
+
+@functools.cache
+def _finish_and_insert(table: Table) -> Executable:
+    finished = _FINISH.returning(_DRAFTS.c.id).cte("finished_draft")
+    columns = list(table.c)
+    # Named apart from the draft's columns: a parameter named like one (`id`) would be taken
+    # as a value the UPDATE sets.
+    values = select(*[bindparam(_ROW + column.name, type_=column.type) for column in columns])
+    statement = insert(table).from_select(
+        [column.name for column in columns], values.select_from(finished)
+    )
+    # Without it an INSERT's row count reads -1 on PostgreSQL (psycopg).
+    return statement.execution_options(preserve_rowcount=True)
 
 
 def _new_handle() -> DraftHandle:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from sqlalchemy import Subquery, Table, bindparam, func, insert, select, true, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -171,12 +171,14 @@ def register_version(session: Executor, survey_id: str, version: str, definition
 
 @dataclass(frozen=True)
 class SealedResponse:
-    """A response sealed and ready to store: the inbox row, answers only inside `sealed`."""
+    """A response sealed and ready to store: a row of `table`, the inbox, where it waits until
+    the next release; the answers are only inside `sealed`."""
 
     row: dict[str, Any]
+    table: ClassVar[Table] = cast(Table, InboxResponse.__table__)
 
     def store(self, session: Executor) -> None:
-        """Add the row to the inbox; it waits there until the next release."""
+        """Add the row to the inbox."""
         session.execute(_INSERT_INBOX, self.row)
 
 

@@ -401,14 +401,12 @@ def _finish(
         period_granularity=app_state().settings.privacy.period,
         version_stored=app_state().version_stored(survey),
     )
-    # The draft is marked finished in one transaction with the stored response: of two
-    # finishing requests sent at once, only the one that changed the row stores anything, and
-    # a response that fails to store leaves the draft to send again. Sealed first, so the row
-    # is locked (on SQLite, the database) only for the two writes.
-    with app_state().database.together(db):
-        if store.finish(handle):
-            sealed.store(db)
-            return _received(survey, programme)
+    # The draft is marked finished together with the stored response: of two finishing
+    # requests sent at once, only the one that changed the row stores anything, and a response
+    # that fails to store leaves the draft to send again. Sealed first, so the row is locked
+    # (on SQLite, the database) only for the two writes.
+    if store.finish_with(handle, sealed.table, sealed.row):
+        return _received(survey, programme)
     if store.is_finished(handle):
         return _received(survey, programme)  # its twin, sent at the same moment, stored them
     # A page sent at the same moment from this page (Back, a language) moved the answers on.
