@@ -441,7 +441,7 @@ def run(kind: str, seconds: float, rounds: int) -> bool:
         held = (
             f"{transactions} transaction(s), one per request"
             if kind == "sqlite"
-            else f"each committed as it runs but for {transactions} BEGIN...COMMIT around writes that go together"
+            else f"each committed as it runs, {transactions} BEGIN...COMMIT around writes that go together"
         )
         print(
             f"per submission ({requests} requests): {statements} SQL statements, {held}; "
