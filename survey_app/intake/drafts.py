@@ -231,7 +231,7 @@ class DraftStore:
             return _rowcount(result) == 1
         if not self.finish(handle):
             return False
-        self.session.execute(insert(table), dict(row))
+        self.session.execute(_insert(table), dict(row))
         return True
 
     def is_finished(self, handle: DraftHandle) -> bool:
@@ -252,6 +252,11 @@ class DraftStore:
 
 
 _ROW = "row_"
+
+
+@functools.cache
+def _insert(table: Table) -> Executable:
+    return insert(table)
 
 
 @functools.cache

@@ -74,9 +74,15 @@ def forget(response: BaseResponse) -> BaseResponse:
 
 
 def _cookie_options() -> dict[str, Any]:
-    # Gone with the browser session (no expiry); Secure unless the app runs in development.
-    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
-    return {"path": "/", "httponly": True, "samesite": "Lax", "secure": secure}
+    # As the session cookie's settings say (HttpOnly, SameSite, Secure outside development);
+    # gone with the browser session (no expiry).
+    config = current_app.config
+    return {
+        "path": "/",
+        "httponly": bool(config["SESSION_COOKIE_HTTPONLY"]),
+        "samesite": config["SESSION_COOKIE_SAMESITE"],
+        "secure": bool(config["SESSION_COOKIE_SECURE"]),
+    }
 
 
 def _sign(key: bytes, value: str) -> str:
