@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -216,6 +218,68 @@ def log_findings(lines: str, secrets: list[str]) -> list[str]:
     ]
     found += re.findall(r"\b(?:ar|en)\b", lines.replace("survey_app", ""))
     return found
+
+
+def test_the_wal_never_holds_two_stored_responses_in_order(linked_app: Flask) -> None:
+    """A copy of the disk taken between any two requests: the SQLite WAL, whose frames keep
+    their transactions in the order they were written, holds at most one transaction that
+    wrote a response or spent a code (the WAL is checkpointed after every commit)."""
+    app = linked_app
+    database = app_state(app).database
+    if not database.is_sqlite:
+        pytest.skip("PostgreSQL's WAL is the server's (see README, What is kept)")
+    wal = Path(f"{database.engine.url.database}-wal")
+    seen: list[int] = []
+    inner = app.wsgi_app
+
+    def copy_after_each_request(environ: Any, start_response: Any) -> Any:
+        body = list(inner(environ, start_response))
+        watched = watched_pages(database)
+        seen.append(sum(1 for pages in wal_transactions(wal) if pages & watched))
+        return body
+
+    app.wsgi_app = copy_after_each_request  # type: ignore[method-assign]
+    sent, _secrets = send_everything(app, deploy(app))
+    assert len(sent) == 24 and len(seen) > 100
+    assert max(seen) == 1, seen
+
+
+def wal_transactions(wal: Path) -> list[set[int]]:
+    """The pages each committed transaction in a WAL file wrote, oldest first.
+
+    The file format (sqlite.org/fileformat2.html#walformat): a 32-byte header whose salts every
+    current frame repeats, then frames of a 24-byte header (page number, and for the last frame
+    of a transaction the database size after it) and one page. Frames with other salts are
+    left from before the WAL last restarted; frames after the last commit are not committed.
+    """
+    data = wal.read_bytes() if wal.exists() else b""
+    if len(data) < 32:
+        return []
+    page_size = struct.unpack(">I", data[8:12])[0]
+    salts = data[16:24]
+    transactions: list[set[int]] = []
+    pages: set[int] = set()
+    for start in range(32, len(data) - 24 - page_size + 1, 24 + page_size):
+        page, size_after_commit = struct.unpack(">II", data[start : start + 8])
+        if data[start + 8 : start + 16] != salts:
+            break
+        pages.add(page)
+        if size_after_commit:
+            transactions.append(pages)
+            pages = set()
+    return transactions
+
+
+def watched_pages(database: Any) -> set[int]:
+    """The database pages that hold responses (inbox and released) and codes, with their
+    indexes, now."""
+    with database.engine.connect() as connection:
+        return set(
+            connection.exec_driver_sql(
+                "SELECT pageno FROM dbstat JOIN sqlite_master USING (name) "
+                "WHERE tbl_name IN ('response_inbox', 'responses', 'access_codes')"
+            ).scalars()
+        )
 
 
 def test_the_attack_finds_a_planted_leak(
