@@ -80,6 +80,46 @@ def test_one_code_started_twice_at_once_lets_only_one_in(
         assert len(session.scalars(select(InboxResponse)).all()) == 1
 
 
+def test_a_start_sent_twice_gives_the_browser_its_page_and_spends_the_code_once(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    """A double tap on Start: the second start finds the code spent by this very browser a
+    moment ago, and gives the page back (empty) instead of "already used"."""
+    token, (code, _other) = coded_link(app, deployment)
+    first_reply, shown = Respondent(client, token), Respondent(client, token)
+    assert first_reply.start(code=code).status_code == 200
+    assert shown.start(code=code).status_code == 200
+    assert shown.page == 1 and "already been used" not in shown.html
+    # The browser shows the second reply; the key in the first opens nothing now.
+    assert first_reply.submit(1, {"consent": "yes"}).status_code == 410
+    shown.submit(1, {"consent": "yes"})
+    assert shown.submit(2, {"felt_safe": "yes"}).status_code == 200
+    with app_state(app).database.session() as session:
+        assert len(session.scalars(select(InboxResponse)).all()) == 1
+        assert session.scalars(select(AccessCode.spent)).all().count(True) == 1
+    # Finished: the code opens nothing more, in this browser either.
+    assert Respondent(client, token).start(code=code).status_code == 403
+
+
+def test_once_a_page_was_sent_the_code_does_not_start_again_even_in_the_same_browser(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token, (code, _other) = coded_link(app, deployment)
+    answering = Respondent(client, token)
+    assert answering.start(code=code).status_code == 200
+    assert answering.submit(1, {"consent": "yes"}).status_code == 200
+    again = Respondent(client, token).start(code=code)
+    assert again.status_code == 403 and "already been used" in again.get_data(as_text=True)
+    # The answers in progress were not touched.
+    assert answering.submit(2, {"felt_safe": "no"}).status_code == 200
+    # Nor does a quick exit before any page was sent free the code (the browser forgets it).
+    token_b, (code_b,) = coded_link(app, deployment, count=1)
+    leaving = Respondent(client, token_b)
+    assert leaving.start(code=code_b).status_code == 200
+    client.post("/exit", data={"draft": leaving.draft})
+    assert Respondent(client, token_b).start(code=code_b).status_code == 403
+
+
 def test_codes_are_stored_under_a_key_that_is_not_in_the_database(
     app: Flask, deployment: Deployment
 ) -> None:
@@ -175,7 +215,7 @@ def test_a_code_is_not_spent_when_its_draft_cannot_be_stored(
 
     from survey_app.intake.drafts import DraftStore
 
-    def failing_create(self: DraftStore, state: object) -> None:
+    def failing_create(self: DraftStore, state: object, draft_id: object = None) -> None:
         self.session.execute(text("INSERT INTO no_such_table VALUES (1)"))
 
     token, (code, _other) = coded_link(app, deployment)

@@ -95,6 +95,45 @@ def test_a_coded_last_page_sent_at_once_spends_the_code_once_and_stores_once(
         assert session.scalars(select(AccessCode.spent)).all() == [True]
 
 
+def test_a_coded_start_sent_at_once_lets_one_browser_in_every_time_and_no_other(
+    app: Flask, deployment: Deployment
+) -> None:
+    """Starts with one code sent at the same moment: three from one browser (a double tap on
+    a slow network) and three from another. One browser gets page 1 every time, the other is
+    refused every time; the code is spent once, one draft exists, and exactly one of the pages
+    shown holds its key (whichever the browser shows, starting again gives it the live one)."""
+    with app_state(app).database.session() as session:
+        programme = session.get(Programme, deployment.programme_id)
+        assert programme is not None
+        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
+        _batch, codes = create_codes(session, link, 1, app_state(app).code_key)
+        token = link.token
+    with served(app) as address:
+        browsers = [Browser(address, source="127.0.0.31"), Browser(address, source="127.0.0.32")]
+        forms = [
+            {"lang": "en", "code": codes[0], "csrf_token": b.get(f"/s/{token}").csrf()}
+            for b in browsers
+        ]
+        tabs = [(b.copy(), form) for b, form in zip(browsers, forms, strict=True) for _ in range(3)]
+        replies = at_once([partial(tab.post, f"/s/{token}", form) for tab, form in tabs])
+        statuses = [reply.status for reply in replies]
+        assert statuses in ([200] * 3 + [403] * 3, [403] * 3 + [200] * 3), statuses
+        admitted = [
+            (tab, reply)
+            for (tab, _form), reply in zip(tabs, replies, strict=True)
+            if reply.status == 200
+        ]
+        assert all(page_number(reply.text) == 1 for _tab, reply in admitted)
+        sent = [
+            tab.post(f"/s/{token}", {**hidden_fields(reply), "consent": "yes", "action": "next"})
+            for tab, reply in admitted
+        ]
+    assert sorted(reply.status for reply in sent) == [200, 410, 410]
+    assert count(app, Draft) == 1
+    with app_state(app).database.session() as session:
+        assert session.scalars(select(AccessCode.spent)).all() == [True]
+
+
 def test_eight_first_responses_to_a_new_version_at_once_make_one_version_row(
     app: Flask, deployment: Deployment
 ) -> None:

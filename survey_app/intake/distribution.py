@@ -108,6 +108,19 @@ def hash_code(code: str, key: str) -> str:
     return hmac.new(key.encode(), _normalise(code), hashlib.sha256).hexdigest()
 
 
+def code_draft_id(code: str, browser: str, key: str) -> str:
+    """The id of the draft that `code` opens in one browser (`browser`: a random value the
+    browser holds, its respondent cookie), the same each time that browser starts with it.
+
+    So that a start sent twice (a double tap, a slow network) gives the survivor a page rather
+    than "already used": the second start finds the draft the first one opened and takes it
+    over (`DraftStore.restart`). A keyed hash: the id tells nothing of the code or the browser
+    to whoever lacks the key and the browser's cookie.
+    """
+    message = f"draft:{hash_code(code, key)}:{browser}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
 def legacy_hash(code: str) -> str:
     """How codes were stored before keyed hashes; still accepted for cards already printed."""
     return hashlib.sha256(_normalise(code)).hexdigest()

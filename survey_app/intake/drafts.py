@@ -132,6 +132,15 @@ _ROTATE = (
         expires_at=bindparam("new_expires_at"),
     )
 )
+_RESTART = (
+    update(_DRAFTS)
+    .where(
+        _DRAFTS.c.id == bindparam("draft_id"),
+        _DRAFTS.c.ciphertext != FINISHED,
+        _DRAFTS.c.expires_at > bindparam("now"),
+    )
+    .values(ciphertext=bindparam("new_ciphertext"), expires_at=bindparam("new_expires_at"))
+)
 _DISCARD = delete(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"))
 _FINISH = (
     update(_DRAFTS)
@@ -146,8 +155,10 @@ class DraftStore:
         self.session = session
         self.idle = idle
 
-    def create(self, state: DraftState) -> DraftHandle:
-        handle = _new_handle()
+    def create(self, state: DraftState, draft_id: str | None = None) -> DraftHandle:
+        """A new draft holding `state`, under `draft_id` if given (see `restart`), else a
+        random id."""
+        handle = _new_handle(draft_id)
         self.session.execute(
             _CREATE,
             {
@@ -201,6 +212,27 @@ class DraftStore:
         if _rowcount(result) != 1:
             raise DraftExpired()
         return new
+
+    def restart(self, draft_id: str, state: DraftState) -> DraftHandle | None:
+        """Put `state` in the live draft `draft_id` under a new key; None if there is none.
+
+        For a draft whose id its starter can work out again (an access code's, see
+        `survey_app.intake.distribution.code_draft_id`): while it still has that id - no page
+        was sent from it, since sending one moves a draft to a new id - starting again gives
+        the same browser the draft back, empty, and the page that held the old key opens
+        nothing.
+        """
+        handle = _new_handle(draft_id)
+        result = self.session.execute(
+            _RESTART,
+            {
+                "draft_id": draft_id,
+                "now": now(),
+                "new_ciphertext": self._encrypt(handle, state),
+                "new_expires_at": self._expiry(),
+            },
+        )
+        return handle if _rowcount(result) == 1 else None
 
     def discard(self, handle: DraftHandle) -> None:
         self.session.execute(_DISCARD, {"draft_id": handle.draft_id})
@@ -273,8 +305,8 @@ def _finish_and_insert(table: Table) -> Executable:
     return statement.execution_options(preserve_rowcount=True)
 
 
-def _new_handle() -> DraftHandle:
-    return DraftHandle(secrets.token_hex(16), AESGCM.generate_key(bit_length=256))
+def _new_handle(draft_id: str | None = None) -> DraftHandle:
+    return DraftHandle(draft_id or secrets.token_hex(16), AESGCM.generate_key(bit_length=256))
 
 
 def _rowcount(result: Any) -> int:

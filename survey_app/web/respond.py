@@ -42,7 +42,7 @@ from ..config import ConfigError, RespondentSettings
 from ..definitions import Survey
 from ..definitions.piping import with_answers
 from ..intake import drafts, release
-from ..intake.distribution import spend_code
+from ..intake.distribution import code_draft_id, spend_code
 from ..intake.drafts import (
     DraftExpired,
     DraftFinished,
@@ -275,13 +275,21 @@ def _begin(token: str, db: Connection, done: _Done) -> Reply:
     # The code is spent here, at the start, so that no transaction storing a response ever
     # touches a code (see survey_app.intake.distribution); with the draft it opens, or not at all.
     typed = request.form.get("code", "")
+    code_key = app_state().code_key
+    browser = respondent_forms.browser()
+    draft_id = None if browser is None else code_draft_id(typed, browser, code_key)
     with app_state().database.together(db):
-        if not spend_code(db, token, typed, app_state().code_key):
+        if spend_code(db, token, typed, code_key):
+            handle: DraftHandle | None = store.create(state, draft_id)
+        else:
+            # Spent already: by this browser's own start a moment ago (a double tap), whose
+            # draft no page was sent from yet, this browser starts again; by anyone else, no.
+            handle = None if draft_id is None else store.restart(draft_id, state)
+        if handle is None:
             error = _("This code is not valid or has already been used. Please check the card.")
             return _landing(
                 token, survey, programme, True, code=typed, code_error=error, status=403
             )
-        handle = store.create(state)
     return _render_page(survey, programme, token, state, handle)
 
 

@@ -41,6 +41,13 @@ def token() -> str:
     return _sign(_key(current_app), value)
 
 
+def browser() -> str | None:
+    """The value this browser's cookie holds, if it sent one this app set: random, and the
+    same for every page until the browser session ends or a quick exit."""
+    value = request.cookies.get(COOKIE)
+    return value if _well_formed(value) else None
+
+
 def check() -> None:
     """Refuse a form sent without this browser's token (CSRFError: the app's 400 page)."""
     if request.method not in _CHECKED_METHODS or not current_app.config.get(
