@@ -20,7 +20,7 @@ from survey_app import create_app, migrate
 from survey_app.definitions import load_survey_text
 from survey_app.definitions.answers import visible_choices
 from survey_app.intake.responses import OpenedResponse
-from survey_app.models import InboxResponse, Role
+from survey_app.models import AuditEvent, InboxResponse, Role
 from survey_app.state import app_state
 from tests.support.apps import FIXTURES, Deployment, deploy, make_settings, read_back
 from tests.support.staff import PASSWORD, make_account
@@ -280,6 +280,10 @@ def test_quick_exit_signs_out_and_keeps_the_sealed_queue(
     wait(chromium, lambda d: not d.current_url.startswith(live.base))
     chromium.get(f"{live.base}/staff/assist/offline/token")
     assert "/auth/sign-in" in chromium.current_url, "the session ended"
+    with app_state(live.app).database.session() as db:
+        reasons = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == "auth.sign-out"))
+        # On the server too: the exit carried the session's form token.
+        assert reasons.all() == ["quick exit (offline page)"]
     assert len(queued(chromium)) == 1, "the sealed queue is kept"
     assert inbox(live.app) == 0
 

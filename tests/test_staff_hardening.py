@@ -228,3 +228,31 @@ def test_the_staff_quick_exit_ends_the_session_on_the_server(
             select(AuditEvent.detail).where(AuditEvent.action == "auth.sign-out")
         ).all()
     assert detail == ["quick exit"]
+
+
+@pytest.mark.parametrize("exit_path", ["/exit", "/staff/assist/offline/exit"])
+def test_a_quick_exit_without_the_form_token_ends_no_session_on_the_server(
+    app: Flask, client: FlaskClient, deployment: Deployment, exit_path: str
+) -> None:
+    """A quick exit forged on another site (a form that posts to /exit, as any site can):
+    the browser that sends it forgets its session, but the server ends none, so nobody can be
+    signed out of every device by a page they visit."""
+    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    open_session(app, client, casey.id)
+    cookie = client.get_cookie("s")
+    assert cookie is not None
+    copied = app.test_client()
+    copied.set_cookie("s", cookie.value)
+    reply = client.post(exit_path, data={"csrf_token": "forged", "beacon": "1"})
+    assert reply.status_code == 204
+    assert client.get("/staff/").status_code == 302  # this browser's session is gone
+    assert copied.get("/staff/").status_code == 200  # the server's is not
+    with app_state(app).database.session() as db:
+        signed_out = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.sign-out"))
+        assert signed_out.all() == []
+    # With the token, the offline page's exit ends it everywhere, as the staff pages' does.
+    token = copied.get("/staff/assist/offline/token").get_json()["csrf"]
+    assert copied.post(exit_path, data={"csrf_token": token}).status_code in {204, 303}
+    third = app.test_client()
+    third.set_cookie("s", cookie.value)
+    assert third.get("/staff/").status_code == 302

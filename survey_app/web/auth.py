@@ -162,16 +162,8 @@ def _quick_exit_signs_out_everywhere() -> None:
     """The quick exit, sent by a signed-in staff member, ends their session on the server
     too: a copy of the session cookie (a shared computer, a proxy) stops working at once.
     Only the POST the exit button sends does it; a GET of /exit changes nothing."""
-    if request.endpoint != "respond.quick_exit" or request.method != "POST":
-        return
-    user = sessions.signed_in_user()
-    if user is None:
-        return
-    with app_state().database.session() as db:
-        fresh = db.get(User, user.id)
-        if fresh is not None:
-            auth.record_sign_out(db, fresh, reason="quick exit")
-    sessions.end()
+    if request.endpoint == "respond.quick_exit" and request.method == "POST":
+        sessions.end_on_quick_exit("quick exit")
 
 
 @blueprint.route("/password", methods=["GET", "POST"])

@@ -40,7 +40,7 @@ blueprint = Blueprint("offline", __name__, url_prefix="/staff/assist/offline")
 
 JSON_TYPE = "application/json"
 # The page and its worker: a change here must change the worker's bytes so browsers update it.
-SHELL_VERSION = "6"
+SHELL_VERSION = "7"
 
 
 @blueprint.get("/")
@@ -244,13 +244,7 @@ def quick_exit() -> BaseResponse:
     Unlike the respondents' quick exit this does not ask the browser to clear the site's
     storage: the queue holds only sealed blobs, and clearing it would lose interviews.
     """
-    user = sessions.signed_in_user()
-    if user is not None:
-        with app_state().database.session() as db:
-            fresh = db.get(User, user.id)
-            if fresh is not None:
-                auth.record_sign_out(db, fresh, reason="quick exit (offline page)")
-    sessions.end()
+    sessions.end_on_quick_exit("quick exit (offline page)")
     response = Response(status=204)
     response.headers["Clear-Site-Data"] = '"cookies"'
     return response

@@ -252,6 +252,10 @@ async function save(event) {
 
 // --- upload ---------------------------------------------------------------------------------
 
+// The session's form token, as last fetched: the quick exit sends it, so that the server ends
+// the session everywhere (it does not for an exit without one, which another site could send).
+let formToken = null;
+
 async function token() {
   const response = await fetch("token", { credentials: "same-origin", redirect: "manual" });
   if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
@@ -260,7 +264,8 @@ async function token() {
   if (!response.ok) {
     throw new Error(`token: ${response.status}`);
   }
-  return (await response.json()).csrf;
+  formToken = (await response.json()).csrf;
+  return formToken;
 }
 
 function batches(records) {
@@ -362,7 +367,14 @@ function quickExit() {
   document.body.replaceChildren();
   const gone = () => window.location.replace(target);
   // Ends the session on the server; the sealed queue stays (no Clear-Site-Data "storage").
-  fetch("exit", { method: "POST", credentials: "same-origin", keepalive: true }).then(gone, gone);
+  const body = new FormData();
+  if (formToken) {
+    body.append("csrf_token", formToken);
+  }
+  fetch("exit", { method: "POST", body, credentials: "same-origin", keepalive: true }).then(
+    gone,
+    gone,
+  );
   setTimeout(gone, 1500);
 }
 
@@ -377,6 +389,7 @@ async function discard() {
 
 async function main() {
   $("offline-exit").addEventListener("click", quickExit);
+  token().catch(() => {}); // for the quick exit; offline, the exit cannot reach the server anyway
   if (!globalThis.crypto || !crypto.subtle) {
     say("outcome", words.noWebCrypto);
     return;
