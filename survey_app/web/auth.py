@@ -159,9 +159,10 @@ def sign_out() -> BaseResponse:
 
 @blueprint.before_app_request
 def _quick_exit_signs_out_everywhere() -> None:
-    """The quick exit, sent by a signed-in staff member, ends their session on the server
-    too: a copy of the session cookie (a shared computer, a proxy) stops working at once.
-    Only the POST the exit button sends does it; a GET of /exit changes nothing."""
+    """The quick exit, sent by a signed-in staff member with their form token, ends their
+    session on the server too: a copy of the session cookie (a shared computer, a proxy) stops
+    working at once. Only the POST the exit button sends does it; a GET of /exit changes
+    nothing (see `sessions.end_on_quick_exit`)."""
     if request.endpoint == "respond.quick_exit" and request.method == "POST":
         sessions.end_on_quick_exit("quick exit")
 

@@ -34,10 +34,8 @@ _CHECKED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def token() -> str:
     """The token a respondent's form carries (for templates: `csrf_token()`)."""
-    value = request.cookies.get(COOKIE)
-    if not _well_formed(value):
-        # A browser without the cookie yet: one new value for this request's pages and forms.
-        value = g.get(_NEW_VALUE) or g.setdefault(_NEW_VALUE, secrets.token_urlsafe(32))
+    # A browser without the cookie yet: one new value for this request's pages and forms.
+    value = browser() or g.get(_NEW_VALUE) or g.setdefault(_NEW_VALUE, secrets.token_urlsafe(32))
     return _sign(_key(current_app), value)
 
 
@@ -57,8 +55,8 @@ def check() -> None:
     sent = request.form.get(FIELD)
     if not sent:
         raise CSRFError("The CSRF token is missing.")
-    value = request.cookies.get(COOKIE)
-    if not _well_formed(value):
+    value = browser()
+    if value is None:
         raise CSRFError("The CSRF session token is missing.")
     # As bytes: compare_digest refuses a str with characters outside ASCII.
     if not hmac.compare_digest(_sign(_key(current_app), value).encode(), sent.encode()):

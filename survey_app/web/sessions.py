@@ -31,11 +31,14 @@ from flask_login import (  # type: ignore[import-untyped]
     login_user,
     logout_user,
 )
+from flask_wtf.csrf import validate_csrf
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.validators import ValidationError
 
 from ..models import User
+from ..staff import auth
 from ..state import app_state
 
 CLOCK = "survey_app.clock"
@@ -180,23 +183,21 @@ def end_on_quick_exit(reason: str) -> None:
     """A signed-in staff member's quick exit: the session ends in this browser, and on the
     server too (every copy of the cookie stops working) when the exit carries their form token,
     so that a request forged on another site cannot sign anyone out of every device."""
-    from flask_wtf.csrf import validate_csrf
-    from wtforms.validators import ValidationError
-
-    from ..staff import auth
-
     user = signed_in_user()
-    if user is not None:
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError:
-            pass
-        else:
-            with app_state().database.session() as db:
-                fresh = db.get(User, user.id)
-                if fresh is not None:
-                    auth.record_sign_out(db, fresh, reason=reason)
+    if user is not None and _carries_form_token():
+        with app_state().database.session() as db:
+            fresh = db.get(User, user.id)
+            if fresh is not None:
+                auth.record_sign_out(db, fresh, reason=reason)
     end()
+
+
+def _carries_form_token() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
 
 
 def signed_in_user() -> User | None:
