@@ -42,6 +42,16 @@ def on_last_page(browser: Browser, token: str, code: str | None = None) -> dict[
     return hidden_fields(reply)
 
 
+def link_with_one_code(app: Flask, deployment: Deployment) -> tuple[str, str]:
+    """A link that needs an access code, and its one code."""
+    with app_state(app).database.session() as session:
+        programme = session.get(Programme, deployment.programme_id)
+        assert programme is not None
+        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
+        _batch, (code,) = create_codes(session, link, 1, app_state(app).code_key)
+        return link.token, code
+
+
 def hidden_fields(page: Reply) -> dict[str, str]:
     draft = DRAFT_FIELD.search(page.text)
     assert draft is not None
@@ -79,15 +89,10 @@ def test_a_last_page_sent_six_times_at_once_stores_one_response(
 def test_a_coded_last_page_sent_at_once_spends_the_code_once_and_stores_once(
     app: Flask, deployment: Deployment
 ) -> None:
-    with app_state(app).database.session() as session:
-        programme = session.get(Programme, deployment.programme_id)
-        assert programme is not None
-        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
-        _batch, codes = create_codes(session, link, 1, app_state(app).code_key)
-        token = link.token
+    token, code = link_with_one_code(app, deployment)
     with served(app) as address:
         browser = Browser(address)
-        form = on_last_page(browser, token, codes[0])
+        form = on_last_page(browser, token, code)
         replies = send_last_page_at_once(browser, token, form)
     assert_told_received(replies, token)
     assert count(app, InboxResponse) == 1
@@ -102,16 +107,11 @@ def test_a_coded_start_sent_at_once_lets_one_browser_in_every_time_and_no_other(
     a slow network) and three from another. One browser gets page 1 every time, the other is
     refused every time; the code is spent once, one draft exists, and exactly one of the pages
     shown holds its key (whichever the browser shows, starting again gives it the live one)."""
-    with app_state(app).database.session() as session:
-        programme = session.get(Programme, deployment.programme_id)
-        assert programme is not None
-        link = create_link(session, programme, "minimal", "Clinic", requires_code=True)
-        _batch, codes = create_codes(session, link, 1, app_state(app).code_key)
-        token = link.token
+    token, code = link_with_one_code(app, deployment)
     with served(app) as address:
         browsers = [Browser(address, source="127.0.0.31"), Browser(address, source="127.0.0.32")]
         forms = [
-            {"lang": "en", "code": codes[0], "csrf_token": b.get(f"/s/{token}").csrf()}
+            {"lang": "en", "code": code, "csrf_token": b.get(f"/s/{token}").csrf()}
             for b in browsers
         ]
         tabs = [(b.copy(), form) for b, form in zip(browsers, forms, strict=True) for _ in range(3)]
