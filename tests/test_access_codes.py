@@ -120,6 +120,18 @@ def test_once_a_page_was_sent_the_code_does_not_start_again_even_in_the_same_bro
     assert Respondent(client, token_b).start(code=code_b).status_code == 403
 
 
+def test_a_code_spent_at_one_link_opens_no_other_even_in_the_same_browser(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    token_a, (code_a, _other) = coded_link(app, deployment)
+    token_b, _codes_b = coded_link(app, deployment)
+    assert Respondent(client, token_a).start(code=code_a).status_code == 200
+    # The draft code_a opened at A, with no page sent yet, is not B's to take over.
+    elsewhere = Respondent(client, token_b)
+    reply = elsewhere.start(code=code_a)
+    assert reply.status_code == 403 and elsewhere.draft is None
+
+
 def test_codes_are_stored_under_a_key_that_is_not_in_the_database(
     app: Flask, deployment: Deployment
 ) -> None:

@@ -108,16 +108,18 @@ def hash_code(code: str, key: str) -> str:
     return hmac.new(key.encode(), _normalise(code), hashlib.sha256).hexdigest()
 
 
-def code_draft_id(code: str, browser: str, key: str) -> str:
-    """The id of the draft that `code` opens in one browser (`browser`: a random value the
-    browser holds, its respondent cookie), the same each time that browser starts with it.
+def code_draft_id(link_token: str, code: str, browser: str, key: str) -> str:
+    """The id of the draft that `code` opens at the link in one browser (`browser`: a random
+    value the browser holds, its respondent cookie), the same each time that browser starts
+    there with it.
 
     So that a start sent twice (a double tap, a slow network) gives the survivor a page rather
     than "already used": the second start finds the draft the first one opened and takes it
-    over (`DraftStore.restart`). A keyed hash: the id tells nothing of the code or the browser
+    over (`DraftStore.restart`). The link is part of it, so a code spent at one link opens no
+    draft at another. A keyed hash: the id tells nothing of the link, the code or the browser
     to whoever lacks the key and the browser's cookie.
     """
-    message = f"draft:{hash_code(code, key)}:{browser}".encode()
+    message = b"draft\0" + b"\0".join([link_token.encode(), _normalise(code), browser.encode()])
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 

@@ -277,7 +277,7 @@ def _begin(token: str, db: Connection, done: _Done) -> Reply:
     typed = request.form.get("code", "")
     code_key = app_state().code_key
     browser = respondent_forms.browser()
-    draft_id = None if browser is None else code_draft_id(typed, browser, code_key)
+    draft_id = None if browser is None else code_draft_id(token, typed, browser, code_key)
     with app_state().database.together(db):
         if spend_code(db, token, typed, code_key):
             handle: DraftHandle | None = store.create(state, draft_id)
