@@ -230,6 +230,23 @@ def test_the_staff_quick_exit_ends_the_session_on_the_server(
     assert detail == ["quick exit"]
 
 
+def test_leaving_a_survey_page_ends_the_staff_session_on_the_server_too(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    """A caseworker who opened a survey link in the browser they work in, and leaves from it:
+    that page's exit carries the respondent form token, which counts as well."""
+    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    open_session(app, client, casey.id)
+    cookie = client.get_cookie("s")
+    assert cookie is not None
+    copied = app.test_client()
+    copied.set_cookie("s", cookie.value)
+    survey_page = client.get(f"/s/{deployment.links['minimal']}")
+    exit_form = text(survey_page).split('class="exit-form"', 1)[1]
+    assert client.post("/exit", data={"csrf_token": csrf_token(exit_form)}).status_code == 303
+    assert copied.get("/staff/").status_code == 302
+
+
 @pytest.mark.parametrize("exit_path", ["/exit", "/staff/assist/offline/exit"])
 def test_a_quick_exit_without_the_form_token_ends_no_session_on_the_server(
     app: Flask, client: FlaskClient, deployment: Deployment, exit_path: str

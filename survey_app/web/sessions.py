@@ -40,6 +40,7 @@ from wtforms.validators import ValidationError
 from ..models import User
 from ..staff import auth
 from ..state import app_state
+from . import respondent_forms
 
 CLOCK = "survey_app.clock"
 STARTED = "staff_since"
@@ -193,10 +194,12 @@ def end_on_quick_exit(reason: str) -> None:
 
 
 def _carries_form_token() -> bool:
+    # A staff page's exit carries the session's token; a respondent page's (a caseworker who
+    # opened a survey link in the same browser) carries the respondent form token instead.
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
-        return False
+        return respondent_forms.carries_token()
     return True
 
 
