@@ -120,6 +120,27 @@ def test_once_a_page_was_sent_the_code_does_not_start_again_even_in_the_same_bro
     assert Respondent(client, token_b).start(code=code_b).status_code == 403
 
 
+def test_a_coded_page_that_can_no_longer_be_opened_says_whom_to_ask_for_a_new_code(
+    app: Flask, client: FlaskClient, deployment: Deployment
+) -> None:
+    """Starting again needs a new code once a page was sent: the "Please start again" page of
+    a coded link says so; an open link's does not."""
+    hint = "ask the person who gave you the card for a new one"
+    token, (code, _other) = coded_link(app, deployment)
+    tab = Respondent(client, token)
+    tab.start(code=code)
+    page_one = tab.form({"consent": "yes"}, action="next")
+    assert client.post(f"/s/{token}", data=page_one).status_code == 200
+    again = client.post(f"/s/{token}", data=page_one)  # the same page re-sent: moved on
+    assert again.status_code == 410 and hint in again.get_data(as_text=True)
+    open_tab = Respondent(app.test_client(), deployment.links["minimal"])
+    open_tab.start()
+    form = open_tab.form({"consent": "yes"}, action="next")
+    assert open_tab.client.post(open_tab.url, data=form).status_code == 200
+    gone = open_tab.client.post(open_tab.url, data=form)
+    assert gone.status_code == 410 and hint not in gone.get_data(as_text=True)
+
+
 def test_a_code_spent_at_one_link_opens_no_other_even_in_the_same_browser(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:

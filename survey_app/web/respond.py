@@ -206,8 +206,7 @@ def _answer(token: str) -> Reply:
     # One connection for the whole request (see survey_app.db.Database.connection).
     with _connection() as db:
         if handle is None:
-            _link, _survey, programme = _served(token, db)
-            return _start_again(token, programme)
+            return _start_again(_served(token, db)[0])
         link, survey, programme, stored = _served_with_draft(token, db, handle)
         store = _drafts(db)
         try:
@@ -216,7 +215,7 @@ def _answer(token: str) -> Reply:
             # A second copy of the last page, sent after the first was stored (a double tap).
             return _received(survey, programme)
         if current_draft is None:
-            return _start_again(token, programme)
+            return _start_again(link)
         state, survey = current_draft
         g.language = state.language
         return _receive_page(db, store, handle, state, link, survey, programme)
@@ -355,29 +354,29 @@ def _receive_page(
     if submitted is None:
         # A page re-sent out of order (possible only with a handle that is still current, i.e.
         # from this very tab): show the page the respondent is on, without taking its fields.
-        return _rotate_and_render(store, handle, state, survey, programme, token)
+        return _rotate_and_render(store, handle, state, survey, link)
     switch = request.form.get(LANGUAGE_SWITCH)
     if switch is not None:
         if switch in survey.language_codes:
             state.language = switch
             g.language = switch
-        return _rotate_and_render(store, handle, state, survey, programme, token)
+        return _rotate_and_render(store, handle, state, survey, link)
     if request.form.get("action") == "back":
         stepping.back(survey, state)
-        return _rotate_and_render(store, handle, state, survey, programme, token)
+        return _rotate_and_render(store, handle, state, survey, link)
     step = stepping.forward(survey, state, submitted)
     if step.next is Next.INVALID:
         try:
             new = store.rotate(handle, state)
         except DraftExpired:
             # The same page sent twice at once: the other copy moved on with the key.
-            return _start_again(token, programme)
+            return _start_again(link)
         return _render_page(survey, programme, token, state, new, step.submission, status=422)
     if step.next is Next.DECLINED:
         store.discard(handle)
         return Later("respond/declined.html", {"programme": programme, "survey": survey})
     if step.next is Next.SHOW:
-        return _rotate_and_render(store, handle, state, survey, programme, token)
+        return _rotate_and_render(store, handle, state, survey, link)
     return _finish(db, store, handle, state, link, survey, programme)
 
 
@@ -390,9 +389,8 @@ def _finish(
     survey: Survey,
     programme: ServedProgramme,
 ) -> Reply:
-    token = link.token
     if not stepping.may_finish(survey, state):
-        return _rotate_and_render(store, handle, state, survey, programme, token)
+        return _rotate_and_render(store, handle, state, survey, link)
     refused = _rate_limited()
     if refused is not None:
         new = store.rotate(handle, state)
@@ -418,7 +416,7 @@ def _finish(
     if store.is_finished(handle):
         return _received(survey, programme)  # its twin, sent at the same moment, stored them
     # A page sent at the same moment from this page (Back, a language) moved the answers on.
-    return _start_again(token, programme)
+    return _start_again(link)
 
 
 def _received(survey: Survey, programme: ServedProgramme) -> Later:
@@ -426,18 +424,13 @@ def _received(survey: Survey, programme: ServedProgramme) -> Later:
 
 
 def _rotate_and_render(
-    store: DraftStore,
-    handle: DraftHandle,
-    state: DraftState,
-    survey: Survey,
-    programme: ServedProgramme,
-    token: str,
+    store: DraftStore, handle: DraftHandle, state: DraftState, survey: Survey, link: ServedLink
 ) -> Reply:
     try:
         new = store.rotate(handle, state)
     except DraftExpired:
-        return _start_again(token, programme)
-    return _render_page(survey, programme, token, state, new)
+        return _start_again(link)
+    return _render_page(survey, link.programme, link.token, state, new)
 
 
 def _busy(
@@ -463,9 +456,15 @@ def _busy(
     return response
 
 
-def _start_again(token: str, programme: ServedProgramme) -> Later:
-    """A page that can no longer be opened: left, replaced by a later page, idle, or changed."""
-    return Later("respond/expired.html", {"token": token, "programme": programme}, 410)
+def _start_again(link: ServedLink) -> Later:
+    """A page that can no longer be opened: left, replaced by a later page, idle, or changed.
+    At a link that needs a code, starting again needs a new code once a page was sent (see
+    `_begin`), and the page says whom to ask."""
+    return Later(
+        "respond/expired.html",
+        {"token": link.token, "programme": link.programme, "requires_code": link.requires_code},
+        410,
+    )
 
 
 @blueprint.route("/exit", methods=["GET", "POST"])
