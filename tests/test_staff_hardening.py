@@ -248,6 +248,30 @@ def test_leaving_a_survey_page_ends_the_staff_session_on_the_server_too(
 
 
 @pytest.mark.parametrize("exit_path", ["/exit", "/staff/assist/offline/exit"])
+def test_the_staff_quick_exit_leaves_even_when_the_database_cannot_answer(
+    app: Flask,
+    client: FlaskClient,
+    deployment: Deployment,
+    monkeypatch: pytest.MonkeyPatch,
+    exit_path: str,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    open_session(app, client, casey.id)
+    token = csrf_token(text(client.get("/staff/")))
+
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(app_state(app).database, "session", down)
+    monkeypatch.setattr(app_state(app).database, "connection", down)
+    reply = client.post(exit_path, data={"csrf_token": token})
+    assert reply.status_code in {204, 303}
+    assert "cookies" in reply.headers["Clear-Site-Data"]
+
+
+@pytest.mark.parametrize("exit_path", ["/exit", "/staff/assist/offline/exit"])
 def test_a_quick_exit_without_the_form_token_ends_no_session_on_the_server(
     app: Flask, client: FlaskClient, deployment: Deployment, exit_path: str
 ) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -34,13 +35,17 @@ from flask_login import (  # type: ignore[import-untyped]
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
 from ..models import User
+from ..operations.failures import describe
 from ..staff import auth
 from ..state import app_state
 from . import respondent_forms
+
+log = logging.getLogger(__name__)
 
 CLOCK = "survey_app.clock"
 STARTED = "staff_since"
@@ -176,20 +181,26 @@ def renew(user: User) -> None:
 
 
 def end() -> None:
-    logout_user()
+    # Cleared first: logging out a user not loaded yet would load them from the database, and
+    # ending a session (the quick exit) must not depend on the database answering.
     session.clear()
+    logout_user()
 
 
 def end_on_quick_exit(reason: str) -> None:
     """A signed-in staff member's quick exit: the session ends in this browser, and on the
     server too (every copy of the cookie stops working) when the exit carries their form token,
     so that a request forged on another site cannot sign anyone out of every device."""
-    user = signed_in_user()
-    if user is not None and _carries_form_token():
-        with app_state().database.session() as db:
-            fresh = db.get(User, user.id)
-            if fresh is not None:
-                auth.record_sign_out(db, fresh, reason=reason)
+    try:
+        user = signed_in_user()
+        if user is not None and _carries_form_token():
+            with app_state().database.session() as db:
+                fresh = db.get(User, user.id)
+                if fresh is not None:
+                    auth.record_sign_out(db, fresh, reason=reason)
+    except SQLAlchemyError as error:
+        # Leaving must work even then: this browser's session still ends below.
+        log.error("quick exit could not end the session on the server: %s", describe(error))
     end()
 
 
