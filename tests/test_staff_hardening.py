@@ -204,21 +204,31 @@ def test_common_passwords_are_refused_at_the_terminal(app: Flask, settings: Any)
 # ------------------------------------------------------------------ quick exit
 
 
+def sign_in_casey(app: Flask, client: FlaskClient, deployment: Deployment) -> str:
+    """A caseworker signed in in `client`; the value of their session cookie."""
+    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
+    open_session(app, client, casey.id)
+    cookie = client.get_cookie("s")
+    assert cookie is not None
+    return cookie.value
+
+
+def holding(app: Flask, cookie: str) -> FlaskClient:
+    """Another browser holding a copy of the session cookie."""
+    copy = app.test_client()
+    copy.set_cookie("s", cookie)
+    return copy
+
+
 def test_the_staff_quick_exit_ends_the_session_on_the_server(
     app: Flask, client: FlaskClient, deployment: Deployment
 ) -> None:
-    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
-    open_session(app, client, casey.id)
-    copied = app.test_client()
-    cookie = client.get_cookie("s")
-    assert cookie is not None
-    copied.set_cookie("s", cookie.value)
+    cookie = sign_in_casey(app, client, deployment)
+    copied = holding(app, cookie)
     assert copied.get("/staff/").status_code == 200
     page = client.get("/staff/")
     # A GET of /exit changes nothing on the server: the copy still works.
-    third = app.test_client()
-    third.set_cookie("s", cookie.value)
-    third.get("/exit")
+    holding(app, cookie).get("/exit")
     assert copied.get("/staff/").status_code == 200
     reply = client.post("/exit", data={"csrf_token": csrf_token(text(page))})
     assert reply.status_code in {204, 303}
@@ -235,12 +245,8 @@ def test_leaving_a_survey_page_ends_the_staff_session_on_the_server_too(
 ) -> None:
     """A caseworker who opened a survey link in the browser they work in, and leaves from it:
     that page's exit carries the respondent form token, which counts as well."""
-    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
-    open_session(app, client, casey.id)
-    cookie = client.get_cookie("s")
-    assert cookie is not None
-    copied = app.test_client()
-    copied.set_cookie("s", cookie.value)
+    cookie = sign_in_casey(app, client, deployment)
+    copied = holding(app, cookie)
     survey_page = client.get(f"/s/{deployment.links['minimal']}")
     exit_form = text(survey_page).split('class="exit-form"', 1)[1]
     assert client.post("/exit", data={"csrf_token": csrf_token(exit_form)}).status_code == 303
@@ -257,8 +263,7 @@ def test_the_staff_quick_exit_leaves_even_when_the_database_cannot_answer(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
-    open_session(app, client, casey.id)
+    sign_in_casey(app, client, deployment)
     token = csrf_token(text(client.get("/staff/")))
 
     def down(*_args: Any, **_kwargs: Any) -> Any:
@@ -278,12 +283,8 @@ def test_a_quick_exit_without_the_form_token_ends_no_session_on_the_server(
     """A quick exit forged on another site (a form that posts to /exit, as any site can):
     the browser that sends it forgets its session, but the server ends none, so nobody can be
     signed out of every device by a page they visit."""
-    casey = make_account(app, "casey", role=Role.CASEWORKER, programme_id=deployment.programme_id)
-    open_session(app, client, casey.id)
-    cookie = client.get_cookie("s")
-    assert cookie is not None
-    copied = app.test_client()
-    copied.set_cookie("s", cookie.value)
+    cookie = sign_in_casey(app, client, deployment)
+    copied = holding(app, cookie)
     reply = client.post(exit_path, data={"csrf_token": "forged", "beacon": "1"})
     assert reply.status_code == 204
     assert client.get("/staff/").status_code == 302  # this browser's session is gone
@@ -294,6 +295,4 @@ def test_a_quick_exit_without_the_form_token_ends_no_session_on_the_server(
     # With the token, the offline page's exit ends it everywhere, as the staff pages' does.
     token = copied.get("/staff/assist/offline/token").get_json()["csrf"]
     assert copied.post(exit_path, data={"csrf_token": token}).status_code in {204, 303}
-    third = app.test_client()
-    third.set_cookie("s", cookie.value)
-    assert third.get("/staff/").status_code == 302
+    assert holding(app, cookie).get("/staff/").status_code == 302
